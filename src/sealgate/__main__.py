@@ -1,0 +1,3 @@
+from sealgate.cli import main
+
+raise SystemExit(main())

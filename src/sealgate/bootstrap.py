@@ -1,0 +1,43 @@
+"""The composition root: build the database, vault and keys from Settings, once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+
+from sealgate.config import Settings
+from sealgate.store import Database
+from sealgate.vault import FilesystemBlobStore, Vault, load_master_key
+
+
+@dataclass
+class Runtime:
+    """Everything a stage needs, built from Settings; passed in, never global."""
+
+    settings: Settings
+    db: Database
+    vault: Vault
+
+    def subkey(self, purpose: str) -> bytes:
+        """A key derived from the master key for one purpose (code hashes, CSRF, …)."""
+        return hmac.new(self.vault.master.derive_base, purpose.encode(), hashlib.sha256).digest()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_runtime(settings: Settings, *, create: bool = False, migrate: bool = True) -> Runtime:
+    data_dir = Path(settings.storage.data_dir)
+    if create:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    elif not data_dir.is_dir():
+        raise FileNotFoundError(f"data folder {data_dir} does not exist; run 'sealgate init' first")
+    master = load_master_key(
+        data_dir, settings.storage.master_key.get_secret_value(), create=create
+    )
+    db = Database(settings.database_url)
+    if migrate:
+        db.migrate()
+    return Runtime(settings, db, Vault(master, FilesystemBlobStore(data_dir / "blobs")))

@@ -1,0 +1,89 @@
+"""What every command shares: --config/--json, loading settings, printing, errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from sealgate.bootstrap import Runtime, open_runtime
+from sealgate.config import ConfigError, Settings, load
+from sealgate.directory import DirectoryError
+
+DEFAULT_CONFIG = "sealgate.toml"
+
+
+class CliError(Exception):
+    """A command failed; the message is the one line the user sees."""
+
+
+def common_options(top_level: bool = False) -> argparse.ArgumentParser:
+    """--config and --json, accepted before or after the command name."""
+    default = None if top_level else argparse.SUPPRESS
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", metavar="FILE", default=default, help="sealgate.toml to use")
+    parent.add_argument(
+        "--json",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="print JSON instead of text",
+    )
+    return parent
+
+
+def fail(reason: str) -> int:
+    print(f"sealgate: error: {reason}", file=sys.stderr)
+    return 1
+
+
+def config_path(args: argparse.Namespace) -> Path | None:
+    if args.config:
+        return Path(args.config)
+    if os.environ.get("SEALGATE_CONFIG"):
+        return Path(os.environ["SEALGATE_CONFIG"])
+    return Path(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).exists() else None
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load(config_path(args), os.environ)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+@contextmanager
+def runtime(args: argparse.Namespace) -> Iterator[Runtime]:
+    settings = load_settings(args)
+    try:
+        rt = open_runtime(settings)
+    except (FileNotFoundError, ValueError, SQLAlchemyError) as exc:
+        raise CliError(str(exc).splitlines()[0]) from None
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@contextmanager
+def unit_of_work(args: argparse.Namespace) -> Iterator[Session]:
+    """A committed transaction; directory errors become one-line CLI errors."""
+    with runtime(args) as rt:
+        try:
+            with rt.db.begin() as session:
+                yield session
+        except DirectoryError as exc:
+            raise CliError(str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise CliError(f"database error: {str(exc).splitlines()[0]}") from None
+
+
+def emit(args: argparse.Namespace, value: dict[str, Any] | list[Any], text: str) -> None:
+    print(json.dumps(value, indent=2, default=str) if args.json else text)

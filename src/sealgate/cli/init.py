@@ -1,0 +1,85 @@
+"""sealgate init --data-dir DIR: a commented sealgate.toml, the database, keys, a dev certificate."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from sealgate.bootstrap import open_runtime
+from sealgate.cli.common import CliError, common_options, emit
+from sealgate.config import ConfigError, load
+from sealgate.submission.tls import write_self_signed
+
+CONFIG_TEMPLATE = """\
+# sealgate configuration. Every key can be overridden by an environment variable
+# SEALGATE_<SECTION>__<KEY>, e.g. SEALGATE_DELIVERY__RELAY=127.0.0.1:2525.
+
+[submission]
+# Where client MTAs and applications submit mail (587 in production).
+listen = "127.0.0.1:2587"
+# Name in the SMTP greeting and in Message-IDs.
+hostname = "{hostname}"
+# Certificate and key for STARTTLS (a self-signed one was made for development).
+tls_cert = "tls/cert.pem"
+tls_key = "tls/key.pem"
+# max_message_size = 52428800   # bytes; larger mail gets 552 5.3.4
+# max_recipients = 100          # more gets 452 4.5.3
+
+[web]
+# The guest portal.
+listen = "127.0.0.1:8080"
+# Public address used in notification links.
+base_url = "http://127.0.0.1:8080"
+
+[delivery]
+# "" delivers by MX look-up; "host:port" hands all outbound mail to that relay.
+relay = ""
+# relay_starttls = false
+# relay_username = ""
+# relay_password = ""           # better: SEALGATE_DELIVERY__RELAY_PASSWORD
+# Address that sends verification-code mails and delivery reports.
+system_from = "{system_from}"
+# expiry_seconds = 432000       # give up (and report to the sender) after 5 days
+
+[storage]
+# Relative paths are relative to this file.
+data_dir = "."
+# "" = SQLite in the data folder; e.g. "postgresql+psycopg://user@host/db".
+database_url = ""
+# The master key is read from master.key in the data folder unless
+# SEALGATE_STORAGE__MASTER_KEY (base64 of 32 bytes) is set.
+"""
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    init = commands.add_parser("init", parents=[common_options()], help="create a data folder")
+    init.add_argument("--data-dir", required=True, metavar="DIR")
+    init.add_argument("--hostname", default="localhost")
+    init.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    config_file = Path(args.config).resolve() if args.config else data_dir / "sealgate.toml"
+    if config_file.exists():
+        raise CliError(f"{config_file} already exists; not overwriting it")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    text = CONFIG_TEMPLATE.format(hostname=args.hostname, system_from=f"noreply@{args.hostname}")
+    if config_file.parent != data_dir:
+        text = text.replace('data_dir = "."', f'data_dir = "{data_dir}"')
+        text = text.replace('"tls/', f'"{data_dir}/tls/')
+    config_file.write_text(text)
+    try:
+        settings = load(config_file, os.environ)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    write_self_signed(data_dir / "tls" / "cert.pem", data_dir / "tls" / "key.pem", args.hostname)
+    open_runtime(settings, create=True).close()
+    emit(
+        args,
+        {"config": str(config_file), "data_dir": str(data_dir), "database": settings.database_url},
+        f"wrote {config_file}\ncreated {settings.database_url}\n"
+        f"next: sealgate serve --config {config_file}",
+    )
+    return 0

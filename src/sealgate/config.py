@@ -1,0 +1,167 @@
+"""Settings: one typed, frozen object read once from a TOML file and SEALGATE_* variables.
+
+`load(path, environ)` is the only way in; nothing here reads the environment at import time.
+An environment variable `SEALGATE_<SECTION>__<KEY>` overrides `[section] key` of the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX = "SEALGATE_"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:2587")
+    return value
+
+
+class SubmissionSettings(_Section):
+    listen: str = "127.0.0.1:2587"
+    hostname: str = "localhost"
+    tls_cert: str = ""
+    tls_key: str = ""
+    max_message_size: int = Field(50 * 1024 * 1024, gt=0)
+    max_recipients: int = Field(100, gt=0)
+    idle_timeout: float = Field(300.0, gt=0)
+    session_timeout: float = Field(1800.0, gt=0)
+    auth_max_failures: int = Field(10, gt=0)
+    auth_lockout_seconds: float = Field(900.0, ge=0)
+
+    _listen = field_validator("listen")(_check_listen)
+
+
+class WebSettings(_Section):
+    listen: str = "127.0.0.1:8080"
+    base_url: str = "http://127.0.0.1:8080"
+    link_ttl_days: int = Field(90, gt=0)
+    session_ttl: int = Field(3600, gt=0)
+    code_ttl: int = Field(600, gt=0)
+    code_attempts: int = Field(5, gt=0)
+    code_sends: int = Field(3, gt=0)
+    code_resend_interval: int = Field(30, ge=0)
+
+    _listen = field_validator("listen")(_check_listen)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class DeliverySettings(_Section):
+    relay: str = ""
+    relay_starttls: bool = False
+    relay_username: str = ""
+    relay_password: SecretStr = SecretStr("")
+    smtp_port: int = Field(25, gt=0, lt=65536)
+    helo_name: str = "localhost"
+    system_from: str = ""
+    retry_base_seconds: float = Field(60.0, gt=0)
+    retry_max_seconds: float = Field(4 * 3600.0, gt=0)
+    expiry_seconds: float = Field(5 * 24 * 3600.0, gt=0)
+    poll_interval: float = Field(1.0, gt=0)
+    timeout: float = Field(60.0, gt=0)
+
+    @field_validator("relay")
+    @classmethod
+    def _check_relay(cls, value: str) -> str:
+        return _check_listen(value) if value else value
+
+
+class StorageSettings(_Section):
+    data_dir: str = "./data"
+    database_url: str = ""
+    master_key: SecretStr = SecretStr("")
+
+
+class Settings(_Section):
+    submission: SubmissionSettings = SubmissionSettings()
+    web: WebSettings = WebSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    storage: StorageSettings = StorageSettings()
+    config_path: str = ""
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        return self.storage.database_url or f"sqlite:///{self.data_dir / 'sealgate.db'}"
+
+
+def split_hostport(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    return f"{origin}: invalid setting {key}: {first['msg']}"
+
+
+def load(path: str | Path | None, environ: Mapping[str, str]) -> Settings:
+    """Read the TOML file (if any), apply SEALGATE_* overrides, validate once."""
+    raw: dict[str, Any] = {}
+    origin = "defaults"
+    base = Path.cwd()
+    if path is not None:
+        path = Path(path)
+        origin = str(path)
+        try:
+            raw = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        base = path.resolve().parent
+    for section, values in _env_overrides(environ).items():
+        target = raw.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"environment: {section} is not a section")
+        target.update(values)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    # Relative paths in the file are relative to the file, not to the working directory.
+    data_dir = (base / settings.storage.data_dir).resolve()
+    storage = settings.storage.model_copy(update={"data_dir": str(data_dir)})
+    tls = {
+        key: str((base / value).resolve())
+        for key in ("tls_cert", "tls_key")
+        if (value := getattr(settings.submission, key))
+    }
+    submission = settings.submission.model_copy(update=tls)
+    return settings.model_copy(
+        update={"storage": storage, "submission": submission, "config_path": str(path or "")}
+    )

@@ -1,0 +1,2 @@
+class DirectoryError(Exception):
+    """A directory request cannot be carried out (unknown or duplicate name)."""

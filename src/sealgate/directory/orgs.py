@@ -1,0 +1,56 @@
+"""Organisations and the domains they claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sealgate.directory.errors import DirectoryError
+from sealgate.store import Domain, Organisation, utcnow
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    id: int
+    name: str
+    domains: tuple[str, ...]
+
+
+def _info(session: Session, org: Organisation) -> OrgInfo:
+    names = session.scalars(
+        select(Domain.name).where(Domain.org_id == org.id).order_by(Domain.name)
+    )
+    return OrgInfo(org.id, org.name, tuple(names))
+
+
+def normalise_domain(domain: str) -> str:
+    cleaned = domain.strip().rstrip(".").lower()
+    if not cleaned or "@" in cleaned or " " in cleaned or "." not in cleaned:
+        raise DirectoryError(f"not a domain name: {domain!r}")
+    return cleaned.encode("idna").decode("ascii")
+
+
+def create_org(session: Session, name: str, domains: list[str]) -> OrgInfo:
+    if not name.strip():
+        raise DirectoryError("organisation name must not be empty")
+    if session.scalar(select(Organisation).where(Organisation.name == name)):
+        raise DirectoryError(f"organisation {name!r} already exists")
+    org = Organisation(name=name, created_at=utcnow())
+    session.add(org)
+    session.flush()
+    for domain in dict.fromkeys(normalise_domain(d) for d in domains):
+        owner = session.scalar(select(Domain).where(Domain.name == domain))
+        if owner is not None:
+            raise DirectoryError(f"domain {domain} is already claimed by another organisation")
+        session.add(Domain(org_id=org.id, name=domain))
+    session.flush()
+    return _info(session, org)
+
+
+def find_org(session: Session, name: str) -> OrgInfo:
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        raise DirectoryError(f"no organisation named {name!r}")
+    return _info(session, org)

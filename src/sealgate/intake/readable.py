@@ -1,0 +1,39 @@
+"""The readable form of a message, as intake stores it (encrypted) and the portal shows it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    blob_id: str
+
+
+@dataclass(frozen=True)
+class ReadableMessage:
+    """Subject, people, date and bodies; attachments are separate vault blobs."""
+
+    subject: str
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    date: str
+    text: str
+    html: str | None
+    attachments: tuple[Attachment, ...] = field(default=())
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ReadableMessage:
+        raw = json.loads(data)
+        raw["to"] = tuple(raw["to"])
+        raw["cc"] = tuple(raw["cc"])
+        raw["attachments"] = tuple(Attachment(**a) for a in raw["attachments"])
+        return cls(**raw)

@@ -1,0 +1,12 @@
+"""Notify: compose the mails sealgate sends on its own (notifications, code mails).
+
+Receives: plain values (sender, recipient, link, code); no message content ever.
+Hands off: `email.message.EmailMessage` objects for the outbound queue.
+Trust: a notification carries only the sender's name and address and a link; the link token
+exists in the clear only inside the (encrypted) queued mail.
+"""
+
+from sealgate.notify.compose import compose_code_mail, compose_notification
+from sealgate.notify.links import hash_token, new_token
+
+__all__ = ["compose_code_mail", "compose_notification", "hash_token", "new_token"]

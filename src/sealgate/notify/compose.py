@@ -1,0 +1,93 @@
+"""Compose notifications and code mails: text + HTML, no content of the secured message.
+
+Every mail gets Message-ID, Date, From and Sender so a DKIM signature can be added later
+without changing anything else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("sealgate.notify", "templates"),
+    autoescape=select_autoescape(["html"]),
+    keep_trailing_newline=True,
+)
+
+
+def _address(name: str, address: str) -> Address:
+    local, _, domain = address.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def _base(
+    *, from_: Address, sender: Address | None, to: str, subject: str, now: datetime
+) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = from_
+    if sender is not None and sender.addr_spec != from_.addr_spec:
+        mail["Sender"] = sender
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = make_msgid(domain=(sender or from_).domain)
+    mail["Auto-Submitted"] = "auto-generated"
+    return mail
+
+
+def _render(mail: EmailMessage, template: str, **values: object) -> EmailMessage:
+    mail.set_content(_TEMPLATES.get_template(f"{template}.txt").render(**values))
+    mail.add_alternative(
+        _TEMPLATES.get_template(f"{template}.html").render(**values), subtype="html"
+    )
+    return mail
+
+
+def compose_notification(
+    *, sender_name: str, sender_address: str, recipient: str, link: str, now: datetime
+) -> EmailMessage:
+    """The mail that tells a recipient a secure message waits, with the link to it."""
+    shown = sender_name or sender_address
+    mail = _base(
+        from_=_address(sender_name, sender_address),
+        sender=None,
+        to=recipient,
+        subject=f"Secure message from {shown}",
+        now=now,
+    )
+    return _render(
+        mail, "notification", sender_name=sender_name, sender_address=sender_address, link=link
+    )
+
+
+def compose_code_mail(
+    *,
+    recipient: str,
+    code: str,
+    sender_name: str,
+    sender_address: str,
+    system_from: str,
+    ttl_minutes: int,
+    now: datetime,
+) -> EmailMessage:
+    """The mail with a verification code, sent from the system address on the sender's behalf."""
+    mail = _base(
+        from_=_address("Secure mail", system_from),
+        sender=None,
+        to=recipient,
+        subject=f"Your verification code: {code}",
+        now=now,
+    )
+    return _render(
+        mail,
+        "code",
+        code=code,
+        sender_name=sender_name or sender_address,
+        sender_address=sender_address,
+        ttl_minutes=ttl_minutes,
+    )

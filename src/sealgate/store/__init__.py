@@ -1,0 +1,43 @@
+"""Store: SQLAlchemy 2 models, the one session factory, Alembic migrations.
+
+Receives: rows from every stage; nothing else in sealgate talks SQL.
+Hands off: durable state between stages (submissions, messages, recipients, the outbound queue).
+Trust: holds hashes of secrets (passwords, tokens, codes) and ids of encrypted vault blobs;
+never message content in the clear.
+"""
+
+from sealgate.store.schema import (
+    Account,
+    Base,
+    Conversation,
+    Domain,
+    LinkToken,
+    Message,
+    Organisation,
+    OutboundJob,
+    PortalSession,
+    Recipient,
+    SmtpCredential,
+    Submission,
+    VerificationCode,
+)
+from sealgate.store.session import Database, new_id, utcnow
+
+__all__ = [
+    "Account",
+    "Base",
+    "Conversation",
+    "Database",
+    "Domain",
+    "LinkToken",
+    "Message",
+    "Organisation",
+    "OutboundJob",
+    "PortalSession",
+    "Recipient",
+    "SmtpCredential",
+    "Submission",
+    "VerificationCode",
+    "new_id",
+    "utcnow",
+]

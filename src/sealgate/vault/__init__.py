@@ -1,0 +1,21 @@
+"""Vault: envelope encryption of message content, over a blob store.
+
+Receives: plaintext byte streams (raw submissions, readable parts, attachments, rendered mails).
+Hands off: an opaque blob id; reading it back streams the plaintext, segment by segment.
+Trust: holds the master key in memory. Every blob has its own random AES-256-GCM data key,
+wrapped by the master key and kept in the blob's header; a truncated or altered blob fails to
+decrypt rather than returning partial content.
+"""
+
+from sealgate.vault.blobs import BlobStore, FilesystemBlobStore
+from sealgate.vault.envelope import MasterKey, VaultCorrupt
+from sealgate.vault.vault import Vault, load_master_key
+
+__all__ = [
+    "BlobStore",
+    "FilesystemBlobStore",
+    "MasterKey",
+    "Vault",
+    "VaultCorrupt",
+    "load_master_key",
+]

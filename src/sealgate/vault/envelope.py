@@ -1,0 +1,113 @@
+"""Envelope encryption: a per-blob data key wrapped by the master key, STREAM segments.
+
+Blob layout (all integers big-endian):
+    b"SGV1" | key id (8) | wrap nonce (12) | wrapped data key (32 + 16 tag) | nonce prefix (7)
+    then segments: AES-256-GCM(data key, nonce = prefix | counter (4) | last flag (1)) of up to
+    SEGMENT plaintext bytes, each followed by its 16-byte tag.
+The last-segment flag in the nonce (the STREAM construction of Hoang, Reyhanitabar, Rogaway
+and Vizár, as in Tink's streaming AEAD) makes truncation and reordering detectable.
+No I/O here: callers bring bytes and random values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MAGIC = b"SGV1"
+SEGMENT = 64 * 1024
+TAG = 16
+KEY_ID = 8
+HEADER = len(MAGIC) + KEY_ID + 12 + 32 + TAG + 7
+
+
+class VaultCorrupt(Exception):
+    """A blob failed authentication: altered, truncated, or wrapped by another master key."""
+
+
+class MasterKey:
+    """The key-encryption key; `repr` never shows it."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise ValueError("master key must be 32 bytes")
+        self._aead = AESGCM(key)
+        self.key_id = hashlib.sha256(b"sealgate key id" + key).digest()[:KEY_ID]
+        # Base for keys derived per purpose (HMAC of codes, CSRF); never used to encrypt.
+        self.derive_base = hashlib.sha256(b"sealgate derive" + key).digest()
+
+    def __repr__(self) -> str:
+        return f"MasterKey(id={self.key_id.hex()})"
+
+    def wrap(self, data_key: bytes, nonce: bytes, blob_id: str) -> bytes:
+        return self._aead.encrypt(nonce, data_key, b"sealgate dek " + blob_id.encode())
+
+    def unwrap(self, wrapped: bytes, nonce: bytes, blob_id: str) -> bytes:
+        try:
+            return self._aead.decrypt(nonce, wrapped, b"sealgate dek " + blob_id.encode())
+        except InvalidTag:
+            raise VaultCorrupt(f"blob {blob_id}: data key does not unwrap") from None
+
+
+def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
+    return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+
+def _segments(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Re-cut a byte stream into SEGMENT-sized pieces, flagging the last one."""
+    buffer = bytearray()
+    pending: bytes | None = None
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) > SEGMENT:
+            if pending is not None:
+                yield pending, False
+            pending = bytes(buffer[:SEGMENT])
+            del buffer[:SEGMENT]
+    if buffer:
+        if pending is not None:
+            yield pending, False
+        yield bytes(buffer), True
+    else:
+        yield (pending if pending is not None else b""), True
+
+
+def encrypt_stream(
+    master: MasterKey, blob_id: str, chunks: Iterable[bytes], data_key: bytes, nonces: bytes
+) -> Iterator[bytes]:
+    """Yield the encrypted blob; `nonces` is 19 random bytes (wrap nonce + segment prefix)."""
+    wrap_nonce, prefix = nonces[:12], nonces[12:19]
+    yield MAGIC + master.key_id + wrap_nonce + master.wrap(data_key, wrap_nonce, blob_id) + prefix
+    aead = AESGCM(data_key)
+    for counter, (plain, last) in enumerate(_segments(chunks)):
+        yield aead.encrypt(_nonce(prefix, counter, last), plain, None)
+
+
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def decrypt_stream(master: MasterKey, blob_id: str, source: Readable) -> Iterator[bytes]:
+    """Yield the plaintext segments of a blob read from `source`."""
+    header = source.read(HEADER)
+    if len(header) < HEADER or not header.startswith(MAGIC):
+        raise VaultCorrupt(f"blob {blob_id}: bad header")
+    if header[4:12] != master.key_id:
+        raise VaultCorrupt(f"blob {blob_id}: wrapped by another master key")
+    aead = AESGCM(master.unwrap(header[24:72], header[12:24], blob_id))
+    prefix = header[72:79]
+    current = source.read(SEGMENT + TAG)
+    counter = 0
+    while True:
+        following = source.read(SEGMENT + TAG)
+        try:
+            yield aead.decrypt(_nonce(prefix, counter, not following), current, None)
+        except InvalidTag:
+            raise VaultCorrupt(f"blob {blob_id}: segment {counter} fails authentication") from None
+        if not following:
+            return
+        current, counter = following, counter + 1

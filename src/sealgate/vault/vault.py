@@ -1,0 +1,60 @@
+"""The vault: encrypt on the way into a blob store, decrypt as a stream on the way out."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sealgate.vault.blobs import BlobStore
+from sealgate.vault.envelope import MasterKey, decrypt_stream, encrypt_stream
+
+MASTER_KEY_FILE = "master.key"
+
+
+def load_master_key(data_dir: Path, configured: str, create: bool = False) -> MasterKey:
+    """The master key from the setting (base64), else from `<data_dir>/master.key`."""
+    if configured:
+        return MasterKey(base64.b64decode(configured, validate=True))
+    path = data_dir / MASTER_KEY_FILE
+    if not path.exists():
+        if not create:
+            raise FileNotFoundError(f"no master key at {path}; run 'sealgate init' first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+    return MasterKey(base64.b64decode(path.read_text().strip(), validate=True))
+
+
+class Vault:
+    def __init__(self, master: MasterKey, store: BlobStore) -> None:
+        self.master = master
+        self.store = store
+
+    def put(self, chunks: Iterable[bytes]) -> str:
+        """Encrypt a byte stream under a fresh data key; durable when this returns."""
+        blob_id = secrets.token_hex(16)
+        stream = encrypt_stream(
+            self.master, blob_id, chunks, secrets.token_bytes(32), secrets.token_bytes(19)
+        )
+        self.store.write(blob_id, stream)
+        return blob_id
+
+    def put_bytes(self, data: bytes) -> str:
+        return self.put([data])
+
+    def stream(self, blob_id: str) -> Iterator[bytes]:
+        with self.store.open(blob_id) as handle:
+            yield from decrypt_stream(self.master, blob_id, handle)
+
+    def get_bytes(self, blob_id: str) -> bytes:
+        return b"".join(self.stream(blob_id))
+
+    def delete(self, blob_id: str) -> None:
+        self.store.delete(blob_id)
+
+
+__all__ = ["Vault", "load_master_key"]

@@ -1,0 +1,104 @@
+"""Shared fixtures: a fresh database (SQLite or PostgreSQL), settings, a runtime, a sender.
+
+SEALGATE_TEST_DATABASE=postgresql+psycopg://postgres@127.0.0.1:5432/test runs the whole
+suite on PostgreSQL; the default is SQLite in each test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sealgate.bootstrap import Runtime, open_runtime
+from sealgate.config import Settings, load
+from sealgate.directory import add_account, create_credential, create_org
+from sealgate.submission.tls import write_self_signed
+
+TEST_DATABASE = os.environ.get("SEALGATE_TEST_DATABASE", "sqlite")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    if TEST_DATABASE == "sqlite":
+        return f"sqlite:///{tmp_path / 'sealgate.db'}"
+    _reset_postgres(TEST_DATABASE)
+    return TEST_DATABASE
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "tls" / "cert.pem", tmp_path / "tls" / "key.pem"
+    write_self_signed(cert, key, "localhost")
+    return cert, key
+
+
+def make_settings(
+    tmp_path: Path, database_url: str, tls_files: tuple[Path, Path], **env: str
+) -> Settings:
+    """Settings for a test: free loopback ports, fast retries; `env` adds SEALGATE_* overrides."""
+    web_port = free_port()
+    environ = {
+        "SEALGATE_STORAGE__DATA_DIR": str(tmp_path / "data"),
+        "SEALGATE_STORAGE__DATABASE_URL": database_url,
+        "SEALGATE_SUBMISSION__LISTEN": f"127.0.0.1:{free_port()}",
+        "SEALGATE_SUBMISSION__TLS_CERT": str(tls_files[0]),
+        "SEALGATE_SUBMISSION__TLS_KEY": str(tls_files[1]),
+        "SEALGATE_WEB__LISTEN": f"127.0.0.1:{web_port}",
+        "SEALGATE_WEB__BASE_URL": f"http://127.0.0.1:{web_port}",
+        "SEALGATE_DELIVERY__SYSTEM_FROM": "noreply@gateway.example",
+        "SEALGATE_DELIVERY__POLL_INTERVAL": "0.05",
+        "SEALGATE_DELIVERY__RETRY_BASE_SECONDS": "0.2",
+    }
+    environ.update(env)
+    return load(None, environ)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, tls_files: tuple[Path, Path]) -> Settings:
+    return make_settings(tmp_path, database_url, tls_files)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = open_runtime(settings, create=True)
+    yield rt
+    rt.close()
+
+
+@dataclass(frozen=True)
+class Sender:
+    org: str
+    address: str
+    name: str
+    username: str
+    password: str
+
+
+@pytest.fixture
+def sender(runtime: Runtime) -> Sender:
+    """Organisation Hospital (hospital.example) with active account alice and a credential."""
+    with runtime.db.begin() as session:
+        create_org(session, "Hospital", ["hospital.example"])
+        add_account(session, "alice@hospital.example", "Hospital", "alice-pw", "Alice Arts")
+        credential, password = create_credential(session, "Hospital", "tests")
+    return Sender("Hospital", "alice@hospital.example", "Alice Arts", credential.username, password)
