@@ -1,4 +1,4 @@
-"""sealgate init --data-dir DIR: a commented sealgate.toml, the database, keys, a dev certificate."""
+"""sealgate init --data-dir DIR: commented sealgate.toml, database, keys, dev certificate."""
 
 from __future__ import annotations
 
