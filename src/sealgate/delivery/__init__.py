@@ -1,1 +1,31 @@
-"""delivery."""
+"""Delivery: the outbound queue, and the one SMTP client that empties it.
+
+Receives: `outbound_jobs` rows in state `incoming` (notifications, code mails, DSNs), each
+pointing at a rendered mail in the vault; `enqueue()` is how other stages add them.
+Hands off: each mail to the configured relay or to the recipient's MX hosts; the row moves
+incoming -> active -> deferred -> (done | bounced), plus corrupt for an unreadable blob.
+A bounce queues an RFC 3464 DSN to the sender, from the null sender.
+Trust: reads decrypted mails (which hold portal links and codes) only to send them; holds the
+relay password if one is configured; logs job ids, addresses and reply texts, never content.
+Talks to untrusted servers (MX hosts): their replies are parsed, never trusted for more than
+the outcome of one attempt. A TLS, DNS or connection error defers; it never weakens a delivery.
+Refuses: to send relay credentials without TLS (except to loopback), to go on without TLS
+when the relay must use it (4.7.4, deferred).
+Standards: RFC 5321, 3207, 4954, 3463, 3464, 6152, 6531, 7505.
+"""
+
+from sealgate.delivery.client import send
+from sealgate.delivery.outcome import Delivered, Outcome, PermanentFailure, TemporaryFailure
+from sealgate.delivery.queue import enqueue
+from sealgate.delivery.worker import deliver_due, run_worker
+
+__all__ = [
+    "Delivered",
+    "Outcome",
+    "PermanentFailure",
+    "TemporaryFailure",
+    "deliver_due",
+    "enqueue",
+    "run_worker",
+    "send",
+]

@@ -1,15 +1,28 @@
 """The outbound queue: enqueue rendered mails, claim due rows, record outcomes.
 
-States (Postfix words): incoming -> active -> deferred -> (done | bounced), plus hold.
-A claim sets `active` with a lease; a worker that dies leaves a lease that runs out, and the
-row is claimed again (at-least-once delivery, never lost).
+States (Postfix words): incoming -> active -> deferred -> (done | bounced), plus hold and
+corrupt. A claim sets `active` with a lease; a worker that dies leaves a lease that runs out,
+and the row is claimed again (at-least-once delivery, never lost).
+
+The lease is also a fencing token: a worker records an outcome only while the row is still
+`active` under the very lease it claimed. A worker that was too slow, whose row another worker
+has since reclaimed, changes nothing (and so sends no second DSN).
+
+Several workers may claim at once. PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED`, so each
+worker locks rows no other worker holds. SQLite (one writer at a time): a conditional UPDATE
+per row that repeats the "is due" test; rowcount 1 means this worker got the row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from itertools import chain, zip_longest
+from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from sealgate.store import OutboundJob, new_id
@@ -50,3 +63,98 @@ def enqueue(
     )
     session.add(job)
     return job
+
+
+def _sources(now: datetime) -> tuple[tuple[ColumnElement[bool], Any], ...]:
+    """Where due rows come from, each with its order: taken in turn (Postfix's fairness)."""
+    job = OutboundJob
+    return (
+        (and_(job.state == "incoming", job.next_attempt_at <= now), job.next_attempt_at),
+        (and_(job.state == "deferred", job.next_attempt_at <= now), job.next_attempt_at),
+        # A dead (or hung) worker's claim: its lease ran out, the row is due again.
+        (and_(job.state == "active", job.lease_until < now), job.lease_until),
+    )
+
+
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    return or_(*(condition for condition, _ in _sources(now)))
+
+
+def _in_turn(lists: Sequence[Sequence[str]], limit: int) -> list[str]:
+    """Round-robin over the lists: one from incoming, one from deferred, one stale, …"""
+    taken = [item for item in chain.from_iterable(zip_longest(*lists)) if item is not None]
+    return taken[:limit]
+
+
+def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboundJob]:
+    """Take up to `limit` due rows, set them `active` until now + lease, return them."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    candidates = []
+    for condition, order in _sources(now):
+        query = select(OutboundJob.id).where(condition).order_by(order).limit(limit)
+        if postgres:
+            query = query.with_for_update(skip_locked=True)
+        candidates.append(list(session.scalars(query)))
+    lease_until = now + lease
+    won = []
+    for job_id in _in_turn(candidates, limit):
+        # Repeat the "is due" test in the UPDATE: on SQLite another worker may have claimed
+        # the row since we read it; on PostgreSQL we hold its lock and this always succeeds.
+        result = session.execute(
+            update(OutboundJob)
+            .where(OutboundJob.id == job_id, _is_due(now))
+            .values(state="active", lease_until=lease_until, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) == 1:
+            won.append(job_id)
+    if not won:
+        return []
+    jobs = {
+        job.id: job for job in session.scalars(select(OutboundJob).where(OutboundJob.id.in_(won)))
+    }
+    return [jobs[job_id] for job_id in won]
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _finish(session: Session, job: OutboundJob, now: datetime, **values: Any) -> bool:
+    """Leave `active`, but only under the lease this worker holds (see the module docstring)."""
+    result = session.execute(
+        update(OutboundJob)
+        .where(
+            OutboundJob.id == job.id,
+            OutboundJob.state == "active",
+            OutboundJob.lease_until == job.lease_until,
+        )
+        .values(lease_until=None, updated_at=now, attempts=OutboundJob.attempts + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+def mark_done(session: Session, job: OutboundJob, now: datetime) -> bool:
+    """The receiving server took the mail. False: the lease was lost, nothing changed."""
+    return _finish(session, job, now, state="done", last_error="")
+
+
+def defer(
+    session: Session, job: OutboundJob, error: str, next_attempt_at: datetime, now: datetime
+) -> bool:
+    """A temporary failure: try again at `next_attempt_at`."""
+    return _finish(
+        session, job, now, state="deferred", last_error=error, next_attempt_at=next_attempt_at
+    )
+
+
+def bounce(session: Session, job: OutboundJob, error: str, now: datetime) -> bool:
+    """A permanent failure or expiry: no more attempts. The caller queues the DSN."""
+    return _finish(session, job, now, state="bounced", last_error=error)
+
+
+def mark_corrupt(session: Session, job: OutboundJob, error: str, now: datetime) -> bool:
+    """The queued mail cannot be read (missing or damaged vault blob): park it for an admin."""
+    return _finish(session, job, now, state="corrupt", last_error=error)

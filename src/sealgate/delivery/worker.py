@@ -1,0 +1,206 @@
+"""The delivery worker: claim due queue rows, send each, record what happened.
+
+One pass (`deliver_due`): claim a batch in one transaction, send the jobs a few at a time,
+and record each outcome in its own transaction as soon as it is known, so a crash mid-batch
+resends only the jobs whose outcome was not yet written (at-least-once, never lost):
+
+    Delivered         -> done
+    TemporaryFailure  -> deferred, next attempt by exponential backoff; expired -> bounced
+    PermanentFailure  -> bounced
+    bounced           -> a DSN to the sender (null sender), unless the job is itself a DSN
+                         or had no sender; the DSN is queued in the same transaction.
+
+Logs name job ids, recipients and reply texts, never content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from email.utils import make_msgid
+
+from sqlalchemy.orm import Session
+
+from sealgate.bootstrap import Runtime
+from sealgate.delivery.client import send
+from sealgate.delivery.dsn import DeliveryFailure, compose_dsn, header_block
+from sealgate.delivery.outcome import (
+    S_EXPIRED,
+    Delivered,
+    Failure,
+    Outcome,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from sealgate.delivery.queue import bounce, claim, defer, enqueue, mark_corrupt, mark_done
+from sealgate.delivery.schedule import expired, next_attempt
+from sealgate.store import OutboundJob, utcnow
+from sealgate.vault import VaultCorrupt
+
+log = logging.getLogger("sealgate.delivery")
+
+# Jobs claimed per pass, and sent at the same time within a pass.
+BATCH_SIZE = 32
+CONCURRENCY = 8
+
+
+def lease_for(rt: Runtime) -> timedelta:
+    """How long a claim lasts: a whole batch may need several full SMTP timeouts.
+
+    A lease that runs out while its worker is still sending lets another worker claim the
+    row too; the fencing in queue.py keeps the second outcome from being written twice.
+    """
+    per_job = rt.settings.delivery.timeout * 6
+    return timedelta(seconds=per_job * (BATCH_SIZE / CONCURRENCY) + 60)
+
+
+def _claim(rt: Runtime) -> list[OutboundJob]:
+    with rt.db.begin() as session:
+        return claim(session, utcnow(), BATCH_SIZE, lease_for(rt))
+
+
+def _system_from(rt: Runtime) -> str:
+    delivery = rt.settings.delivery
+    return delivery.system_from or f"postmaster@{delivery.helo_name}"
+
+
+def _queue_dsn(rt: Runtime, session: Session, job: OutboundJob, failure: DeliveryFailure) -> None:
+    """Queue the DSN for a bounced job, in the caller's transaction."""
+    delivery = rt.settings.delivery
+    now = failure.last_attempt
+    report = compose_dsn(
+        failure,
+        to=job.mail_from,
+        system_from=_system_from(rt),
+        reporting_mta=delivery.helo_name,
+        now=now,
+        message_id=make_msgid(domain=_system_from(rt).rpartition("@")[2]),
+    )
+    dsn = enqueue(
+        session,
+        rt.vault,
+        kind="dsn",
+        mail=report,
+        mail_from="",
+        rcpt_to=job.mail_from,
+        now=now,
+        expiry=timedelta(seconds=delivery.expiry_seconds),
+        submission_id=job.submission_id,
+        recipient_id=job.recipient_id,
+    )
+    log.info("job %s: DSN %s queued to %s", job.id, dsn.id, job.mail_from)
+
+
+def _wants_dsn(job: OutboundJob) -> bool:
+    # A DSN about a DSN would loop (RFC 5321 4.5.5); a null sender has nobody to tell.
+    return job.kind != "dsn" and bool(job.mail_from)
+
+
+def _bounce(
+    rt: Runtime, job: OutboundJob, failure: Failure, headers: bytes, *, timed_out: bool
+) -> None:
+    now = utcnow()
+    error = failure.describe()
+    if timed_out:
+        error = f"delivery time expired; last error: {error}"
+    with rt.db.begin() as session:
+        if not bounce(session, job, error, now):
+            log.warning("job %s: lease lost, outcome not recorded", job.id)
+            return
+        log.info("job %s to %s: bounced: %s", job.id, job.rcpt_to, error)
+        if _wants_dsn(job):
+            report = DeliveryFailure(
+                job_id=job.id,
+                kind=job.kind,
+                recipient=job.rcpt_to,
+                status=S_EXPIRED if timed_out else failure.status,
+                diagnostic=failure.diagnostic(),
+                arrival=job.created_at,
+                last_attempt=now,
+                original_headers=headers,
+                expired=timed_out,
+            )
+            _queue_dsn(rt, session, job, report)
+
+
+def _defer(rt: Runtime, job: OutboundJob, failure: TemporaryFailure) -> None:
+    delivery = rt.settings.delivery
+    now = utcnow()
+    retry_at = next_attempt(
+        job.attempts + 1,
+        now,
+        timedelta(seconds=delivery.retry_base_seconds),
+        timedelta(seconds=delivery.retry_max_seconds),
+        salt=job.id,
+    )
+    # The last retry happens at expiry, not after it.
+    retry_at = min(retry_at, job.expires_at)
+    with rt.db.begin() as session:
+        if defer(session, job, failure.describe(), retry_at, now):
+            log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe())
+        else:
+            log.warning("job %s: lease lost, outcome not recorded", job.id)
+
+
+def _record(rt: Runtime, job: OutboundJob, outcome: Outcome, headers: bytes) -> None:
+    """Write one job's outcome in its own transaction (runs in a thread)."""
+    if isinstance(outcome, Delivered):
+        with rt.db.begin() as session:
+            if mark_done(session, job, utcnow()):
+                log.info("job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe())
+        return
+    if isinstance(outcome, PermanentFailure):
+        _bounce(rt, job, outcome, headers, timed_out=False)
+    elif expired(job.expires_at, utcnow()):
+        _bounce(rt, job, outcome, headers, timed_out=True)
+    else:
+        _defer(rt, job, outcome)
+
+
+def _park_corrupt(rt: Runtime, job: OutboundJob, error: Exception) -> None:
+    with rt.db.begin() as session:
+        mark_corrupt(session, job, f"queued mail unreadable: {type(error).__name__}", utcnow())
+    log.error("job %s: queued mail %s unreadable, moved to corrupt", job.id, job.blob_id)
+
+
+async def _deliver(rt: Runtime, job: OutboundJob, slots: asyncio.Semaphore) -> None:
+    async with slots:
+        try:
+            message = await asyncio.to_thread(rt.vault.get_bytes, job.blob_id)
+        except (VaultCorrupt, FileNotFoundError, ValueError) as error:
+            await asyncio.to_thread(_park_corrupt, rt, job, error)
+            return
+        outcome = await send(rt.settings, job.mail_from, job.rcpt_to, message)
+        await asyncio.to_thread(_record, rt, job, outcome, header_block(message))
+
+
+async def deliver_due(rt: Runtime) -> int:
+    """One pass over the queue: send every job that is due now; returns how many were tried."""
+    jobs = await asyncio.to_thread(_claim, rt)
+    if not jobs:
+        return 0
+    slots = asyncio.Semaphore(CONCURRENCY)
+    results = await asyncio.gather(
+        *(_deliver(rt, job, slots) for job in jobs), return_exceptions=True
+    )
+    for job, result in zip(jobs, results, strict=True):
+        # A job whose outcome could not be recorded keeps its lease and is retried after it.
+        if isinstance(result, BaseException):
+            log.error("job %s: delivery pass failed: %r", job.id, result)
+    return len(jobs)
+
+
+async def run_worker(rt: Runtime, stop: asyncio.Event) -> None:
+    """Deliver until `stop` is set; sleep `poll_interval` whenever the queue has nothing due."""
+    interval = rt.settings.delivery.poll_interval
+    while not stop.is_set():
+        try:
+            tried = await deliver_due(rt)
+        except Exception:
+            log.exception("delivery pass failed; retrying after the poll interval")
+            tried = 0
+        if tried < BATCH_SIZE:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -1,0 +1,267 @@
+"""The SMTP client against a real sink: relay path, MX path (loopback DNS), TLS, AUTH."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from sealgate.config import Settings
+from sealgate.delivery.client import mail_hosts, send
+from sealgate.delivery.outcome import Delivered, PermanentFailure, TemporaryFailure
+from tests.conftest import free_port, make_settings
+from tests.delivery.conftest import notification
+from tests.delivery.dns_zone import DnsZone
+from tests.lab.smtp_sink import SmtpSink
+
+FROM, TO = "alice@hospital.example", "bob@example.org"
+
+
+def _settings(tmp_path: Path, tls_files: tuple[Path, Path], **env: str) -> Settings:
+    return make_settings(tmp_path, "sqlite://", tls_files, **env)
+
+
+# -- MX ordering (pure) ----------------------------------------------------------------
+
+
+def test_mail_hosts_orders_by_preference_and_normalises() -> None:
+    hosts = mail_hosts(
+        "example.org", [(20, "B.example.org."), (10, "a.example.org."), (30, "b.example.org.")]
+    )
+    assert hosts == ["a.example.org", "b.example.org"]
+
+
+def test_equal_preferences_are_spread_by_salt_but_reproducible() -> None:
+    records = [(10, f"mx{n}.example.org.") for n in range(6)] + [(5, "first.example.org.")]
+    orders = {tuple(mail_hosts("example.org", records, salt=f"r{n}")) for n in range(10)}
+    assert len(orders) > 1
+    assert all(order[0] == "first.example.org" for order in orders)
+    assert mail_hosts("example.org", records, salt="r1") == mail_hosts(
+        "example.org", records, salt="r1"
+    )
+
+
+def test_no_mx_is_the_implicit_mx() -> None:
+    assert mail_hosts("Example.ORG.", []) == ["example.org"]
+
+
+def test_null_mx_refuses_all_mail() -> None:
+    refused = mail_hosts("example.org", [(0, ".")])
+    assert isinstance(refused, PermanentFailure) and refused.status == "5.1.10"
+
+
+def test_a_null_mx_among_real_ones_is_ignored() -> None:
+    assert mail_hosts("example.org", [(0, "."), (10, "mx.example.org.")]) == ["mx.example.org"]
+
+
+def test_only_level_none_exists_yet(tmp_path: Path, tls_files: tuple[Path, Path]) -> None:
+    with pytest.raises(ValueError, match="dane"):
+        asyncio.run(send(_settings(tmp_path, tls_files), FROM, TO, b"x", required_level="dane"))
+
+
+# -- relay path --------------------------------------------------------------------------
+
+
+async def test_relay_delivers_byte_identical(tmp_path: Path, tls_files, sink: SmtpSink) -> None:
+    mail = notification().as_bytes()
+    settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__RELAY=sink.address)
+    outcome = await send(settings, FROM, TO, mail)
+    assert isinstance(outcome, Delivered)
+    [received] = sink.messages
+    assert received.content_lf == mail
+    assert received.mail_from == FROM and received.rcpt_tos == (TO,)
+    assert not received.tls  # the plain sink offers no STARTTLS
+
+
+async def test_null_sender_is_sent_as_empty_path(tmp_path: Path, tls_files, sink: SmtpSink) -> None:
+    settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__RELAY=sink.address)
+    assert isinstance(await send(settings, "", FROM, notification().as_bytes()), Delivered)
+    assert sink.messages[0].mail_from == ""
+
+
+@pytest.mark.parametrize(
+    ("at", "code", "text", "kind", "status"),
+    [
+        ("RCPT", 550, "5.1.1 no such user", PermanentFailure, "5.1.1"),
+        ("MAIL", 553, "5.7.1 sender refused", PermanentFailure, "5.7.1"),
+        ("DATA", 451, "4.3.0 try again later", TemporaryFailure, "4.3.0"),
+        ("RCPT", 452, "4.2.2 mailbox full", TemporaryFailure, "4.2.2"),
+    ],
+)
+async def test_relay_refusals_are_classified(
+    tmp_path: Path,
+    tls_files,
+    sink: SmtpSink,
+    at: str,
+    code: int,
+    text: str,
+    kind: type,
+    status: str,
+) -> None:
+    sink.fail_next(code, text, at=at)
+    settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__RELAY=sink.address)
+    outcome = await send(settings, FROM, TO, notification().as_bytes())
+    assert isinstance(outcome, kind) and outcome.status == status and outcome.code == code
+    assert not sink.messages
+
+
+async def test_relay_down_is_temporary(tmp_path: Path, tls_files) -> None:
+    settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{free_port()}")
+    outcome = await send(settings, FROM, TO, b"Subject: x\n\nx\n")
+    assert isinstance(outcome, TemporaryFailure) and outcome.status == "4.4.1"
+
+
+async def test_a_silent_server_times_out(tmp_path: Path, tls_files) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = _settings(
+        tmp_path,
+        tls_files,
+        SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{port}",
+        SEALGATE_DELIVERY__TIMEOUT="0.3",
+    )
+    try:
+        outcome = await send(settings, FROM, TO, b"Subject: x\n\nx\n")
+    finally:
+        server.close()
+    assert isinstance(outcome, TemporaryFailure) and outcome.status == "4.4.2"
+
+
+@pytest.fixture
+async def tls_sink(tls_files: tuple[Path, Path]) -> AsyncIterator[SmtpSink]:
+    server = SmtpSink(tls=tls_files, credentials=("relay-user", "relay-pw"))
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_relay_starttls_required_but_not_offered_fails_closed(
+    tmp_path: Path, tls_files, sink: SmtpSink
+) -> None:
+    settings = _settings(
+        tmp_path,
+        tls_files,
+        SEALGATE_DELIVERY__RELAY=sink.address,
+        SEALGATE_DELIVERY__RELAY_STARTTLS="true",
+    )
+    outcome = await send(settings, FROM, TO, notification().as_bytes())
+    assert isinstance(outcome, TemporaryFailure) and outcome.status == "4.7.4"
+    assert not sink.messages
+
+
+async def test_relay_with_starttls_and_auth(tmp_path: Path, tls_files, tls_sink: SmtpSink) -> None:
+    settings = _settings(
+        tmp_path,
+        tls_files,
+        SEALGATE_DELIVERY__RELAY=tls_sink.address,
+        SEALGATE_DELIVERY__RELAY_STARTTLS="true",
+        SEALGATE_DELIVERY__RELAY_USERNAME="relay-user",
+        SEALGATE_DELIVERY__RELAY_PASSWORD="relay-pw",
+    )
+    assert isinstance(await send(settings, FROM, TO, notification().as_bytes()), Delivered)
+    [received] = tls_sink.messages
+    assert received.tls and received.auth_user == "relay-user"
+
+
+async def test_relay_refusing_our_credentials_defers(tmp_path: Path, tls_files, tls_sink) -> None:
+    settings = _settings(
+        tmp_path,
+        tls_files,
+        SEALGATE_DELIVERY__RELAY=tls_sink.address,
+        SEALGATE_DELIVERY__RELAY_USERNAME="relay-user",
+        SEALGATE_DELIVERY__RELAY_PASSWORD="wrong",
+    )
+    outcome = await send(settings, FROM, TO, notification().as_bytes())
+    assert isinstance(outcome, TemporaryFailure) and "credentials" in outcome.text
+    assert not tls_sink.messages
+
+
+async def test_opportunistic_starttls_is_used_when_offered(tmp_path: Path, tls_files) -> None:
+    server = SmtpSink(tls=tls_files)
+    await server.start()
+    settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__RELAY=server.address)
+    try:
+        assert isinstance(await send(settings, FROM, TO, notification().as_bytes()), Delivered)
+    finally:
+        await server.stop()
+    assert server.messages[0].tls
+
+
+def test_sink_in_a_thread_for_blocking_tests(tmp_path: Path, tls_files) -> None:
+    server = SmtpSink(folder=tmp_path / "eml")
+    server.start_thread()
+    try:
+        settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__RELAY=server.address)
+        mail = notification().as_bytes()
+        assert isinstance(asyncio.run(send(settings, FROM, TO, mail)), Delivered)
+        [received] = server.wait_for_blocking(lambda m: TO in m.rcpt_tos, timeout=5)
+    finally:
+        server.stop_thread()
+    assert (tmp_path / "eml" / "0001.eml").read_bytes() == received.content
+
+
+# -- MX path, against a DNS zone served on loopback -------------------------------------
+
+
+@pytest.fixture
+async def zone() -> AsyncIterator[DnsZone]:
+    server = DnsZone()
+    await server.start()
+    yield server
+    server.stop()
+
+
+async def _send_via_mx(tmp_path, tls_files, zone: DnsZone, sink: SmtpSink, rcpt: str):
+    settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__SMTP_PORT=str(sink.port))
+    return await send(settings, FROM, rcpt, notification(rcpt).as_bytes(), resolver=zone.resolver())
+
+
+async def test_mx_in_preference_order_skipping_a_dead_host(tmp_path, tls_files, zone, sink) -> None:
+    zone.add("lab.example", "MX", "5 down.lab.example.", "10 up.lab.example.")
+    zone.add("down.lab.example", "A", "127.0.0.2")  # nothing listens there: refused
+    zone.add("up.lab.example", "A", "127.0.0.1")
+    assert isinstance(
+        await _send_via_mx(tmp_path, tls_files, zone, sink, "bob@lab.example"), Delivered
+    )
+    assert sink.messages[0].rcpt_tos == ("bob@lab.example",)
+
+
+async def test_implicit_mx_uses_the_domain_address(tmp_path, tls_files, zone, sink) -> None:
+    zone.add("plain.example", "A", "127.0.0.1")
+    assert isinstance(
+        await _send_via_mx(tmp_path, tls_files, zone, sink, "bob@plain.example"), Delivered
+    )
+
+
+@pytest.mark.parametrize(
+    ("records", "rcpt", "kind", "status"),
+    [
+        ([("null.example", "MX", "0 .")], "bob@null.example", PermanentFailure, "5.1.10"),
+        ([], "bob@missing.example", PermanentFailure, "5.1.2"),
+        ([("txt.example", "TXT", '"no mail here"')], "bob@txt.example", PermanentFailure, "5.1.2"),
+        (
+            [("noaddr.example", "MX", "10 gone.noaddr.example.")],
+            "bob@noaddr.example",
+            TemporaryFailure,
+            "4.4.4",
+        ),
+    ],
+)
+async def test_mx_failures(tmp_path, tls_files, zone, sink, records, rcpt, kind, status) -> None:
+    for name, rdtype, value in records:
+        zone.add(name, rdtype, value)
+    outcome = await _send_via_mx(tmp_path, tls_files, zone, sink, rcpt)
+    assert isinstance(outcome, kind) and outcome.status == status
+    assert not sink.messages
+
+
+async def test_servfail_is_temporary(tmp_path, tls_files, zone, sink) -> None:
+    zone.servfail.add("broken.example")
+    outcome = await _send_via_mx(tmp_path, tls_files, zone, sink, "bob@broken.example")
+    assert isinstance(outcome, TemporaryFailure) and outcome.status == "4.4.3"

@@ -1,0 +1,202 @@
+"""The worker over a real sink: delivered, deferred then delivered, bounced with a DSN."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from sqlalchemy import update
+
+from sealgate.bootstrap import Runtime
+from sealgate.delivery import deliver_due, run_worker
+from sealgate.store import OutboundJob, utcnow
+from tests.conftest import free_port
+from tests.delivery.conftest import (
+    SECRET_LINK,
+    all_jobs,
+    job_row,
+    notification,
+    queue_mail,
+    runtime_with,
+)
+from tests.lab.smtp_sink import ReceivedMail, SmtpSink
+
+SENDER = "alice@hospital.example"
+
+
+async def _wait_until_due(rt: Runtime, job_id: str) -> None:
+    wait = (job_row(rt, job_id).next_attempt_at - utcnow()).total_seconds()
+    await asyncio.sleep(max(wait, 0) + 0.02)
+
+
+def _dsn_parts(mail: ReceivedMail) -> tuple[EmailMessage, list[EmailMessage]]:
+    message = mail.message
+    assert message.get_content_type() == "multipart/report"
+    assert message.get_param("report-type") == "delivery-status"
+    return message, list(message.iter_parts())
+
+
+async def test_delivered_byte_identical_and_done(runtime: Runtime, sink: SmtpSink) -> None:
+    mail = notification()
+    job_id = queue_mail(runtime, mail)
+    assert await deliver_due(runtime) == 1
+    [received] = sink.messages
+    assert received.content_lf == mail.as_bytes()
+    assert received.mail_from == SENDER and received.rcpt_tos == ("bob@example.org",)
+    row = job_row(runtime, job_id)
+    assert (row.state, row.attempts, row.lease_until) == ("done", 1, None)
+    assert await deliver_due(runtime) == 0
+
+
+async def test_temporary_failure_defers_then_delivers(runtime: Runtime, sink: SmtpSink) -> None:
+    sink.fail_next(451, "4.3.0 try again later", at="RCPT")
+    job_id = queue_mail(runtime, notification())
+    before = utcnow()
+    await deliver_due(runtime)
+    row = job_row(runtime, job_id)
+    assert (row.state, row.attempts) == ("deferred", 1)
+    assert row.last_error == "451 4.3.0 try again later"
+    assert row.next_attempt_at > before
+    assert not sink.messages
+    assert await deliver_due(runtime) == 0  # not due yet
+    await _wait_until_due(runtime, job_id)
+    assert await deliver_due(runtime) == 1
+    assert job_row(runtime, job_id).state == "done"
+    assert len(sink.messages) == 1
+
+
+async def test_permanent_failure_bounces_with_a_dsn(runtime: Runtime, sink: SmtpSink) -> None:
+    sink.fail_next(550, "5.1.1 <bob@example.org>: no such user", at="RCPT")
+    job_id = queue_mail(runtime, notification())
+    await deliver_due(runtime)
+    row = job_row(runtime, job_id)
+    assert (row.state, row.last_error) == ("bounced", "550 5.1.1 <bob@example.org>: no such user")
+    [_, dsn_job] = all_jobs(runtime)
+    assert (dsn_job.kind, dsn_job.mail_from, dsn_job.rcpt_to) == ("dsn", "", SENDER)
+
+    await deliver_due(runtime)
+    [received] = sink.messages
+    assert received.mail_from == "" and received.rcpt_tos == (SENDER,)
+    message, (human, status, headers) = _dsn_parts(received)
+    assert message["Auto-Submitted"] == "auto-replied" and message["Message-ID"]
+    assert message["From"].addresses[0].addr_spec == "noreply@gateway.example"
+    assert "notification of a secure message to bob@example.org" in human.get_content()
+    per_recipient = status.get_payload()[1]
+    assert per_recipient["Status"] == "5.1.1" and per_recipient["Action"] == "failed"
+    assert per_recipient["Final-Recipient"] == "rfc822; bob@example.org"
+    assert "550 5.1.1" in per_recipient["Diagnostic-Code"]
+    assert "Subject: Secure message from Alice Arts" in headers.get_content()
+    assert SECRET_LINK.encode() not in received.content
+    assert b"the-secret-link-token" not in received.content
+    assert job_row(runtime, dsn_job.id).state == "done"
+
+
+async def test_expiry_bounces_with_a_dsn(runtime: Runtime, sink: SmtpSink) -> None:
+    sink.fail_next(451, "4.3.0 try again later", at="DATA")
+    job_id = queue_mail(runtime, notification(), expiry=timedelta(0))
+    await deliver_due(runtime)
+    row = job_row(runtime, job_id)
+    assert row.state == "bounced" and row.last_error.startswith("delivery time expired")
+    await deliver_due(runtime)
+    [received] = sink.messages
+    _, (human, status, _) = _dsn_parts(received)
+    assert status.get_payload()[1]["Status"] == "4.4.7"
+    assert "451 4.3.0" in status.get_payload()[1]["Diagnostic-Code"]
+    assert "delivery time ran out" in human.get_content()
+
+
+async def test_a_bouncing_dsn_makes_no_further_dsn(runtime: Runtime, sink: SmtpSink) -> None:
+    sink.fail_next(550, "5.1.1 no such user", count=2, at="RCPT")
+    queue_mail(runtime, notification())
+    await deliver_due(runtime)  # the notification bounces; a DSN is queued
+    await deliver_due(runtime)  # the DSN bounces too
+    jobs = all_jobs(runtime)
+    assert [(job.kind, job.state) for job in jobs] == [
+        ("notification", "bounced"),
+        ("dsn", "bounced"),
+    ]
+    assert await deliver_due(runtime) == 0
+    assert not sink.messages
+
+
+async def test_no_dsn_for_a_null_sender(runtime: Runtime, sink: SmtpSink) -> None:
+    sink.fail_next(550, "5.1.1 no such user", at="RCPT")
+    queue_mail(runtime, notification(), kind="code", mail_from="")
+    await deliver_due(runtime)
+    assert [job.state for job in all_jobs(runtime)] == ["bounced"]
+
+
+async def test_relay_down_defers(tmp_path: Path, database_url: str, tls_files) -> None:
+    closed = f"127.0.0.1:{free_port()}"
+    with runtime_with(tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=closed) as rt:
+        job_id = queue_mail(rt, notification())
+        await deliver_due(rt)
+        row = job_row(rt, job_id)
+    assert row.state == "deferred" and row.last_error.startswith("4.4.1 connection failed")
+
+
+async def test_required_starttls_not_offered_defers(
+    tmp_path: Path, database_url: str, tls_files, sink: SmtpSink
+) -> None:
+    env = {"SEALGATE_DELIVERY__RELAY": sink.address, "SEALGATE_DELIVERY__RELAY_STARTTLS": "true"}
+    with runtime_with(tmp_path, database_url, tls_files, **env) as rt:
+        job_id = queue_mail(rt, notification())
+        await deliver_due(rt)
+        row = job_row(rt, job_id)
+    assert row.state == "deferred" and row.last_error.startswith("4.7.4")
+    assert not sink.messages
+
+
+async def test_a_stale_lease_is_reclaimed_and_delivered(runtime: Runtime, sink: SmtpSink) -> None:
+    job_id = queue_mail(runtime, notification())
+    with runtime.db.begin() as session:
+        # A worker claimed the row and died: active, with a lease that has run out.
+        session.execute(
+            update(OutboundJob)
+            .where(OutboundJob.id == job_id)
+            .values(state="active", lease_until=utcnow() - timedelta(seconds=1))
+        )
+    assert await deliver_due(runtime) == 1
+    assert job_row(runtime, job_id).state == "done"
+    assert len(sink.messages) == 1
+
+
+async def test_a_live_lease_is_left_alone(runtime: Runtime, sink: SmtpSink) -> None:
+    job_id = queue_mail(runtime, notification())
+    with runtime.db.begin() as session:
+        session.execute(
+            update(OutboundJob)
+            .where(OutboundJob.id == job_id)
+            .values(state="active", lease_until=utcnow() + timedelta(minutes=5))
+        )
+    assert await deliver_due(runtime) == 0
+    assert not sink.messages
+
+
+async def test_an_unreadable_blob_is_parked_as_corrupt(runtime: Runtime, sink: SmtpSink) -> None:
+    job_id = queue_mail(runtime, notification())
+    runtime.vault.delete(job_row(runtime, job_id).blob_id)
+    assert await deliver_due(runtime) == 1
+    assert job_row(runtime, job_id).state == "corrupt"
+
+
+async def test_several_jobs_in_one_pass(runtime: Runtime, sink: SmtpSink) -> None:
+    recipients = [f"r{n}@example.org" for n in range(12)]
+    for rcpt in recipients:
+        queue_mail(runtime, notification(rcpt), rcpt_to=rcpt)
+    assert await deliver_due(runtime) == 12
+    assert sorted(m.rcpt_tos[0] for m in sink.messages) == sorted(recipients)
+
+
+async def test_run_worker_delivers_until_stopped(runtime: Runtime, sink: SmtpSink) -> None:
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(runtime, stop))
+    try:
+        queue_mail(runtime, notification())
+        await sink.wait_for(lambda mail: "bob@example.org" in mail.rcpt_tos, timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 5)
+    assert [job.state for job in all_jobs(runtime)] == ["done"]
