@@ -1,1 +1,40 @@
-"""intake."""
+"""Intake: make a readable message and its recipients out of each accepted submission.
+
+Receives: `submissions` rows in state `incoming` and their raw-message vault blobs.
+Hands off: one transaction per submission: a `messages` row (control headers kept as data),
+its readable form as a vault blob (attachments as blobs of their own), `conversations`
+(To+Cc together, each Bcc alone), `recipients` with the policy decision, hashed link tokens,
+and a notification per recipient in the outbound queue; the submission becomes `done`, or
+`corrupt` when its blob cannot be read.
+Trust: reads decrypted content in memory only; the zivver-* control headers are stripped
+before anything is stored for reading; notifications carry no content; logs ids, never content.
+Refuses: nothing that parses badly: malformed MIME is shown as text.
+Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.default), 2183.
+"""
+
+from sealgate.intake.control_headers import (
+    ControlHeaders,
+    parse_control_headers,
+    strip_control_headers,
+)
+from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
+from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
+from sealgate.intake.readable import Attachment, ReadableMessage
+from sealgate.intake.runner import process_incoming, run_intake
+
+__all__ = [
+    "Addressee",
+    "Attachment",
+    "ControlHeaders",
+    "PlannedConversation",
+    "ReadableMessage",
+    "header_addresses",
+    "parse_control_headers",
+    "parse_mime",
+    "process_incoming",
+    "readable_from",
+    "run_intake",
+    "split_conversations",
+    "strip_control_headers",
+    "text_from_html",
+]

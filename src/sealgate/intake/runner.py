@@ -1,0 +1,288 @@
+"""The intake runner: turn each `incoming` submission into a message, recipients and notifications.
+
+One submission is one transaction: the message, its conversations, recipients, link tokens
+and queued notifications are committed together with the submission's new state, or not at
+all. A crash midway leaves the submission `incoming` for the next pass, so a rerun makes
+exactly one message. Blobs written by a pass that fails are deleted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sealgate.bootstrap import Runtime
+from sealgate.delivery.queue import enqueue
+from sealgate.intake.control_headers import parse_control_headers, strip_control_headers
+from sealgate.intake.conversations import Addressee, split_conversations
+from sealgate.intake.mime import header_addresses, parse_mime, readable_from
+from sealgate.notify import compose_notification, new_token
+from sealgate.policy import decide_foundation
+from sealgate.store import (
+    Account,
+    Conversation,
+    LinkToken,
+    Message,
+    OutboundJob,
+    Recipient,
+    Submission,
+    new_id,
+    utcnow,
+)
+from sealgate.vault import Vault, VaultCorrupt
+
+log = logging.getLogger("sealgate.intake")
+
+
+class _RecordingVault(Vault):
+    """The runtime's vault, remembering the blobs it wrote so a failed pass can remove them."""
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__(vault.master, vault.store)
+        self.written: list[str] = []
+
+    def put(self, chunks: Iterable[bytes]) -> str:
+        blob_id = super().put(chunks)
+        self.written.append(blob_id)
+        return blob_id
+
+    def forget_written(self) -> None:
+        for blob_id in self.written:
+            with contextlib.suppress(OSError, ValueError):
+                self.delete(blob_id)
+
+
+def _claim_next(session: Session, rt: Runtime, skipped: set[str]) -> Submission | None:
+    """The oldest `incoming` submission no other runner holds (row lock on PostgreSQL)."""
+    query = select(Submission).where(Submission.state == "incoming")
+    if skipped:
+        query = query.where(Submission.id.not_in(skipped))
+    query = query.order_by(Submission.received_at, Submission.id).limit(1)
+    if not rt.db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
+
+
+def _read_raw(vault: Vault, submission: Submission) -> bytes | None:
+    """The raw message, or None after marking the submission `corrupt` (ids only, no content)."""
+    try:
+        return vault.get_bytes(submission.blob_id)
+    except (VaultCorrupt, FileNotFoundError, ValueError) as exc:
+        submission.state = "corrupt"
+        submission.error = f"raw message blob unreadable: {type(exc).__name__}"
+        log.error("intake: submission %s corrupt (%s)", submission.id, type(exc).__name__)
+        return None
+
+
+@dataclass
+class _Rows:
+    """The rows intake makes of one submission, in the order their foreign keys need.
+
+    The ORM sorts inserts of unrelated mappers by class name, not by foreign key, so each
+    group is flushed in turn. All vault writes (fsyncs) happen while the rows are built,
+    before the first insert: on SQLite that insert takes the database's one write lock, and
+    submission's commit before its 250 should not wait for our disk.
+    """
+
+    message: Message
+    conversations: list[Conversation] = field(default_factory=list)
+    recipients: list[Recipient] = field(default_factory=list)
+    tokens_and_jobs: list[LinkToken | OutboundJob] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        for group in ([self.message], self.conversations, self.recipients, self.tokens_and_jobs):
+            session.add_all(group)
+            session.flush()
+
+
+def _recipient_rows(
+    session: Session,
+    rt: Runtime,
+    vault: Vault,
+    rows: _Rows,
+    conversation: Conversation,
+    addressee: Addressee,
+    now: datetime,
+) -> None:
+    """A recipient, its link token (hash only) and, if decided so, its queued notification."""
+    decision = decide_foundation()
+    recipient = Recipient(
+        id=new_id(),
+        conversation_id=conversation.id,
+        message_id=rows.message.id,
+        address=addressee.address,
+        role=addressee.role,
+        method=decision.method,
+        delivery=decision.delivery,
+        decision=decision.to_json(),
+        opened_at=None,
+        created_at=now,
+    )
+    token, token_hash = new_token()
+    expires_at = now + timedelta(days=rt.settings.web.link_ttl_days)
+    rows.recipients.append(recipient)
+    rows.tokens_and_jobs.append(
+        LinkToken(recipient_id=recipient.id, token_hash=token_hash, expires_at=expires_at)
+    )
+    if decision.delivery == "notification":
+        rows.tokens_and_jobs.append(_queue_notification(session, rt, vault, rows, recipient, token))
+
+
+def _queue_notification(
+    session: Session, rt: Runtime, vault: Vault, rows: _Rows, recipient: Recipient, token: str
+) -> OutboundJob:
+    """The notification job (its mail already in the vault), held back from `session`."""
+    now = recipient.created_at
+    mail = compose_notification(
+        sender_name=rows.message.sender_name,
+        sender_address=rows.message.sender_address,
+        recipient=recipient.address,
+        link=f"{rt.settings.web.base_url}/m/{token}",
+        now=now.replace(tzinfo=UTC),
+    )
+    job = enqueue(
+        session,
+        vault,
+        kind="notification",
+        mail=mail,
+        mail_from=rows.message.sender_address,
+        rcpt_to=recipient.address,
+        now=now,
+        expiry=timedelta(seconds=rt.settings.delivery.expiry_seconds),
+        submission_id=rows.message.submission_id,
+        recipient_id=recipient.id,
+    )
+    # enqueue() adds the job to the session; it must wait until its recipient is inserted.
+    session.expunge(job)
+    return job
+
+
+def _build_rows(
+    session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: bytes
+) -> _Rows:
+    """Everything intake makes of one readable submission, not yet added to `session`."""
+    now = utcnow()
+    controls = parse_control_headers(raw)
+    readable_raw = strip_control_headers(raw)
+    mail = parse_mime(readable_raw)
+    readable = readable_from(mail, readable_raw, vault)
+    account = session.get_one(Account, submission.account_id)
+    rows = _Rows(
+        Message(
+            id=new_id(),
+            submission_id=submission.id,
+            org_id=submission.org_id,
+            sender_account_id=account.id,
+            sender_address=account.email,
+            sender_name=account.display_name,
+            content_blob_id=vault.put_bytes(readable.to_json()),
+            control_headers=controls.to_json(),
+            created_at=now,
+        )
+    )
+    to, cc = header_addresses(mail, "To"), header_addresses(mail, "Cc")
+    for plan in split_conversations(to, cc, list(submission.rcpt_to)):
+        conversation = Conversation(id=new_id(), message_id=rows.message.id, kind=plan.kind)
+        rows.conversations.append(conversation)
+        for addressee in plan.addressees:
+            _recipient_rows(session, rt, vault, rows, conversation, addressee, now)
+    return rows
+
+
+class _TakenElsewhere(Exception):
+    """Another runner finished this submission first (SQLite has no row locks to prevent it)."""
+
+
+def _finish(session: Session, submission: Submission) -> None:
+    """Mark the submission `done`, unless another runner did while we built our rows.
+
+    This conditional update is the first write of the transaction: on SQLite it takes the
+    write lock, so the check and our inserts are one atomic step; on PostgreSQL the row lock
+    of the claim already guarantees it.
+    """
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.state == "incoming")
+        .values(state="done")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _TakenElsewhere
+
+
+def _intake(session: Session, rt: Runtime, vault: Vault, submission: Submission) -> None:
+    """Turn one claimed submission into its rows, or mark it corrupt."""
+    raw = _read_raw(vault, submission)
+    if raw is None:
+        return
+    rows = _build_rows(session, rt, vault, submission, raw)
+    _finish(session, submission)
+    rows.insert(session)
+    log.info(
+        "intake: submission %s -> message %s, %d conversations, %d recipients",
+        submission.id,
+        rows.message.id,
+        len(rows.conversations),
+        len(rows.recipients),
+    )
+
+
+def _process_next(rt: Runtime, skipped: set[str]) -> str | None:
+    """Claim and process one submission in one transaction; its id, or None when none is left.
+
+    A submission that fails, or that another runner took, goes into `skipped`.
+    """
+    vault = _RecordingVault(rt.vault)
+    submission_id = ""
+    try:
+        with rt.db.begin() as session:
+            submission = _claim_next(session, rt, skipped)
+            if submission is None:
+                return None
+            submission_id = submission.id
+            _intake(session, rt, vault, submission)
+    except _TakenElsewhere:
+        vault.forget_written()
+        log.info("intake: submission %s was taken by another runner", submission_id)
+        skipped.add(submission_id)
+    except Exception as exc:
+        vault.forget_written()
+        if not submission_id:
+            raise
+        # The exception text could quote content, so only its type is logged.
+        log.error(
+            "intake: submission %s failed (%s); left incoming", submission_id, type(exc).__name__
+        )
+        skipped.add(submission_id)
+    return submission_id
+
+
+def process_incoming(rt: Runtime) -> int:
+    """Process every `incoming` submission, oldest first, each in its own transaction.
+
+    Returns how many this call took to `done` or `corrupt`. One that fails stays `incoming`
+    and is not retried within this pass.
+    """
+    skipped: set[str] = set()
+    taken = 0
+    while (submission_id := _process_next(rt, skipped)) is not None:
+        taken += submission_id not in skipped
+    return taken
+
+
+async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
+    """Run `process_incoming` every `[delivery] poll_interval` seconds until `stop` is set."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(process_incoming, rt)
+        except Exception as exc:  # e.g. the database is away: log, wait, try again
+            log.error("intake: pass failed (%s)", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)

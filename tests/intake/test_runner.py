@@ -1,0 +1,291 @@
+"""The intake runner over a real database and vault: rows, tokens, notifications, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import sealgate.intake.runner
+from sealgate.bootstrap import Runtime
+from sealgate.intake import ReadableMessage, process_incoming, run_intake
+from sealgate.notify import hash_token
+from sealgate.store import (
+    Conversation,
+    LinkToken,
+    Message,
+    OutboundJob,
+    Recipient,
+    Submission,
+    utcnow,
+)
+from tests.conftest import TEST_DATABASE, Sender
+from tests.intake.conftest import Submit
+
+SECRET_SUBJECT = "Diagnosis for patient 4711"
+SECRET_BODY = "The biopsy shows nothing to worry about."
+BOB, CAROL, DAVE, ERIN = (
+    "bob@clinic.example",
+    "carol@clinic.example",
+    "dave@lab.example",
+    "erin@home.example",
+)
+RECIPIENTS = [BOB, CAROL, DAVE, ERIN]
+
+
+def _mail(*, extra: dict[str, str] | None = None) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Alice Arts <alice@hospital.example>"
+    mail["To"] = f"Bob <{BOB}>, Frank <frank@clinic.example>"
+    mail["Cc"] = CAROL.upper()
+    mail["Subject"] = SECRET_SUBJECT
+    for name, value in (extra or {}).items():
+        mail[name] = value
+    mail.set_content(SECRET_BODY)
+    mail.add_attachment(b"%PDF secret", maintype="application", subtype="pdf", filename="r.pdf")
+    return mail.as_bytes(policy=policy.SMTP)
+
+
+CONTROLS = {
+    "zivver-access-right": f"{BOB} sms +31612345678",
+    "zivver-direct-delivery": "tls tls1.2 auth certificate-validation",
+    "zivver-minimum-recipient-verification": "email-verification",
+}
+
+
+def _count(rt: Runtime, table: type) -> int:
+    with rt.db.begin() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _state(rt: Runtime, submission_id: str) -> Submission:
+    with rt.db.begin() as session:
+        return session.get_one(Submission, submission_id)
+
+
+def test_message_conversations_recipients_and_tokens(
+    runtime: Runtime, sender: Sender, submit: Submit
+) -> None:
+    submission_id = submit(_mail(extra=CONTROLS), RECIPIENTS)
+    assert process_incoming(runtime) == 1
+    assert _state(runtime, submission_id).state == "done"
+    with runtime.db.begin() as session:
+        (message,) = session.scalars(select(Message)).all()
+        assert message.submission_id == submission_id
+        assert (message.sender_address, message.sender_name) == (sender.address, sender.name)
+        assert message.control_headers == {name: [value] for name, value in CONTROLS.items()}
+        conversations = session.scalars(select(Conversation)).all()
+        recipients = session.scalars(select(Recipient)).all()
+        tokens = session.scalars(select(LinkToken)).all()
+    members: dict[str, list[tuple[str, str]]] = {c.id: [] for c in conversations}
+    for recipient in recipients:
+        members[recipient.conversation_id].append((recipient.address, recipient.role))
+    kinds = sorted((c.kind, sorted(members[c.id])) for c in conversations)
+    # frank is in To but not in the envelope: not delivered to.
+    assert kinds == [
+        ("bcc", [(DAVE, "bcc")]),
+        ("bcc", [(ERIN, "bcc")]),
+        ("to_cc", [(BOB, "to"), (CAROL, "cc")]),
+    ]
+    for recipient in recipients:
+        assert (recipient.method, recipient.delivery) == ("email_verification", "notification")
+        assert recipient.decision["trace"][0]["outcome"] == "applied"
+        assert recipient.opened_at is None
+    assert sorted(t.recipient_id for t in tokens) == sorted(r.id for r in recipients)
+    for token in tokens:
+        assert re.fullmatch(r"[0-9a-f]{64}", token.token_hash)
+        ttl = timedelta(days=runtime.settings.web.link_ttl_days)
+        assert abs(token.expires_at - (utcnow() + ttl)) < timedelta(minutes=1)
+
+
+def test_readable_message_has_no_control_headers(runtime: Runtime, submit: Submit) -> None:
+    submit(_mail(extra=CONTROLS), RECIPIENTS)
+    process_incoming(runtime)
+    with runtime.db.begin() as session:
+        message = session.scalars(select(Message)).one()
+    stored = runtime.vault.get_bytes(message.content_blob_id)
+    assert b"zivver" not in stored.lower()
+    readable = ReadableMessage.from_json(stored)
+    assert readable.subject == SECRET_SUBJECT
+    assert readable.text.strip() == SECRET_BODY
+    (attachment,) = readable.attachments
+    assert runtime.vault.get_bytes(attachment.blob_id) == b"%PDF secret"
+
+
+def test_one_notification_per_recipient_with_link_and_no_content(
+    runtime: Runtime, sender: Sender, submit: Submit
+) -> None:
+    submission_id = submit(_mail(extra=CONTROLS), RECIPIENTS)
+    process_incoming(runtime)
+    with runtime.db.begin() as session:
+        jobs = session.scalars(select(OutboundJob)).all()
+        recipients = {r.id: r for r in session.scalars(select(Recipient))}
+        token_of = {t.recipient_id: t.token_hash for t in session.scalars(select(LinkToken))}
+    assert sorted(job.rcpt_to for job in jobs) == sorted(RECIPIENTS)
+    link = re.compile(re.escape(runtime.settings.web.base_url) + r"/m/([A-Za-z0-9_-]{43})")
+    for job in jobs:
+        assert (job.kind, job.state, job.mail_from) == ("notification", "incoming", sender.address)
+        assert job.submission_id == submission_id
+        assert recipients[job.recipient_id].address == job.rcpt_to
+        expiry = timedelta(seconds=runtime.settings.delivery.expiry_seconds)
+        assert job.expires_at - job.created_at == expiry
+        raw = runtime.vault.get_bytes(job.blob_id)
+        mail = BytesParser(policy=policy.default).parsebytes(raw)
+        assert mail["Subject"] == f"Secure message from {sender.name}"
+        assert mail["To"] == job.rcpt_to
+        text = mail.get_body(("plain",)).get_content()
+        html = mail.get_body(("html",)).get_content()
+        (token,) = set(link.findall(text))
+        assert hash_token(token) == token_of[job.recipient_id]
+        for shown in (text, html, str(mail["Subject"]), raw.decode("ascii", "replace")):
+            assert SECRET_SUBJECT not in shown
+            assert "biopsy" not in shown and "r.pdf" not in shown
+            assert "zivver" not in shown.lower()
+
+
+def test_malformed_mime_is_accepted_and_shown_as_text(runtime: Runtime, submit: Submit) -> None:
+    raw = (
+        b"From: alice@hospital.example\r\nTo: bob@clinic.example\r\nSubject: x\r\n"
+        b'Content-Type: multipart/mixed; boundary="AAA"\r\n\r\n'
+        b"--BBB\r\nContent-Type: text/plain\r\n\r\nbroken \xff body\r\n"
+    )
+    submission_id = submit(raw, [BOB])
+    assert process_incoming(runtime) == 1
+    assert _state(runtime, submission_id).state == "done"
+    with runtime.db.begin() as session:
+        message = session.scalars(select(Message)).one()
+    readable = ReadableMessage.from_json(runtime.vault.get_bytes(message.content_blob_id))
+    assert "broken \ufffd body" in readable.text
+    assert _count(runtime, OutboundJob) == 1
+
+
+def test_unreadable_blob_marks_corrupt_and_the_next_goes_on(
+    runtime: Runtime, submit: Submit
+) -> None:
+    missing = submit(b"whatever", [BOB], blob_id="0" * 32)
+    tampered = submit(_mail(), [BOB])
+    good = submit(_mail(), [BOB])
+    with runtime.db.begin() as session:
+        tampered_blob = session.get_one(Submission, tampered).blob_id
+    blob_path = Path(runtime.settings.data_dir, "blobs", tampered_blob[:2], tampered_blob)
+    data = bytearray(blob_path.read_bytes())
+    data[-5] ^= 0xFF
+    blob_path.write_bytes(bytes(data))
+
+    assert process_incoming(runtime) == 3
+    for submission_id, error in ((missing, "FileNotFoundError"), (tampered, "VaultCorrupt")):
+        row = _state(runtime, submission_id)
+        assert row.state == "corrupt"
+        assert row.error == f"raw message blob unreadable: {error}"
+    assert _state(runtime, good).state == "done"
+    assert _count(runtime, Message) == 1
+
+
+def _blob_files(rt: Runtime) -> set[Path]:
+    return {p for p in Path(rt.settings.data_dir, "blobs").rglob("*") if p.is_file()}
+
+
+def test_crash_midway_rolls_back_and_a_rerun_makes_one_message(
+    runtime: Runtime, submit: Submit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submission_id = submit(_mail(extra=CONTROLS), RECIPIENTS)
+    before = _blob_files(runtime)
+    real_enqueue = sealgate.intake.runner.enqueue
+    calls = []
+
+    def enqueue_then_fail(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real_enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(sealgate.intake.runner, "enqueue", enqueue_then_fail)
+    assert process_incoming(runtime) == 0
+    assert _state(runtime, submission_id).state == "incoming"
+    for table in (Message, Conversation, Recipient, LinkToken, OutboundJob):
+        assert _count(runtime, table) == 0
+    # The blobs the failed pass wrote (readable form, attachment, notifications) are gone.
+    assert _blob_files(runtime) == before
+
+    monkeypatch.setattr(sealgate.intake.runner, "enqueue", real_enqueue)
+    assert process_incoming(runtime) == 1
+    assert process_incoming(runtime) == 0
+    assert _state(runtime, submission_id).state == "done"
+    assert _count(runtime, Message) == 1
+    assert _count(runtime, OutboundJob) == len(RECIPIENTS)
+
+
+def test_submissions_are_taken_oldest_first(runtime: Runtime, submit: Submit) -> None:
+    first, second = submit(_mail(), [BOB]), submit(_mail(), [CAROL])
+    with runtime.db.begin() as session:
+        session.get_one(Submission, first).received_at = utcnow() + timedelta(seconds=5)
+    assert process_incoming(runtime) == 2
+    with runtime.db.begin() as session:
+        messages = session.scalars(select(Message).order_by(Message.created_at)).all()
+    assert [m.submission_id for m in messages] == [second, first]
+
+
+@pytest.mark.skipif(TEST_DATABASE == "sqlite", reason="row locks are a PostgreSQL feature")
+def test_a_submission_locked_by_another_runner_is_skipped(runtime: Runtime, submit: Submit) -> None:
+    submission_id = submit(_mail(), [BOB])
+    with runtime.db.begin() as other_runner:
+        other_runner.scalars(
+            select(Submission).where(Submission.id == submission_id).with_for_update()
+        ).one()
+        assert process_incoming(runtime) == 0
+    assert process_incoming(runtime) == 1
+
+
+def test_two_runners_at_once_make_one_message_per_submission(
+    runtime: Runtime, submit: Submit
+) -> None:
+    ids = [submit(_mail(), [BOB, DAVE]) for _ in range(6)]
+    with ThreadPoolExecutor(2) as pool:
+        taken = list(pool.map(lambda _: process_incoming(runtime), range(2)))
+    assert sum(taken) == len(ids)
+    assert process_incoming(runtime) == 0
+    assert {_state(runtime, i).state for i in ids} == {"done"}
+    assert _count(runtime, Message) == len(ids)
+    assert _count(runtime, OutboundJob) == 2 * len(ids)
+
+
+async def test_run_intake_polls_until_stopped(runtime: Runtime, submit: Submit) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_intake(runtime, stop))
+    submission_id = await asyncio.to_thread(submit, _mail(), [BOB])
+    for _ in range(200):
+        if (await asyncio.to_thread(_state, runtime, submission_id)).state == "done":
+            break
+        await asyncio.sleep(0.05)
+    assert (await asyncio.to_thread(_state, runtime, submission_id)).state == "done"
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+
+
+def test_logs_carry_ids_not_content(
+    runtime: Runtime, submit: Submit, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="sealgate")
+    submission_id = submit(_mail(extra=CONTROLS), RECIPIENTS)
+    submit(b"x", [BOB], blob_id="f" * 32)
+    process_incoming(runtime)
+    assert submission_id in caplog.text
+    for secret in (SECRET_SUBJECT, "biopsy", BOB, "zivver", "+3161"):
+        assert secret not in caplog.text
+
+
+def test_odd_bytes_in_control_headers_are_stored(runtime: Runtime, submit: Submit) -> None:
+    raw = b"zivver-direct-delivery: tls\x00\xff\r\nTo: bob@clinic.example\r\n\r\nhi\r\n"
+    submit(raw, [BOB])
+    assert process_incoming(runtime) == 1
+    with runtime.db.begin() as session:
+        message = session.scalars(select(Message)).one()
+    assert message.control_headers["zivver-direct-delivery"] == ["tls\ufffd\ufffd"]
