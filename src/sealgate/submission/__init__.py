@@ -1,1 +1,22 @@
-"""submission."""
+"""Submission: accept mail from client MTAs over SMTP and commit it durably.
+
+Receives: ESMTP sessions on [submission] listen (587 in production): STARTTLS (TLS >= 1.2),
+then AUTH PLAIN/LOGIN with an SMTP credential of an organisation.
+Hands off: a vault blob (the raw message, encrypted) + a `submissions` row in state
+`incoming`, committed in that order; only then "250 2.0.0 Ok: queued as <id>".
+Trust: faces untrusted networks before authentication. Holds the vault master key (to
+encrypt) and reads argon2 credential hashes; keeps failed-AUTH counts per client in memory.
+A break-in here reaches the vault key and the database, so the stage parses no more than it
+must: SMTP commands, and the message's From header; MIME and control headers are intake's.
+Logs ids and addresses, never content or credentials.
+Refuses: MAIL/AUTH before STARTTLS (530 5.7.0), MAIL without AUTH (530 5.7.0), bad
+credentials (535 5.7.8, slower each time, then 454 4.7.0 during a lockout), a MAIL FROM or
+From header that is not an active account of the credential's organisation (550 5.7.1),
+more than max_recipients (452 4.5.3), bad recipient syntax (501 5.1.3), bare CR or LF in
+DATA (550 5.5.2), oversize (552 5.3.4); idle and session timeouts end with 421 4.4.2.
+Standards: RFC 5321, 3207, 4954, 4616, 2034, 3463, 6152, 6531, 1870, 6409.
+"""
+
+from sealgate.submission.server import SubmissionError, SubmissionServer
+
+__all__ = ["SubmissionError", "SubmissionServer"]

@@ -1,0 +1,247 @@
+"""The aiosmtpd handler: EHLO, MAIL, RCPT and DATA decisions, each answered with a reply constant.
+
+aiosmtpd parses the commands; this module decides. Its checks on the message itself are
+small pure functions (`has_bare_newline`, `is_mailbox`, `from_header_addresses`) so they can
+be tested without a socket; the hooks look up accounts and commit via `asyncio.to_thread`
+because the store is synchronous. Nothing here reads more of the message than the From
+header: MIME and the control headers are intake's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from email.headerregistry import Address
+from email.parser import HeaderParser
+from email.policy import default as default_policy
+from typing import TYPE_CHECKING
+
+from aiosmtpd.smtp import TLSSetupException
+
+from sealgate.bootstrap import Runtime
+from sealgate.directory import AccountInfo, find_active_account
+from sealgate.submission import replies
+from sealgate.submission.auth import Submitter
+from sealgate.submission.commit import AcceptedMessage, commit_submission
+
+if TYPE_CHECKING:
+    from aiosmtpd.smtp import SMTP, Envelope
+
+    from sealgate.submission.server import SubmissionSession
+
+log = logging.getLogger("sealgate.submission")
+
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_CRLF = b"\r\n"
+
+
+def has_bare_newline(raw: bytes) -> bool:
+    """True when a CR or LF appears other than as a CRLF pair (SMTP smuggling defence).
+
+    aiosmtpd splits DATA on CRLF only, so a bare LF or CR stays inside a line of
+    `original_content`, where this finds it; Postfix calls the same rule
+    `smtpd_forbid_bare_newline`.
+    """
+    rest = raw.replace(_CRLF, b"")
+    return b"\r" in rest or b"\n" in rest
+
+
+def is_mailbox(address: str) -> bool:
+    """RFC 5321 Mailbox limits on top of aiosmtpd's parse: local@domain, a dotted host name.
+
+    Address literals (`user@[192.0.2.1]`) are refused: notifications go out by MX or relay.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or len(address.encode()) > 254:
+        return False
+    if len(local.encode()) > 64 or any(ord(char) < 32 or ord(char) == 127 for char in local):
+        return False
+    labels = domain.split(".")
+    if len(labels) < 2 or len(domain) > 253:
+        return False
+    for label in labels:
+        try:
+            ascii_label = label.encode("idna").decode("ascii") if not label.isascii() else label
+        except UnicodeError:
+            return False
+        if not _LABEL.match(ascii_label):
+            return False
+    return True
+
+
+def _header_block(raw: bytes) -> str:
+    if raw.startswith(_CRLF):
+        return ""
+    end = raw.find(_CRLF + _CRLF)
+    block = raw if end < 0 else raw[: end + 2]
+    return block.decode("utf-8", errors="replace")
+
+
+def from_header_addresses(raw: bytes) -> list[str] | None:
+    """The addresses of every From header, or None when there is no From header at all.
+
+    Reads only the header section; an address that does not parse counts as an empty one, so
+    it can never match an account.
+    """
+    headers = HeaderParser(policy=default_policy).parsestr(_header_block(raw))
+    fields = headers.get_all("From")
+    if not fields:
+        return None
+    found: list[str] = []
+    for field in fields:
+        try:
+            mailboxes: tuple[Address, ...] = field.addresses
+        except Exception:  # A header too broken for the parser is as good as an empty one.
+            mailboxes = ()
+        found.extend(mailbox.addr_spec if mailbox.domain else "" for mailbox in mailboxes)
+        if not mailboxes:
+            found.append("")
+    return found
+
+
+class SubmissionHandler:
+    """aiosmtpd hooks; one instance shared by every session of a `SubmissionServer`."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.max_recipients = rt.settings.submission.max_recipients
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: SubmissionSession,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        # Every reply carries an RFC 3463 code (replies.py), so the extension can be announced.
+        return [*responses[:-1], "250-ENHANCEDSTATUSCODES", responses[-1]]
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: SubmissionSession,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        submitter = self._submitter(session)
+        if submitter is None:
+            return replies.S530_AUTH_REQUIRED
+        if not is_mailbox(address):
+            return replies.S501_BAD_SENDER_SYNTAX
+        if not address.isascii() and not envelope.smtp_utf8:
+            return replies.S553_UTF8_NOT_DECLARED
+        if await self._find_account(address, submitter) is None:
+            log.info("mail from refused client=%s mail_from=%s", session.client, address)
+            return replies.S550_MAIL_FROM_NOT_ACCOUNT
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return replies.S250_SENDER_OK
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: SubmissionSession,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            return replies.S452_TOO_MANY_RECIPIENTS
+        if not is_mailbox(address):
+            return replies.S501_BAD_RECIPIENT_SYNTAX
+        if not address.isascii() and not envelope.smtp_utf8:
+            return replies.S553_UTF8_NOT_DECLARED
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return replies.S250_RECIPIENT_OK
+
+    async def handle_DATA(
+        self, server: SMTP, session: SubmissionSession, envelope: Envelope
+    ) -> str:
+        session.busy = True
+        try:
+            return await self._data(session, envelope)
+        finally:
+            session.busy = False
+
+    async def _data(self, session: SubmissionSession, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        submitter = self._submitter(session)
+        if submitter is None or envelope.mail_from is None:
+            return replies.S530_AUTH_REQUIRED
+        account = await self._content_sender(raw, session, submitter)
+        if isinstance(account, str):
+            return account
+        accepted = AcceptedMessage(
+            raw=raw,
+            org_id=submitter.org_id,
+            account_id=account.id,
+            mail_from=envelope.mail_from,
+            rcpt_to=tuple(envelope.rcpt_tos),
+            client_address=session.client,
+            authenticated_as=submitter.username,
+        )
+        try:
+            queue_id = await asyncio.to_thread(commit_submission, self.rt, accepted)
+        except Exception:
+            log.exception(
+                "commit failed client=%s mail_from=%s", session.client, envelope.mail_from
+            )
+            return replies.S451_LOCAL_ERROR
+        log.info(
+            "queued id=%s client=%s username=%s mail_from=%s from=%s rcpt_to=%s size=%d",
+            queue_id,
+            session.client,
+            submitter.username,
+            envelope.mail_from,
+            account.email,
+            ",".join(envelope.rcpt_tos),
+            len(raw),
+        )
+        return replies.S250_QUEUED.format(queue_id=queue_id)
+
+    async def _content_sender(
+        self, raw: bytes, session: SubmissionSession, submitter: Submitter
+    ) -> AccountInfo | str:
+        """The account the From header names, or the reply that refuses the message."""
+        if has_bare_newline(raw):
+            log.info("bare newline refused client=%s", session.client)
+            return replies.S550_BARE_NEWLINE
+        addresses = from_header_addresses(raw)
+        if addresses is None:
+            return replies.S550_FROM_HEADER_MISSING
+        if len(addresses) != 1:
+            return replies.S550_FROM_HEADER_NOT_SINGLE
+        account = await self._find_account(addresses[0], submitter)
+        if account is None:
+            log.info("from header refused client=%s from=%s", session.client, addresses[0])
+            return replies.S550_FROM_HEADER_NOT_ACCOUNT
+        return account
+
+    async def handle_exception(self, error: Exception) -> str:
+        # A failed handshake (an old TLS version, say) is the client's problem, not ours;
+        # aiosmtpd closes that connection itself after this returns.
+        if isinstance(error, TLSSetupException):
+            log.info("tls handshake failed: %s", error.__cause__ or error)
+            return replies.S454_TLS_UNAVAILABLE
+        # The default reply would echo the exception text to the client; log it here instead.
+        log.error("session error: %s", type(error).__name__, exc_info=error)
+        return replies.S451_LOCAL_ERROR
+
+    @staticmethod
+    def _submitter(session: SubmissionSession) -> Submitter | None:
+        # XXX: SPF-authorised submission (a later issue) adds its path here: a session without
+        # AUTH whose client address the MAIL FROM domain's SPF record allows becomes a
+        # submitter of the organisation that owns the domain. Today only AUTH counts.
+        return session.submitter
+
+    async def _find_account(self, address: str, submitter: Submitter) -> AccountInfo | None:
+        def lookup() -> AccountInfo | None:
+            with self.rt.db.begin() as session:
+                return find_active_account(session, address, submitter.org_id)
+
+        return await asyncio.to_thread(lookup)

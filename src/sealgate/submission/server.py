@@ -1,0 +1,285 @@
+"""The SMTP protocol shell: aiosmtpd's `SMTP` with our TLS rule, AUTH, timeouts and replies.
+
+`SubmissionServer` listens in the running event loop (no threaded Controller): one
+`SubmissionSMTP` protocol per connection, all sharing one handler and one `Authenticator`.
+What the subclass changes in aiosmtpd, and why:
+- every reply goes through `replies.translate`, so aiosmtpd's own wording becomes ours;
+- AUTH PLAIN/LOGIN check credentials asynchronously (argon2 runs in a thread), and a client
+  that failed too often is refused before anything is checked;
+- the idle timer restarts on any bytes received (aiosmtpd restarts it per command only, which
+  would cut off a slow upload of a large DATA), and a second timer ends the whole session;
+  both say 421 before closing;
+- `stop()` closes the listener and says 421 to every session, but lets a session that is
+  committing a message send its 250 first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from base64 import b64decode
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Session
+
+from sealgate.bootstrap import Runtime
+from sealgate.config import SubmissionSettings, split_hostport
+from sealgate.submission import replies
+from sealgate.submission.auth import Authenticator, AuthThrottle, Submitter
+from sealgate.submission.handler import SubmissionHandler
+from sealgate.submission.tls import server_context
+
+log = logging.getLogger("sealgate.submission")
+
+# How long stop() waits for sessions to finish a commit and say goodbye.
+STOP_GRACE_SECONDS = 10.0
+
+
+class SubmissionError(Exception):
+    """The submission server cannot start."""
+
+
+class SubmissionSession(Session):
+    """aiosmtpd's per-connection state plus ours; a new one starts after STARTTLS (RFC 3207)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self.submitter: Submitter | None = None
+        # True while the handler decides and commits at the end of DATA.
+        self.busy = False
+
+    @property
+    def client(self) -> str:
+        """The client's IP address, for logs and the submission row."""
+        return str(self.peer[0]) if isinstance(self.peer, tuple) else str(self.peer or "")
+
+    # aiosmtpd sets login_data after every AUTH and logs a deprecation warning when it does;
+    # we keep the submitter instead, so the legacy attribute is accepted and dropped quietly.
+    @property
+    def login_data(self) -> Any:
+        return None
+
+    @login_data.setter
+    def login_data(self, value: Any) -> None:
+        pass
+
+
+class SubmissionSMTP(SMTP):
+    """One client connection."""
+
+    def __init__(
+        self,
+        handler: SubmissionHandler,
+        *,
+        settings: SubmissionSettings,
+        tls_context: ssl.SSLContext,
+        authenticator: Authenticator,
+        live: set[SubmissionSMTP],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(
+            handler,
+            data_size_limit=settings.max_message_size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=settings.hostname,
+            ident="ESMTP sealgate",
+            tls_context=tls_context,
+            require_starttls=True,
+            timeout=settings.idle_timeout,
+            auth_required=False,
+            auth_require_tls=True,
+            loop=loop,
+        )
+        self.session: SubmissionSession | None
+        self._authenticator = authenticator
+        self._session_timeout = settings.session_timeout
+        self._live = live
+        self._verb = ""
+        self._session_timer: asyncio.TimerHandle | None = None
+        self._goodbye: str | None = None
+
+    def _create_session(self) -> SubmissionSession:
+        return SubmissionSession(self.loop)
+
+    # Connection life cycle and timers.
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        # Called again after STARTTLS with the TLS transport; the session clock keeps running.
+        if self._session_timer is None:
+            self._session_timer = self.loop.call_later(self._session_timeout, self._session_expired)
+            self._live.add(self)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._session_timer is not None:
+            self._session_timer.cancel()
+        self._live.discard(self)
+        if self.transport is not None:
+            super().connection_lost(error)
+
+    def data_received(self, data: bytes) -> None:
+        self._reset_timeout()
+        super().data_received(data)
+
+    def _timeout_cb(self) -> None:
+        self.end_session(replies.S421_IDLE_TIMEOUT)
+
+    def _session_expired(self) -> None:
+        self.end_session(replies.S421_SESSION_TIMEOUT)
+
+    def end_session(self, reply: str) -> None:
+        """Say `reply` and close; a session committing a message first sends its own reply."""
+        if self.session is not None and self.session.busy:
+            self._goodbye = reply
+            return
+        if self.transport is None or self.transport.is_closing():
+            return
+        log.info("closing client=%s reason=%s", self._client(), reply)
+        self._writer.write(reply.encode() + b"\r\n")
+        self.transport.close()
+
+    def _client(self) -> str:
+        return self.session.client if self.session is not None else ""
+
+    async def push(self, status: str | bytes) -> None:
+        if isinstance(status, str):
+            status = replies.translate(self._verb, status)
+        await super().push(status)
+        if self._goodbye is not None and self.session is not None and not self.session.busy:
+            self.end_session(self._goodbye)
+
+    # Commands.
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        self._verb = "MAIL"
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        self._verb = "RCPT"
+        await super().smtp_RCPT(arg)
+
+    async def smtp_HELP(self, arg: str) -> None:
+        await self.push(replies.S214_HELP)
+
+    async def smtp_VRFY(self, arg: str) -> None:
+        await self.push(replies.S502_VRFY_DISABLED)
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        if self._authenticator.locked(self._client()):
+            log.warning("auth refused, locked out client=%s", self._client())
+            await self.push(replies.S454_AUTH_LOCKED)
+            return
+        await super().smtp_AUTH(arg)
+
+    async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            value = await self.challenge_auth("")
+            if value is MISSING:
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                value = b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await self.push(replies.S501_AUTH_BASE64)
+                return AuthResult(success=False, handled=True)
+        assert isinstance(value, bytes)
+        parts = value.split(b"\x00")
+        if len(parts) != 3:
+            await self.push(replies.S501_AUTH_PLAIN_VALUE)
+            return AuthResult(success=False, handled=True)
+        authorize_as, login, password = parts
+        # Acting for another identity (RFC 4616 authzid) is not supported.
+        if authorize_as and authorize_as != login:
+            login = b""
+        return await self._authenticate(login, password)
+
+    async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            login = await self.challenge_auth("Username:")
+        else:
+            try:
+                login = b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await self.push(replies.S501_AUTH_BASE64)
+                return AuthResult(success=False, handled=True)
+        if login is MISSING:
+            return AuthResult(success=False, handled=True)
+        password = await self.challenge_auth("Password:")
+        if password is MISSING:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(login, bytes) and isinstance(password, bytes)
+        return await self._authenticate(login, password)
+
+    async def _authenticate(self, login: bytes, password: bytes) -> AuthResult:
+        assert self.session is not None
+        submitter = await self._authenticator.authenticate(self._client(), login, password)
+        if submitter is None:
+            return AuthResult(success=False, handled=False, message=replies.S535_AUTH_FAILED)
+        self.session.submitter = submitter
+        return AuthResult(success=True, auth_data=submitter, message=replies.S235_AUTH_OK)
+
+
+class SubmissionServer:
+    """The listening submission service: `await start()`, later `await stop()`."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.settings = rt.settings.submission
+        self.handler = SubmissionHandler(rt)
+        self.authenticator = Authenticator(
+            rt.db, AuthThrottle(self.settings.auth_max_failures, self.settings.auth_lockout_seconds)
+        )
+        self._live: set[SubmissionSMTP] = set()
+        self._server: asyncio.Server | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        cert, key = self.settings.tls_cert, self.settings.tls_key
+        if not cert or not key:
+            raise SubmissionError("[submission] tls_cert and tls_key are required (STARTTLS)")
+        try:
+            return server_context(Path(cert), Path(key))
+        except (OSError, ssl.SSLError) as exc:
+            raise SubmissionError(f"cannot load the TLS certificate {cert}: {exc}") from None
+
+    async def start(self) -> None:
+        """Listen on [submission] listen in the running event loop."""
+        loop = asyncio.get_running_loop()
+        context = self._tls_context()
+        # aiosmtpd logs every DATA line at DEBUG; content must never reach a log.
+        aiosmtpd_log = logging.getLogger("mail.log")
+        if aiosmtpd_log.getEffectiveLevel() < logging.INFO:
+            aiosmtpd_log.setLevel(logging.INFO)
+        host, port = split_hostport(self.settings.listen)
+
+        def new_session() -> SubmissionSMTP:
+            return SubmissionSMTP(
+                self.handler,
+                settings=self.settings,
+                tls_context=context,
+                authenticator=self.authenticator,
+                live=self._live,
+                loop=loop,
+            )
+
+        self._server = await loop.create_server(new_session, host, port)
+        log.info("submission listening on %s:%d", host, port)
+
+    async def stop(self) -> None:
+        """Stop listening, say 421 to every session, and wait briefly for them to close."""
+        if self._server is None:
+            return
+        self._server.close()
+        for protocol in list(self._live):
+            protocol.end_session(replies.S421_SHUTTING_DOWN)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while self._live and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for protocol in list(self._live):
+            if protocol.transport is not None:
+                protocol.transport.abort()
+        await self._server.wait_closed()
+        self._server = None
