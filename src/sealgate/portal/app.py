@@ -1,0 +1,90 @@
+"""The portal's ASGI app: the route table, the error pages and the security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sealgate.bootstrap import Runtime
+from sealgate.portal.csrf import CsrfGuard
+from sealgate.portal.download import download_attachment
+from sealgate.portal.headers import DEFAULT_HEADERS, SecurityHeaders
+from sealgate.portal.link import landing_page
+from sealgate.portal.pages import Refusal, render, render_refusal
+from sealgate.portal.read import html_body, read_page
+from sealgate.portal.verify import check_code, code_form, send_code
+
+STATIC = Path(__file__).parent / "static"
+CSRF_KEY_PURPOSE = "portal-csrf"
+
+
+async def front_page(request: Request) -> Response:
+    return render(
+        request,
+        "notice.html",
+        title="Secure messages",
+        sentence="To read a secure message, open the link in the mail that told you about it.",
+        start=None,
+    )
+
+
+async def _refusal(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refusal)
+    return render_refusal(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        refusal = Refusal(405, "Not possible here", "This address does not accept that request.")
+    else:
+        refusal = Refusal(exc.status_code, "Page not found", "There is no page at this address.")
+    return render_refusal(request, refusal)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # This handler runs outside the middleware stack, so it adds the headers itself.
+    refusal = Refusal(
+        500,
+        "Something went wrong",
+        "The message could not be shown just now. Please try again in a few minutes.",
+        headers=dict(DEFAULT_HEADERS),
+    )
+    return render_refusal(request, refusal)
+
+
+def routes() -> list[Route | Mount]:
+    return [
+        Route("/", front_page, methods=["GET"]),
+        Route("/m/{token}", landing_page, methods=["GET"]),
+        Route("/m/{token}/code", send_code, methods=["POST"]),
+        Route("/m/{token}/verify", code_form, methods=["GET"]),
+        Route("/m/{token}/verify", check_code, methods=["POST"]),
+        Route("/m/{token}/read", read_page, methods=["GET"]),
+        Route("/m/{token}/html", html_body, methods=["GET"]),
+        Route("/m/{token}/attachments/{index}", download_attachment, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def create_app(rt: Runtime) -> Starlette:
+    """The guest portal for `rt`; serve it with uvicorn (`sealgate serve`)."""
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            Refusal: _refusal,
+            HTTPException: _http_error,
+            500: _server_error,
+        },
+    )
+    app.state.rt = rt
+    app.state.csrf = CsrfGuard(rt.subkey(CSRF_KEY_PURPOSE), rt.settings.web.base_url)
+    return app

@@ -1,0 +1,115 @@
+"""The link from the notification: resolve its token, and the page it opens.
+
+GET /m/{token} shows who sent the message and to which (partly masked) address, with a
+"Send me a code" button. It changes nothing: mail scanners fetch links before people do, so
+no code is sent, nothing is marked opened and nothing is consumed until the guest POSTs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sealgate.bootstrap import Runtime
+from sealgate.notify import hash_token
+from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.csrf import guard_of
+from sealgate.portal.pages import link_not_valid, render
+from sealgate.portal.sessions import session_recipient
+from sealgate.store import LinkToken, Message, Recipient, utcnow
+
+# Our tokens are 43 characters of base64url; anything much longer is not one of them.
+_MAX_TOKEN_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """What a valid link points at: one recipient of one message."""
+
+    token: str
+    recipient_id: str
+    address: str
+    sender_name: str
+    sender_address: str
+    content_blob_id: str
+
+    @property
+    def start(self) -> str:
+        return f"/m/{self.token}"
+
+    @property
+    def sender_shown(self) -> str:
+        if self.sender_name:
+            return f"{self.sender_name} <{self.sender_address}>"
+        return self.sender_address
+
+
+def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | None:
+    """The target of an unexpired link, or None; looked up by hash, so no timing oracle."""
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    row = session.execute(
+        select(Recipient, Message)
+        .join(LinkToken, LinkToken.recipient_id == Recipient.id)
+        .join(Message, Message.id == Recipient.message_id)
+        .where(LinkToken.token_hash == hash_token(token), LinkToken.expires_at > now)
+    ).first()
+    if row is None:
+        return None
+    recipient, message = row
+    return LinkTarget(
+        token=token,
+        recipient_id=recipient.id,
+        address=recipient.address,
+        sender_name=message.sender_name,
+        sender_address=message.sender_address,
+        content_blob_id=message.content_blob_id,
+    )
+
+
+def mask_address(address: str) -> str:
+    """j***n@example.org: enough for the guest to recognise, little for anyone else."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        local, domain = address, ""
+    if len(local) <= 2:
+        shown = local[:1] + "*" * max(1, len(local) - 1)
+    else:
+        shown = f"{local[0]}***{local[-1]}"
+    return f"{shown}{at}{domain}"
+
+
+def _landing(rt: Runtime, token: str, cookie: str | None) -> tuple[LinkTarget | None, bool]:
+    now = utcnow()
+    with rt.db.begin() as session:
+        target = resolve_link(session, token, now)
+        if target is None:
+            return None, False
+        return target, session_recipient(session, cookie, now) == target.recipient_id
+
+
+async def landing_page(request: Request) -> Response:
+    rt: Runtime = request.app.state.rt
+    token = request.path_params["token"]
+    target, signed_in = await run_in_threadpool(
+        _landing, rt, token, read_cookie(request, SESSION_COOKIE)
+    )
+    if target is None:
+        raise link_not_valid()
+    guard = guard_of(request)
+    csrf = guard.token_for(request)
+    response = render(
+        request,
+        "link.html",
+        target=target,
+        masked=mask_address(target.address),
+        signed_in=signed_in,
+        csrf=csrf.field,
+    )
+    return guard.remember(response, csrf)

@@ -1,0 +1,101 @@
+"""Rendering pages, and `Refusal`: the one way a flow ends in a clear error page.
+
+A flow raises `Refusal(status, title, sentence)`; the app's handler renders `notice.html` with
+that status. Every sentence is written for the guest, and none of them says whether an address,
+a message or another recipient exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+
+def format_size(size: int) -> str:
+    """A byte count the way people read it: 812 bytes, 14 KB, 3.2 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("sealgate.portal", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    environment.filters["size"] = format_size
+    return environment
+
+
+_TEMPLATES = Jinja2Templates(env=_environment())
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    return _TEMPLATES.TemplateResponse(
+        request, template, context, status_code=status, headers=headers
+    )
+
+
+class Refusal(Exception):
+    """The request cannot be served; the guest sees a page that says why."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        sentence: str,
+        *,
+        start: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.sentence = sentence
+        self.start = start
+        self.headers = dict(headers or {})
+
+
+def render_refusal(request: Request, refusal: Refusal) -> Response:
+    return render(
+        request,
+        "notice.html",
+        status=refusal.status,
+        headers=refusal.headers,
+        title=refusal.title,
+        sentence=refusal.sentence,
+        start=refusal.start,
+    )
+
+
+def link_not_valid() -> Refusal:
+    """Unknown, expired and malformed links all look the same."""
+    return Refusal(
+        404,
+        "This link is not valid or has expired",
+        "Check that you opened the whole link from the mail. If it is older, ask the sender "
+        "to send the message again.",
+    )
+
+
+def needs_verification(start: str) -> Refusal:
+    return Refusal(
+        403,
+        "Please confirm your address first",
+        "Open the link from the mail again and confirm your address with a code.",
+        start=start,
+    )

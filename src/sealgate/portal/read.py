@@ -1,0 +1,96 @@
+"""Reading the message: the page, and its HTML body in a sandboxed frame.
+
+GET /m/{token}/read  subject, sender, date, To/Cc, text body, attachments, the HTML frame
+GET /m/{token}/html  the sanitised HTML body as its own document, under a CSP that loads
+                     nothing and sandboxes the frame even if the embedding page forgot to
+
+Both need a live session of the link's own recipient; without one the read page sends the
+guest back to the start page and the frame gets a 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from sealgate.bootstrap import Runtime
+from sealgate.intake.readable import ReadableMessage
+from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.link import LinkTarget, resolve_link
+from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
+from sealgate.portal.sanitise import html_document, sanitise_html
+from sealgate.portal.sessions import session_recipient
+from sealgate.store import utcnow
+
+HTML_BODY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A recipient with a live session, and the message they may read."""
+
+    target: LinkTarget
+    message: ReadableMessage
+
+
+def _authorised_target(rt: Runtime, token: str, cookie: str | None) -> tuple[LinkTarget, bool]:
+    now = utcnow()
+    with rt.db.begin() as session:
+        target = resolve_link(session, token, now)
+        if target is None:
+            raise link_not_valid()
+        return target, session_recipient(session, cookie, now) == target.recipient_id
+
+
+def _open_message(rt: Runtime, token: str, cookie: str | None) -> Reading:
+    target, authorised = _authorised_target(rt, token, cookie)
+    if not authorised:
+        raise needs_verification(target.start)
+    message = ReadableMessage.from_json(rt.vault.get_bytes(target.content_blob_id))
+    return Reading(target, message)
+
+
+async def open_message(request: Request) -> Reading:
+    """The message behind this link, for a browser with a session of its recipient.
+
+    Raises a 404 `Refusal` for a bad link and a 403 one without such a session.
+    """
+    return await run_in_threadpool(
+        _open_message,
+        request.app.state.rt,
+        request.path_params["token"],
+        read_cookie(request, SESSION_COOKIE),
+    )
+
+
+async def read_page(request: Request) -> Response:
+    try:
+        reading = await open_message(request)
+    except Refusal as refusal:
+        if refusal.status == 403 and refusal.start is not None:
+            return RedirectResponse(refusal.start, status_code=303)
+        raise
+    return render(
+        request,
+        "read.html",
+        target=reading.target,
+        message=reading.message,
+        has_html=bool(reading.message.html),
+    )
+
+
+async def html_body(request: Request) -> Response:
+    reading = await open_message(request)
+    body = sanitise_html(reading.message.html or "")
+    headers = {
+        "Content-Security-Policy": HTML_BODY_POLICY,
+        "X-Frame-Options": "SAMEORIGIN",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return HTMLResponse(html_document(body), headers=headers)

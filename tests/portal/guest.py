@@ -1,0 +1,93 @@
+"""A guest's browser for portal tests: httpx that keeps our Secure cookies over plain http.
+
+httpx (rightly) never sends a Secure cookie over http://, and the portal's cookies are all
+Secure, so this client keeps them itself and sends them in a Cookie header, as a browser on
+127.0.0.1 does. It also reads codes back from the outbound queue, as the guest reads mail.
+"""
+
+from __future__ import annotations
+
+import re
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+import httpx
+from sqlalchemy import select
+
+from sealgate.bootstrap import Runtime
+from sealgate.store import OutboundJob
+
+_HIDDEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)">')
+_CODE = re.compile(r"Your verification code is: (\d{6})")
+
+
+class GuestBrowser:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+
+    async def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+        if self.cookies and "cookie" not in {name.lower() for name in headers}:
+            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = await self.client.request(method, path, headers=headers, **kwargs)
+        self.client.cookies.clear()
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";")[0]
+            if "max-age=0" in header.lower() or not value:
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value
+        if match := _HIDDEN.search(response.text):
+            self.csrf = match.group(1)
+        return response
+
+    async def get(self, path: str, **kwargs: object) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, data: dict[str, str] | None = None, **kwargs: object):
+        fields = {"csrf_token": self.csrf, **(data or {})}
+        return await self.request("POST", path, data=fields, **kwargs)
+
+    async def ask_for_code(self, token: str) -> httpx.Response:
+        await self.get(f"/m/{token}")
+        return await self.post(f"/m/{token}/code")
+
+    async def sign_in(self, rt: Runtime, token: str, recipient_id: str) -> httpx.Response:
+        """The whole flow: open the link, ask for a code, read it from the queue, type it."""
+        asked = await self.ask_for_code(token)
+        assert asked.status_code == 303, asked.text
+        await self.get(f"/m/{token}/verify")
+        verified = await self.post(f"/m/{token}/verify", {"code": latest_code(rt, recipient_id)})
+        assert verified.status_code == 303, verified.text
+        return verified
+
+
+def code_mails(rt: Runtime, recipient_id: str) -> list[EmailMessage]:
+    """The code mails queued for a recipient, oldest first, decrypted from the vault."""
+    with rt.db.begin() as session:
+        jobs = session.scalars(
+            select(OutboundJob)
+            .where(OutboundJob.recipient_id == recipient_id, OutboundJob.kind == "code")
+            .order_by(OutboundJob.created_at, OutboundJob.id)
+        ).all()
+        blob_ids = [job.blob_id for job in jobs]
+    parser = BytesParser(policy=policy.default)
+    return [parser.parsebytes(rt.vault.get_bytes(blob_id)) for blob_id in blob_ids]  # type: ignore[misc]
+
+
+def code_in(mail: EmailMessage) -> str:
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    match = _CODE.search(body.get_content())
+    assert match, "no code in the code mail"
+    return match.group(1)
+
+
+def latest_code(rt: Runtime, recipient_id: str) -> str:
+    mails = code_mails(rt, recipient_id)
+    assert mails, "no code mail queued"
+    return code_in(mails[-1])

@@ -1,0 +1,123 @@
+"""The whole guest flow in a real browser: Debian chromium, Playwright, uvicorn on loopback.
+
+What only a browser can show: the Secure cookies work on http://127.0.0.1, the CSP lets our own
+pages and CSS through, the HTML body renders inside its sandboxed frame, and a download
+arrives byte-identical.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from sealgate.bootstrap import Runtime
+from sealgate.config import split_hostport
+from sealgate.portal import create_app
+from tests.portal.conftest import SUBJECT, StoredMessage
+from tests.portal.guest import latest_code
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def portal_url(runtime: Runtime) -> Iterator[str]:
+    """The portal served by uvicorn on the test's loopback port, in a thread of this process."""
+    host, port = split_hostport(runtime.settings.web.listen)
+    config = uvicorn.Config(
+        create_app(runtime), host=host, port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="portal-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield runtime.settings.web.base_url
+    server.should_exit = True
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+
+
+def test_guest_reads_and_downloads_in_chromium(
+    runtime: Runtime, stored: StoredMessage, portal_url: str, tmp_path: Path
+):
+    from playwright.sync_api import sync_playwright
+
+    token = stored.bob.token
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(accept_downloads=True)
+            page = context.new_page()
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda message: (
+                    violations.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
+
+            page.goto(f"{portal_url}/m/{token}")
+            assert "Alice Arts" in page.content()
+            # Our stylesheet applied under the CSP: the button has the accent background.
+            button = page.get_by_role("button", name="Send me a code")
+            assert button.evaluate("b => getComputedStyle(b).backgroundColor") == (
+                "rgb(31, 95, 168)"
+            )
+            button.click()
+            page.wait_for_url(f"{portal_url}/m/{token}/verify")
+
+            page.get_by_label("Code from the mail").fill(
+                latest_code(runtime, stored.bob.recipient_id)
+            )
+            page.get_by_role("button", name="Open the message").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/read")
+            assert page.get_by_role("heading", name=SUBJECT).is_visible()
+            assert "your lab results are attached." in page.content()
+            cookies = {c["name"]: c for c in context.cookies()}
+            assert cookies["sealgate_session"]["secure"] and cookies["sealgate_session"]["httpOnly"]
+            assert cookies["sealgate_session"]["sameSite"] == "Lax"
+
+            frame_element = page.locator("iframe.body-html")
+            assert frame_element.get_attribute("sandbox") == ""
+            frame = page.frame_locator("iframe.body-html")
+            assert frame.locator("b").inner_text() == "lab results"
+            assert frame.locator("script").count() == 0
+            assert frame.locator("[onclick]").count() == 0
+
+            with page.expect_download() as download_info:
+                page.get_by_role("link", name="scan.bin").click()
+            download = download_info.value
+            assert download.suggested_filename == "scan.bin"
+            saved = tmp_path / "scan.bin"
+            download.save_as(saved)
+            assert saved.read_bytes() == stored.attachments[1]
+
+            # The tracking pixel in the HTML body must be blocked; nothing of ours may be.
+            assert all("tracker.example" in v for v in violations), violations
+        finally:
+            browser.close()
