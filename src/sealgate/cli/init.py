@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sealgate.bootstrap import open_runtime
 from sealgate.cli.common import CliError, common_options, emit
-from sealgate.config import ConfigError, load
+from sealgate.config import ConfigError, Settings, load
 from sealgate.submission.tls import write_self_signed
 
 CONFIG_TEMPLATE = """\
@@ -34,7 +34,7 @@ base_url = "http://127.0.0.1:8080"
 
 [delivery]
 # "" delivers by MX look-up; "host:port" hands all outbound mail to that relay.
-relay = ""
+relay = "{relay}"
 # relay_starttls = false
 # relay_username = ""
 # relay_password = ""           # better: SEALGATE_DELIVERY__RELAY_PASSWORD
@@ -62,10 +62,26 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     config_file = Path(args.config).resolve() if args.config else data_dir / "sealgate.toml"
+    settings = initialise(data_dir, config_file, args.hostname)
+    emit(
+        args,
+        {"config": str(config_file), "data_dir": str(data_dir), "database": settings.database_url},
+        f"wrote {config_file}\ncreated {settings.database_url}\n"
+        f"next: sealgate serve --config {config_file}",
+    )
+    return 0
+
+
+def initialise(
+    data_dir: Path, config_file: Path, hostname: str, relay: str = "", system_from: str = ""
+) -> Settings:
+    """Write the config file, a development certificate, the master key and the database."""
     if config_file.exists():
         raise CliError(f"{config_file} already exists; not overwriting it")
     data_dir.mkdir(parents=True, exist_ok=True)
-    text = CONFIG_TEMPLATE.format(hostname=args.hostname, system_from=f"noreply@{args.hostname}")
+    text = CONFIG_TEMPLATE.format(
+        hostname=hostname, system_from=system_from or f"noreply@{hostname}", relay=relay
+    )
     if config_file.parent != data_dir:
         text = text.replace('data_dir = "."', f'data_dir = "{data_dir}"')
         text = text.replace('"tls/', f'"{data_dir}/tls/')
@@ -74,12 +90,6 @@ def run(args: argparse.Namespace) -> int:
         settings = load(config_file, os.environ)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    write_self_signed(data_dir / "tls" / "cert.pem", data_dir / "tls" / "key.pem", args.hostname)
+    write_self_signed(data_dir / "tls" / "cert.pem", data_dir / "tls" / "key.pem", hostname)
     open_runtime(settings, create=True).close()
-    emit(
-        args,
-        {"config": str(config_file), "data_dir": str(data_dir), "database": settings.database_url},
-        f"wrote {config_file}\ncreated {settings.database_url}\n"
-        f"next: sealgate serve --config {config_file}",
-    )
-    return 0
+    return settings

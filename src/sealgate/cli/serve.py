@@ -1,16 +1,104 @@
-"""sealgate serve (wired up once the stages exist)."""
+"""sealgate serve --config FILE [--role smtp|web|worker]...: run the stages in one process."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Iterator
 
-from sealgate.cli.common import CliError, common_options
+import uvicorn
+
+from sealgate.bootstrap import Runtime, open_runtime
+from sealgate.cli.common import CliError, common_options, load_settings
+from sealgate.config import split_hostport
+
+ROLES = ("smtp", "web", "worker")
+log = logging.getLogger("sealgate.serve")
+
+
+class _WebServer(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve` owns SIGTERM and drains every stage."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = commands.add_parser("serve", parents=[common_options()], help="serve")
+    parser = commands.add_parser("serve", parents=[common_options()], help="run sealgate")
+    parser.add_argument(
+        "--role", action="append", choices=ROLES, help="stages to run (default: all)"
+    )
     parser.set_defaults(run=run)
 
 
+def configure_logging() -> None:
+    """INFO for sealgate; aiosmtpd's own logger only from WARNING (its DEBUG lines echo data)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise CliError("serve is not wired up yet")
+    configure_logging()
+    settings = load_settings(args)
+    try:
+        rt = open_runtime(settings)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    try:
+        asyncio.run(serve(rt, tuple(args.role or ROLES)))
+    except OSError as exc:
+        raise CliError(f"cannot start: {exc}") from None
+    finally:
+        rt.close()
+    return 0
+
+
+async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None = None) -> None:
+    """Start the chosen stages, wait for SIGTERM/SIGINT (or `stop`), then drain and stop."""
+    from sealgate.delivery import run_worker
+    from sealgate.intake import run_intake
+    from sealgate.portal import create_app
+    from sealgate.submission import SubmissionServer
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    tasks: list[asyncio.Task[None]] = []
+    submission = SubmissionServer(rt) if "smtp" in roles else None
+    web: _WebServer | None = None
+    if submission is not None:
+        await submission.start()
+        log.info("submission listening on %s", rt.settings.submission.listen)
+    if "web" in roles:
+        host, port = split_hostport(rt.settings.web.listen)
+        config = uvicorn.Config(
+            create_app(rt),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        web = _WebServer(config)
+        # Bind here so that a busy port is an OSError for `run`, not uvicorn's sys.exit.
+        listener = socket.create_server((host, port), reuse_port=False)
+        tasks.append(asyncio.create_task(web.serve(sockets=[listener])))
+        log.info("portal listening on %s (%s)", rt.settings.web.listen, rt.settings.web.base_url)
+    if "worker" in roles:
+        tasks.append(asyncio.create_task(run_intake(rt, stop)))
+        tasks.append(asyncio.create_task(run_worker(rt, stop)))
+    print("sealgate: ready", flush=True)
+    await stop.wait()
+    log.info("stopping: draining sessions and queue work in progress")
+    if submission is not None:
+        await submission.stop()
+    if web is not None:
+        web.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)

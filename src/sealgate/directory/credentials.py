@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,6 +13,8 @@ from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import find_org
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.store import SmtpCredential, utcnow
+
+_ALPHABET = string.ascii_letters + string.digits
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ def create_credential(
     """A new credential and its password; the password exists only in this return value."""
     org = find_org(session, org_name)
     username = "sg-" + secrets.token_hex(8)
-    password = secrets.token_urlsafe(24)
+    # Letters and digits only: a leading "-" or a quote would trip up command lines and configs.
+    password = "".join(secrets.choice(_ALPHABET) for _ in range(32))
     row = SmtpCredential(
         org_id=org.id,
         username=username,

@@ -1,0 +1,96 @@
+"""The demo mailbox: an aiosmtpd sink writing .eml files, and a small page that lists them."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse
+from starlette.routing import Route
+
+from sealgate.store import new_id, utcnow
+
+
+class _SaveToFolder:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        name = f"{utcnow():%Y%m%dT%H%M%S}-{new_id()[:8]}.eml"
+        content = envelope.original_content or b""
+        await asyncio.to_thread((self.folder / name).write_bytes, content)
+        return "250 2.0.0 Ok: saved in the demo mailbox"
+
+
+class Mailbox:
+    """Catch-all SMTP on loopback; every mail becomes a file in `folder`."""
+
+    def __init__(self, folder: Path, host: str, port: int) -> None:
+        self.folder, self.host, self.port = folder, host, port
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        handler = _SaveToFolder(self.folder)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(handler, hostname="demo-mailbox"), self.host, self.port
+        )
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    mail = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    body = mail.get_body(preferencelist=("plain",))
+    return {
+        "name": path.name,
+        "to": str(mail.get("To", "")),
+        "subject": str(mail.get("Subject", "")),
+        "text": body.get_content() if body is not None else "",
+    }
+
+
+def mailbox_app(folder: Path) -> Starlette:
+    """A page with every caught mail, newest first, text part shown; links stay clickable."""
+
+    async def index(request: Request) -> HTMLResponse:
+        files = sorted(folder.glob("*.eml"), reverse=True)
+        items = []
+        for mail in map(_summary, files):
+            text = html.escape(mail["text"])
+            for word in set(text.split()):
+                if word.startswith(("http://", "https://")):
+                    text = text.replace(word, f'<a href="{word}">{word}</a>')
+            items.append(
+                f"<article><h2>{html.escape(mail['subject'])}</h2>"
+                f"<p>To: {html.escape(mail['to'])} · <a href='raw/{mail['name']}'>raw</a></p>"
+                f"<pre>{text}</pre></article>"
+            )
+        body = "".join(items) or "<p>No mail yet. Submit a message and reload.</p>"
+        return HTMLResponse(
+            "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            "<title>sealgate demo mailbox</title><meta http-equiv=refresh content=5>"
+            "<style>body{font-family:sans-serif;max-width:50rem;margin:auto;padding:1rem}"
+            "pre{white-space:pre-wrap;background:#f4f4f4;padding:.5rem}</style>"
+            f"<h1>Demo mailbox</h1>{body}"
+        )
+
+    async def raw(request: Request) -> PlainTextResponse:
+        name = Path(request.path_params["name"]).name
+        path = folder / name
+        if not name.endswith(".eml") or not path.is_file():
+            return PlainTextResponse("no such mail", status_code=404)
+        return PlainTextResponse(path.read_text(errors="replace"))
+
+    return Starlette(routes=[Route("/", index), Route("/raw/{name}", raw)])
