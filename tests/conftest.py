@@ -29,20 +29,34 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _reset_postgres(url: str) -> None:
+# Each test run gets a schema of its own in the PostgreSQL database, so that two runs on one
+# machine (a developer's and CI's) never drop each other's tables.
+PG_SCHEMA = f"sealgate_test_{os.getpid()}"
+
+
+def _reset_postgres_schema(url: str, schema: str, create: bool = True) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        if create:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema_at_end() -> Iterator[None]:
+    yield
+    if TEST_DATABASE != "sqlite":
+        _reset_postgres_schema(TEST_DATABASE, PG_SCHEMA, create=False)
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     if TEST_DATABASE == "sqlite":
         return f"sqlite:///{tmp_path / 'sealgate.db'}"
-    _reset_postgres(TEST_DATABASE)
-    return TEST_DATABASE
+    _reset_postgres_schema(TEST_DATABASE, PG_SCHEMA)
+    separator = "&" if "?" in TEST_DATABASE else "?"
+    return f"{TEST_DATABASE}{separator}options=-csearch_path%3D{PG_SCHEMA}"
 
 
 @pytest.fixture

@@ -86,6 +86,30 @@ class DeliverySettings(_Section):
         return _check_listen(value) if value else value
 
 
+class PolicySettings(_Section):
+    # Region assumed for phone numbers written without a country code (ISO 3166 code).
+    default_phone_region: str = "NL"
+
+
+class SmsSettings(_Section):
+    # "outbox" writes each SMS to <data_dir>/sms-outbox.jsonl (demo, tests); "messagebird"
+    # sends through the MessageBird (Bird) REST API.
+    provider: str = "outbox"
+    base_url: str = "https://rest.messagebird.com"
+    api_key: SecretStr = SecretStr("")
+    originator: str = "sealgate"
+    timeout: float = Field(10.0, gt=0)
+    # SMS costs money: caps per organisation per hour (per recipient: [web] code_sends).
+    org_hourly_limit: int = Field(200, gt=0)
+
+    @field_validator("provider")
+    @classmethod
+    def _check_provider(cls, value: str) -> str:
+        if value not in ("outbox", "messagebird"):
+            raise ValueError("must be 'outbox' or 'messagebird'")
+        return value
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -97,6 +121,8 @@ class Settings(_Section):
     web: WebSettings = WebSettings()
     delivery: DeliverySettings = DeliverySettings()
     storage: StorageSettings = StorageSettings()
+    policy: PolicySettings = PolicySettings()
+    sms: SmsSettings = SmsSettings()
     config_path: str = ""
 
     @property

@@ -14,10 +14,18 @@ class Base(DeclarativeBase):
 
 
 class Organisation(Base):
+    """An organisation and its Email Security Policy settings."""
+
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
+    policy_sms: Mapped[bool] = mapped_column(default=True, server_default="1")
+    policy_access_code: Mapped[bool] = mapped_column(default=True, server_default="1")
+    policy_email_verification: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Transport Security Compliance minimum: "off", "tls", "pkix", "pane" or "dane".
+    policy_tsc: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
+    nta7516: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class Domain(Base):
@@ -27,6 +35,37 @@ class Domain(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
+    # Inbound Direct Delivery: mail to this domain from this system goes straight to its MX.
+    idd: Mapped[bool] = mapped_column(default=False, server_default="0")
+
+
+class Nta7516Domain(Base):
+    """A recipient domain known to be NTA 7516 compliant (besides compliant orgs on this system)."""
+
+    __tablename__ = "nta7516_domains"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime]
+
+
+class Contact(Base):
+    """A contact-book entry: shared (owner None) or personal; SMS phone or hashed access code.
+
+    Applied automatically only after the recipient once opened a message with it (opened_at).
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("org_id", "owner_account_id", "address", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    owner_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # sms, access_code
+    phone: Mapped[str] = mapped_column(String(32), default="")  # E.164
+    code_hash: Mapped[str] = mapped_column(String(200), default="")  # argon2
+    hint: Mapped[str] = mapped_column(String(200), default="")
+    opened_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 class Account(Base):
@@ -38,6 +77,10 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # TOTP second factor: the secret encrypted by the vault key, recovery codes as hashes.
+    totp_secret: Mapped[str] = mapped_column(Text, default="", server_default="")
+    totp_enabled: Mapped[bool] = mapped_column(default=False, server_default="0")
+    recovery_codes: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class SmtpCredential(Base):
@@ -110,6 +153,13 @@ class Recipient(Base):
     decision: Mapped[dict[str, Any]]
     opened_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # What the chosen method verifies against: a phone (E.164) for SMS, an access code hash
+    # (argon2) + hint, from a zivver-access-right header or from the contact used.
+    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    access_code_hash: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    access_code_hint: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    access_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
 
 class LinkToken(Base):
@@ -128,6 +178,7 @@ class VerificationCode(Base):
     __tablename__ = "verification_codes"
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[str] = mapped_column(ForeignKey("recipients.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(8), default="email", server_default="email")
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
@@ -135,11 +186,24 @@ class VerificationCode(Base):
     last_sent_at: Mapped[datetime]
 
 
+class SmsSend(Base):
+    """One SMS sent, kept to enforce the per-organisation rate limit (no phone, no code)."""
+
+    __tablename__ = "sms_sends"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("recipients.id"))
+    sent_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class PortalSession(Base):
+    """A signed-in browser: scoped to one recipient (guest) or to an account (all its mail)."""
+
     __tablename__ = "portal_sessions"
     id: Mapped[int] = mapped_column(primary_key=True)
     session_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    recipient_id: Mapped[str] = mapped_column(ForeignKey("recipients.id"), index=True)
+    recipient_id: Mapped[str | None] = mapped_column(ForeignKey("recipients.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
 
@@ -153,7 +217,7 @@ class OutboundJob(Base):
     __tablename__ = "outbound_jobs"
     __table_args__ = (Index("ix_outbound_due", "state", "next_attempt_at"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # notification, code, dsn
+    kind: Mapped[str] = mapped_column(String(16))  # notification, code, dsn, direct
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"))
     recipient_id: Mapped[str | None] = mapped_column(ForeignKey("recipients.id"))
     mail_from: Mapped[str] = mapped_column(String(320))
@@ -167,6 +231,3 @@ class OutboundJob(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-
-
-__all__ = ["Base", "UniqueConstraint"]
