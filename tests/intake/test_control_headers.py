@@ -11,6 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sealgate.intake import ControlHeaders, parse_control_headers, strip_control_headers
+from sealgate.intake.control_headers import (
+    ControlHeaderError,
+    parse_access_rights,
+    parse_direct_delivery,
+    parse_minimum_verification,
+)
+from sealgate.policy import AccessRight, DirectDeliveryHeader
+from sealgate.transport import TransportLevel
 
 MESSAGE = (
     b"From: Alice Arts <alice@hospital.example>\r\n"
@@ -169,3 +177,240 @@ def test_after_stripping_the_email_package_sees_no_control_header(
     count = len(found.access_rights + found.direct_delivery)
     count += len(found.minimum_recipient_verification)
     assert count == len(fields) - len(kept)
+
+
+# The grammar of the control headers: access rights, direct delivery, minimum verification.
+
+RECIPIENTS = ("bob@clinic.example", "Carol@Lab.Example")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param((), {}, id="absent"),
+        pytest.param(
+            ("bob@clinic.example sms +31612345678",),
+            {"bob@clinic.example": AccessRight("sms", "+31612345678")},
+            id="sms in E.164",
+        ),
+        pytest.param(
+            ("bob@clinic.example SMS 06 1234 5678",),
+            {"bob@clinic.example": AccessRight("sms", "+31612345678")},
+            id="national phone in the default region, method in any case",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms +44 20 7946 0958",),
+            {"bob@clinic.example": AccessRight("sms", "+442079460958")},
+            id="international phone",
+        ),
+        pytest.param(
+            ("bob@clinic.example access-code 135789",),
+            {"bob@clinic.example": AccessRight("access_code", "135789")},
+            id="access-code",
+        ),
+        pytest.param(
+            ("carol@lab.example sharedAccessCode   open sesame  ",),
+            {"Carol@Lab.Example": AccessRight("access_code", "open sesame")},
+            id="sharedAccessCode, rest of line trimmed, keyed by the recipient's spelling",
+        ),
+        pytest.param(
+            ("<bob@clinic.example> access-code x",),
+            {"bob@clinic.example": AccessRight("access_code", "x")},
+            id="address in angle brackets",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms +31612345678", "BOB@clinic.example sms 0612345678"),
+            {"bob@clinic.example": AccessRight("sms", "+31612345678")},
+            id="identical duplicates after normalising",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms +31612345678", "carol@lab.example access-code 1"),
+            {
+                "bob@clinic.example": AccessRight("sms", "+31612345678"),
+                "Carol@Lab.Example": AccessRight("access_code", "1"),
+            },
+            id="one header per recipient",
+        ),
+    ],
+)
+def test_access_rights_table(values: tuple[str, ...], expected: dict[str, AccessRight]) -> None:
+    assert parse_access_rights(values, RECIPIENTS, "NL") == expected
+
+
+def _for_bob(problem: str) -> str:
+    return f"The zivver-access-right header for bob@clinic.example {problem}"
+
+
+FORMS = 'it must read "<address> sms <phone>" or "<address> access-code <code>".'
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param(("",), f"A zivver-access-right header is empty: {FORMS}", id="empty"),
+        pytest.param(
+            ("bob@clinic.example",),
+            f'A zivver-access-right header is malformed ("bob@clinic.example"): {FORMS}',
+            id="malformed",
+        ),
+        pytest.param(
+            ("bob@clinic.example fax 123",),
+            _for_bob(
+                'names an unknown method "fax": use "sms", "access-code" or "sharedAccessCode".'
+            ),
+            id="unknown method",
+        ),
+        pytest.param(
+            ("dan@clinic.example sms +31612345678",),
+            "The zivver-access-right header for dan@clinic.example names an address "
+            "that is not a recipient of this message.",
+            id="not a recipient",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms +31612345678", "bob@clinic.example sms +31687654321"),
+            "Two zivver-access-right headers for bob@clinic.example conflict: "
+            "give one header per recipient.",
+            id="conflicting phones",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms +31612345678", "bob@clinic.example access-code 1"),
+            "Two zivver-access-right headers for bob@clinic.example conflict: "
+            "give one header per recipient.",
+            id="conflicting methods",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms",),
+            _for_bob('gives no phone number after "sms".'),
+            id="no phone",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms call me",),
+            _for_bob("has a phone number that cannot be parsed."),
+            id="unparsable phone",
+        ),
+        pytest.param(
+            ("bob@clinic.example sms +3161234",),
+            _for_bob("has a phone number that is not a valid number."),
+            id="invalid phone",
+        ),
+        pytest.param(
+            ("bob@clinic.example access-code",),
+            _for_bob("has an empty access code."),
+            id="empty code",
+        ),
+        pytest.param(
+            ("bob@clinic.example sharedAccessCode   ",),
+            _for_bob("has an empty access code."),
+            id="blank code",
+        ),
+        pytest.param(
+            ("bob@clinic.example access-code ab\ufffd",),
+            _for_bob("has an access code with invalid characters."),
+            id="code with replaced bytes",
+        ),
+        pytest.param(
+            ("b\u00f6b@clinic.example sms +31612345678",),
+            "The zivver-access-right header for b\\xf6b@clinic.example names an address "
+            "that is not a recipient of this message.",
+            id="non-ASCII shown escaped for the SMTP reply",
+        ),
+    ],
+)
+def test_access_right_errors_name_the_header(values: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ControlHeaderError) as raised:
+        parse_access_rights(values, RECIPIENTS, "NL")
+    assert str(raised.value) == message
+    assert str(raised.value).isascii() and "\n" not in str(raised.value)
+
+
+def test_access_right_errors_never_repeat_the_phone_or_code() -> None:
+    for values in [
+        ("bob@clinic.example sms +3161234",),
+        ("bob@clinic.example access-code s3cret", "bob@clinic.example access-code other"),
+    ]:
+        with pytest.raises(ControlHeaderError) as raised:
+            parse_access_rights(values, RECIPIENTS, "NL")
+        assert "3161234" not in str(raised.value) and "s3cret" not in str(raised.value)
+
+
+def test_access_right_read_from_a_message() -> None:
+    controls = parse_control_headers(MESSAGE)
+    rights = parse_access_rights(
+        controls.access_rights, ["bob@clinic.example", "carol@clinic.example"], "NL"
+    )
+    assert rights == {
+        "bob@clinic.example": AccessRight("sms", "+31612345678"),
+        "carol@clinic.example": AccessRight("access_code", "sesame"),
+    }
+
+
+PKIX, PANE, DANE = TransportLevel.PKIX, TransportLevel.PANE, TransportLevel.DANE
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param((), None, id="absent"),
+        pytest.param(("",), DirectDeliveryHeader(PKIX, "1.2"), id="empty: defaults"),
+        pytest.param(
+            ("tls tls1.2 auth certificate-validation",),
+            DirectDeliveryHeader(PKIX, "1.2"),
+            id="the manual's example",
+        ),
+        pytest.param(("tls tls1.3",), DirectDeliveryHeader(PKIX, "1.3"), id="tls1.3 extension"),
+        pytest.param(("auth dnssec",), DirectDeliveryHeader(PANE, "1.2"), id="dnssec is PANE"),
+        pytest.param(("auth dane",), DirectDeliveryHeader(DANE, "1.2"), id="dane"),
+        pytest.param(
+            ("TLS TLS1.3 AUTH DANE",), DirectDeliveryHeader(DANE, "1.3"), id="any letter case"
+        ),
+        pytest.param(
+            ("tls=tls1.3 auth=dnssec",), DirectDeliveryHeader(PANE, "1.3"), id="option=value"
+        ),
+        pytest.param(
+            ("tls tls1.0 auth none",), DirectDeliveryHeader(PKIX, "1.2"), id="invalid values"
+        ),
+        pytest.param(("tls auth",), DirectDeliveryHeader(PKIX, "1.2"), id="missing values"),
+        pytest.param(
+            ("auth tls tls1.3",), DirectDeliveryHeader(PKIX, "1.3"), id="missing auth value"
+        ),
+        pytest.param(
+            ("colour blue tls tls1.3",), DirectDeliveryHeader(PKIX, "1.3"), id="unknown words"
+        ),
+        pytest.param(
+            ("tls tls1.3\tauth dane",), DirectDeliveryHeader(DANE, "1.3"), id="unfolded tab"
+        ),
+        pytest.param(
+            ("auth dane auth certificate-validation",),
+            DirectDeliveryHeader(DANE, "1.2"),
+            id="repeated option: strongest",
+        ),
+        pytest.param(
+            ("tls tls1.3", "auth dnssec", "tls tls1.2 auth certificate-validation"),
+            DirectDeliveryHeader(PANE, "1.3"),
+            id="repeated header: strongest",
+        ),
+    ],
+)
+def test_direct_delivery_table(
+    values: tuple[str, ...], expected: DirectDeliveryHeader | None
+) -> None:
+    assert parse_direct_delivery(values) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "permitted"),
+    [
+        pytest.param((), False, id="absent"),
+        pytest.param(("email-verification",), True, id="exact"),
+        pytest.param(("  email-verification\t",), True, id="blanks trimmed"),
+        pytest.param(("Email-Verification",), True, id="letter case ignored"),
+        pytest.param(("",), False, id="missing value"),
+        pytest.param(("email verification",), False, id="invalid value"),
+        pytest.param(("email-verification sms",), False, id="extra words"),
+        pytest.param(("email-verification;",), False, id="extra characters"),
+        pytest.param(("email-verification", "email-verification"), False, id="repeated"),
+        pytest.param(("email-verification", "none"), False, id="conflicting"),
+    ],
+)
+def test_minimum_verification_table(values: tuple[str, ...], permitted: bool) -> None:
+    assert parse_minimum_verification(values) is permitted

@@ -95,10 +95,14 @@ def test_message_conversations_recipients_and_tokens(
         ("bcc", [(ERIN, "bcc")]),
         ("to_cc", [(BOB, "to"), (CAROL, "cc")]),
     ]
+    # The access-right header names bob; the others fall through to verification email
+    # (the direct-delivery minimum is unknown = not met, and the fallback header allows it).
     for recipient in recipients:
-        assert (recipient.method, recipient.delivery) == ("email_verification", "notification")
-        assert recipient.decision["trace"][0]["outcome"] == "applied"
+        expected = "access_right_sms" if recipient.address == BOB else "email_verification"
+        assert (recipient.method, recipient.delivery) == (expected, "notification")
+        assert recipient.decision["trace"][-1]["outcome"] == "applied"
         assert recipient.opened_at is None
+        assert recipient.phone == ("+31612345678" if recipient.address == BOB else "")
     assert sorted(t.recipient_id for t in tokens) == sorted(r.id for r in recipients)
     for token in tokens:
         assert re.fullmatch(r"[0-9a-f]{64}", token.token_hash)

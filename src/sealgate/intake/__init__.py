@@ -13,8 +13,12 @@ Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.defau
 """
 
 from sealgate.intake.control_headers import (
+    ControlHeaderError,
     ControlHeaders,
+    parse_access_rights,
     parse_control_headers,
+    parse_direct_delivery,
+    parse_minimum_verification,
     strip_control_headers,
 )
 from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
@@ -25,11 +29,15 @@ from sealgate.intake.runner import process_incoming, run_intake
 __all__ = [
     "Addressee",
     "Attachment",
+    "ControlHeaderError",
     "ControlHeaders",
     "PlannedConversation",
     "ReadableMessage",
     "header_addresses",
+    "parse_access_rights",
     "parse_control_headers",
+    "parse_direct_delivery",
+    "parse_minimum_verification",
     "parse_mime",
     "process_incoming",
     "readable_from",

@@ -13,18 +13,32 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
+from sealgate.delivery import DeliveryFailure, queue_dsn
 from sealgate.delivery.queue import enqueue
-from sealgate.intake.control_headers import parse_control_headers, strip_control_headers
+from sealgate.intake.control_headers import (
+    ControlHeaderError,
+    parse_control_headers,
+    strip_control_headers,
+)
 from sealgate.intake.conversations import Addressee, split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from
+from sealgate.intake.routing import (
+    HELD_FOR_TRANSPORT,
+    MessagePolicy,
+    decide_recipient,
+    message_policy,
+    refusal_reason,
+    verification_for,
+)
 from sealgate.notify import compose_notification, new_token
-from sealgate.policy import decide_foundation
+from sealgate.policy import Decision
+from sealgate.policy.facts import Delivery
 from sealgate.store import (
     Account,
     Conversation,
@@ -36,6 +50,7 @@ from sealgate.store import (
     new_id,
     utcnow,
 )
+from sealgate.transport import TransportFacts, UnknownTransport
 from sealgate.vault import Vault, VaultCorrupt
 
 log = logging.getLogger("sealgate.intake")
@@ -102,21 +117,33 @@ class _Rows:
             session.flush()
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every recipient of one submission is routed with."""
+
+    rt: Runtime
+    vault: Vault
+    policy: MessagePolicy
+    transport: TransportFacts
+    readable_raw: bytes
+
+
 def _recipient_rows(
-    session: Session,
-    rt: Runtime,
-    vault: Vault,
-    rows: _Rows,
-    conversation: Conversation,
-    addressee: Addressee,
-    now: datetime,
+    session: Session, ctx: _Context, rows: _Rows, conversation: Conversation, addressee: Addressee
 ) -> None:
-    """A recipient, its link token (hash only) and, if decided so, its queued notification."""
-    decision = decide_foundation()
+    """A recipient with its decision, and what it is sent: link + notification, a held
+    direct delivery, or (policy left no way) a DSN to the sender."""
+    message = rows.message
+    who = {"org_id": message.org_id, "account_id": message.sender_account_id}
+    decision = decide_recipient(
+        session, ctx.policy, address=addressee.address, transport=ctx.transport, **who
+    )
+    verification = verification_for(session, ctx.policy, decision, address=addressee.address, **who)
+    now = message.created_at
     recipient = Recipient(
         id=new_id(),
         conversation_id=conversation.id,
-        message_id=rows.message.id,
+        message_id=message.id,
         address=addressee.address,
         role=addressee.role,
         method=decision.method,
@@ -124,15 +151,71 @@ def _recipient_rows(
         decision=decision.to_json(),
         opened_at=None,
         created_at=now,
+        phone=verification.phone,
+        access_code_hash=verification.access_code_hash,
+        access_code_hint=verification.access_code_hint,
+        access_code_attempts=0,
+        contact_id=verification.contact_id,
     )
-    token, token_hash = new_token()
-    expires_at = now + timedelta(days=rt.settings.web.link_ttl_days)
     rows.recipients.append(recipient)
-    rows.tokens_and_jobs.append(
-        LinkToken(recipient_id=recipient.id, token_hash=token_hash, expires_at=expires_at)
+    if decision.delivery == Delivery.NOTIFICATION:
+        token, token_hash = new_token()
+        expires_at = now + timedelta(days=ctx.rt.settings.web.link_ttl_days)
+        rows.tokens_and_jobs.append(
+            LinkToken(recipient_id=recipient.id, token_hash=token_hash, expires_at=expires_at)
+        )
+        job = _queue_notification(session, ctx.rt, ctx.vault, rows, recipient, token)
+    elif decision.delivery == Delivery.DIRECT:
+        job = _hold_direct(session, ctx, rows, recipient)
+    else:
+        job = _report_refusal(session, ctx, rows, recipient, decision)
+    # enqueue() adds the job to the session; it must wait until its recipient is inserted.
+    session.expunge(job)
+    rows.tokens_and_jobs.append(job)
+
+
+def _hold_direct(session: Session, ctx: _Context, rows: _Rows, recipient: Recipient) -> OutboundJob:
+    """The original message minus control headers, parked until transport can deliver it."""
+    return enqueue(
+        session,
+        ctx.vault,
+        kind="direct",
+        mail=ctx.readable_raw,
+        mail_from=rows.message.sender_address,
+        rcpt_to=recipient.address,
+        now=recipient.created_at,
+        expiry=timedelta(seconds=ctx.rt.settings.delivery.expiry_seconds),
+        submission_id=rows.message.submission_id,
+        recipient_id=recipient.id,
+        state="hold",
+        note=HELD_FOR_TRANSPORT.format(method=recipient.method),
     )
-    if decision.delivery == "notification":
-        rows.tokens_and_jobs.append(_queue_notification(session, rt, vault, rows, recipient, token))
+
+
+def _report_refusal(
+    session: Session, ctx: _Context, rows: _Rows, recipient: Recipient, decision: Decision
+) -> OutboundJob:
+    """Nothing goes to the recipient; the sender learns why from a DSN."""
+    now = recipient.created_at
+    failure = DeliveryFailure(
+        job_id=recipient.id,
+        kind="policy",
+        recipient=recipient.address,
+        status="5.7.0",
+        diagnostic=f"x-sealgate-policy; {refusal_reason(decision)}",
+        arrival=now,
+        last_attempt=now,
+        original_headers=ctx.readable_raw,
+    )
+    log.info("intake: recipient %s of message %s refused by policy", recipient.id, rows.message.id)
+    return queue_dsn(
+        ctx.rt,
+        session,
+        failure,
+        to=rows.message.sender_address,
+        submission_id=rows.message.submission_id,
+        recipient_id=recipient.id,
+    )
 
 
 def _queue_notification(
@@ -147,7 +230,7 @@ def _queue_notification(
         link=f"{rt.settings.web.base_url}/m/{token}",
         now=now.replace(tzinfo=UTC),
     )
-    job = enqueue(
+    return enqueue(
         session,
         vault,
         kind="notification",
@@ -159,9 +242,6 @@ def _queue_notification(
         submission_id=rows.message.submission_id,
         recipient_id=recipient.id,
     )
-    # enqueue() adds the job to the session; it must wait until its recipient is inserted.
-    session.expunge(job)
-    return job
 
 
 def _build_rows(
@@ -187,12 +267,20 @@ def _build_rows(
             created_at=now,
         )
     )
+    policy = message_policy(
+        session,
+        submission.org_id,
+        controls,
+        submission.rcpt_to,
+        rt.settings.policy.default_phone_region,
+    )
+    ctx = _Context(rt, vault, policy, UnknownTransport(), readable_raw)
     to, cc = header_addresses(mail, "To"), header_addresses(mail, "Cc")
     for plan in split_conversations(to, cc, list(submission.rcpt_to)):
         conversation = Conversation(id=new_id(), message_id=rows.message.id, kind=plan.kind)
         rows.conversations.append(conversation)
         for addressee in plan.addressees:
-            _recipient_rows(session, rt, vault, rows, conversation, addressee, now)
+            _recipient_rows(session, ctx, rows, conversation, addressee)
     return rows
 
 
@@ -222,7 +310,14 @@ def _intake(session: Session, rt: Runtime, vault: Vault, submission: Submission)
     raw = _read_raw(vault, submission)
     if raw is None:
         return
-    rows = _build_rows(session, rt, vault, submission, raw)
+    try:
+        rows = _build_rows(session, rt, vault, submission, raw)
+    except ControlHeaderError as exc:
+        # Submission refuses these at end of DATA; one that got here anyway is held, not sent.
+        submission.state = "hold"
+        submission.error = f"control headers: {exc}"
+        log.error("intake: submission %s held: invalid control headers", submission.id)
+        return
     _finish(session, submission)
     rows.insert(session)
     log.info(

@@ -55,9 +55,9 @@ class Decision:
 
 
 def decide_foundation() -> Decision:
-    """The decision of this version for every recipient: verification email, notification.
+    """The decision of the foundation version for every recipient: verification email.
 
-    XXX: a seam, not an engine; the policy issue replaces it with tables walked over facts.
+    XXX: kept only until intake gathers facts and calls `decide`; then remove it.
     """
     return Decision(
         method="email_verification",

@@ -60,9 +60,15 @@ class ContactMethod:
 
 @dataclass(frozen=True)
 class DirectDeliveryHeader:
-    """A `zivver-direct-delivery` header: the minimum level it demands (defaults: PKIX)."""
+    """A `zivver-direct-delivery` header: the minimum level it demands (defaults: PKIX).
+
+    `tls_version` ("1.2" or "1.3") is the minimum TLS version the header asked for. The
+    transport levels have no TLS-version axis, so policy decides on `minimum` alone and
+    delivery must enforce "1.3" on the connection, never deliver over TLS 1.2 instead.
+    """
 
     minimum: TransportLevel = TransportLevel.PKIX
+    tls_version: str = "1.2"
 
 
 @dataclass(frozen=True)

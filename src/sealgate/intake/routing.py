@@ -1,0 +1,119 @@
+"""Routing: ask policy about each recipient and turn its decision into what gets queued.
+
+facts (directory) -> decide (policy) -> the verification data the recipient row carries
+(phone, access code hash + hint, the contact used) and the job queued for it: a notification
+with a link, a direct delivery held for the transport stage, or a DSN to the sender when
+policy left no safe way to deliver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from sealgate.directory import hash_password
+from sealgate.directory.facts import find_contact, message_facts, recipient_facts
+from sealgate.intake.control_headers import (
+    ControlHeaders,
+    parse_access_rights,
+    parse_direct_delivery,
+    parse_minimum_verification,
+)
+from sealgate.policy import Decision, decide
+from sealgate.policy.facts import AccessRight, MessageFacts, Method
+from sealgate.transport import TransportFacts
+
+# Direct deliveries are decided here and carried out by the transport stage, which does not
+# exist yet: until then they wait, visibly, in the queue instead of becoming notifications.
+HELD_FOR_TRANSPORT = "held: direct delivery ({method}) waits for the transport-security stage"
+
+
+@dataclass(frozen=True)
+class MessagePolicy:
+    """What policy needs from one message: shared facts and the parsed access rights."""
+
+    facts: MessageFacts
+    access_rights: Mapping[str, AccessRight]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a recipient verifies against, copied onto its row."""
+
+    phone: str = ""
+    access_code_hash: str = ""
+    access_code_hint: str = ""
+    contact_id: int | None = None
+
+
+def message_policy(
+    session: Session,
+    org_id: int,
+    controls: ControlHeaders,
+    recipients: Iterable[str],
+    default_region: str,
+) -> MessagePolicy:
+    """Parse the control headers (ControlHeaderError if invalid) and read the org's policy."""
+    rights = parse_access_rights(controls.access_rights, recipients, default_region)
+    facts = message_facts(
+        session,
+        org_id,
+        parse_direct_delivery(controls.direct_delivery),
+        parse_minimum_verification(controls.minimum_recipient_verification),
+    )
+    return MessagePolicy(facts, {address.lower(): right for address, right in rights.items()})
+
+
+def decide_recipient(
+    session: Session,
+    policy: MessagePolicy,
+    *,
+    org_id: int,
+    account_id: int,
+    address: str,
+    transport: TransportFacts,
+) -> Decision:
+    facts = recipient_facts(
+        session,
+        sender_org_id=org_id,
+        sender_account_id=account_id,
+        address=address,
+        access_right=policy.access_rights.get(address.lower()),
+        transport=transport,
+    )
+    return decide(facts, policy.facts)
+
+
+def verification_for(
+    session: Session,
+    policy: MessagePolicy,
+    decision: Decision,
+    *,
+    org_id: int,
+    account_id: int,
+    address: str,
+) -> Verification:
+    """The phone or access code the chosen method checks, from the header or the contact."""
+    method = decision.method
+    right = policy.access_rights.get(address.lower())
+    if method == Method.ACCESS_RIGHT_SMS and right is not None:
+        return Verification(phone=right.value)
+    if method == Method.ACCESS_RIGHT_ACCESS_CODE and right is not None:
+        return Verification(access_code_hash=hash_password(right.value))
+    if method in (Method.SMS, Method.ACCESS_CODE):
+        contact = find_contact(session, org_id, account_id, address, str(method))
+        if contact is not None:
+            return Verification(
+                phone=contact.phone,
+                access_code_hash=contact.code_hash,
+                access_code_hint=contact.hint,
+                contact_id=contact.id,
+            )
+    return Verification()
+
+
+def refusal_reason(decision: Decision) -> str:
+    """Why policy left no way to deliver: the reasons of its last steps, for the DSN."""
+    return "; ".join(step.reason for step in decision.trace[-2:])

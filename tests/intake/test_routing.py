@@ -1,0 +1,136 @@
+"""Intake applies policy: each recipient gets what its decision says, and nothing weaker."""
+
+from __future__ import annotations
+
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from sqlalchemy import select, update
+
+from sealgate.bootstrap import Runtime
+from sealgate.directory import hash_password, verify_password
+from sealgate.intake import process_incoming
+from sealgate.store import (
+    Contact,
+    LinkToken,
+    Nta7516Domain,
+    Organisation,
+    OutboundJob,
+    Recipient,
+    utcnow,
+)
+from tests.conftest import Sender
+from tests.intake.conftest import Submit
+
+PATIENT = "pat@example.org"
+
+
+def _mail(**headers: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Alice Arts <alice@hospital.example>"
+    mail["To"] = PATIENT
+    mail["Subject"] = "Results"
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content("Confidential body.")
+    return mail.as_bytes()
+
+
+def _routed(runtime: Runtime) -> tuple[Recipient, list[OutboundJob], int]:
+    assert process_incoming(runtime) == 1
+    with runtime.db.begin() as session:
+        (recipient,) = session.scalars(select(Recipient)).all()
+        jobs = list(session.scalars(select(OutboundJob)).all())
+        tokens = len(session.scalars(select(LinkToken)).all())
+    return recipient, jobs, tokens
+
+
+def test_direct_delivery_waits_visibly_in_the_queue(runtime: Runtime, submit: Submit) -> None:
+    """NTA 7516 on both sides → direct: held in the queue, never turned into a notification."""
+    with runtime.db.begin() as session:
+        session.execute(update(Organisation).values(nta7516=True))
+        session.add(Nta7516Domain(name="example.org", created_at=utcnow()))
+    submit(_mail(), [PATIENT])
+    recipient, jobs, tokens = _routed(runtime)
+    assert (recipient.method, recipient.delivery) == ("nta7516", "direct")
+    assert [(job.kind, job.state) for job in jobs] == [("direct", "hold")]
+    assert "waits for the transport" in jobs[0].last_error
+    assert tokens == 0
+    delivered = runtime.vault.get_bytes(jobs[0].blob_id)
+    assert b"Confidential body." in delivered and b"zivver" not in delivered.lower()
+
+
+def test_fallback_prevented_sends_a_dsn_and_no_notification(
+    runtime: Runtime, submit: Submit, sender: Sender
+) -> None:
+    submit(_mail(zivver_direct_delivery="tls tls1.2 auth certificate-validation"), [PATIENT])
+    recipient, jobs, tokens = _routed(runtime)
+    assert (recipient.method, recipient.delivery) == ("none", "none")
+    assert [(job.kind, job.rcpt_to, job.mail_from) for job in jobs] == [("dsn", sender.address, "")]
+    assert tokens == 0
+    report = BytesParser(policy=email_policy.default).parsebytes(
+        runtime.vault.get_bytes(jobs[0].blob_id)
+    )
+    assert report.get_content_type() == "multipart/report"
+    text = report.get_body(preferencelist=("plain",)).get_content()
+    assert PATIENT in text and "Email Security Policy" in text
+    assert "Confidential body." not in report.as_string()
+
+
+def test_access_right_code_is_stored_hashed(runtime: Runtime, submit: Submit) -> None:
+    submit(_mail(zivver_access_right=f"{PATIENT} access-code 4711-secret"), [PATIENT])
+    recipient, jobs, _ = _routed(runtime)
+    assert recipient.method == "access_right_access_code"
+    assert "4711-secret" not in recipient.access_code_hash
+    assert verify_password(recipient.access_code_hash, "4711-secret")
+    assert [job.kind for job in jobs] == ["notification"]
+
+
+def test_opened_contact_sms_is_copied_onto_the_recipient(
+    runtime: Runtime, submit: Submit, sender: Sender
+) -> None:
+    with runtime.db.begin() as session:
+        contact = Contact(
+            org_id=1,
+            owner_account_id=None,
+            address=PATIENT,
+            kind="sms",
+            phone="+31612345678",
+            code_hash="",
+            hint="",
+            opened_at=utcnow(),
+            created_at=utcnow(),
+        )
+        session.add(contact)
+        session.flush()
+        contact_id = contact.id
+    submit(_mail(), [PATIENT])
+    recipient, jobs, tokens = _routed(runtime)
+    assert (recipient.method, recipient.phone, recipient.contact_id) == (
+        "sms",
+        "+31612345678",
+        contact_id,
+    )
+    assert tokens == 1 and [job.kind for job in jobs] == ["notification"]
+
+
+def test_unopened_contact_access_code_is_not_applied(runtime: Runtime, submit: Submit) -> None:
+    with runtime.db.begin() as session:
+        session.add(
+            Contact(
+                org_id=1,
+                owner_account_id=None,
+                address=PATIENT,
+                kind="access_code",
+                phone="",
+                code_hash=hash_password("1234"),
+                hint="your birth year",
+                opened_at=None,
+                created_at=utcnow(),
+            )
+        )
+    submit(_mail(), [PATIENT])
+    recipient, _, _ = _routed(runtime)
+    assert recipient.method == "email_verification"
+    assert recipient.access_code_hash == "" and recipient.contact_id is None
