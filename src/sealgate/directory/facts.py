@@ -1,0 +1,161 @@
+"""Turn rows into the plain facts policy decides from: the one place that does so.
+
+`sealgate explain` and intake both call these, so that what an admin is shown is what a
+real message gets. Each function reads; none writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from sealgate.policy.facts import (
+    AccessRight,
+    ContactMethod,
+    DirectDeliveryHeader,
+    MessageFacts,
+    OrgPolicy,
+    RecipientFacts,
+)
+from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation
+from sealgate.transport.levels import TransportLevel
+from sealgate.transport.provider import TransportFacts
+
+_KINDS = ("sms", "access_code")
+
+
+@dataclass(frozen=True)
+class ContactEntry:
+    """The contact-book entry a recipient would verify with, with what intake copies from it."""
+
+    id: int
+    owner_account_id: int | None
+    address: str
+    kind: str  # "sms" or "access_code"
+    phone: str  # E.164, for "sms"
+    code_hash: str  # argon2, for "access_code"
+    hint: str
+    opened_at: datetime | None
+
+    @property
+    def opened(self) -> bool:
+        return self.opened_at is not None
+
+
+def _key(address: str) -> str:
+    return address.strip().strip("<>").lower()
+
+
+def _domain(address: str) -> str:
+    """The address's domain as `Domain.name` stores it (lower case, IDNA)."""
+    domain = _key(address).rpartition("@")[2].rstrip(".")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+def org_policy(session: Session, org_id: int) -> OrgPolicy:
+    """The Email Security Policy of an organisation as policy reads it."""
+    org = session.get_one(Organisation, org_id)
+    tsc = None if org.policy_tsc == "off" else TransportLevel.from_text(org.policy_tsc)
+    return OrgPolicy(
+        sms=org.policy_sms,
+        access_code=org.policy_access_code,
+        email_verification=org.policy_email_verification,
+        tsc=tsc,
+        nta7516=org.nta7516,
+    )
+
+
+def message_facts(
+    session: Session, org_id: int, direct_delivery: DirectDeliveryHeader | None, fallback: bool
+) -> MessageFacts:
+    """The facts shared by every recipient of one message from `org_id`.
+
+    `direct_delivery` and `fallback` come from the message's parsed control headers.
+    """
+    return MessageFacts(
+        sender=org_policy(session, org_id),
+        direct_delivery=direct_delivery,
+        email_verification_fallback=fallback,
+    )
+
+
+def find_contact(
+    session: Session, sender_org_id: int, sender_account_id: int | None, address: str, kind: str
+) -> ContactEntry | None:
+    """The entry of one kind for `address`: the sender's personal one first, then the shared one.
+
+    A personal entry wins even when it was never opened: the sender chose it for this person.
+    """
+    query = select(Contact).where(
+        Contact.org_id == sender_org_id, Contact.address == _key(address), Contact.kind == kind
+    )
+    personal = None
+    if sender_account_id is not None:
+        personal = session.scalar(query.where(Contact.owner_account_id == sender_account_id))
+    row = personal or session.scalar(query.where(Contact.owner_account_id.is_(None)))
+    if row is None:
+        return None
+    return ContactEntry(
+        row.id,
+        row.owner_account_id,
+        row.address,
+        row.kind,
+        row.phone,
+        row.code_hash,
+        row.hint,
+        row.opened_at,
+    )
+
+
+def _has_account(session: Session, address: str) -> bool:
+    return bool(
+        session.scalar(
+            select(exists().where(Account.email == _key(address), Account.active.is_(True)))
+        )
+    )
+
+
+def _idd(session: Session, domain: str) -> bool:
+    return bool(session.scalar(select(exists().where(Domain.name == domain, Domain.idd.is_(True)))))
+
+
+def _nta7516(session: Session, domain: str) -> bool:
+    """The domain is claimed by a compliant organisation here, or listed as compliant."""
+    on_system = exists().where(
+        Domain.name == domain, Domain.org_id == Organisation.id, Organisation.nta7516.is_(True)
+    )
+    listed = exists().where(Nta7516Domain.name == domain)
+    return bool(session.scalar(select(on_system | listed)))
+
+
+def recipient_facts(
+    session: Session,
+    *,
+    sender_org_id: int,
+    sender_account_id: int | None,
+    address: str,
+    access_right: AccessRight | None,
+    transport: TransportFacts,
+) -> RecipientFacts:
+    """Everything policy needs to know about one recipient of a message from this sender."""
+    domain = _domain(address)
+    contacts = tuple(
+        ContactMethod(entry.kind, entry.opened)
+        for kind in _KINDS
+        if (entry := find_contact(session, sender_org_id, sender_account_id, address, kind))
+    )
+    return RecipientFacts(
+        address=address,
+        has_account=_has_account(session, address),
+        idd=_idd(session, domain),
+        nta7516=_nta7516(session, domain),
+        access_right=access_right,
+        contacts=contacts,
+        transport_level=transport.level(domain),
+    )
