@@ -30,13 +30,14 @@ ATTACHMENT_PDF = os.urandom(300 * 1024)
 ATTACHMENT_TXT = "Ünïcode notes\r\n".encode() * 50
 
 
-def secure_message(sender: str) -> EmailMessage:
+def secure_message(sender: str, **control_headers: str) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = f"Alice Arts <{sender}>"
     mail["To"] = "bob@example.org"
     mail["Cc"] = "carol@example.net"
     mail["Subject"] = "Lab results 2026-11"
-    mail["zivver-access-right"] = "bob@example.org access-code 1234"
+    for name, value in control_headers.items():
+        mail[name.replace("_", "-")] = value
     mail.set_content("Dear Bob,\nyour lab results are attached.\n")
     mail.add_alternative(
         "<p>Dear Bob,<br><b>your lab results</b> are attached.</p>", subtype="html"
@@ -146,7 +147,12 @@ async def test_submit_notify_verify_read_download(gateway, sink, sender):
     port = split_hostport(gateway.settings.submission.listen)[1]
     rcpts = ["bob@example.org", "carol@example.net", "dave@example.com"]
     await asyncio.to_thread(
-        submit, port, sender.username, sender.password, secure_message(sender.address), rcpts
+        submit,
+        port,
+        sender.username,
+        sender.password,
+        secure_message(sender.address, zivver_minimum_recipient_verification="email-verification"),
+        rcpts,
     )
 
     notifications = {r: await wait_for_mail(sink, r, "Secure message from") for r in rcpts}
@@ -196,6 +202,8 @@ async def test_kill_9_after_250_still_delivers(tmp_path, database_url, tls_files
     config.write_text("")
     env = {**os.environ, **{f"SEALGATE_{k}": v for k, v in _env_of(settings).items()}}
 
+    log = open(tmp_path / "serve.log", "ab")  # noqa: SIM115 - read it when this test fails
+
     async def start_serve(*roles: str) -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -207,7 +215,7 @@ async def test_kill_9_after_250_still_delivers(tmp_path, database_url, tls_files
             *roles,
             env=env,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=log,
         )
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         assert b"ready" in line

@@ -18,7 +18,7 @@ from sealgate.submission import replies
 REPLY = re.compile(r"^([2-5])\d\d [^\r\n]+$")
 ENHANCED = re.compile(r"^[245]\d\d ([245])\.(\d{1,3})\.(\d{1,3}) \S")
 CONSTANTS = {
-    name: value.format(queue_id="0" * 32)
+    name: value.format(queue_id="0" * 32, problem="zivver-access-right: problem")
     for name, value in vars(replies).items()
     if re.match(r"^S\d{3}_", name)
 }

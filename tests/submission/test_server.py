@@ -263,6 +263,49 @@ async def test_from_header_must_be_an_active_account_of_the_org(
     assert _rows(runtime) == []
 
 
+async def test_invalid_access_right_header_fails_the_submission_with_550_5_6_0(
+    server: SubmissionServer, runtime: Runtime, sender: Sender
+) -> None:
+    """zivver-access-right that cannot be applied is refused at end of DATA, never downgraded."""
+    cases = {
+        "not-a-recipient": "zivver-access-right: eve@example.org sms +31612345678\r\n",
+        "bad-phone": "zivver-access-right: bob@example.org sms 12\r\n",
+        "empty-code": "zivver-access-right: bob@example.org access-code\r\n",
+        "conflict": (
+            "zivver-access-right: bob@example.org access-code 1234\r\n"
+            "zivver-access-right: bob@example.org sms +31612345678\r\n"
+        ),
+    }
+
+    def submit() -> dict[str, str]:
+        answers = {}
+        with connect_auth(runtime.settings, sender) as client:
+            for name, extra in cases.items():
+                client.mail(sender.address)
+                client.rcpt("bob@example.org")
+                answers[name] = reply(*client.data(message(extra=extra)))
+        return answers
+
+    answers = await asyncio.to_thread(submit)
+    for name, answer in answers.items():
+        assert answer.startswith("550 5.6.0 ") and "zivver-access-right" in answer, name
+    assert _rows(runtime) == []
+
+
+async def test_valid_access_right_header_is_accepted(
+    server: SubmissionServer, runtime: Runtime, sender: Sender
+) -> None:
+    extra = "zivver-access-right: bob@example.org sms +31 6 12345678\r\n"
+
+    def submit() -> str:
+        with connect_auth(runtime.settings, sender) as client:
+            client.mail(sender.address)
+            client.rcpt("bob@example.org")
+            return reply(*client.data(message(extra=extra)))
+
+    assert (await asyncio.to_thread(submit)).startswith("250 2.0.0")
+
+
 # Limits.
 
 

@@ -3,7 +3,8 @@
 Receives: `outbound_jobs` rows in state `incoming` (notifications, code mails, DSNs), each
 pointing at a rendered mail in the vault; `enqueue()` is how other stages add them.
 Hands off: each mail to the configured relay or to the recipient's MX hosts; the row moves
-incoming -> active -> deferred -> (done | bounced), plus corrupt for an unreadable blob.
+incoming -> active -> deferred -> (done | bounced), plus corrupt for an unreadable blob, and
+hold for direct deliveries that wait for the transport stage (no worker takes them).
 A bounce queues an RFC 3464 DSN to the sender, from the null sender.
 Trust: reads decrypted mails (which hold portal links and codes) only to send them; holds the
 relay password if one is configured; logs job ids, addresses and reply texts, never content.
@@ -15,17 +16,20 @@ Standards: RFC 5321, 3207, 4954, 3463, 3464, 6152, 6531, 7505.
 """
 
 from sealgate.delivery.client import send
+from sealgate.delivery.dsn import DeliveryFailure
 from sealgate.delivery.outcome import Delivered, Outcome, PermanentFailure, TemporaryFailure
 from sealgate.delivery.queue import enqueue
-from sealgate.delivery.worker import deliver_due, run_worker
+from sealgate.delivery.worker import deliver_due, queue_dsn, run_worker
 
 __all__ = [
     "Delivered",
+    "DeliveryFailure",
     "Outcome",
     "PermanentFailure",
     "TemporaryFailure",
     "deliver_due",
     "enqueue",
+    "queue_dsn",
     "run_worker",
     "send",
 ]

@@ -24,6 +24,7 @@ from email.utils import format_datetime
 KIND_PHRASES = {
     "notification": "a notification of a secure message",
     "code": "a mail with a verification code",
+    "policy": "your secure message",
 }
 DEFAULT_PHRASE = "a mail"
 
@@ -62,7 +63,9 @@ def _system_address(system_from: str) -> Address:
 
 def _human_text(failure: DeliveryFailure, reporting_mta: str) -> str:
     what = KIND_PHRASES.get(failure.kind, DEFAULT_PHRASE)
-    if failure.expired:
+    if failure.kind == "policy":
+        why = "Your organisation's Email Security Policy left no safe way to deliver it:"
+    elif failure.expired:
         why = "The receiving mail server could not be reached or kept deferring it, and the\n"
         why += "delivery time ran out. The last error was:"
     else:

@@ -34,16 +34,21 @@ def enqueue(
     vault: Vault,
     *,
     kind: str,
-    mail: EmailMessage,
+    mail: EmailMessage | bytes,
     mail_from: str,
     rcpt_to: str,
     now: datetime,
     expiry: timedelta,
     submission_id: str | None = None,
     recipient_id: str | None = None,
+    state: str = "incoming",
+    note: str = "",
 ) -> OutboundJob:
-    """Store `mail` encrypted and add a queue row in state `incoming`, due now."""
-    blob_id = vault.put_bytes(mail.as_bytes())
+    """Store `mail` encrypted and add a queue row, due now.
+
+    `state="hold"` parks a job that no worker may take yet; `note` then says why.
+    """
+    blob_id = vault.put_bytes(mail if isinstance(mail, bytes) else mail.as_bytes())
     job = OutboundJob(
         id=new_id(),
         kind=kind,
@@ -52,12 +57,12 @@ def enqueue(
         mail_from=mail_from,
         rcpt_to=rcpt_to,
         blob_id=blob_id,
-        state="incoming",
+        state=state,
         attempts=0,
         next_attempt_at=now,
         lease_until=None,
         expires_at=now + expiry,
-        last_error="",
+        last_error=note,
         created_at=now,
         updated_at=now,
     )

@@ -68,11 +68,32 @@ def _system_from(rt: Runtime) -> str:
 
 def _queue_dsn(rt: Runtime, session: Session, job: OutboundJob, failure: DeliveryFailure) -> None:
     """Queue the DSN for a bounced job, in the caller's transaction."""
+    dsn = queue_dsn(
+        rt,
+        session,
+        failure,
+        to=job.mail_from,
+        submission_id=job.submission_id,
+        recipient_id=job.recipient_id,
+    )
+    log.info("job %s: DSN %s queued to %s", job.id, dsn.id, job.mail_from)
+
+
+def queue_dsn(
+    rt: Runtime,
+    session: Session,
+    failure: DeliveryFailure,
+    *,
+    to: str,
+    submission_id: str | None,
+    recipient_id: str | None,
+) -> OutboundJob:
+    """Queue a DSN about `failure` to `to` (the original sender), in the caller's transaction."""
     delivery = rt.settings.delivery
     now = failure.last_attempt
     report = compose_dsn(
         failure,
-        to=job.mail_from,
+        to=to,
         system_from=_system_from(rt),
         reporting_mta=delivery.helo_name,
         now=now,
@@ -84,13 +105,13 @@ def _queue_dsn(rt: Runtime, session: Session, job: OutboundJob, failure: Deliver
         kind="dsn",
         mail=report,
         mail_from="",
-        rcpt_to=job.mail_from,
+        rcpt_to=to,
         now=now,
         expiry=timedelta(seconds=delivery.expiry_seconds),
-        submission_id=job.submission_id,
-        recipient_id=job.recipient_id,
+        submission_id=submission_id,
+        recipient_id=recipient_id,
     )
-    log.info("job %s: DSN %s queued to %s", job.id, dsn.id, job.mail_from)
+    return dsn
 
 
 def _wants_dsn(job: OutboundJob) -> bool:

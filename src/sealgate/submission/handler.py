@@ -21,6 +21,7 @@ from aiosmtpd.smtp import TLSSetupException
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import AccountInfo, find_active_account
+from sealgate.intake import ControlHeaderError, parse_access_rights, parse_control_headers
 from sealgate.submission import replies
 from sealgate.submission.auth import Submitter
 from sealgate.submission.commit import AcceptedMessage, commit_submission
@@ -176,6 +177,10 @@ class SubmissionHandler:
         account = await self._content_sender(raw, session, submitter)
         if isinstance(account, str):
             return account
+        problem = self._control_header_problem(raw, envelope.rcpt_tos)
+        if problem:
+            log.info("control header refused client=%s mail_from=%s", session.client, account.email)
+            return replies.S550_CONTROL_HEADER.format(problem=problem)
         accepted = AcceptedMessage(
             raw=raw,
             org_id=submitter.org_id,
@@ -231,6 +236,19 @@ class SubmissionHandler:
         # The default reply would echo the exception text to the client; log it here instead.
         log.error("session error: %s", type(error).__name__, exc_info=error)
         return replies.S451_LOCAL_ERROR
+
+    def _control_header_problem(self, raw: bytes, recipients: list[str]) -> str:
+        """Why the zivver-access-right headers cannot be applied ("" when they can).
+
+        Checked here, before the 250, so that the sender hears of it; intake parses them again.
+        """
+        controls = parse_control_headers(raw)
+        region = self.rt.settings.policy.default_phone_region
+        try:
+            parse_access_rights(controls.access_rights, recipients, region)
+        except ControlHeaderError as exc:
+            return str(exc)
+        return ""
 
     @staticmethod
     def _submitter(session: SubmissionSession) -> Submitter | None:

@@ -74,6 +74,8 @@ S550_FROM_HEADER_MISSING = (
     "550 5.7.1 Message has no From header; it must name an active account of your organisation"
 )
 S550_FROM_HEADER_NOT_SINGLE = "550 5.7.1 From header must hold exactly one address"
+# A zivver-* control header that cannot be applied as written: refused, never downgraded.
+S550_CONTROL_HEADER = "550 5.6.0 {problem}"
 S550_FROM_HEADER_NOT_ACCOUNT = (
     "550 5.7.1 From header address is not an active account of your organisation"
 )
