@@ -1,4 +1,4 @@
-"""The policy seam of the foundation: one method, verification email, with a notification."""
+"""Decision values: JSON round trip, immutability."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ import json
 
 import pytest
 
-from sealgate.policy import Decision, Step, decide_foundation
+from sealgate.policy import Decision, Step
 
-
-def test_foundation_decides_verification_email_with_a_notification() -> None:
-    decision = decide_foundation()
-    assert decision.method == "email_verification"
-    assert decision.delivery == "notification"
-    assert decision.trace == (
-        Step("email_verification", "applied", "the only method available in this version"),
-    )
+EXAMPLE = Decision(
+    method="email_verification",
+    delivery="notification",
+    trace=(Step("email_verification", "applied", "the last resort"),),
+)
 
 
 def test_decision_json_round_trips_through_text() -> None:
-    decision = decide_foundation()
+    decision = EXAMPLE
     data = json.loads(json.dumps(decision.to_json()))
     assert data == {
         "method": "email_verification",
@@ -28,7 +25,7 @@ def test_decision_json_round_trips_through_text() -> None:
             {
                 "step": "email_verification",
                 "outcome": "applied",
-                "reason": "the only method available in this version",
+                "reason": "the last resort",
             }
         ],
     }
@@ -37,4 +34,4 @@ def test_decision_json_round_trips_through_text() -> None:
 
 def test_decision_is_frozen() -> None:
     with pytest.raises(AttributeError):
-        decide_foundation().method = "account"  # type: ignore[misc]
+        EXAMPLE.method = "account"  # type: ignore[misc]

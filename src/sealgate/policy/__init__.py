@@ -11,7 +11,7 @@ Trust: pure functions; sees no secrets, no message content, no database, no netw
 Standards: the gateway orders of priority of SPEC.md, kept as data in `tables.py`.
 """
 
-from sealgate.policy.decision import Decision, Step, Trace, decide_foundation
+from sealgate.policy.decision import Decision, Step, Trace
 from sealgate.policy.engine import decide, table_for, walk
 from sealgate.policy.explain import explain_json, explain_text
 from sealgate.policy.facts import (
@@ -46,7 +46,6 @@ __all__ = [
     "Table",
     "Trace",
     "decide",
-    "decide_foundation",
     "explain_json",
     "explain_text",
     "table_for",

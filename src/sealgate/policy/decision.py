@@ -52,15 +52,3 @@ class Decision:
             str(data["delivery"]),
             tuple(Step.from_json(step) for step in data["trace"]),
         )
-
-
-def decide_foundation() -> Decision:
-    """The decision of the foundation version for every recipient: verification email.
-
-    XXX: kept only until intake gathers facts and calls `decide`; then remove it.
-    """
-    return Decision(
-        method="email_verification",
-        delivery="notification",
-        trace=(Step("email_verification", "applied", "the only method available in this version"),),
-    )
