@@ -134,3 +134,49 @@ def test_unopened_contact_access_code_is_not_applied(runtime: Runtime, submit: S
     recipient, _, _ = _routed(runtime)
     assert recipient.method == "email_verification"
     assert recipient.access_code_hash == "" and recipient.contact_id is None
+
+
+def test_access_right_naming_the_contact_phone_links_the_contact(
+    runtime: Runtime, submit: Submit
+) -> None:
+    """Opening a message sent with the header is what later lets the contact apply by itself."""
+    with runtime.db.begin() as session:
+        contact = Contact(
+            org_id=1,
+            owner_account_id=None,
+            address=PATIENT,
+            kind="sms",
+            phone="+31612345678",
+            code_hash="",
+            hint="",
+            opened_at=None,
+            created_at=utcnow(),
+        )
+        session.add(contact)
+        session.flush()
+        contact_id = contact.id
+    submit(_mail(zivver_access_right=f"{PATIENT} sms +31 6 1234 5678"), [PATIENT])
+    recipient, _, _ = _routed(runtime)
+    assert (recipient.method, recipient.contact_id) == ("access_right_sms", contact_id)
+
+
+def test_access_right_with_another_phone_does_not_link_the_contact(
+    runtime: Runtime, submit: Submit
+) -> None:
+    with runtime.db.begin() as session:
+        session.add(
+            Contact(
+                org_id=1,
+                owner_account_id=None,
+                address=PATIENT,
+                kind="sms",
+                phone="+31612345678",
+                code_hash="",
+                hint="",
+                opened_at=None,
+                created_at=utcnow(),
+            )
+        )
+    submit(_mail(zivver_access_right=f"{PATIENT} sms +31 6 8765 4321"), [PATIENT])
+    recipient, _, _ = _routed(runtime)
+    assert (recipient.phone, recipient.contact_id) == ("+31687654321", None)

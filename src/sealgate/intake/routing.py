@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from sealgate.directory import hash_password
+from sealgate.directory import hash_password, verify_password
 from sealgate.directory.facts import find_contact, message_facts, recipient_facts
 from sealgate.intake.control_headers import (
     ControlHeaders,
@@ -95,13 +95,24 @@ def verification_for(
     account_id: int,
     address: str,
 ) -> Verification:
-    """The phone or access code the chosen method checks, from the header or the contact."""
+    """The phone or access code the chosen method checks, from the header or the contact.
+
+    A header that names the same phone or code as a contact-book entry links the entry, so
+    that opening this message is the "once opened" that lets the entry apply by itself later.
+    """
     method = decision.method
     right = policy.access_rights.get(address.lower())
     if method == Method.ACCESS_RIGHT_SMS and right is not None:
-        return Verification(phone=right.value)
+        contact = find_contact(session, org_id, account_id, address, "sms")
+        same = contact is not None and contact.phone == right.value
+        return Verification(phone=right.value, contact_id=contact.id if same else None)
     if method == Method.ACCESS_RIGHT_ACCESS_CODE and right is not None:
-        return Verification(access_code_hash=hash_password(right.value))
+        contact = find_contact(session, org_id, account_id, address, "access_code")
+        same = contact is not None and verify_password(contact.code_hash, right.value)
+        return Verification(
+            access_code_hash=hash_password(right.value),
+            contact_id=contact.id if same else None,
+        )
     if method in (Method.SMS, Method.ACCESS_CODE):
         contact = find_contact(session, org_id, account_id, address, str(method))
         if contact is not None:
