@@ -6,10 +6,36 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sealgate.cli import account, credentials, demo, init, org, serve
+from sealgate.cli import (
+    account,
+    contacts,
+    credentials,
+    demo,
+    explain,
+    idd,
+    init,
+    message,
+    nta7516,
+    org,
+    policy,
+    serve,
+)
 from sealgate.cli.common import CliError, common_options, fail
 
-COMMAND_GROUPS = (init, org, account, credentials, serve, demo)
+COMMAND_GROUPS = (
+    init,
+    org,
+    account,
+    credentials,
+    policy,
+    nta7516,
+    idd,
+    contacts,
+    explain,
+    message,
+    serve,
+    demo,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

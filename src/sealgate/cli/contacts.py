@@ -1,0 +1,83 @@
+"""sealgate contacts add|list|remove --org NAME [--owner EMAIL]: shared and personal contact books
+
+Without --owner the organisation's shared book is meant; with it, that account's personal one.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sealgate.cli.common import CliError, common_options, emit, load_settings, unit_of_work
+from sealgate.directory import ContactInfo, add_contact, list_contacts, remove_contact
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    group = commands.add_parser("contacts", help="shared and personal contact books")
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=[_book()], help="add or replace an entry")
+    add.add_argument("recipient", help="the recipient's email address")
+    method = add.add_mutually_exclusive_group(required=True)
+    method.add_argument("--sms", metavar="PHONE", help="phone number for SMS codes")
+    method.add_argument("--access-code", metavar="CODE", help="access code agreed out of band")
+    add.add_argument("--hint", default="", help="hint shown with an access code")
+    add.set_defaults(run=run_add)
+    listing = actions.add_parser("list", parents=[_book()], help="print one contact book")
+    listing.set_defaults(run=run_list)
+    remove = actions.add_parser("remove", parents=[_book()], help="remove a recipient's entries")
+    remove.add_argument("recipient")
+    remove.add_argument("--kind", choices=("sms", "access_code"), help="only this kind")
+    remove.set_defaults(run=run_remove)
+
+
+def _book() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False, parents=[common_options()])
+    parent.add_argument("--org", required=True)
+    parent.add_argument("--owner", metavar="EMAIL", help="an account: its personal book")
+    return parent
+
+
+def _line(entry: ContactInfo) -> str:
+    what = entry.phone if entry.kind == "sms" else f"hint {entry.hint!r}" if entry.hint else ""
+    opened = f"opened {entry.opened_at:%Y-%m-%d %H:%M}" if entry.opened_at else "never opened"
+    return f"{entry.address:<32} {entry.kind:<12} {what:<24} {opened}"
+
+
+def run_add(args: argparse.Namespace) -> int:
+    if args.hint and args.access_code is None:
+        raise CliError("--hint goes with --access-code")
+    region = load_settings(args).policy.default_phone_region
+    with unit_of_work(args) as session:
+        entry = add_contact(
+            session,
+            args.org,
+            args.recipient,
+            owner=args.owner,
+            phone=args.sms,
+            access_code=args.access_code,
+            hint=args.hint,
+            default_region=region,
+        )
+    emit(args, entry.to_json(), f"added {entry.kind} contact for {entry.address}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with unit_of_work(args) as session:
+        entries = list_contacts(session, args.org, owner=args.owner)
+    value = {
+        "org": args.org,
+        "owner": args.owner,
+        "contacts": [entry.to_json() for entry in entries],
+    }
+    emit(args, value, "\n".join(_line(entry) for entry in entries) or "(no contacts)")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    with unit_of_work(args) as session:
+        removed = remove_contact(
+            session, args.org, args.recipient, owner=args.owner, kind=args.kind
+        )
+    value = {"address": args.recipient, "kind": args.kind, "removed": removed}
+    emit(args, value, f"removed {removed} contact entr{'y' if removed == 1 else 'ies'}")
+    return 0

@@ -1,0 +1,177 @@
+"""sealgate explain --from ADDR [--to|--cc|--bcc ADDR]... [--header H]... [--eml FILE]
+
+Shows, per conversation and recipient, the method and delivery policy would choose for such
+a message and why each stronger method was not, from the same facts a real message gets
+(`directory.facts`). Nothing is stored or sent. Transport levels are unknown (= not met)
+unless given with --assume-level DOMAIN=LEVEL.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from sealgate.cli.common import CliError, common_options, emit, load_settings, unit_of_work
+from sealgate.directory import DirectoryError, find_account, message_facts, recipient_facts
+from sealgate.directory.accounts import normalise_address
+from sealgate.intake.control_headers import (
+    ACCESS_RIGHT,
+    CONTROL_HEADER_NAMES,
+    DIRECT_DELIVERY,
+    MINIMUM_RECIPIENT_VERIFICATION,
+    ControlHeaderError,
+    parse_access_rights,
+    parse_control_headers,
+    parse_direct_delivery,
+    parse_minimum_verification,
+)
+from sealgate.intake.conversations import split_conversations
+from sealgate.intake.mime import header_addresses, parse_mime
+from sealgate.policy import Decision, decide, explain_json, explain_text
+from sealgate.policy.facts import AccessRight
+from sealgate.transport import AssumedLevels, TransportLevel, UnknownTransport
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "explain",
+        parents=[common_options()],
+        help="show how the policy treats each recipient of a message (stores and sends nothing)",
+    )
+    parser.add_argument("--from", dest="sender", metavar="ADDR", help="an active account")
+    for role in ("to", "cc", "bcc"):
+        parser.add_argument(f"--{role}", action="append", default=[], metavar="ADDR")
+    parser.add_argument(
+        "--header", action="append", default=[], metavar='"NAME: VALUE"', help="a zivver-* header"
+    )
+    parser.add_argument("--eml", metavar="FILE", help="a message: its From, To, Cc, Bcc, headers")
+    parser.add_argument(
+        "--assume-level",
+        action="append",
+        default=[],
+        metavar="DOMAIN=LEVEL",
+        help="transport level of a recipient domain (none, tls, pkix, pane, dane)",
+    )
+    parser.set_defaults(run=run)
+
+
+@dataclass
+class Draft:
+    """The message to explain: sender, header recipients, envelope and control header values."""
+
+    sender: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    envelope: list[str] = field(default_factory=list)
+    controls: dict[str, list[str]] = field(
+        default_factory=lambda: {name: [] for name in CONTROL_HEADER_NAMES}
+    )
+
+
+def _read_eml(path: str, draft: Draft) -> None:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"--eml {path}: {exc.strerror or exc}") from None
+    mail = parse_mime(raw)
+    senders = header_addresses(mail, "From")
+    draft.sender = senders[0] if senders else ""
+    draft.to += header_addresses(mail, "To")
+    draft.cc += header_addresses(mail, "Cc")
+    draft.envelope += [*draft.to, *draft.cc, *header_addresses(mail, "Bcc")]
+    for name, values in parse_control_headers(raw).to_json().items():
+        draft.controls[name] += values
+
+
+def _add_header(text: str, draft: Draft) -> None:
+    name, colon, value = text.partition(":")
+    name = name.strip().lower()
+    if not colon or name not in CONTROL_HEADER_NAMES:
+        known = ", ".join(sorted(CONTROL_HEADER_NAMES))
+        raise CliError(f'--header {text!r}: expected "NAME: VALUE" with NAME one of {known}')
+    draft.controls[name].append(value.strip())
+
+
+def build_draft(args: argparse.Namespace) -> Draft:
+    draft = Draft()
+    if args.eml:
+        _read_eml(args.eml, draft)
+    draft.sender = args.sender or draft.sender
+    draft.to += args.to
+    draft.cc += args.cc
+    draft.envelope += [*args.to, *args.cc, *args.bcc]
+    for text in args.header:
+        _add_header(text, draft)
+    if not draft.sender:
+        raise CliError("give --from (or an --eml with a From header)")
+    if not draft.envelope:
+        raise CliError("no recipients: give --to, --cc, --bcc or an --eml with recipients")
+    try:
+        for address in draft.envelope:
+            normalise_address(address)
+    except DirectoryError as exc:
+        raise CliError(str(exc)) from None
+    return draft
+
+
+def assumed_levels(values: list[str]) -> AssumedLevels:
+    levels: dict[str, TransportLevel] = {}
+    for value in values:
+        domain, equals, level = value.partition("=")
+        if not equals or not domain.strip():
+            raise CliError(f"--assume-level {value!r}: expected DOMAIN=LEVEL")
+        try:
+            levels[domain.strip().lower()] = TransportLevel.from_text(level)
+        except ValueError as exc:
+            raise CliError(f"--assume-level {value!r}: {exc}") from None
+    return AssumedLevels(levels, UnknownTransport())
+
+
+def _access_right(rights: dict[str, AccessRight], address: str) -> AccessRight | None:
+    """The header's right for `address`, however either side spelled its case."""
+    wanted = address.strip().lower()
+    return next((right for key, right in rights.items() if key.strip().lower() == wanted), None)
+
+
+def decide_draft(
+    session: Session, draft: Draft, transport: AssumedLevels, region: str
+) -> list[list[tuple[str, Decision]]]:
+    """The decision for every recipient, grouped by conversation as intake would group them."""
+    account = find_account(session, draft.sender)
+    if account is None or not account.active:
+        raise CliError(f"--from {draft.sender}: not an active account on this system")
+    try:
+        rights = parse_access_rights(tuple(draft.controls[ACCESS_RIGHT]), draft.envelope, region)
+        direct = parse_direct_delivery(tuple(draft.controls[DIRECT_DELIVERY]))
+        fallback = parse_minimum_verification(tuple(draft.controls[MINIMUM_RECIPIENT_VERIFICATION]))
+    except ControlHeaderError as exc:
+        raise CliError(str(exc)) from None
+    message = message_facts(session, account.org_id, direct, fallback)
+    conversations = []
+    for plan in split_conversations(draft.to, draft.cc, draft.envelope):
+        decisions = []
+        for addressee in plan.addressees:
+            facts = recipient_facts(
+                session,
+                sender_org_id=account.org_id,
+                sender_account_id=account.id,
+                address=addressee.address,
+                access_right=_access_right(rights, addressee.address),
+                transport=transport,
+            )
+            decisions.append((addressee.address, decide(facts, message)))
+        conversations.append(decisions)
+    return conversations
+
+
+def run(args: argparse.Namespace) -> int:
+    draft = build_draft(args)
+    transport = assumed_levels(args.assume_level)
+    region = load_settings(args).policy.default_phone_region
+    with unit_of_work(args) as session:
+        conversations = decide_draft(session, draft, transport, region)
+    emit(args, explain_json(conversations), explain_text(conversations))
+    return 0

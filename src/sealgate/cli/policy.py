@@ -1,0 +1,67 @@
+"""sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]"""
+
+from __future__ import annotations
+
+import argparse
+
+from sealgate.cli.common import CliError, common_options, emit, unit_of_work
+from sealgate.directory import TSC_CHOICES, PolicyInfo, get_policy, set_policy
+
+_SWITCHES = ("sms", "access_code", "email_verification", "nta7516")
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    group = commands.add_parser("policy", help="an organisation's Email Security Policy")
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = actions.add_parser("show", parents=[common_options()], help="print the policy")
+    show.add_argument("--org", required=True)
+    show.set_defaults(run=run_show)
+    change = actions.add_parser("set", parents=[common_options()], help="change settings")
+    change.add_argument("--org", required=True)
+    onoff = {"choices": ("on", "off"), "default": None}
+    change.add_argument("--sms", **onoff, help="SMS code verification")
+    change.add_argument("--access-code", **onoff, help="access code verification")
+    change.add_argument("--email-verification", **onoff, help="verification email for users")
+    change.add_argument(
+        "--tsc", choices=TSC_CHOICES, default=None, help="Transport Security Compliance minimum"
+    )
+    change.add_argument("--nta7516", **onoff, help="the organisation is NTA 7516 compliant")
+    change.set_defaults(run=run_set)
+
+
+def _text(policy: PolicyInfo) -> str:
+    def word(value: bool) -> str:
+        return "on" if value else "off"
+
+    return "\n".join(
+        [
+            f"Email Security Policy of {policy.org}",
+            f"  sms code:            {word(policy.sms)}",
+            f"  access code:         {word(policy.access_code)}",
+            f"  verification email:  {word(policy.email_verification)}",
+            f"  transport security:  {policy.tsc}",
+            f"  NTA 7516 compliant:  {word(policy.nta7516)}",
+        ]
+    )
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with unit_of_work(args) as session:
+        policy = get_policy(session, args.org)
+    emit(args, policy.to_json(), _text(policy))
+    return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    switches = {
+        name: getattr(args, name) == "on" for name in _SWITCHES if getattr(args, name) is not None
+    }
+    if not switches and args.tsc is None:
+        raise CliError(
+            "policy set: nothing to change (give --sms, --access-code, --email-verification, "
+            "--tsc or --nta7516)"
+        )
+    with unit_of_work(args) as session:
+        policy = set_policy(session, args.org, tsc=args.tsc, **switches)
+    emit(args, policy.to_json(), _text(policy))
+    return 0

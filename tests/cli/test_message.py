@@ -1,0 +1,141 @@
+"""CLI contract of `sealgate message show ID`: decisions and queue states, never content."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from sealgate.directory import find_account
+from sealgate.intake import process_incoming
+from sealgate.store import Message, OutboundJob, Recipient
+from sealgate.submission.commit import AcceptedMessage, commit_submission
+from tests.cli.test_admin import Result, sealgate
+from tests.cli.test_policy import write_config
+
+RAW = (
+    b"From: Alice Arts <alice@hospital.example>\r\n"
+    b"To: pat@example.org, Bob <bob@example.net>\r\n"
+    b"Cc: carol@example.com\r\n"
+    b"Subject: Secret lab results\r\n"
+    b"\r\n"
+    b"The body that must never be shown.\r\n"
+)
+ENVELOPE = ("pat@example.org", "bob@example.net", "carol@example.com", "dave@example.org")
+
+
+@pytest.fixture
+def cli(settings, runtime, sender, tmp_path):
+    config = write_config(settings, tmp_path / "sealgate.toml")
+
+    def run(*args: str) -> Result:
+        return sealgate(*args, "--config", str(config))
+
+    return run
+
+
+def submit(runtime, sender) -> str:
+    with runtime.db.begin() as session:
+        account = find_account(session, sender.address)
+    accepted = AcceptedMessage(
+        raw=RAW,
+        org_id=account.org_id,
+        account_id=account.id,
+        mail_from=sender.address,
+        rcpt_to=ENVELOPE,
+        client_address="127.0.0.1",
+        authenticated_as=sender.username,
+    )
+    return commit_submission(runtime, accepted)
+
+
+@pytest.fixture
+def stored(runtime, sender) -> tuple[str, str]:
+    """(message id, submission id) of a message intake has processed."""
+    submission_id = submit(runtime, sender)
+    assert process_incoming(runtime) == 1
+    with runtime.db.begin() as session:
+        message_id = session.scalar(
+            select(Message.id).where(Message.submission_id == submission_id)
+        )
+    return message_id, submission_id
+
+
+def show(cli, ident: str) -> dict:
+    result = cli("message", "show", ident, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_show_by_message_id_and_by_submission_id(cli, stored):
+    message_id, submission_id = stored
+    shown = show(cli, message_id)
+    assert show(cli, submission_id) == shown
+    assert (shown["id"], shown["submission_id"]) == (message_id, submission_id)
+    assert (shown["sender"], shown["org"]) == ("alice@hospital.example", "Hospital")
+    assert shown["created"]
+
+
+def test_conversations_and_decisions_are_those_stored(cli, runtime, stored):
+    shown = show(cli, stored[0])
+    assert [c["kind"] for c in shown["conversations"]] == ["to_cc", "bcc"]
+    assert [
+        [(r["address"], r["role"]) for r in c["recipients"]] for c in shown["conversations"]
+    ] == [
+        [("bob@example.net", "to"), ("pat@example.org", "to"), ("carol@example.com", "cc")],
+        [("dave@example.org", "bcc")],
+    ]
+    with runtime.db.begin() as session:
+        rows = {row.id: row for row in session.scalars(select(Recipient))}
+        for conversation in shown["conversations"]:
+            for recipient in conversation["recipients"]:
+                row = rows[recipient["id"]]
+                assert recipient["method"] == row.method
+                assert recipient["delivery"] == row.delivery
+                assert recipient["trace"] == row.decision["trace"] and recipient["trace"]
+                assert recipient["opened_at"] is None
+
+
+def test_outbound_jobs_and_their_states(cli, runtime, stored):
+    shown = show(cli, stored[0])
+    with runtime.db.begin() as session:
+        jobs = {
+            job.id: (job.kind, job.state, job.rcpt_to)
+            for job in session.scalars(select(OutboundJob))
+        }
+        session.execute(
+            OutboundJob.__table__.update().values(state="deferred", last_error="451 try later")
+        )
+    assert {job["id"]: (job["kind"], job["state"], job["rcpt_to"]) for job in shown["jobs"]} == jobs
+    again = show(cli, stored[0])
+    assert {(job["state"], job["last_error"]) for job in again["jobs"]} == {
+        ("deferred", "451 try later")
+    }
+
+
+def test_no_content_is_shown(cli, stored):
+    for output in (
+        cli("message", "show", stored[0], "--json").stdout,
+        cli("message", "show", stored[0]).stdout,
+    ):
+        assert "Secret" not in output and "body" not in output.lower()
+
+
+def test_text_output_lists_recipients_and_jobs(cli, stored):
+    result = cli("message", "show", stored[0])
+    assert result.returncode == 0, result.stderr
+    assert "dave@example.org [bcc]" in result.stdout and "outbound jobs" in result.stdout
+
+
+def test_unknown_id_is_refused(cli, stored):
+    result = cli("message", "show", "0" * 32)
+    assert result.returncode == 1 and "no message or submission" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_submission_not_yet_taken_by_intake_says_so(cli, runtime, sender):
+    submission_id = submit(runtime, sender)
+    result = cli("message", "show", submission_id)
+    assert result.returncode == 1
+    assert f"submission {submission_id} is incoming" in result.stderr

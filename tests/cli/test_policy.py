@@ -1,0 +1,221 @@
+"""CLI contract of the policy commands: policy, nta7516, idd, contacts (text, --json, errors)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from sealgate.config import Settings
+from sealgate.store import Contact
+from tests.cli.test_admin import Result, sealgate
+
+
+def write_config(settings: Settings, path: Path) -> Path:
+    """A sealgate.toml for the CLI that points at the test runtime's data folder and database."""
+    path.write_text(
+        "[storage]\n"
+        f"data_dir = {json.dumps(settings.storage.data_dir)}\n"
+        f"database_url = {json.dumps(settings.database_url)}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def cli(settings, runtime, sender, tmp_path):
+    """Run `sealgate ARGS --config FILE` against the runtime that holds org Hospital and alice."""
+    config = write_config(settings, tmp_path / "sealgate.toml")
+
+    def run(*args: str) -> Result:
+        return sealgate(*args, "--config", str(config))
+
+    return run
+
+
+def ok(cli, *args: str):
+    result = cli(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def refused(cli, *args: str) -> str:
+    """The one line that says why; a usage error (exit 2) has argparse's usage lines above it."""
+    result = cli(*args)
+    assert result.returncode in (1, 2), (result.returncode, result.stdout)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 or len(lines) == 1, result.stderr
+    assert lines[-1].startswith("sealgate"), result.stderr
+    return lines[-1]
+
+
+DEFAULT = {
+    "org": "Hospital",
+    "sms": True,
+    "access_code": True,
+    "email_verification": True,
+    "tsc": "off",
+    "nta7516": False,
+}
+
+
+def test_policy_show_and_set(cli):
+    assert ok(cli, "policy", "show", "--org", "Hospital") == DEFAULT
+    changed = ok(
+        cli,
+        "policy",
+        "set",
+        "--org",
+        "Hospital",
+        "--sms",
+        "off",
+        "--tsc",
+        "pkix",
+        "--nta7516",
+        "on",
+    )
+    assert changed == {**DEFAULT, "sms": False, "tsc": "pkix", "nta7516": True}
+    changed = ok(
+        cli, "policy", "set", "--org", "Hospital", "--access-code", "off",
+        "--email-verification", "off", "--tsc", "off",
+    )  # fmt: skip
+    expected = {**DEFAULT, "sms": False, "access_code": False, "email_verification": False}
+    assert changed == {**expected, "nta7516": True}
+    assert ok(cli, "policy", "show", "--org", "Hospital") == changed
+
+
+def test_policy_text_output(cli):
+    result = cli("policy", "show", "--org", "Hospital")
+    assert result.returncode == 0
+    assert "Email Security Policy of Hospital" in result.stdout
+    assert "transport security:  off" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["policy", "show", "--org", "Nope"], "no organisation named 'Nope'"),
+        (["policy", "set", "--org", "Nope", "--sms", "on"], "no organisation"),
+        (["policy", "set", "--org", "Hospital"], "nothing to change"),
+        (["policy", "set", "--org", "Hospital", "--tsc", "ssl"], "invalid choice"),
+        (["policy", "set", "--org", "Hospital", "--sms", "yes"], "invalid choice"),
+        (["policy", "show"], "--org"),
+    ],
+)
+def test_policy_errors(cli, args, reason):
+    assert reason in refused(cli, *args)
+
+
+def test_nta7516_add_list_remove(cli):
+    assert ok(cli, "nta7516", "list") == {"domains": []}
+    assert ok(cli, "nta7516", "add", "Clinic.Example") == {
+        "domain": "clinic.example",
+        "nta7516": True,
+    }
+    ok(cli, "nta7516", "add", "lab.example")
+    assert ok(cli, "nta7516", "list") == {"domains": ["clinic.example", "lab.example"]}
+    assert cli("nta7516", "list").stdout.split() == ["clinic.example", "lab.example"]
+    assert ok(cli, "nta7516", "remove", "clinic.example")["nta7516"] is False
+    assert ok(cli, "nta7516", "list") == {"domains": ["lab.example"]}
+
+
+def test_nta7516_errors(cli):
+    ok(cli, "nta7516", "add", "clinic.example")
+    assert "already listed" in refused(cli, "nta7516", "add", "clinic.example")
+    assert "not listed" in refused(cli, "nta7516", "remove", "lab.example")
+    assert "not a domain" in refused(cli, "nta7516", "add", "bob@lab.example")
+
+
+def test_idd_enable_disable(cli):
+    on = ok(cli, "idd", "enable", "--org", "Hospital", "--domain", "hospital.example")
+    assert on == {"org": "Hospital", "domain": "hospital.example", "idd": True}
+    off = ok(cli, "idd", "disable", "--org", "Hospital", "--domain", "hospital.example")
+    assert off == {**on, "idd": False}
+
+
+def test_idd_needs_a_domain_the_org_claimed(cli):
+    assert ok(cli, "org", "create", "Clinic", "--domain", "clinic.example")["name"] == "Clinic"
+    reason = refused(cli, "idd", "enable", "--org", "Hospital", "--domain", "clinic.example")
+    assert "domain clinic.example is not claimed by organisation 'Hospital'" in reason
+    assert "not claimed" in refused(
+        cli, "idd", "enable", "--org", "Hospital", "--domain", "else.example"
+    )
+    assert "no organisation" in refused(
+        cli, "idd", "disable", "--org", "Nope", "--domain", "hospital.example"
+    )
+
+
+def test_contacts_add_list_remove(cli, runtime):
+    sms = ok(cli, "contacts", "add", "--org", "Hospital", "Pat@Example.org", "--sms", "06 12345678")
+    assert {k: sms[k] for k in ("address", "kind", "phone", "owner", "opened")} == {
+        "address": "pat@example.org",
+        "kind": "sms",
+        "phone": "+31612345678",
+        "owner": None,
+        "opened": False,
+    }
+    ok(
+        cli, "contacts", "add", "--org", "Hospital", "--owner", "alice@hospital.example",
+        "pat@example.org", "--access-code", "tulip-42", "--hint", "a flower",
+    )  # fmt: skip
+    shared = ok(cli, "contacts", "list", "--org", "Hospital")
+    assert [(c["kind"], c["phone"]) for c in shared["contacts"]] == [("sms", "+31612345678")]
+    personal = ok(cli, "contacts", "list", "--org", "Hospital", "--owner", "alice@hospital.example")
+    assert [(c["kind"], c["hint"], c["owner"]) for c in personal["contacts"]] == [
+        ("access_code", "a flower", "alice@hospital.example")
+    ]
+    text = cli("contacts", "list", "--org", "Hospital", "--owner", "alice@hospital.example").stdout
+    assert "a flower" in text and "never opened" in text
+    # Neither listing shows the code or its hash.
+    for output in (json.dumps(shared), json.dumps(personal), text):
+        assert "tulip-42" not in output and "argon2" not in output
+    with runtime.db.begin() as session:
+        assert session.scalar(
+            select(Contact.code_hash).where(Contact.kind == "access_code")
+        ).startswith("$argon2id$")
+    removed = ok(cli, "contacts", "remove", "--org", "Hospital", "pat@example.org", "--kind", "sms")
+    assert removed["removed"] == 1
+    assert ok(cli, "contacts", "list", "--org", "Hospital")["contacts"] == []
+
+
+def test_contacts_add_again_replaces(cli):
+    ok(cli, "contacts", "add", "--org", "Hospital", "pat@example.org", "--sms", "0612345678")
+    ok(cli, "contacts", "add", "--org", "Hospital", "pat@example.org", "--sms", "0687654321")
+    listed = ok(cli, "contacts", "list", "--org", "Hospital")["contacts"]
+    assert [c["phone"] for c in listed] == ["+31687654321"]
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        ("add --org Hospital p@example.org --sms 12345", "phone number"),
+        ("add --org Hospital p@example.org", "one of the arguments --sms"),
+        ("add --org Hospital p@example.org --sms 0612345678 --access-code x", "not allowed with"),
+        ("add --org Hospital p@example.org --sms 0612345678 --hint h", "--hint"),
+        ('add --org Hospital p@example.org --access-code ""', "must not be empty"),
+        ("add --org Hospital not-an-address --sms 0612345678", "not an email"),
+        (
+            "add --org Hospital --owner eve@else.example p@example.org --sms 0612345678",
+            "is not an account of organisation 'Hospital'",
+        ),
+        ("add --org Nope p@example.org --sms 0612345678", "no organisation"),
+        ("list --org Hospital --owner eve@hospital.example", "not an account"),
+        ("remove --org Hospital p@example.org", "no entry for p@example.org"),
+        ("remove --org Hospital p@example.org --kind fax", "invalid choice"),
+    ],
+)
+def test_contacts_errors(cli, args, reason):
+    assert reason in refused(cli, "contacts", *shlex.split(args))
+
+
+def test_default_phone_region_comes_from_the_config(cli, tmp_path, settings):
+    config = write_config(settings, tmp_path / "us.toml")
+    config.write_text(config.read_text() + '[policy]\ndefault_phone_region = "US"\n')
+    result = sealgate(
+        "contacts", "add", "--org", "Hospital", "pat@example.org", "--sms", "(202) 555-0143",
+        "--config", str(config), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["phone"] == "+12025550143"
