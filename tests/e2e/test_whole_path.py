@@ -8,12 +8,8 @@ import asyncio
 import os
 import re
 import signal
-import smtplib
-import ssl
 import sys
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 
 import httpx
 import pytest
@@ -24,7 +20,7 @@ from sealgate.cli.serve import ROLES, serve
 from sealgate.config import split_hostport
 from sealgate.store import Conversation, Recipient, Submission
 from tests.conftest import make_settings
-from tests.lab.smtp_sink import SmtpSink
+from tests.e2e.mailflow import Browser, link_in, submit, text_of, wait_for_mail
 
 ATTACHMENT_PDF = os.urandom(300 * 1024)
 ATTACHMENT_TXT = "Ünïcode notes\r\n".encode() * 50
@@ -47,85 +43,6 @@ def secure_message(sender: str, **control_headers: str) -> EmailMessage:
     )
     mail.add_attachment(ATTACHMENT_TXT, maintype="text", subtype="plain", filename="notes.txt")
     return mail
-
-
-def submit(port: int, username: str, password: str, mail: EmailMessage, rcpts: list[str]) -> str:
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-        smtp.starttls(context=context)
-        smtp.login(username, password)
-        smtp.send_message(mail, to_addrs=rcpts)
-        code, reply = smtp.noop()
-    return str(code)
-
-
-def parse(raw: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]
-
-
-def text_of(mail: EmailMessage) -> str:
-    body = mail.get_body(preferencelist=("plain",))
-    assert body is not None
-    return body.get_content()
-
-
-def link_in(mail: EmailMessage) -> str:
-    match = re.search(r"https?://\S+/m/[A-Za-z0-9_-]+", text_of(mail))
-    assert match, "no link in the notification"
-    return match.group(0)
-
-
-class Browser:
-    """An HTTP client that keeps Secure cookies over http://127.0.0.1 (as browsers do)."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.cookies: dict[str, str] = {}
-
-    async def request(self, method: str, url: str, **kwargs) -> httpx.Response:
-        headers = kwargs.pop("headers", {})
-        if self.cookies:
-            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = await self.client.request(method, url, headers=headers, **kwargs)
-        for header in response.headers.get_list("set-cookie"):
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";")[0]
-        return response
-
-    async def submit_form(self, page: httpx.Response, **fields: str) -> httpx.Response:
-        form = re.search(r'<form[^>]*method="post"[^>]*action="([^"]+)"', page.text, re.I)
-        assert form, "no POST form on the page"
-        hidden = dict(
-            re.findall(
-                r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text
-            )
-        )
-        action = httpx.URL(str(page.url)).join(form.group(1).replace("&amp;", "&"))
-        return await self.request(
-            "POST",
-            str(action),
-            data={**hidden, **fields},
-            headers={"origin": f"{action.scheme}://{action.netloc.decode()}"},
-        )
-
-
-async def wait_for_mail(sink: SmtpSink, rcpt: str, subject_part: str, timeout: float = 20):
-    for _ in range(int(timeout / 0.05)):
-        for received in sink.messages:
-            mail = parse(received.content)
-            if rcpt in received.rcpt_tos and subject_part in str(mail["Subject"]):
-                return mail
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no mail to {rcpt} with {subject_part!r}")
-
-
-@pytest.fixture
-async def sink():
-    server = SmtpSink()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

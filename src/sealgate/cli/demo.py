@@ -16,6 +16,7 @@ from sealgate.cli.serve import ROLES, _WebServer, configure_logging, serve
 from sealgate.config import load, split_hostport
 from sealgate.demo import Mailbox, mailbox_app
 from sealgate.directory import DirectoryError, add_account, create_credential, create_org
+from sealgate.notify.sms.outbox import OUTBOX_NAME
 
 ORG, DOMAIN, SENDER = "Demo Hospital", "demo.example", "alice@demo.example"
 
@@ -112,7 +113,12 @@ async def _serve_with_mailbox(rt: Runtime, mailbox_smtp: str, mailbox_web: str) 
     import uvicorn
 
     web = _WebServer(
-        uvicorn.Config(mailbox_app(folder), log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(
+            mailbox_app(folder, rt.settings.data_dir / OUTBOX_NAME),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
     )
     listener = socket.create_server(split_hostport(mailbox_web))
     page = asyncio.create_task(web.serve(sockets=[listener]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -61,8 +62,20 @@ def _summary(path: Path) -> dict[str, Any]:
     }
 
 
-def mailbox_app(folder: Path) -> Starlette:
-    """A page with every caught mail, newest first, text part shown; links stay clickable."""
+def _sms_items(outbox: Path) -> str:
+    """The demo's SMS outbox (one JSON line per SMS), newest first."""
+    if not outbox.is_file():
+        return ""
+    lines = [json.loads(line) for line in outbox.read_text().splitlines() if line.strip()]
+    return "".join(
+        f"<article><h2>SMS to {html.escape(sms['to'])}</h2><pre>{html.escape(sms['text'])}</pre>"
+        "</article>"
+        for sms in reversed(lines)
+    )
+
+
+def mailbox_app(folder: Path, sms_outbox: Path | None = None) -> Starlette:
+    """A page with every caught mail and SMS, newest first; links stay clickable."""
 
     async def index(request: Request) -> HTMLResponse:
         files = sorted(folder.glob("*.eml"), reverse=True)
@@ -78,6 +91,8 @@ def mailbox_app(folder: Path) -> Starlette:
                 f"<pre>{text}</pre></article>"
             )
         body = "".join(items) or "<p>No mail yet. Submit a message and reload.</p>"
+        if sms_outbox is not None:
+            body += "<h1>Demo SMS outbox</h1>" + (_sms_items(sms_outbox) or "<p>No SMS yet.</p>")
         return HTMLResponse(
             "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
             "<title>sealgate demo mailbox</title><meta http-equiv=refresh content=5>"
