@@ -88,3 +88,24 @@ def test_expired_code_is_expired_even_if_it_matches():
     assert decide_attempt(state(sent_ago=599), LIMITS, NOW, matches=True).outcome is (
         AttemptOutcome.CORRECT
     )
+
+
+def test_org_sms_wait_counts_the_last_hour():
+    from sealgate.portal.codes import org_sms_wait
+
+    assert org_sms_wait(1, NOW - timedelta(minutes=5), 2, NOW) == 0
+    assert org_sms_wait(2, NOW - timedelta(minutes=50), 2, NOW) == 600
+    assert org_sms_wait(3, NOW - timedelta(minutes=59, seconds=59), 2, NOW) == 1
+    assert org_sms_wait(0, None, 2, NOW) == 0
+
+
+def test_access_code_attempts_lock_on_the_fifth():
+    from sealgate.portal.codes import AccessOutcome, decide_access_code
+
+    assert decide_access_code(0, matches=True).outcome is AccessOutcome.CORRECT
+    assert decide_access_code(4, matches=True).attempts == 0
+    wrong = decide_access_code(3, matches=False)
+    assert (wrong.outcome, wrong.attempts, wrong.left) == (AccessOutcome.WRONG, 4, 1)
+    fifth = decide_access_code(4, matches=False)
+    assert (fifth.outcome, fifth.attempts) == (AccessOutcome.LOCKED, 5)
+    assert decide_access_code(5, matches=True).outcome is AccessOutcome.LOCKED

@@ -1,17 +1,25 @@
-"""Portal: the web pages where a guest proves their address and reads a secure message.
+"""Portal: the web pages where a recipient proves who they are and reads a secure message.
 
-Receives: HTTPS requests from anyone holding a notification link `<base_url>/m/<token>`.
-Hands off: code mails to the outbound queue (`outbound_jobs`, kind `code`); `portal_sessions`
-rows; `recipients.opened_at`. Reads messages and attachments from the vault.
+Receives: HTTPS requests from anyone holding a notification link `<base_url>/m/<token>`, and
+account logins at /login. Each recipient proves what its method (`Recipient.method`) asks:
+a code by mail, a code by SMS, the access code agreed with the sender, or an account login
+(password + TOTP); a logged-in account reads every message to its address at /inbox.
+Hands off: code mails to the outbound queue (`outbound_jobs`, kind `code`); code SMS to the
+SMS provider (`notify.sms`), counted in `sms_sends`; `portal_sessions` rows (of a recipient or
+of an account); `recipients.opened_at`, and `contacts.opened_at` for the "once opened" rule;
+an account's sealed TOTP secret and recovery-code hashes. Reads messages from the vault.
 Trust: faces the internet unauthenticated. Holds the vault master key (to decrypt what it
-shows) and keys derived from it for code hashes and CSRF tokens; stores only hashes of link
-tokens, codes and session secrets. A GET never changes state (mail scanners pre-fetch links).
-Nothing here logs content, addresses, codes or tokens. HTML bodies are sanitised (nh3) and
-shown in a sandboxed iframe under a CSP that loads nothing; attachments are always downloads.
+shows) and keys derived from it for code hashes, CSRF tokens, login tickets, TOTP secrets and
+recovery codes; stores only hashes of link tokens, codes, session secrets and recovery codes,
+and argon2 hashes of passwords and access codes. A GET never changes state (mail scanners
+pre-fetch links). Nothing here logs content, subjects, addresses, phone numbers, codes or
+tokens. HTML bodies are sanitised (nh3) and shown in a sandboxed iframe under a CSP that
+loads nothing; attachments are always downloads.
 Refuses: unknown/expired links (404), forms without a valid CSRF token or from another origin
-(403), sessions of another recipient (403 or back to the start page), wrong codes (400),
-too many codes or attempts (429).
-Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), CSP Level 3.
+(403), sessions of another recipient or account (403 or back to the start page; 404 in the
+inbox), wrong codes (400), too many codes, SMS, attempts or failed log-ins (429), an SMS the
+provider did not take (503).
+Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), CSP Level 3.
 """
 
 from sealgate.portal.app import create_app

@@ -13,12 +13,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sealgate.bootstrap import Runtime
+from sealgate.notify.sms import sms_provider
+from sealgate.portal.access_code import check_access_code
 from sealgate.portal.csrf import CsrfGuard
 from sealgate.portal.download import download_attachment
 from sealgate.portal.headers import DEFAULT_HEADERS, SecurityHeaders
+from sealgate.portal.inbox import inbox_page
 from sealgate.portal.link import landing_page
+from sealgate.portal.login import login, login_form, logout
+from sealgate.portal.login_ticket import LOGIN_KEY_PURPOSE
 from sealgate.portal.pages import Refusal, render, render_refusal
 from sealgate.portal.read import html_body, read_page
+from sealgate.portal.second_factor import check_totp, confirm_enrolment, totp_form
+from sealgate.portal.throttle import LoginThrottle
 from sealgate.portal.verify import check_code, code_form, send_code
 
 STATIC = Path(__file__).parent / "static"
@@ -32,6 +39,7 @@ async def front_page(request: Request) -> Response:
         title="Secure messages",
         sentence="To read a secure message, open the link in the mail that told you about it.",
         start=None,
+        login_link=True,
     )
 
 
@@ -70,12 +78,28 @@ def routes() -> list[Route | Mount]:
         Route("/m/{token}/read", read_page, methods=["GET"]),
         Route("/m/{token}/html", html_body, methods=["GET"]),
         Route("/m/{token}/attachments/{index}", download_attachment, methods=["GET"]),
+        Route("/m/{token}/access-code", check_access_code, methods=["POST"]),
+        Route("/m/{token}/login", login, methods=["POST"]),
+        Route("/login", login_form, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/login/totp", totp_form, methods=["GET"]),
+        Route("/login/totp", check_totp, methods=["POST"]),
+        Route("/login/enrol", confirm_enrolment, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/inbox", inbox_page, methods=["GET"]),
+        Route("/inbox/{recipient_id}/read", read_page, methods=["GET"]),
+        Route("/inbox/{recipient_id}/html", html_body, methods=["GET"]),
+        Route("/inbox/{recipient_id}/attachments/{index}", download_attachment, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
 
 def create_app(rt: Runtime) -> Starlette:
-    """The guest portal for `rt`; serve it with uvicorn (`sealgate serve`)."""
+    """The portal for `rt` (guests and account logins); serve it with uvicorn (`sealgate serve`).
+
+    The SMS provider comes from [sms] settings; `app.state.sms` may be replaced before the
+    first request (tests, demo).
+    """
     app = Starlette(
         routes=routes(),
         middleware=[Middleware(SecurityHeaders)],
@@ -87,4 +111,7 @@ def create_app(rt: Runtime) -> Starlette:
     )
     app.state.rt = rt
     app.state.csrf = CsrfGuard(rt.subkey(CSRF_KEY_PURPOSE), rt.settings.web.base_url)
+    app.state.sms = sms_provider(rt.settings)
+    app.state.login_key = rt.subkey(LOGIN_KEY_PURPOSE)
+    app.state.login_throttle = LoginThrottle()
     return app

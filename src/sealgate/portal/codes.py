@@ -1,12 +1,16 @@
 """Verification codes: make one, keep only its keyed hash, and decide sends and attempts.
 
-The decisions (`decide_send`, `decide_attempt`) are pure: they take the stored counters and
-`now` and return a verdict; the page flows in `verify.py` read and write the rows.
+The decisions (`decide_send`, `decide_attempt`, `org_sms_wait`, `decide_access_code`) are
+pure: they take the stored counters and `now` and return a verdict; the page flows
+(`verify.py`, `code_sms.py`, `access_code.py`) read and write the rows.
 
 The send window: a code lives `code_ttl` seconds from its latest send, and every resend
 replaces it and counts against `code_sends`. The count starts again only once the latest code
 has expired, so a guest can ask for at most `code_sends` codes in a row, spaced at least
-`code_resend_interval` seconds apart, and then waits out the last code's lifetime.
+`code_resend_interval` seconds apart, and then waits out the last code's lifetime. The same
+limits hold for codes by mail and by SMS; an SMS also counts against its organisation's
+hourly cap (`org_sms_wait`). Access codes are not sent by us, so they have only an attempt
+limit, and once it is spent the message stays locked (`decide_access_code`).
 """
 
 from __future__ import annotations
@@ -135,3 +139,49 @@ def decide_attempt(
     left = limits.attempts - attempts
     outcome = AttemptOutcome.WRONG if left > 0 else AttemptOutcome.EXHAUSTED
     return AttemptVerdict(outcome, attempts=attempts, left=left)
+
+
+SMS_WINDOW = timedelta(hours=1)
+
+
+def org_sms_wait(sent_in_window: int, oldest: datetime | None, limit: int, now: datetime) -> int:
+    """Seconds until the organisation may send another SMS (0: now), under its hourly cap.
+
+    `sent_in_window` and `oldest` describe the SMS sent in the hour before `now`; a slot frees
+    when the oldest of them leaves the window.
+    """
+    if sent_in_window < limit:
+        return 0
+    if oldest is None:
+        return int(SMS_WINDOW.total_seconds())
+    return _seconds_until(oldest + SMS_WINDOW, now)
+
+
+# Wrong access codes a recipient may type before the message is locked for good: an access
+# code is agreed once with the sender, so there is no new one to ask for (unlike codes we send).
+ACCESS_CODE_ATTEMPTS = 5
+
+
+class AccessOutcome(StrEnum):
+    NOT_HERE = "not_here"  # this recipient does not verify with an access code
+    LOCKED = "locked"
+    WRONG = "wrong"
+    CORRECT = "correct"
+
+
+@dataclass(frozen=True)
+class AccessVerdict:
+    outcome: AccessOutcome
+    attempts: int = 0  # the count to store after this attempt
+    left: int = 0
+
+
+def decide_access_code(attempts: int, *, matches: bool) -> AccessVerdict:
+    """Judge one typed access code; the attempt that uses up the last try locks at once."""
+    if attempts >= ACCESS_CODE_ATTEMPTS:
+        return AccessVerdict(AccessOutcome.LOCKED, attempts)
+    if matches:
+        return AccessVerdict(AccessOutcome.CORRECT, 0)
+    attempts += 1
+    left = ACCESS_CODE_ATTEMPTS - attempts
+    return AccessVerdict(AccessOutcome.WRONG if left else AccessOutcome.LOCKED, attempts, left)

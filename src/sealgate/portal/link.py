@@ -1,8 +1,10 @@
 """The link from the notification: resolve its token, and the page it opens.
 
-GET /m/{token} shows who sent the message and to which (partly masked) address, with a
-"Send me a code" button. It changes nothing: mail scanners fetch links before people do, so
-no code is sent, nothing is marked opened and nothing is consumed until the guest POSTs.
+GET /m/{token} shows who sent the message and to which (partly masked) address, and the one
+way in that the recipient's method allows: "Send me a code" (by mail or by SMS to a masked
+number), the access-code form with the sender's hint, or the account login. It changes
+nothing: mail scanners fetch links before people do, so no code is sent, nothing is marked
+opened and nothing is consumed until the guest POSTs.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from starlette.responses import Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.notify import hash_token
+from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import guard_of
-from sealgate.portal.pages import link_not_valid, render
-from sealgate.portal.sessions import session_recipient
+from sealgate.portal.methods import Proof, mask_phone, proof_for
+from sealgate.portal.pages import access_code_locked, link_not_valid, render
+from sealgate.portal.sessions import session_reader
 from sealgate.store import LinkToken, Message, Recipient, utcnow
 
 # Our tokens are 43 characters of base64url; anything much longer is not one of them.
@@ -38,10 +42,24 @@ class LinkTarget:
     sender_name: str
     sender_address: str
     content_blob_id: str
+    org_id: int = 0
+    method: str = "email_verification"
+    phone: str = ""  # E.164, for the SMS methods
+    access_code_hint: str = ""
+    has_access_code: bool = False
+    access_code_attempts: int = 0
 
     @property
     def start(self) -> str:
         return f"/m/{self.token}"
+
+    @property
+    def proof(self) -> Proof:
+        return proof_for(self.method)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone) if self.phone else ""
 
     @property
     def sender_shown(self) -> str:
@@ -70,7 +88,19 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
         sender_name=message.sender_name,
         sender_address=message.sender_address,
         content_blob_id=message.content_blob_id,
+        org_id=message.org_id,
+        method=recipient.method,
+        phone=recipient.phone,
+        access_code_hint=recipient.access_code_hint,
+        has_access_code=bool(recipient.access_code_hash),
+        access_code_attempts=recipient.access_code_attempts,
     )
+
+
+def find_target(rt: Runtime, token: str) -> LinkTarget | None:
+    """`resolve_link` in a transaction of its own (for flows that only need to look)."""
+    with rt.db.begin() as session:
+        return resolve_link(session, token, utcnow())
 
 
 def mask_address(address: str) -> str:
@@ -85,13 +115,54 @@ def mask_address(address: str) -> str:
     return f"{shown}{at}{domain}"
 
 
+def can_start(target: LinkTarget) -> bool:
+    """Whether the recipient row holds what its method checks against (a phone, a code hash).
+
+    A row without it cannot be opened here; it must not quietly fall back to a weaker proof.
+    """
+    if target.proof is Proof.SMS_CODE:
+        return bool(target.phone)
+    if target.proof is Proof.ACCESS_CODE:
+        return target.has_access_code
+    return True
+
+
 def _landing(rt: Runtime, token: str, cookie: str | None) -> tuple[LinkTarget | None, bool]:
     now = utcnow()
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None:
             return None, False
-        return target, session_recipient(session, cookie, now) == target.recipient_id
+        reader = session_reader(session, cookie, now)
+        return target, reader is not None and reader.may_read(target.recipient_id, target.address)
+
+
+def start_page(
+    request: Request,
+    target: LinkTarget,
+    *,
+    signed_in: bool = False,
+    status: int = 200,
+    error: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The link's start page: the way in for this recipient's method, or the message."""
+    guard = guard_of(request)
+    csrf = guard.token_for(request)
+    response = render(
+        request,
+        "link.html",
+        status=status,
+        headers=headers,
+        target=target,
+        masked=mask_address(target.address),
+        signed_in=signed_in,
+        csrf=csrf.field,
+        proof=target.proof.value,
+        can_start=can_start(target),
+        error=error,
+    )
+    return guard.remember(response, csrf)
 
 
 async def landing_page(request: Request) -> Response:
@@ -102,14 +173,7 @@ async def landing_page(request: Request) -> Response:
     )
     if target is None:
         raise link_not_valid()
-    guard = guard_of(request)
-    csrf = guard.token_for(request)
-    response = render(
-        request,
-        "link.html",
-        target=target,
-        masked=mask_address(target.address),
-        signed_in=signed_in,
-        csrf=csrf.field,
-    )
-    return guard.remember(response, csrf)
+    locked = target.access_code_attempts >= ACCESS_CODE_ATTEMPTS
+    if target.proof is Proof.ACCESS_CODE and locked and not signed_in:
+        raise access_code_locked()
+    return start_page(request, target, signed_in=signed_in)

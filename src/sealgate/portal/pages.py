@@ -99,3 +99,13 @@ def needs_verification(start: str) -> Refusal:
         "Open the link from the mail again and confirm your address with a code.",
         start=start,
     )
+
+
+def access_code_locked() -> Refusal:
+    """The access code was guessed wrong too often; only the sender can help now."""
+    return Refusal(
+        429,
+        "Too many attempts",
+        "The access code was typed wrong too many times, so this message can no longer be "
+        "opened with it. Ask the sender for a new message or contact them.",
+    )

@@ -3,9 +3,11 @@
 GET /m/{token}/read  subject, sender, date, To/Cc, text body, attachments, the HTML frame
 GET /m/{token}/html  the sanitised HTML body as its own document, under a CSP that loads
                      nothing and sandboxes the frame even if the embedding page forgot to
+GET /inbox/{recipient_id}/read and /html: the same for a logged-in account (see inbox.py)
 
-Both need a live session of the link's own recipient; without one the read page sends the
-guest back to the start page and the frame gets a 403.
+Both need a live session of the link's own recipient, or of an account the message was
+addressed to; without one the read page sends the browser back to the start page (or the
+login form) and the frame gets a 403.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from sealgate.bootstrap import Runtime
 from sealgate.intake.readable import ReadableMessage
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
 from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
 from sealgate.portal.sanitise import html_document, sanitise_html
-from sealgate.portal.sessions import session_recipient
+from sealgate.portal.sessions import session_reader
 from sealgate.store import utcnow
 
 HTML_BODY_POLICY = (
@@ -35,8 +38,12 @@ HTML_BODY_POLICY = (
 class Reading:
     """A recipient with a live session, and the message they may read."""
 
-    target: LinkTarget
+    target: LinkTarget | InboxEntry
     message: ReadableMessage
+
+    @property
+    def in_inbox(self) -> bool:
+        return isinstance(self.target, InboxEntry)
 
 
 def _authorised_target(rt: Runtime, token: str, cookie: str | None) -> tuple[LinkTarget, bool]:
@@ -45,7 +52,17 @@ def _authorised_target(rt: Runtime, token: str, cookie: str | None) -> tuple[Lin
         target = resolve_link(session, token, now)
         if target is None:
             raise link_not_valid()
-        return target, session_recipient(session, cookie, now) == target.recipient_id
+        reader = session_reader(session, cookie, now)
+        return target, reader is not None and reader.may_read(target.recipient_id, target.address)
+
+
+def _open_inbox_message(rt: Runtime, recipient_id: str, cookie: str | None) -> Reading:
+    with rt.db.begin() as session:
+        reader = account_reader(session, cookie)
+        entry = inbox_entry(session, reader, recipient_id)
+        if entry is None:
+            raise no_such_message()
+    return Reading(entry, ReadableMessage.from_json(rt.vault.get_bytes(entry.content_blob_id)))
 
 
 def _open_message(rt: Runtime, token: str, cookie: str | None) -> Reading:
@@ -59,14 +76,15 @@ def _open_message(rt: Runtime, token: str, cookie: str | None) -> Reading:
 async def open_message(request: Request) -> Reading:
     """The message behind this link, for a browser with a session of its recipient.
 
-    Raises a 404 `Refusal` for a bad link and a 403 one without such a session.
+    Raises a 404 `Refusal` for a bad link and a 403 one without such a session. Inbox
+    addresses (/inbox/{recipient_id}/...) need an account session of the recipient's address.
     """
-    return await run_in_threadpool(
-        _open_message,
-        request.app.state.rt,
-        request.path_params["token"],
-        read_cookie(request, SESSION_COOKIE),
-    )
+    rt: Runtime = request.app.state.rt
+    cookie = read_cookie(request, SESSION_COOKIE)
+    if "recipient_id" in request.path_params:
+        recipient_id = request.path_params["recipient_id"]
+        return await run_in_threadpool(_open_inbox_message, rt, recipient_id, cookie)
+    return await run_in_threadpool(_open_message, rt, request.path_params["token"], cookie)
 
 
 async def read_page(request: Request) -> Response:
@@ -82,6 +100,7 @@ async def read_page(request: Request) -> Response:
         target=reading.target,
         message=reading.message,
         has_html=bool(reading.message.html),
+        in_inbox=reading.in_inbox,
     )
 
 

@@ -1,19 +1,22 @@
 """Portal sessions: a 256-bit secret in the cookie, its SHA-256 in `portal_sessions`.
 
-A session belongs to exactly one recipient; opening a new one deletes the browser's previous
-session row, so a cookie set before the login (session fixation) never survives it.
+A session belongs either to one recipient (a guest who proved a code) or to an account (a
+login with password and second factor), which may read every message addressed to its
+email. Opening a new session deletes the browser's previous session row, so a cookie set
+before the login (session fixation) never survives it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from sealgate.store import PortalSession
+from sealgate.store import Account, PortalSession
 
 
 def _hash(secret: str) -> str:
@@ -23,25 +26,30 @@ def _hash(secret: str) -> str:
 def open_session(
     session: Session,
     *,
-    recipient_id: str,
+    recipient_id: str | None = None,
+    account_id: int | None = None,
     previous: str | None,
     now: datetime,
     ttl: timedelta,
 ) -> str:
-    """Start a session for `recipient_id`; returns the secret for the cookie."""
+    """Start a session for a recipient or an account; returns the secret for the cookie."""
+    if (recipient_id is None) == (account_id is None):
+        raise ValueError("a portal session belongs to one recipient or to one account")
     if previous is not None:
         session.execute(delete(PortalSession).where(PortalSession.session_hash == _hash(previous)))
-    # Expired sessions of this recipient are of no use to anyone; drop them while we are here.
-    session.execute(
-        delete(PortalSession).where(
-            PortalSession.recipient_id == recipient_id, PortalSession.expires_at <= now
-        )
+    # Expired sessions of the same owner are of no use to anyone; drop them while we are here.
+    owner = (
+        PortalSession.recipient_id == recipient_id
+        if recipient_id is not None
+        else PortalSession.account_id == account_id
     )
+    session.execute(delete(PortalSession).where(owner, PortalSession.expires_at <= now))
     secret = secrets.token_urlsafe(32)
     session.add(
         PortalSession(
             session_hash=_hash(secret),
             recipient_id=recipient_id,
+            account_id=account_id,
             created_at=now,
             expires_at=now + ttl,
         )
@@ -49,12 +57,45 @@ def open_session(
     return secret
 
 
-def session_recipient(session: Session, secret: str | None, now: datetime) -> str | None:
-    """The recipient id a live session cookie belongs to, or None."""
+def close_session(session: Session, secret: str | None) -> None:
+    """Forget a session (log out); unknown secrets are ignored."""
+    if secret is not None:
+        session.execute(delete(PortalSession).where(PortalSession.session_hash == _hash(secret)))
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who a live session cookie belongs to: a guest's recipient, or an active account."""
+
+    recipient_id: str | None = None
+    account_id: int | None = None
+    account_email: str = ""
+
+    def may_read(self, recipient_id: str, address: str) -> bool:
+        """A guest reads their own recipient; an account reads whatever came to its email."""
+        if self.recipient_id is not None:
+            return self.recipient_id == recipient_id
+        return bool(self.account_email) and self.account_email == address.strip().lower()
+
+
+def session_reader(session: Session, secret: str | None, now: datetime) -> Reader | None:
+    """The reader behind a live session cookie, or None (also for a disabled account)."""
     if secret is None:
         return None
-    return session.scalars(
-        select(PortalSession.recipient_id).where(
-            PortalSession.session_hash == _hash(secret), PortalSession.expires_at > now
-        )
+    row = session.execute(
+        select(PortalSession.recipient_id, PortalSession.account_id, Account.email, Account.active)
+        .outerjoin(Account, Account.id == PortalSession.account_id)
+        .where(PortalSession.session_hash == _hash(secret), PortalSession.expires_at > now)
     ).one_or_none()
+    if row is None:
+        return None
+    recipient_id, account_id, email, active = row
+    if account_id is not None:
+        return Reader(account_id=account_id, account_email=email.lower()) if active else None
+    return Reader(recipient_id=recipient_id)
+
+
+def session_recipient(session: Session, secret: str | None, now: datetime) -> str | None:
+    """The recipient id a live guest session cookie belongs to, or None."""
+    reader = session_reader(session, secret, now)
+    return reader.recipient_id if reader is not None else None

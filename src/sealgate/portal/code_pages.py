@@ -1,0 +1,61 @@
+"""The code form page, in its two voices (mail or SMS), and the refusals to send a code."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sealgate.portal.codes import CODE_DIGITS, SendRefusal, SendVerdict
+from sealgate.portal.csrf import guard_of
+from sealgate.portal.link import LinkTarget, mask_address
+from sealgate.portal.methods import Proof
+from sealgate.portal.pages import render
+
+
+def code_page(
+    request: Request,
+    target: LinkTarget,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    headers: dict[str, str] | None = None,
+    sent: bool = True,
+) -> Response:
+    """The form to type the code into, saying where the code went (masked).
+
+    `sent=False` when this request sent nothing and no code may be on its way.
+    """
+    guard = guard_of(request)
+    csrf = guard.token_for(request)
+    by_sms = target.proof is Proof.SMS_CODE
+    response = render(
+        request,
+        "verify.html",
+        status=status,
+        headers=headers,
+        target=target,
+        by_sms=by_sms,
+        masked=target.masked_phone if by_sms else mask_address(target.address),
+        error=error,
+        sent=sent,
+        digits=CODE_DIGITS,
+        csrf=csrf.field,
+    )
+    return guard.remember(response, csrf)
+
+
+def send_refused(request: Request, target: LinkTarget, verdict: SendVerdict) -> Response:
+    """429: the recipient asked too soon or too often; the form stays usable."""
+    if verdict.refusal is SendRefusal.WAIT:
+        error = (
+            f"A code was sent a moment ago. Please wait {verdict.retry_after} seconds "
+            "before asking for another one."
+        )
+    else:
+        minutes = -(-verdict.retry_after // 60)
+        error = (
+            "You asked for the most codes allowed for now. Use the last code you received, "
+            f"or ask for a new one in {minutes} minutes."
+        )
+    headers = {"Retry-After": str(verdict.retry_after)}
+    return code_page(request, target, status=429, error=error, headers=headers)

@@ -1,0 +1,159 @@
+"""Account login, first step: the password; and logging out.
+
+GET  /login              the login form (for going to the inbox directly)
+POST /login              check email + password → the second factor (or its enrolment)
+POST /m/{token}/login    the same from a message's start page: the account's email must be
+                         the message's recipient address, and the message opens after login
+POST /logout             end this browser's session
+
+Every failure gets the same sentence and the same argon2 cost, whether the address has an
+account, the password is wrong, the account is disabled or it is not the recipient's; the
+failure counts against the address (`throttle.LoginThrottle`). A right password never opens a
+session by itself: it sets a login ticket (`login_ticket`) for the second factor. An account
+without a second factor is enrolled right here (`enrolment.start_enrolment`), in the answer to
+this POST, since a GET must change nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from sealgate.bootstrap import Runtime
+from sealgate.directory import verify_password
+from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.csrf import guard_of
+from sealgate.portal.enrolment import Enrolment, enrolment_page, start_enrolment
+from sealgate.portal.link import LinkTarget, find_target, start_page
+from sealgate.portal.login_ticket import (
+    TICKET_SECONDS,
+    LoginTicket,
+    Stage,
+    format_ticket,
+    set_ticket_cookie,
+)
+from sealgate.portal.methods import Proof
+from sealgate.portal.pages import link_not_valid, render
+from sealgate.portal.sessions import close_session
+from sealgate.portal.throttle import LoginThrottle
+from sealgate.store import Account
+
+LOGIN_FAILED = "The email address or password is not right."
+ADDRESS_MAX_LENGTH = 320
+PASSWORD_MAX_LENGTH = 1024
+
+
+def login_page(
+    request: Request,
+    target: LinkTarget | None,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The login form: on the message's start page, or on its own at /login."""
+    if target is not None:
+        return start_page(request, target, status=status, error=error, headers=headers)
+    guard = guard_of(request)
+    csrf = guard.token_for(request)
+    response = render(
+        request, "login.html", status=status, headers=headers, error=error, csrf=csrf.field
+    )
+    return guard.remember(response, csrf)
+
+
+def locked_page(request: Request, target: LinkTarget | None, wait: int) -> Response:
+    minutes = -(-wait // 60)
+    error = f"Too many failed log-ins for this address. Please try again in {minutes} minutes."
+    return login_page(request, target, status=429, error=error, headers={"Retry-After": str(wait)})
+
+
+@dataclass(frozen=True)
+class PasswordChecked:
+    account_id: int | None = None  # None: the login failed
+    enrolment: Enrolment | None = None  # set when the account has no second factor yet
+
+
+def check_password(
+    rt: Runtime, email: str, password: str, recipient_address: str | None
+) -> PasswordChecked:
+    with rt.db.begin() as session:
+        account = session.scalars(select(Account).where(Account.email == email)).one_or_none()
+        stored = account.password_hash if account is not None and account.active else None
+        # verify_password runs argon2 against a dummy hash when there is nothing to check.
+        if not verify_password(stored or None, password) or account is None:
+            return PasswordChecked()
+        if recipient_address is not None and account.email.lower() != recipient_address.lower():
+            return PasswordChecked()
+        if account.totp_enabled:
+            return PasswordChecked(account.id)
+        return PasswordChecked(account.id, start_enrolment(rt, account))
+
+
+async def _login_target(request: Request) -> LinkTarget | None:
+    token = request.path_params.get("token")
+    if token is None:
+        return None
+    target = await run_in_threadpool(find_target, request.app.state.rt, token)
+    if target is None:
+        raise link_not_valid()
+    return target
+
+
+async def login(request: Request) -> Response:
+    rt: Runtime = request.app.state.rt
+    token = request.path_params.get("token")
+    form = await guard_of(request).checked_form(request, start=f"/m/{token}" if token else "/login")
+    target = await _login_target(request)
+    if target is not None and target.proof is not Proof.ACCOUNT:
+        return RedirectResponse(target.start, status_code=303)
+    email = str(form.get("email", "")).strip().lower()
+    password = str(form.get("password", ""))
+    if not email or not password:
+        error = "Please type your email address and your password."
+        return login_page(request, target, status=400, error=error)
+    if len(email) > ADDRESS_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
+        return login_page(request, target, status=400, error=LOGIN_FAILED)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    if wait := throttle.locked_for(email, time.monotonic()):
+        return locked_page(request, target, wait)
+    address = target.address if target is not None else None
+    checked = await run_in_threadpool(check_password, rt, email, password, address)
+    if checked.account_id is None:
+        if wait := throttle.failed(email, time.monotonic()):
+            return locked_page(request, target, wait)
+        return login_page(request, target, status=400, error=LOGIN_FAILED)
+    ticket = LoginTicket(
+        checked.account_id,
+        Stage.ENROL if checked.enrolment is not None else Stage.TOTP,
+        int(time.time()) + TICKET_SECONDS,
+        target.recipient_id if target is not None else None,
+    )
+    if checked.enrolment is not None:
+        response = enrolment_page(request, checked.enrolment)
+    else:
+        response = RedirectResponse("/login/totp", status_code=303)
+    set_ticket_cookie(response, format_ticket(request.app.state.login_key, ticket))
+    return response
+
+
+async def login_form(request: Request) -> Response:
+    return login_page(request, None)
+
+
+def _log_out(rt: Runtime, secret: str | None) -> None:
+    with rt.db.begin() as session:
+        close_session(session, secret)
+
+
+async def logout(request: Request) -> Response:
+    await guard_of(request).checked_form(request, start="/")
+    await run_in_threadpool(_log_out, request.app.state.rt, read_cookie(request, SESSION_COOKIE))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    return response

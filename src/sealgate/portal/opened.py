@@ -1,0 +1,29 @@
+"""Marking a message opened, and with it the contact-book entry that opened it.
+
+The "once opened" rule (SPEC.md, contact books): a contact-book SMS number or access code is
+applied automatically to later messages only after the recipient once opened a message with
+it. The portal is where that happens, so the portal sets `Contact.opened_at`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from sealgate.portal.methods import marks_contact_opened, proof_for
+from sealgate.store import Contact, Recipient
+
+
+def mark_opened(session: Session, recipient_id: str, now: datetime) -> None:
+    """After a successful verification: the recipient's first opening, and its contact's."""
+    recipient = session.get(Recipient, recipient_id)
+    if recipient is None:
+        return
+    if recipient.opened_at is None:
+        recipient.opened_at = now
+    if recipient.contact_id is None or not marks_contact_opened(proof_for(recipient.method)):
+        return
+    contact = session.get(Contact, recipient.contact_id)
+    if contact is not None and contact.opened_at is None:
+        contact.opened_at = now

@@ -1,0 +1,46 @@
+"""Choosing the SMS provider from settings, and the text of the code SMS."""
+
+from __future__ import annotations
+
+from sealgate.config import load
+from sealgate.notify.sms import (
+    MessageBirdSmsProvider,
+    OutboxSmsProvider,
+    compose_code_sms,
+    sms_provider,
+)
+
+
+def test_outbox_is_the_default(tmp_path):
+    settings = load(None, {"SEALGATE_STORAGE__DATA_DIR": str(tmp_path)})
+    provider = sms_provider(settings)
+    assert isinstance(provider, OutboxSmsProvider)
+    assert provider.path == tmp_path / "sms-outbox.jsonl"
+
+
+def test_messagebird_from_settings():
+    settings = load(
+        None,
+        {
+            "SEALGATE_SMS__PROVIDER": "messagebird",
+            "SEALGATE_SMS__BASE_URL": "http://127.0.0.1:9/",
+            "SEALGATE_SMS__API_KEY": "live_key",
+            "SEALGATE_SMS__ORIGINATOR": "Clinic",
+            "SEALGATE_SMS__TIMEOUT": "3",
+        },
+    )
+    provider = sms_provider(settings)
+    assert isinstance(provider, MessageBirdSmsProvider)
+    assert (provider.url, provider.originator, provider.timeout) == (
+        "http://127.0.0.1:9/messages",
+        "Clinic",
+        3.0,
+    )
+
+
+def test_code_sms_fits_one_segment():
+    text = compose_code_sms(code="012345", sender_name="Alice Arts", ttl_minutes=10)
+    assert text.startswith("012345 is your code") and "Alice Arts" in text
+    assert "10 minutes" in text and len(text) <= 160
+    long = compose_code_sms(code="012345", sender_name="A" * 300, ttl_minutes=10)
+    assert len(long) <= 160 and long.isascii()
