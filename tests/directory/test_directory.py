@@ -56,3 +56,11 @@ def test_domain_claimed_once(runtime, sender):
 def test_unknown_org(runtime):
     with runtime.db.begin() as session, pytest.raises(DirectoryError, match="no organisation"):
         create_credential(session, "Nope")
+
+
+def test_empty_or_missing_hash_never_verifies():
+    from sealgate.directory import verify_password
+
+    for stored in ("", None):
+        assert not verify_password(stored, "sealgate-no-such-user")
+        assert not verify_password(stored, "")

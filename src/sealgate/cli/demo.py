@@ -16,7 +16,6 @@ from sealgate.cli.serve import ROLES, _WebServer, configure_logging, serve
 from sealgate.config import load, split_hostport
 from sealgate.demo import Mailbox, mailbox_app
 from sealgate.directory import DirectoryError, add_account, create_credential, create_org
-from sealgate.notify.sms.outbox import OUTBOX_NAME
 
 ORG, DOMAIN, SENDER = "Demo Hospital", "demo.example", "alice@demo.example"
 
@@ -114,7 +113,7 @@ async def _serve_with_mailbox(rt: Runtime, mailbox_smtp: str, mailbox_web: str) 
 
     web = _WebServer(
         uvicorn.Config(
-            mailbox_app(folder, rt.settings.data_dir / OUTBOX_NAME),
+            mailbox_app(folder, rt.settings.data_dir),
             log_level="warning",
             access_log=False,
             lifespan="off",

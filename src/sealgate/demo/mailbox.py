@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
+from sealgate.notify.sms import read_outbox
 from sealgate.store import new_id, utcnow
 
 
@@ -62,19 +62,16 @@ def _summary(path: Path) -> dict[str, Any]:
     }
 
 
-def _sms_items(outbox: Path) -> str:
-    """The demo's SMS outbox (one JSON line per SMS), newest first."""
-    if not outbox.is_file():
-        return ""
-    lines = [json.loads(line) for line in outbox.read_text().splitlines() if line.strip()]
+def _sms_items(data_dir: Path) -> str:
+    """The demo's SMS outbox, newest first."""
     return "".join(
         f"<article><h2>SMS to {html.escape(sms['to'])}</h2><pre>{html.escape(sms['text'])}</pre>"
         "</article>"
-        for sms in reversed(lines)
+        for sms in reversed(read_outbox(data_dir))
     )
 
 
-def mailbox_app(folder: Path, sms_outbox: Path | None = None) -> Starlette:
+def mailbox_app(folder: Path, sms_data_dir: Path | None = None) -> Starlette:
     """A page with every caught mail and SMS, newest first; links stay clickable."""
 
     async def index(request: Request) -> HTMLResponse:
@@ -91,8 +88,8 @@ def mailbox_app(folder: Path, sms_outbox: Path | None = None) -> Starlette:
                 f"<pre>{text}</pre></article>"
             )
         body = "".join(items) or "<p>No mail yet. Submit a message and reload.</p>"
-        if sms_outbox is not None:
-            body += "<h1>Demo SMS outbox</h1>" + (_sms_items(sms_outbox) or "<p>No SMS yet.</p>")
+        if sms_data_dir is not None:
+            body += "<h1>Demo SMS outbox</h1>" + (_sms_items(sms_data_dir) or "<p>No SMS yet.</p>")
         return HTMLResponse(
             "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
             "<title>sealgate demo mailbox</title><meta http-equiv=refresh content=5>"

@@ -17,6 +17,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(stored_hash or _DUMMY, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _DUMMY, password) and bool(stored_hash)
     except (VerificationError, InvalidHashError):
         return False
