@@ -31,9 +31,8 @@ from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_coo
 from sealgate.portal.csrf import guard_of
 from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link, start_page
 from sealgate.portal.methods import Proof
-from sealgate.portal.opened import mark_opened
+from sealgate.portal.opened import admit_guest
 from sealgate.portal.pages import access_code_locked, link_not_valid
-from sealgate.portal.sessions import open_session
 from sealgate.store import Recipient, utcnow
 
 # Longer input is not an access code anyone agreed on; refusing it early keeps argon2 cheap.
@@ -63,10 +62,9 @@ def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) 
         recipient.access_code_attempts = verdict.attempts
         if verdict.outcome is not AccessOutcome.CORRECT:
             return _Tried(target, verdict)
-        mark_opened(session, target.recipient_id, now)
-        secret = open_session(
+        secret = admit_guest(
             session,
-            recipient_id=target.recipient_id,
+            target.recipient_id,
             previous=previous,
             now=now,
             ttl=timedelta(seconds=rt.settings.web.session_ttl),

@@ -7,11 +7,12 @@ it. The portal is where that happens, so the portal sets `Contact.opened_at`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from sealgate.portal.methods import marks_contact_opened, proof_for
+from sealgate.portal.sessions import open_session
 from sealgate.store import Contact, Recipient
 
 
@@ -27,3 +28,11 @@ def mark_opened(session: Session, recipient_id: str, now: datetime) -> None:
     contact = session.get(Contact, recipient.contact_id)
     if contact is not None and contact.opened_at is None:
         contact.opened_at = now
+
+
+def admit_guest(
+    session: Session, recipient_id: str, *, previous: str | None, now: datetime, ttl: timedelta
+) -> str:
+    """The guest proved who it is: mark the message (and contact) opened, open a session."""
+    mark_opened(session, recipient_id, now)
+    return open_session(session, recipient_id=recipient_id, previous=previous, now=now, ttl=ttl)

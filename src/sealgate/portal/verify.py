@@ -36,9 +36,8 @@ from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_coo
 from sealgate.portal.csrf import guard_of
 from sealgate.portal.link import LinkTarget, find_target, resolve_link
 from sealgate.portal.methods import Proof
-from sealgate.portal.opened import mark_opened
+from sealgate.portal.opened import admit_guest
 from sealgate.portal.pages import link_not_valid
-from sealgate.portal.sessions import open_session
 from sealgate.store import utcnow
 
 __all__ = ["CODE_KEY_PURPOSE", "check_code", "code_form", "send_code"]
@@ -107,10 +106,9 @@ def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> _C
             row.attempts = verdict.attempts
             return _Checked(target, verdict)
         session.delete(row)
-        mark_opened(session, target.recipient_id, now)
-        secret = open_session(
+        secret = admit_guest(
             session,
-            recipient_id=target.recipient_id,
+            target.recipient_id,
             previous=previous,
             now=now,
             ttl=timedelta(seconds=rt.settings.web.session_ttl),
