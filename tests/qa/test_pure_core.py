@@ -19,6 +19,9 @@ PURE = sorted(
             "delivery/outcome.py",
             "delivery/dsn.py",
             "vault/envelope.py",
+            "transport/dane.py",
+            "transport/tlsa.py",
+            "transport/levels.py",
         )
     ]
 )
