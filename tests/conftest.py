@@ -19,6 +19,7 @@ from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings, load
 from sealgate.directory import add_account, create_credential, create_org
 from sealgate.submission.tls import write_self_signed
+from tests.lab.quiet_dns import quiet_resolver
 
 TEST_DATABASE = os.environ.get("SEALGATE_TEST_DATABASE", "sqlite")
 
@@ -82,6 +83,7 @@ def make_settings(
         "SEALGATE_DELIVERY__SYSTEM_FROM": "noreply@gateway.example",
         "SEALGATE_DELIVERY__POLL_INTERVAL": "0.05",
         "SEALGATE_DELIVERY__RETRY_BASE_SECONDS": "0.2",
+        "SEALGATE_TRANSPORT__RESOLVER": quiet_resolver(),
     }
     environ.update(env)
     return load(None, environ)

@@ -110,6 +110,12 @@ class SmsSettings(_Section):
         return value
 
 
+class TransportSettings(_Section):
+    # Validating resolver for SPF (and, later, MX/TLSA) look-ups: "IP" or "IP:PORT";
+    # "" uses the system resolver.
+    resolver: str = ""
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -122,6 +128,7 @@ class Settings(_Section):
     delivery: DeliverySettings = DeliverySettings()
     storage: StorageSettings = StorageSettings()
     policy: PolicySettings = PolicySettings()
+    transport: TransportSettings = TransportSettings()
     sms: SmsSettings = SmsSettings()
     config_path: str = ""
 

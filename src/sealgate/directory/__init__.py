@@ -42,7 +42,7 @@ from sealgate.directory.nta7516 import (
     list_nta7516_domains,
     remove_nta7516_domain,
 )
-from sealgate.directory.orgs import OrgInfo, create_org, find_org
+from sealgate.directory.orgs import OrgInfo, create_org, find_org, org_claiming
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import TSC_CHOICES, PolicyInfo, get_policy, set_policy
 
@@ -67,6 +67,7 @@ __all__ = [
     "find_active_account",
     "find_contact",
     "find_org",
+    "org_claiming",
     "get_policy",
     "hash_password",
     "idd_domains",

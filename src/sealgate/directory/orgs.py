@@ -54,3 +54,13 @@ def find_org(session: Session, name: str) -> OrgInfo:
     if org is None:
         raise DirectoryError(f"no organisation named {name!r}")
     return _info(session, org)
+
+
+def org_claiming(session: Session, domain: str) -> OrgInfo | None:
+    """The organisation that claimed `domain`, if any (SPF-authorised submission asks)."""
+    try:
+        name = normalise_domain(domain)
+    except DirectoryError:
+        return None
+    row = session.scalar(select(Domain).where(Domain.name == name))
+    return _info(session, session.get_one(Organisation, row.org_id)) if row else None

@@ -38,14 +38,14 @@ TRACKED_CLIENTS_MAX = 100_000
 
 @dataclass(frozen=True)
 class Submitter:
-    """Who may submit in this session: an organisation, and the credential that proved it.
+    """Who may submit: an organisation, and what proved it (a credential, or SPF).
 
-    AUTH is the only way to become a submitter today; SPF-authorised submission (a later
-    issue) will produce the same value from the client address and the MAIL FROM domain.
+    AUTH makes a submitter for the whole session; SPF one for a single transaction, from the
+    client address and the MAIL FROM domain (`credential_id` is then None).
     """
 
     org_id: int
-    credential_id: int
+    credential_id: int | None
     username: str
 
 

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 from aiosmtpd.smtp import TLSSetupException
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import AccountInfo, find_active_account
+from sealgate.directory import AccountInfo, find_active_account, org_claiming
 from sealgate.intake import ControlHeaderError, parse_access_rights, parse_control_headers
 from sealgate.submission import replies
 from sealgate.submission.auth import Submitter
 from sealgate.submission.commit import AcceptedMessage, commit_submission
+from sealgate.submission.spf import check_spf, spf_authorises
 
 if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP, Envelope
@@ -128,11 +129,14 @@ class SubmissionHandler:
         address: str,
         mail_options: list[str],
     ) -> str:
+        if not is_mailbox(address):
+            return replies.S501_BAD_SENDER_SYNTAX
+        session.spf_submitter = None
+        if session.submitter is None:
+            session.spf_submitter = await self._spf_submitter(session, address)
         submitter = self._submitter(session)
         if submitter is None:
             return replies.S530_AUTH_REQUIRED
-        if not is_mailbox(address):
-            return replies.S501_BAD_SENDER_SYNTAX
         if not address.isascii() and not envelope.smtp_utf8:
             return replies.S553_UTF8_NOT_DECLARED
         if await self._find_account(address, submitter) is None:
@@ -252,10 +256,35 @@ class SubmissionHandler:
 
     @staticmethod
     def _submitter(session: SubmissionSession) -> Submitter | None:
-        # XXX: SPF-authorised submission (a later issue) adds its path here: a session without
-        # AUTH whose client address the MAIL FROM domain's SPF record allows becomes a
-        # submitter of the organisation that owns the domain. Today only AUTH counts.
-        return session.submitter
+        return session.submitter or session.spf_submitter
+
+    async def _spf_submitter(self, session: SubmissionSession, address: str) -> Submitter | None:
+        """A submitter for this transaction when the client passes SPF for the MAIL FROM
+        domain and an organisation claimed that domain; None otherwise (fail closed)."""
+        domain = address.rpartition("@")[2].lower()
+
+        def claimant() -> int | None:
+            with self.rt.db.begin() as db:
+                org = org_claiming(db, domain)
+                return org.id if org else None
+
+        org_id = await asyncio.to_thread(claimant)
+        if org_id is None:
+            return None
+        resolver = self.rt.settings.transport.resolver or None
+        result = await asyncio.to_thread(
+            check_spf, session.client, address, session.host_name or "", resolver_address=resolver
+        )
+        if not spf_authorises(result) or result.domain.lower() != domain:
+            log.info(
+                "spf refused client=%s mail_from=%s result=%s",
+                session.client,
+                address,
+                result.result,
+            )
+            return None
+        log.info("spf ok client=%s domain=%s", session.client, domain)
+        return Submitter(org_id=org_id, credential_id=None, username=f"spf:{domain}")
 
     async def _find_account(self, address: str, submitter: Submitter) -> AccountInfo | None:
         def lookup() -> AccountInfo | None:

@@ -48,6 +48,8 @@ class SubmissionSession(Session):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop)
         self.submitter: Submitter | None = None
+        # Set per transaction (MAIL FROM) when SPF, not AUTH, authorises the client.
+        self.spf_submitter: Submitter | None = None
         # True while the handler decides and commits at the end of DATA.
         self.busy = False
 
