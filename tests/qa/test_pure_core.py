@@ -22,6 +22,7 @@ PURE = sorted(
             "transport/dane.py",
             "transport/tlsa.py",
             "transport/levels.py",
+            "delivery/dkim.py",
         )
     ]
 )

@@ -1,0 +1,220 @@
+"""DKIM signing: what sealgate signs verifies with dkimpy against the record it publishes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import dkim  # type: ignore[import-untyped]
+import pytest
+
+from sealgate.delivery.dkim import (
+    SIGNED_HEADERS,
+    DkimKey,
+    dns_record,
+    generate_key,
+    key_from_pem,
+    sign,
+)
+
+VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "dkim"
+
+MESSAGE = (
+    b"From: Alice Arts <alice@hospital.example>\r\n"
+    b"To: bob@example.net\r\n"
+    b"Subject: You have a secure message\r\n"
+    b"Date: Wed, 25 Nov 2026 15:00:00 +0000\r\n"
+    b"Message-ID: <n1@hospital.example>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"Auto-Submitted: auto-generated\r\n"
+    b"\r\n"
+    b"Open it at https://sealgate.example/m/token\r\n"
+)
+
+DnsFunc = Callable[..., bytes]
+
+
+def dns_of(records: Mapping[str, str]) -> DnsFunc:
+    """dkimpy's key lookup hook, answering from TXT records (name without the final dot)."""
+
+    def lookup(name: bytes, timeout: int = 5) -> bytes:
+        return records[name.decode("ascii").rstrip(".")].encode("ascii")
+
+    return lookup
+
+
+def published(*keys: DkimKey) -> DnsFunc:
+    return dns_of(dict(dns_record(key) for key in keys))
+
+
+def verifies(message: bytes, dnsfunc: DnsFunc, index: int = 0) -> bool:
+    """dkimpy's verdict on the index-th signature; its exceptions (bad body hash...) are a no."""
+    try:
+        return bool(dkim.DKIM(message).verify(idx=index, dnsfunc=dnsfunc))
+    except dkim.DKIMException:
+        return False
+
+
+def signature_tags(message: bytes, index: int = 0) -> dict[bytes, bytes]:
+    signatures = [v for n, v in dkim.DKIM(message).headers if n.lower() == b"dkim-signature"]
+    tags: dict[bytes, bytes] = dkim.util.parse_tag_value(signatures[index])
+    return tags
+
+
+@pytest.fixture(scope="module")
+def ed_key() -> DkimKey:
+    return generate_key("hospital.example", "ed2026", "ed25519")
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> DkimKey:
+    return generate_key("hospital.example", "rsa2026", "rsa")
+
+
+def test_dns_record_names_the_selector_and_publishes_the_public_key(
+    ed_key: DkimKey, rsa_key: DkimKey
+) -> None:
+    name, value = dns_record(ed_key)
+    assert name == "ed2026._domainkey.hospital.example"
+    assert value.startswith("v=DKIM1; k=ed25519; p=")
+    assert len(value.removeprefix("v=DKIM1; k=ed25519; p=")) == 44  # 32 raw bytes, RFC 8463
+    name, value = dns_record(rsa_key)
+    assert name == "rsa2026._domainkey.hospital.example"
+    assert value.startswith("v=DKIM1; k=rsa; p=MIIBIjAN")  # DER SubjectPublicKeyInfo, 2048 bits
+
+
+def test_names_are_normalised_and_non_dns_names_refused(ed_key: DkimKey) -> None:
+    key = key_from_pem("Hospital.Example.", "ED2026", ed_key.private_key_pem)
+    assert dns_record(key) == dns_record(ed_key)
+    with pytest.raises(ValueError):
+        generate_key("hospital.example", "bad selector", "ed25519")
+    with pytest.raises(ValueError):
+        generate_key("ziekenhuis-ü.example", "s", "ed25519")
+
+
+@pytest.mark.parametrize("algorithm", ["ed25519", "rsa"])
+def test_signature_verifies_with_the_published_record(algorithm: str) -> None:
+    key = generate_key("hospital.example", "s1", algorithm)  # type: ignore[arg-type]
+    signed = sign(MESSAGE, [key])
+    assert signed.endswith(MESSAGE)
+    assert verifies(signed, published(key))
+    tags = signature_tags(signed)
+    assert tags[b"a"] == {"ed25519": b"ed25519-sha256", "rsa": b"rsa-sha256"}[algorithm]
+    assert tags[b"c"] == b"relaxed/relaxed"
+    assert tags[b"d"] == b"hospital.example"
+    assert tags[b"s"] == b"s1"
+    assert b"x" not in tags
+    signed_headers = [h.strip() for h in tags[b"h"].split(b":")]
+    assert signed_headers == [h.lower().encode() for h in SIGNED_HEADERS]
+
+
+def test_tampered_body_fails(ed_key: DkimKey, rsa_key: DkimKey) -> None:
+    signed = sign(MESSAGE, [ed_key, rsa_key])
+    tampered = signed.replace(b"/m/token", b"/m/phish")
+    assert not verifies(tampered, published(ed_key, rsa_key), 0)
+    assert not verifies(tampered, published(ed_key, rsa_key), 1)
+
+
+def test_tampered_or_added_signed_header_fails(ed_key: DkimKey) -> None:
+    signed = sign(MESSAGE, [ed_key])
+    dns = published(ed_key)
+    assert not verifies(signed.replace(b"Subject: You", b"Subject: Urgent: you"), dns)
+    # Reply-To is signed although absent, so it cannot be added afterwards.
+    added = signed.replace(b"\r\n\r\n", b"\r\nReply-To: thief@evil.example\r\n\r\n", 1)
+    assert not verifies(added, dns)
+
+
+def test_relaxed_canonicalisation_survives_refolding_and_line_ends(ed_key: DkimKey) -> None:
+    signed = sign(MESSAGE, [ed_key])
+    refolded = signed.replace(b"Subject: You have", b"Subject:   You\r\n\thave").replace(
+        b"/m/token\r\n", b"/m/token   \r\n\r\n"
+    )
+    assert verifies(refolded, published(ed_key))
+    lf_signed = sign(MESSAGE.replace(b"\r\n", b"\n"), [ed_key])
+    assert b"\r\n" not in lf_signed
+    assert verifies(lf_signed, published(ed_key))
+
+
+def test_wrong_published_key_fails(ed_key: DkimKey) -> None:
+    other = generate_key("hospital.example", "ed2026", "ed25519")
+    assert not verifies(sign(MESSAGE, [ed_key]), published(other))
+
+
+def test_dual_signature_both_verify(ed_key: DkimKey, rsa_key: DkimKey) -> None:
+    signed = sign(MESSAGE, [ed_key, rsa_key])
+    dns = published(ed_key, rsa_key)
+    assert signature_tags(signed, 0)[b"a"] == b"ed25519-sha256"
+    assert signature_tags(signed, 1)[b"a"] == b"rsa-sha256"
+    assert verifies(signed, dns, 0)
+    assert verifies(signed, dns, 1)
+    assert dkim.verify(signed, dnsfunc=dns)  # dkimpy's top-level check: the topmost signature
+
+
+def test_no_keys_leaves_the_message_unchanged() -> None:
+    assert sign(MESSAGE, []) == MESSAGE
+
+
+@pytest.mark.parametrize("algorithm", ["ed25519", "rsa"])
+def test_key_round_trips_through_its_pem(algorithm: str) -> None:
+    key = generate_key("hospital.example", "s1", algorithm)  # type: ignore[arg-type]
+    assert key_from_pem(key.domain, key.selector, key.private_key_pem) == key
+
+
+def test_weak_rsa_key_refused() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(ValueError, match="too weak"):
+        key_from_pem("hospital.example", "s1", weak)
+
+
+# --- Published example material (RFC 6376 appendix A message, dkimpy's test data) ---------
+
+
+def vector(name: str) -> bytes:
+    path = VECTORS / name
+    if not path.exists():
+        pytest.skip(f"DKIM test vector {path} is absent")
+    return path.read_bytes()
+
+
+def vector_rsa_dns() -> DnsFunc:
+    """dkimpy's test key (test.txt) as `test._domainkey.football.example.com`, as its tests do."""
+    record = vector("test.txt").decode("ascii").strip()
+    return dns_of({"test._domainkey.football.example.com": record})
+
+
+def test_vector_rsa_signed_rfc6376_message_verifies() -> None:
+    signed = vector("rfc6376.signed.rsa.msg")
+    assert verifies(signed, vector_rsa_dns())
+    assert not verifies(signed.replace(b"hungry", b"angry"), vector_rsa_dns())
+
+
+def test_vector_dual_signed_rfc6376_message_rsa_signature_verifies() -> None:
+    signed = vector("rfc6376.signed.msg")
+    assert signature_tags(signed, 1)[b"s"] == b"test"
+    assert verifies(signed, vector_rsa_dns(), 1)
+
+
+def test_vector_dual_signed_rfc6376_message_ed25519_signature() -> None:
+    signed = vector("rfc6376.signed.msg")
+    assert signature_tags(signed, 0)[b"s"] == b"brisbane"
+    pytest.skip(
+        "needs the RFC 8463 appendix A public key brisbane._domainkey.football.example.com "
+        "(ed25519), which is not in shared/vectors/dkim/"
+    )
+
+
+@pytest.mark.parametrize("name", ["rfc6376.msg", "test.message"])
+def test_vector_messages_sign_and_verify(name: str, ed_key: DkimKey, rsa_key: DkimKey) -> None:
+    message = vector(name)
+    signed = sign(message, [ed_key, rsa_key])
+    dns = published(ed_key, rsa_key)
+    assert verifies(signed, dns, 0)
+    assert verifies(signed, dns, 1)
