@@ -55,7 +55,7 @@ class LoginThrottle:
             failures = self._by_address.get(self.key(address))
             if failures is None or failures.locked_until <= now:
                 return 0
-            return max(1, math.ceil(failures.locked_until - now))
+            return _whole_seconds(failures.locked_until - now)
 
     def failed(self, address: str, now: float) -> int:
         """Count a failure; returns the seconds of lockout it started (0: none)."""
@@ -73,9 +73,14 @@ class LoginThrottle:
             while len(self._by_address) > TRACKED_ADDRESSES_MAX:
                 del self._by_address[next(iter(self._by_address))]
             if failures.locked_until > now:
-                return max(1, math.ceil(failures.locked_until - now))
+                return _whole_seconds(failures.locked_until - now)
             return 0
 
     def succeeded(self, address: str) -> None:
         with self._lock:
             self._by_address.pop(self.key(address), None)
+
+
+def _whole_seconds(delta: float) -> int:
+    """Seconds to wait, rounded up; (now + 900) - now may come out as 900.0000000001."""
+    return max(1, math.ceil(round(delta, 3)))
