@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import smtplib
 import ssl
+from collections.abc import AsyncIterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
 import httpx
 
+from sealgate.bootstrap import Runtime, open_runtime
+from sealgate.cli.serve import ROLES, serve
+from sealgate.config import Settings
 from tests.lab.smtp_sink import SmtpSink
 
 
@@ -104,3 +109,18 @@ def message_to(sender: str, to: str, subject: str, body: str, **control_headers:
         mail[name.replace("_", "-")] = value
     mail.set_content(body)
     return mail
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(settings: Settings) -> AsyncIterator[Runtime]:
+    """`sealgate serve` with every stage, in this event loop, stopped (drained) on exit."""
+    rt = open_runtime(settings, create=True)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(rt, ROLES, stop))
+    await asyncio.sleep(0.3)
+    try:
+        yield rt
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+        rt.close()

@@ -12,8 +12,6 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from sealgate.bootstrap import open_runtime
-from sealgate.cli.serve import ROLES, serve
 from sealgate.config import split_hostport
 from sealgate.directory import add_account, add_contact
 from sealgate.store import Contact, Recipient
@@ -23,6 +21,8 @@ from tests.e2e.mailflow import (
     follow,
     link_in,
     message_to,
+    parse,
+    running_gateway,
     submit,
 )
 from tests.lab.messagebird_lab import MessageBirdLab
@@ -48,14 +48,8 @@ async def gateway(tmp_path, database_url, tls_files, sink, sender, sms_api):
         SEALGATE_SMS__BASE_URL=sms_api.base_url,
         SEALGATE_SMS__API_KEY=sms_api.access_key,
     )
-    rt = open_runtime(settings, create=True)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(rt, ROLES, stop))
-    await asyncio.sleep(0.3)
-    yield rt
-    stop.set()
-    await asyncio.wait_for(task, 20)
-    rt.close()
+    async with running_gateway(settings) as rt:
+        yield rt
 
 
 async def send(gateway, sender, to: str, subject: str, **headers: str) -> None:
@@ -70,8 +64,6 @@ async def open_link(browser: Browser, sink, to: str, nth: int = 1) -> httpx.Resp
         if len(notes) >= nth:
             break
         await asyncio.sleep(0.05)
-    from tests.e2e.mailflow import parse
-
     page = await browser.request("GET", link_in(parse(notes[nth - 1].content)))
     assert page.status_code == 200
     return page

@@ -16,11 +16,17 @@ import pytest
 from sqlalchemy import select
 
 from sealgate.bootstrap import open_runtime
-from sealgate.cli.serve import ROLES, serve
 from sealgate.config import split_hostport
 from sealgate.store import Conversation, Recipient, Submission
 from tests.conftest import make_settings
-from tests.e2e.mailflow import Browser, link_in, submit, text_of, wait_for_mail
+from tests.e2e.mailflow import (
+    Browser,
+    link_in,
+    running_gateway,
+    submit,
+    text_of,
+    wait_for_mail,
+)
 
 ATTACHMENT_PDF = os.urandom(300 * 1024)
 ATTACHMENT_TXT = "Ünïcode notes\r\n".encode() * 50
@@ -50,14 +56,8 @@ async def gateway(tmp_path, database_url, tls_files, sink, sender):
     settings = make_settings(
         tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}"
     )
-    rt = open_runtime(settings, create=True)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(rt, ROLES, stop))
-    await asyncio.sleep(0.3)
-    yield rt
-    stop.set()
-    await asyncio.wait_for(task, 20)
-    rt.close()
+    async with running_gateway(settings) as rt:
+        yield rt
 
 
 async def test_submit_notify_verify_read_download(gateway, sink, sender):

@@ -37,6 +37,33 @@ def _mail(**headers: str) -> bytes:
     return mail.as_bytes()
 
 
+def _add_contact(
+    runtime: Runtime,
+    kind: str,
+    *,
+    phone: str = "",
+    code_hash: str = "",
+    hint: str = "",
+    opened: bool = False,
+) -> int:
+    """A shared contact-book entry of the sender's organisation for PATIENT."""
+    with runtime.db.begin() as session:
+        contact = Contact(
+            org_id=1,
+            owner_account_id=None,
+            address=PATIENT,
+            kind=kind,
+            phone=phone,
+            code_hash=code_hash,
+            hint=hint,
+            opened_at=utcnow() if opened else None,
+            created_at=utcnow(),
+        )
+        session.add(contact)
+        session.flush()
+        return contact.id
+
+
 def _routed(runtime: Runtime) -> tuple[Recipient, list[OutboundJob], int]:
     assert process_incoming(runtime) == 1
     with runtime.db.begin() as session:
@@ -90,21 +117,7 @@ def test_access_right_code_is_stored_hashed(runtime: Runtime, submit: Submit) ->
 def test_opened_contact_sms_is_copied_onto_the_recipient(
     runtime: Runtime, submit: Submit, sender: Sender
 ) -> None:
-    with runtime.db.begin() as session:
-        contact = Contact(
-            org_id=1,
-            owner_account_id=None,
-            address=PATIENT,
-            kind="sms",
-            phone="+31612345678",
-            code_hash="",
-            hint="",
-            opened_at=utcnow(),
-            created_at=utcnow(),
-        )
-        session.add(contact)
-        session.flush()
-        contact_id = contact.id
+    contact_id = _add_contact(runtime, "sms", phone="+31612345678", opened=True)
     submit(_mail(), [PATIENT])
     recipient, jobs, tokens = _routed(runtime)
     assert (recipient.method, recipient.phone, recipient.contact_id) == (
@@ -116,20 +129,7 @@ def test_opened_contact_sms_is_copied_onto_the_recipient(
 
 
 def test_unopened_contact_access_code_is_not_applied(runtime: Runtime, submit: Submit) -> None:
-    with runtime.db.begin() as session:
-        session.add(
-            Contact(
-                org_id=1,
-                owner_account_id=None,
-                address=PATIENT,
-                kind="access_code",
-                phone="",
-                code_hash=hash_password("1234"),
-                hint="your birth year",
-                opened_at=None,
-                created_at=utcnow(),
-            )
-        )
+    _add_contact(runtime, "access_code", code_hash=hash_password("1234"), hint="your birth year")
     submit(_mail(), [PATIENT])
     recipient, _, _ = _routed(runtime)
     assert recipient.method == "email_verification"
@@ -140,21 +140,7 @@ def test_access_right_naming_the_contact_phone_links_the_contact(
     runtime: Runtime, submit: Submit
 ) -> None:
     """Opening a message sent with the header is what later lets the contact apply by itself."""
-    with runtime.db.begin() as session:
-        contact = Contact(
-            org_id=1,
-            owner_account_id=None,
-            address=PATIENT,
-            kind="sms",
-            phone="+31612345678",
-            code_hash="",
-            hint="",
-            opened_at=None,
-            created_at=utcnow(),
-        )
-        session.add(contact)
-        session.flush()
-        contact_id = contact.id
+    contact_id = _add_contact(runtime, "sms", phone="+31612345678")
     submit(_mail(zivver_access_right=f"{PATIENT} sms +31 6 1234 5678"), [PATIENT])
     recipient, _, _ = _routed(runtime)
     assert (recipient.method, recipient.contact_id) == ("access_right_sms", contact_id)
@@ -163,20 +149,7 @@ def test_access_right_naming_the_contact_phone_links_the_contact(
 def test_access_right_with_another_phone_does_not_link_the_contact(
     runtime: Runtime, submit: Submit
 ) -> None:
-    with runtime.db.begin() as session:
-        session.add(
-            Contact(
-                org_id=1,
-                owner_account_id=None,
-                address=PATIENT,
-                kind="sms",
-                phone="+31612345678",
-                code_hash="",
-                hint="",
-                opened_at=None,
-                created_at=utcnow(),
-            )
-        )
+    _add_contact(runtime, "sms", phone="+31612345678")
     submit(_mail(zivver_access_right=f"{PATIENT} sms +31 6 8765 4321"), [PATIENT])
     recipient, _, _ = _routed(runtime)
     assert (recipient.phone, recipient.contact_id) == ("+31687654321", None)

@@ -157,9 +157,7 @@ class SmtpSink:
     ) -> list[ReceivedMail]:
         """Wait (in the event loop) until `count` received mails match; return the matches."""
         deadline = time.monotonic() + timeout
-        while len(found := self.matching(predicate)) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(found)} of {count} expected mails arrived")
+        while (found := self._arrived(predicate, count, deadline)) is None:
             await asyncio.sleep(0.02)
         return found
 
@@ -171,11 +169,20 @@ class SmtpSink:
     ) -> list[ReceivedMail]:
         """`wait_for` for tests that block (the sink then runs in its own thread)."""
         deadline = time.monotonic() + timeout
-        while len(found := self.matching(predicate)) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(found)} of {count} expected mails arrived")
+        while (found := self._arrived(predicate, count, deadline)) is None:
             time.sleep(0.02)
         return found
+
+    def _arrived(
+        self, predicate: Callable[[ReceivedMail], bool], count: int, deadline: float
+    ) -> list[ReceivedMail] | None:
+        """The matches once `count` arrived; None to keep waiting; TimeoutError past deadline."""
+        found = self.matching(predicate)
+        if len(found) >= count:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(found)} of {count} expected mails arrived")
+        return None
 
     # -- running ---------------------------------------------------------------------
 
