@@ -71,7 +71,6 @@ class DeliverySettings(_Section):
     relay_starttls: bool = False
     relay_username: str = ""
     relay_password: SecretStr = SecretStr("")
-    smtp_port: int = Field(25, gt=0, lt=65536)
     helo_name: str = "localhost"
     system_from: str = ""
     retry_base_seconds: float = Field(60.0, gt=0)
@@ -111,9 +110,19 @@ class SmsSettings(_Section):
 
 
 class TransportSettings(_Section):
-    # Validating resolver for SPF (and, later, MX/TLSA) look-ups: "IP" or "IP:PORT";
-    # "" uses the system resolver.
+    # Validating resolver for SPF, MX, address and TLSA look-ups: "IP" or "IP:PORT";
+    # "" uses the system resolver. DNSSEC status is read from its AD bit, so it must validate.
     resolver: str = ""
+    # CA bundle (PEM) for PKIX checks of recipient mail servers; "" = the system CA store.
+    ca_file: str = ""
+    # The port recipient mail servers listen on (25; other values are for labs).
+    smtp_port: int = Field(25, gt=0, lt=65536)
+    # Seconds for one DNS look-up, and for one SMTP connection of a probe or delivery.
+    dns_timeout: float = Field(5.0, gt=0)
+    connect_timeout: float = Field(20.0, gt=0)
+    # Probe results are kept for their DNS TTLs, bounded by these (seconds).
+    cache_min_seconds: int = Field(60, ge=0)
+    cache_max_seconds: int = Field(3600, gt=0)
 
 
 class StorageSettings(_Section):

@@ -218,7 +218,7 @@ async def zone() -> AsyncIterator[DnsZone]:
 
 
 async def _send_via_mx(tmp_path, tls_files, zone: DnsZone, sink: SmtpSink, rcpt: str):
-    settings = _settings(tmp_path, tls_files, SEALGATE_DELIVERY__SMTP_PORT=str(sink.port))
+    settings = _settings(tmp_path, tls_files, SEALGATE_TRANSPORT__SMTP_PORT=str(sink.port))
     return await send(settings, FROM, rcpt, notification(rcpt).as_bytes(), resolver=zone.resolver())
 
 

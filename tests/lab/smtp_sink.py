@@ -13,6 +13,7 @@ Like Mailman's test SMTP server, the next replies can be scripted failures (`fai
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -104,10 +105,16 @@ class SmtpSink:
         credentials: tuple[str, str] | None = None,
         folder: Path | None = None,
         hostname: str = "sink.test",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.host = "127.0.0.1"
-        self.port = 0
+        """`tls_context` (instead of `tls` files) offers STARTTLS with a context as built;
+        `host`/`port` pick the listening address (port 0 = a free one)."""
+        self.host = host
+        self.port = port
         self.tls, self.credentials, self.folder, self.hostname = tls, credentials, folder, hostname
+        self.tls_context = tls_context
         self.messages: list[ReceivedMail] = []
         self._failures: list[tuple[str, str]] = []  # (stage, reply), oldest first
         self._lock = threading.Lock()
@@ -198,20 +205,23 @@ class SmtpSink:
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     def _protocol(self) -> SMTP:
+        context = self.tls_context
+        if context is None and self.tls:
+            context = server_context(*self.tls)
         return SMTP(
             _Handler(self),
             hostname=self.hostname,
             data_size_limit=64 * 1024 * 1024,
             enable_SMTPUTF8=True,
-            tls_context=server_context(*self.tls) if self.tls else None,
+            tls_context=context,
             authenticator=self._authenticate if self.credentials else None,
-            auth_require_tls=self.tls is not None,
+            auth_require_tls=context is not None,
         )
 
     async def start(self) -> None:
-        """Listen on 127.0.0.1 at a free port (see `port`), in the running event loop."""
+        """Listen on `host` at `port` (0: a free one, see `port`), in the running event loop."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, 0)
+        self._server = await loop.create_server(self._protocol, self.host, self.port)
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:

@@ -18,9 +18,9 @@ from sealgate.submission.spf import (
     SpfResult,
     check_spf,
     evaluate,
-    parse_resolver_address,
     spf_authorises,
 )
+from sealgate.transport.resolver import parse_address
 from tests.delivery.dns_zone import DnsZone
 
 
@@ -152,13 +152,13 @@ def test_only_pass_authorises(outcome: str) -> None:
     ],
 )
 def test_parse_resolver_address(text: str, expected: tuple[str, int]) -> None:
-    assert parse_resolver_address(text) == expected
+    assert parse_address(text) == expected
 
 
 @pytest.mark.parametrize("text", ["resolver.example", "127.0.0.1:0", "127.0.0.1:x", "[::1]x"])
 def test_parse_resolver_address_rejects(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_resolver_address(text)
+        parse_address(text)
 
 
 def test_lookup_is_per_call_and_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:

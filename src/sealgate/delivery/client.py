@@ -19,7 +19,6 @@ relay on a loopback address.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
 import logging
 import ssl
@@ -45,6 +44,8 @@ from sealgate.delivery.outcome import (
     TemporaryFailure,
     from_exception,
 )
+from sealgate.transport.mx import mx_hosts
+from sealgate.transport.resolver import plain_resolver
 
 log = logging.getLogger("sealgate.delivery")
 
@@ -54,33 +55,14 @@ MAX_ADDRESSES = 5
 SUPPORTED_LEVELS = ("none",)
 
 
-# XXX: the pure MX logic belongs in transport/mx.py (STYLE.md) once the transport stage
-# exists; it lives here until then so delivery has a single next-hop resolver.
 def mail_hosts(
     domain: str, records: Iterable[tuple[int, str]], salt: str = ""
 ) -> list[str] | PermanentFailure:
-    """Order a domain's MX records (preference, exchange) into the hosts to try.
-
-    No records: the implicit MX, the domain itself. A single "." exchange: null MX, the domain
-    accepts no mail. Hosts of equal preference are spread by a hash of `salt` (RFC 5321 asks
-    for random order there; a salt keeps this function pure and its result reproducible).
-    """
-    normalised = [(pref, exchange.rstrip(".").lower()) for pref, exchange in records]
-    if not normalised:
-        return [domain.rstrip(".").lower()]
-    if len(normalised) == 1 and normalised[0][1] == "":
+    """The host names to try for `domain`, or a permanent failure for a null MX."""
+    hosts = mx_hosts(domain, records, salt)
+    if hosts is None:
         return PermanentFailure(None, f"{domain} accepts no mail (null MX)", S_NULL_MX)
-
-    def spread(host: str) -> bytes:
-        return hashlib.sha256(f"{salt}:{host}".encode()).digest()
-
-    # A "." among real exchanges is a misconfiguration (RFC 7505 section 3); skip it.
-    usable = sorted((pref, spread(host), host) for pref, host in normalised if host)
-    hosts: list[str] = []
-    for _, _, host in usable:
-        if host not in hosts:
-            hosts.append(host)
-    return hosts
+    return [host.name for host in hosts]
 
 
 @dataclass(frozen=True)
@@ -226,7 +208,7 @@ async def _mx_hops(
         except dns.exception.DNSException as error:
             dns_error = f"address lookup for {host} failed: {error}"
             continue
-        hops.extend(Hop(address, settings.delivery.smtp_port, host) for address in addresses)
+        hops.extend(Hop(address, settings.transport.smtp_port, host) for address in addresses)
     if hops:
         return hops[:MAX_ADDRESSES]
     if dns_error:
@@ -262,7 +244,9 @@ async def send(
     else:
         domain = rcpt_to.rpartition("@")[2]
         try:
-            resolver = resolver or dns.asyncresolver.Resolver()
+            resolver = resolver or plain_resolver(
+                settings.transport.resolver, settings.transport.dns_timeout
+            )
         except dns.exception.DNSException as error:
             return TemporaryFailure(None, f"no DNS resolver: {error}", S_DNS_FAILURE)
         hops = await _mx_hops(settings, domain, resolver, salt=rcpt_to)

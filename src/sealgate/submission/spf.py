@@ -22,7 +22,6 @@ The check is blocking (pyspf is synchronous); callers run it with `asyncio.to_th
 from __future__ import annotations
 
 import contextvars
-import ipaddress
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from typing import Any, Literal, cast
 import dns.exception
 import dns.resolver
 import spf  # type: ignore[import-untyped]  # pyspf ships no type information
+
+from sealgate.transport.resolver import blocking_resolver as make_resolver
 
 log = logging.getLogger(__name__)
 
@@ -115,39 +116,6 @@ def resolver_lookup(resolver: dns.resolver.Resolver) -> DnsLookup:
         return records
 
     return lookup
-
-
-def parse_resolver_address(text: str) -> tuple[str, int]:
-    """ "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6 address -> (ip, port); port defaults to 53."""
-    text = text.strip()
-    host, port = text, 53
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"bad resolver address {text!r}")
-            port = int(rest[1:])
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-        port = int(port_text)
-    ipaddress.ip_address(host)  # raises ValueError for a name or garbage
-    if not 0 < port < 65536:
-        raise ValueError(f"bad resolver port in {text!r}")
-    return host, port
-
-
-def make_resolver(resolver_address: str | None, timeout: float) -> dns.resolver.Resolver:
-    """The system resolver, or one that asks only `resolver_address`."""
-    if resolver_address is None:
-        resolver = dns.resolver.Resolver()
-    else:
-        host, port = parse_resolver_address(resolver_address)
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [host]
-        resolver.port = port
-    resolver.lifetime = timeout
-    resolver.timeout = min(resolver.timeout, timeout)
-    return resolver
 
 
 def evaluate(
