@@ -1,7 +1,7 @@
 """A tiny authoritative DNS server on 127.0.0.1 (UDP) for the MX path of the SMTP client.
 
 It answers from a dict of records, like dnspython's own test nanonameserver: enough for MX,
-A and AAAA, NXDOMAIN for names it does not know, and SERVFAIL for names told to fail.
+A, AAAA and TXT, NXDOMAIN for names it does not know, and SERVFAIL for names told to fail.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ class DnsZone:
 
     def add(self, name: str, rdtype: str, *values: str) -> None:
         self.records.setdefault((name.rstrip(".").lower() + ".", rdtype), []).extend(values)
+
+    def add_txt(self, name: str, text: str) -> None:
+        """A TXT record holding `text`, cut into the 255-byte strings DNS allows (DKIM keys)."""
+        strings = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
+        self.add(name, "TXT", " ".join(f'"{part}"' for part in strings))
 
     def answer(self, query: dns.message.Message) -> dns.message.Message:
         response = dns.message.make_response(query)

@@ -36,6 +36,7 @@ from sealgate.delivery.outcome import (
 )
 from sealgate.delivery.queue import bounce, claim, defer, enqueue, mark_corrupt, mark_done
 from sealgate.delivery.schedule import expired, next_attempt
+from sealgate.delivery.signing import sign_outbound
 from sealgate.store import OutboundJob, utcnow
 from sealgate.vault import VaultCorrupt
 
@@ -193,6 +194,7 @@ async def _deliver(rt: Runtime, job: OutboundJob, slots: asyncio.Semaphore) -> N
         except (VaultCorrupt, FileNotFoundError, ValueError) as error:
             await asyncio.to_thread(_park_corrupt, rt, job, error)
             return
+        message = await sign_outbound(rt, message)
         outcome = await send(rt.settings, job.mail_from, job.rcpt_to, message)
         await asyncio.to_thread(_record, rt, job, outcome, header_block(message))
 

@@ -11,6 +11,7 @@ from sealgate.store.schema import (
     Base,
     Contact,
     Conversation,
+    DkimKeyRow,
     Domain,
     LinkToken,
     Message,
@@ -22,6 +23,7 @@ from sealgate.store.schema import (
     SmsSend,
     SmtpCredential,
     Submission,
+    TransportProbe,
     VerificationCode,
 )
 from sealgate.store.session import Database, new_id, utcnow
@@ -32,6 +34,7 @@ __all__ = [
     "Contact",
     "Conversation",
     "Database",
+    "DkimKeyRow",
     "Domain",
     "LinkToken",
     "Message",
@@ -43,6 +46,7 @@ __all__ = [
     "SmsSend",
     "SmtpCredential",
     "Submission",
+    "TransportProbe",
     "VerificationCode",
     "new_id",
     "utcnow",

@@ -231,3 +231,39 @@ class OutboundJob(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The transport level ("tls", "pkix", "pane", "dane") a direct delivery must reach on the
+    # connection itself; None for mail that may travel at any level (notifications, DSNs).
+    required_level: Mapped[str | None] = mapped_column(String(16))
+
+
+class DkimKeyRow(Base):
+    """A DKIM signing key of a claimed domain (`delivery.dkim.DkimKey` is the unsealed form).
+
+    The private key PEM is sealed with AES-256-GCM under `rt.subkey("dkim")`, bound to domain
+    and selector; it is never stored in the clear (see directory/dkim_keys.py).
+    """
+
+    __tablename__ = "dkim_keys"
+    __table_args__ = (UniqueConstraint("domain", "selector", name="uq_dkim_keys_domain_selector"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", name="fk_dkim_keys_org_id"), index=True
+    )
+    domain: Mapped[str] = mapped_column(String(255), index=True)  # lowercase, A-label
+    selector: Mapped[str] = mapped_column(String(63))
+    algorithm: Mapped[str] = mapped_column(String(16))  # "ed25519-sha256" or "rsa-sha256"
+    private_key_sealed: Mapped[str] = mapped_column(Text)
+    public_record: Mapped[str] = mapped_column(Text)  # v=DKIM1; k=...; p=...
+    created_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class TransportProbe(Base):
+    """The cached probe of a recipient domain, shared by every worker of a node (transport/)."""
+
+    __tablename__ = "transport_probes"
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    level: Mapped[str] = mapped_column(String(8))
+    result: Mapped[str] = mapped_column(Text)  # the probe as JSON
+    probed_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
