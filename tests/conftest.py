@@ -19,7 +19,9 @@ from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings, load
 from sealgate.directory import add_account, create_credential, create_org
 from sealgate.submission.tls import write_self_signed
+from tests.lab.dns_lab import missing_tools
 from tests.lab.quiet_dns import quiet_resolver
+from tests.lab.transport_world import TransportWorld
 
 TEST_DATABASE = os.environ.get("SEALGATE_TEST_DATABASE", "sqlite")
 
@@ -118,3 +120,33 @@ def sender(runtime: Runtime) -> Sender:
         add_account(session, "alice@hospital.example", "Hospital", "alice-pw", "Alice Arts")
         credential, password = create_credential(session, "Hospital", "tests")
     return Sender("Hospital", "alice@hospital.example", "Alice Arts", credential.username, password)
+
+
+@pytest.fixture(scope="module")
+def transport_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransportWorld]:
+    """The DNSSEC + mail server lab of tests/lab/transport_world.py, one per test module."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"DNS lab tools missing: {', '.join(missing)}")
+    with TransportWorld(tmp_path_factory.mktemp("world")) as world:
+        yield world
+
+
+def lab_settings(
+    world: TransportWorld,
+    tmp_path: Path,
+    database_url: str,
+    tls_files: tuple[Path, Path],
+    **env: str,
+) -> Settings:
+    """Settings whose resolver, CA bundle and MX port are the transport world's."""
+    return make_settings(
+        tmp_path,
+        database_url,
+        tls_files,
+        SEALGATE_TRANSPORT__RESOLVER=world.resolver,
+        SEALGATE_TRANSPORT__CA_FILE=world.ca_file,
+        SEALGATE_TRANSPORT__DNS_TIMEOUT="2",
+        SEALGATE_TRANSPORT__CONNECT_TIMEOUT="5",
+        **env,
+    )

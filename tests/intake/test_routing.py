@@ -73,16 +73,19 @@ def _routed(runtime: Runtime) -> tuple[Recipient, list[OutboundJob], int]:
     return recipient, jobs, tokens
 
 
-def test_direct_delivery_waits_visibly_in_the_queue(runtime: Runtime, submit: Submit) -> None:
-    """NTA 7516 on both sides → direct: held in the queue, never turned into a notification."""
+def test_direct_delivery_is_queued_with_the_level_it_must_prove(
+    runtime: Runtime, submit: Submit
+) -> None:
+    """NTA 7516 on both sides → direct, due now, to be delivered only at PKIX or better."""
     with runtime.db.begin() as session:
         session.execute(update(Organisation).values(nta7516=True))
         session.add(Nta7516Domain(name="example.org", created_at=utcnow()))
     submit(_mail(), [PATIENT])
     recipient, jobs, tokens = _routed(runtime)
     assert (recipient.method, recipient.delivery) == ("nta7516", "direct")
-    assert [(job.kind, job.state) for job in jobs] == [("direct", "hold")]
-    assert "waits for the transport" in jobs[0].last_error
+    assert [(job.kind, job.state, job.required_level) for job in jobs] == [
+        ("direct", "incoming", "pkix")
+    ]
     assert tokens == 0
     delivered = runtime.vault.get_bytes(jobs[0].blob_id)
     assert b"Confidential body." in delivered and b"zivver" not in delivered.lower()

@@ -111,6 +111,15 @@ def test_nta7516_applies_directly_and_names_the_pkix_requirement() -> None:
     assert "at least PKIX on the connection at delivery time" in decision.trace[-1].reason
 
 
+@pytest.mark.parametrize("level", [L.NONE, L.TLS])
+def test_nta7516_is_skipped_when_the_servers_are_known_to_be_below_pkix(level: L) -> None:
+    decision = decide(
+        recipient(nta7516=True, transport_level=level), message(OrgPolicy(nta7516=True))
+    )
+    assert decision.method != "nta7516"
+    assert "NTA 7516 needs at least PKIX" in steps(decision)["nta7516"][1]
+
+
 def test_nta7516_keeps_priority_over_direct_delivery() -> None:
     facts = recipient(nta7516=True, transport_level=L.DANE)
     decision = decide(

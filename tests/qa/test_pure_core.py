@@ -22,7 +22,11 @@ PURE = sorted(
             "transport/dane.py",
             "transport/tlsa.py",
             "transport/levels.py",
+            "transport/dnssec.py",
+            "transport/mx.py",
+            "transport/grade.py",
             "delivery/dkim.py",
+            "delivery/direct_mail.py",
         )
     ]
 )

@@ -19,6 +19,7 @@ from sealgate.cli import (
     nta7516,
     org,
     policy,
+    probe,
     serve,
 )
 from sealgate.cli.common import CliError, common_options, fail
@@ -34,6 +35,7 @@ COMMAND_GROUPS = (
     contacts,
     dns,
     explain,
+    probe,
     message,
     serve,
     demo,

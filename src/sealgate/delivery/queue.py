@@ -43,10 +43,13 @@ def enqueue(
     recipient_id: str | None = None,
     state: str = "incoming",
     note: str = "",
+    required_level: str | None = None,
 ) -> OutboundJob:
     """Store `mail` encrypted and add a queue row, due now.
 
     `state="hold"` parks a job that no worker may take yet; `note` then says why.
+    `required_level` (a `Requirement` as text) makes the worker deliver it directly, only
+    over a connection that proves that level.
     """
     blob_id = vault.put_bytes(mail if isinstance(mail, bytes) else mail.as_bytes())
     job = OutboundJob(
@@ -65,6 +68,7 @@ def enqueue(
         last_error=note,
         created_at=now,
         updated_at=now,
+        required_level=required_level,
     )
     session.add(job)
     return job
@@ -141,9 +145,10 @@ def _finish(session: Session, job: OutboundJob, now: datetime, **values: Any) ->
     return _rowcount(result) == 1
 
 
-def mark_done(session: Session, job: OutboundJob, now: datetime) -> bool:
-    """The receiving server took the mail. False: the lease was lost, nothing changed."""
-    return _finish(session, job, now, state="done", last_error="")
+def mark_done(session: Session, job: OutboundJob, now: datetime, note: str = "") -> bool:
+    """The job is over: the receiving server took the mail, or (`note` says why) it became
+    another job. False: the lease was lost, nothing changed."""
+    return _finish(session, job, now, state="done", last_error=note)
 
 
 def defer(

@@ -5,6 +5,7 @@ and record each outcome in its own transaction as soon as it is known, so a cras
 resends only the jobs whose outcome was not yet written (at-least-once, never lost):
 
     Delivered         -> done
+    BelowRequirement  -> done; policy chose again for the recipient (direct deliveries only)
     TemporaryFailure  -> deferred, next attempt by exponential backoff; expired -> bounced
     PermanentFailure  -> bounced
     bounced           -> a DSN to the sender (null sender), unless the job is itself a DSN
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.client import send
+from sealgate.delivery.direct import BelowRequirement, deliver_direct
 from sealgate.delivery.dsn import DeliveryFailure, compose_dsn, header_block
 from sealgate.delivery.outcome import (
     S_EXPIRED,
@@ -37,7 +39,9 @@ from sealgate.delivery.outcome import (
 from sealgate.delivery.queue import bounce, claim, defer, enqueue, mark_corrupt, mark_done
 from sealgate.delivery.schedule import expired, next_attempt
 from sealgate.delivery.signing import sign_outbound
+from sealgate.policy.requirement import Requirement
 from sealgate.store import OutboundJob, utcnow
+from sealgate.transport.cache import prober_for
 from sealgate.vault import VaultCorrupt
 
 log = logging.getLogger("sealgate.delivery")
@@ -195,8 +199,27 @@ async def _deliver(rt: Runtime, job: OutboundJob, slots: asyncio.Semaphore) -> N
             await asyncio.to_thread(_park_corrupt, rt, job, error)
             return
         message = await sign_outbound(rt, message)
-        outcome = await send(rt.settings, job.mail_from, job.rcpt_to, message)
+        if job.required_level is None:
+            outcome = await send(rt.settings, job.mail_from, job.rcpt_to, message)
+        else:
+            requirement = Requirement.from_text(job.required_level)
+            direct = await deliver_direct(
+                prober_for(rt.settings), requirement, job.mail_from, job.rcpt_to, message
+            )
+            if isinstance(direct, BelowRequirement):
+                await asyncio.to_thread(_fall_back, rt, job, direct)
+                return
+            outcome = direct
         await asyncio.to_thread(_record, rt, job, outcome, header_block(message))
+
+
+def _fall_back(rt: Runtime, job: OutboundJob, below: BelowRequirement) -> None:
+    """Hand the recipient back to policy (intake imports delivery, hence the late import)."""
+    from sealgate.intake.runner import fall_back
+
+    log.info("job %s to %s: below the required level: %s", job.id, job.rcpt_to, below.text)
+    if not fall_back(rt, job, below.observed, below.text):
+        log.warning("job %s: lease lost, fall-back not recorded", job.id)
 
 
 async def deliver_due(rt: Runtime) -> int:

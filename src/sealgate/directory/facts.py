@@ -113,7 +113,8 @@ def find_contact(
     )
 
 
-def _has_account(session: Session, address: str) -> bool:
+def has_account(session: Session, address: str) -> bool:
+    """Whether `address` has an active account (asked when routing and when a link opens)."""
     return bool(
         session.scalar(
             select(exists().where(Account.email == _key(address), Account.active.is_(True)))
@@ -142,9 +143,17 @@ def recipient_facts(
     address: str,
     access_right: AccessRight | None,
     transport: TransportFacts,
+    transport_matters: bool = True,
 ) -> RecipientFacts:
-    """Everything policy needs to know about one recipient of a message from this sender."""
+    """Everything policy needs to know about one recipient of a message from this sender.
+
+    The transport level costs a probe (cached, but network on a miss): it is asked only when
+    a rule could use it, i.e. `transport_matters` (the org's transport security compliance or a
+    direct-delivery header) or the recipient is reachable by IDD or NTA 7516.
+    """
     domain = _domain(address)
+    idd, nta7516 = _idd(session, domain), _nta7516(session, domain)
+    asks = transport_matters or idd or nta7516
     contacts = tuple(
         ContactMethod(entry.kind, entry.opened)
         for kind in _KINDS
@@ -152,10 +161,10 @@ def recipient_facts(
     )
     return RecipientFacts(
         address=address,
-        has_account=_has_account(session, address),
-        idd=_idd(session, domain),
-        nta7516=_nta7516(session, domain),
+        has_account=has_account(session, address),
+        idd=idd,
+        nta7516=nta7516,
         access_right=access_right,
         contacts=contacts,
-        transport_level=transport.level(domain),
+        transport_level=transport.level(domain) if asks else None,
     )

@@ -25,10 +25,6 @@ from sealgate.policy import Decision, decide
 from sealgate.policy.facts import AccessRight, MessageFacts, Method
 from sealgate.transport import TransportFacts
 
-# Direct deliveries are decided here and carried out by the transport stage, which does not
-# exist yet: until then they wait, visibly, in the queue instead of becoming notifications.
-HELD_FOR_TRANSPORT = "held: direct delivery ({method}) waits for the transport-security stage"
-
 
 @dataclass(frozen=True)
 class MessagePolicy:
@@ -82,6 +78,9 @@ def decide_recipient(
         address=address,
         access_right=policy.access_rights.get(address.lower()),
         transport=transport,
+        transport_matters=(
+            policy.facts.sender.tsc is not None or policy.facts.direct_delivery is not None
+        ),
     )
     return decide(facts, policy.facts)
 

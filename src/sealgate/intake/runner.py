@@ -14,22 +14,24 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from functools import cached_property
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, queue_dsn
-from sealgate.delivery.queue import enqueue
+from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
+from sealgate.delivery.queue import enqueue, mark_done
 from sealgate.intake.control_headers import (
     ControlHeaderError,
+    ControlHeaders,
     parse_control_headers,
     strip_control_headers,
 )
 from sealgate.intake.conversations import Addressee, split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from
 from sealgate.intake.routing import (
-    HELD_FOR_TRANSPORT,
     MessagePolicy,
     decide_recipient,
     message_policy,
@@ -38,7 +40,9 @@ from sealgate.intake.routing import (
 )
 from sealgate.notify import compose_notification, new_token
 from sealgate.policy import Decision
-from sealgate.policy.facts import Delivery
+from sealgate.policy.decision import Step
+from sealgate.policy.facts import Delivery, Method
+from sealgate.policy.requirement import Requirement, requirement_for
 from sealgate.store import (
     Account,
     Conversation,
@@ -50,7 +54,8 @@ from sealgate.store import (
     new_id,
     utcnow,
 )
-from sealgate.transport import TransportFacts, UnknownTransport
+from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
+from sealgate.transport.cache import CachedProbes, ProbedTransport
 from sealgate.vault import Vault, VaultCorrupt
 
 log = logging.getLogger("sealgate.intake")
@@ -127,46 +132,75 @@ class _Context:
     transport: TransportFacts
     readable_raw: bytes
 
+    @cached_property
+    def direct_mail(self) -> DirectMail:
+        """What direct deliveries carry: planned once per message, and only if one is made."""
+        return plan_direct_mail(self.readable_raw)
+
 
 def _recipient_rows(
     session: Session, ctx: _Context, rows: _Rows, conversation: Conversation, addressee: Addressee
 ) -> None:
-    """A recipient with its decision, and what it is sent: link + notification, a held
-    direct delivery, or (policy left no way) a DSN to the sender."""
+    """A recipient with its decision, and what it is sent."""
     message = rows.message
-    who = {"org_id": message.org_id, "account_id": message.sender_account_id}
     decision = decide_recipient(
-        session, ctx.policy, address=addressee.address, transport=ctx.transport, **who
+        session,
+        ctx.policy,
+        address=addressee.address,
+        transport=ctx.transport,
+        org_id=message.org_id,
+        account_id=message.sender_account_id,
     )
-    verification = verification_for(session, ctx.policy, decision, address=addressee.address, **who)
-    now = message.created_at
     recipient = Recipient(
         id=new_id(),
         conversation_id=conversation.id,
         message_id=message.id,
         address=addressee.address,
         role=addressee.role,
-        method=decision.method,
-        delivery=decision.delivery,
-        decision=decision.to_json(),
         opened_at=None,
-        created_at=now,
-        phone=verification.phone,
-        access_code_hash=verification.access_code_hash,
-        access_code_hint=verification.access_code_hint,
+        created_at=message.created_at,
         access_code_attempts=0,
-        contact_id=verification.contact_id,
     )
+    _apply_decision(session, ctx, message, recipient, decision)
     rows.recipients.append(recipient)
+    _dispatch(session, ctx, rows, recipient, decision)
+
+
+def _apply_decision(
+    session: Session, ctx: _Context, message: Message, recipient: Recipient, decision: Decision
+) -> None:
+    """Copy the decision, and the phone or access code its method checks, onto the row."""
+    verification = verification_for(
+        session,
+        ctx.policy,
+        decision,
+        address=recipient.address,
+        org_id=message.org_id,
+        account_id=message.sender_account_id,
+    )
+    recipient.method = decision.method
+    recipient.delivery = decision.delivery
+    recipient.decision = decision.to_json()
+    recipient.phone = verification.phone
+    recipient.access_code_hash = verification.access_code_hash
+    recipient.access_code_hint = verification.access_code_hint
+    recipient.contact_id = verification.contact_id
+
+
+def _dispatch(
+    session: Session, ctx: _Context, rows: _Rows, recipient: Recipient, decision: Decision
+) -> None:
+    """What the decision sends: link + notification, a direct delivery, or (policy left no
+    way) a DSN to the sender. The job waits in `rows` until its recipient is inserted."""
     if decision.delivery == Delivery.NOTIFICATION:
         token, token_hash = new_token()
-        expires_at = now + timedelta(days=ctx.rt.settings.web.link_ttl_days)
+        expires_at = utcnow() + timedelta(days=ctx.rt.settings.web.link_ttl_days)
         rows.tokens_and_jobs.append(
             LinkToken(recipient_id=recipient.id, token_hash=token_hash, expires_at=expires_at)
         )
         job = _queue_notification(session, ctx.rt, ctx.vault, rows, recipient, token)
     elif decision.delivery == Delivery.DIRECT:
-        job = _hold_direct(session, ctx, rows, recipient)
+        job = _queue_direct(session, ctx, rows, recipient, decision)
     else:
         job = _report_refusal(session, ctx, rows, recipient, decision)
     # enqueue() adds the job to the session; it must wait until its recipient is inserted.
@@ -174,22 +208,46 @@ def _recipient_rows(
     rows.tokens_and_jobs.append(job)
 
 
-def _hold_direct(session: Session, ctx: _Context, rows: _Rows, recipient: Recipient) -> OutboundJob:
-    """The original message minus control headers, parked until transport can deliver it."""
+def _direct_link(ctx: _Context, rows: _Rows, recipient: Recipient) -> str:
+    """A portal link for a directly delivered recipient, to download its large attachments."""
+    token, token_hash = new_token()
+    expires_at = recipient.created_at + timedelta(days=ctx.rt.settings.web.link_ttl_days)
+    rows.tokens_and_jobs.append(
+        LinkToken(recipient_id=recipient.id, token_hash=token_hash, expires_at=expires_at)
+    )
+    return f"{ctx.rt.settings.web.base_url}/m/{token}"
+
+
+def _queue_direct(
+    session: Session, ctx: _Context, rows: _Rows, recipient: Recipient, decision: Decision
+) -> OutboundJob:
+    """The original message minus control headers, due now, with the level its method
+    demands: delivery proves that level on its connection or lets policy choose again.
+
+    Attachments of 10 MB and more travel as a download link instead (SPEC.md "Direct
+    delivery"); only then does the recipient get a link token, and it verifies in the portal.
+    """
+    link = _direct_link(ctx, rows, recipient) if ctx.direct_mail.needs_link else None
     return enqueue(
         session,
         ctx.vault,
         kind="direct",
-        mail=ctx.readable_raw,
+        mail=ctx.direct_mail.render(link),
         mail_from=rows.message.sender_address,
         rcpt_to=recipient.address,
         now=recipient.created_at,
         expiry=timedelta(seconds=ctx.rt.settings.delivery.expiry_seconds),
         submission_id=rows.message.submission_id,
         recipient_id=recipient.id,
-        state="hold",
-        note=HELD_FOR_TRANSPORT.format(method=recipient.method),
+        required_level=_requirement(ctx, decision).to_text(),
     )
+
+
+def _requirement(ctx: _Context, decision: Decision) -> Requirement:
+    requirement = requirement_for(Method(decision.method), ctx.policy.facts)
+    if requirement is None:  # a direct decision always has one; never deliver without it
+        raise ValueError(f"direct delivery by {decision.method!r} has no transport requirement")
+    return requirement
 
 
 def _report_refusal(
@@ -274,7 +332,8 @@ def _build_rows(
         submission.rcpt_to,
         rt.settings.policy.default_phone_region,
     )
-    ctx = _Context(rt, vault, policy, UnknownTransport(), readable_raw)
+    transport = ProbedTransport(CachedProbes.for_settings(rt.settings, rt.db))
+    ctx = _Context(rt, vault, policy, transport, readable_raw)
     to, cc = header_addresses(mail, "To"), header_addresses(mail, "Cc")
     for plan in split_conversations(to, cc, list(submission.rcpt_to)):
         conversation = Conversation(id=new_id(), message_id=rows.message.id, kind=plan.kind)
@@ -282,6 +341,57 @@ def _build_rows(
         for addressee in plan.addressees:
             _recipient_rows(session, ctx, rows, conversation, addressee)
     return rows
+
+
+def fall_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -> bool:
+    """A direct delivery found no mail host at its level: policy chooses again for this
+    recipient, knowing the level the hosts proved, and the job ends. Never weaker: every
+    direct rule re-checks its own minimum against `proven`. False if the lease was lost.
+    """
+    with rt.db.begin() as session:
+        recipient = session.get_one(Recipient, job.recipient_id)
+        message = session.get_one(Message, recipient.message_id)
+        raw = _read_raw(rt.vault, session.get_one(Submission, message.submission_id))
+        if raw is None:
+            return False
+        controls = ControlHeaders.from_json(message.control_headers)
+        policy = message_policy(
+            session,
+            message.org_id,
+            controls,
+            [recipient.address],
+            rt.settings.policy.default_phone_region,
+        )
+        if job.required_level is not None:
+            # A host may grade at the level yet miss TLS 1.3: that is below the requirement.
+            wanted = Requirement.from_text(job.required_level).level
+            proven = min(proven, TransportLevel(max(wanted - 1, 0)))
+        domain = recipient.address.rpartition("@")[2]
+        transport = AssumedLevels({domain: proven}, UnknownTransport())
+        ctx = _Context(rt, rt.vault, policy, transport, strip_control_headers(raw))
+        decision = decide_recipient(
+            session,
+            policy,
+            address=recipient.address,
+            transport=transport,
+            org_id=message.org_id,
+            account_id=message.sender_account_id,
+        )
+        note = Step("delivery", "fell back", f"{recipient.method} at delivery time: {why}")
+        decision = Decision(decision.method, decision.delivery, (note, *decision.trace))
+        if not mark_done(session, job, utcnow(), note=f"fell back: {why}"):
+            return False
+        _apply_decision(session, ctx, message, recipient, decision)
+        rows = _Rows(message)
+        _dispatch(session, ctx, rows, recipient, decision)
+        session.add_all(rows.tokens_and_jobs)
+    log.info(
+        "job %s: recipient %s falls back from direct delivery to %s",
+        job.id,
+        recipient.id,
+        decision.method,
+    )
+    return True
 
 
 class _TakenElsewhere(Exception):

@@ -17,6 +17,7 @@ from sealgate.transport.levels import TransportLevel
 # The IDD requirement: TLS >= 1.2 with a valid certificate, DNSSEC with a valid certificate,
 # or DANE. Each of those is at least PKIX on our scale.
 IDD_MINIMUM = TransportLevel.PKIX
+NTA7516_MINIMUM = TransportLevel.PKIX
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ def _check_nta7516(recipient: RecipientFacts, message: MessageFacts) -> Outcome:
         )
     if missing:
         return Skip(" and ".join(missing))
+    level = recipient.transport_level
+    if level is not None and level < NTA7516_MINIMUM:
+        # Unknown is not a skip: the compliance is agreed, and delivery proves PKIX itself.
+        return Skip(
+            f"both parties are NTA 7516 compliant, but {_servers(recipient)}; "
+            "NTA 7516 needs at least PKIX"
+        )
     return Hit(
         Method.NTA7516,
         Delivery.DIRECT,

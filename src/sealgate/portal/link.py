@@ -19,11 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.bootstrap import Runtime
+from sealgate.directory.facts import has_account
 from sealgate.notify import hash_token
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import guard_of
-from sealgate.portal.methods import Proof, mask_phone, proof_for
+from sealgate.portal.methods import DIRECT_METHODS, Proof, mask_phone, proof_for
 from sealgate.portal.pages import access_code_locked, link_not_valid, render
 from sealgate.portal.sessions import session_reader
 from sealgate.store import LinkToken, Message, Recipient, utcnow
@@ -48,6 +49,7 @@ class LinkTarget:
     access_code_hint: str = ""
     has_access_code: bool = False
     access_code_attempts: int = 0
+    has_account: bool = False  # looked up for direct methods only (see `proof_for`)
 
     @property
     def start(self) -> str:
@@ -55,7 +57,7 @@ class LinkTarget:
 
     @property
     def proof(self) -> Proof:
-        return proof_for(self.method)
+        return proof_for(self.method, has_account=self.has_account)
 
     @property
     def masked_phone(self) -> str:
@@ -94,6 +96,10 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
         access_code_hint=recipient.access_code_hint,
         has_access_code=bool(recipient.access_code_hash),
         access_code_attempts=recipient.access_code_attempts,
+        # Asked when the link opens: an account made since logs in, a disabled one falls back.
+        has_account=(
+            recipient.method in DIRECT_METHODS and has_account(session, recipient.address)
+        ),
     )
 
 

@@ -3,8 +3,9 @@
 (pure) The policy decides a method per recipient (`Recipient.method`); the portal only needs
 to know what the guest must show to read: a code from a mail, a code from an SMS, the access
 code agreed with the sender, or an account login. Methods delivered directly (NTA 7516, IDD,
-transport security) get no link; if one ever reaches the portal (a large attachment behind a
-download link) the verification email proves the address, as SPEC.md says.
+transport security, the direct-delivery header) reach the portal only through the download
+link of a large attachment; SPEC.md ("Direct delivery") asks for an account login when the
+recipient has an account, and the verification email otherwise.
 """
 
 from __future__ import annotations
@@ -30,8 +31,18 @@ _PROOFS: dict[str, Proof] = {
 }
 
 
-def proof_for(method: str) -> Proof:
-    """The proof for a stored method; anything not listed proves the address by mail."""
+# The methods whose message went straight into the recipient's mailbox.
+DIRECT_METHODS = frozenset({"nta7516", "idd", "transport_security", "direct_delivery"})
+
+
+def proof_for(method: str, *, has_account: bool = False) -> Proof:
+    """The proof for a stored method; anything not listed proves the address by mail.
+
+    `has_account` (the address has an active account) only matters for direct methods: an
+    account holder logs in, as for any message; no one else has more than the address.
+    """
+    if method in DIRECT_METHODS:
+        return Proof.ACCOUNT if has_account else Proof.EMAIL_CODE
     return _PROOFS.get(method, Proof.EMAIL_CODE)
 
 

@@ -1,0 +1,132 @@
+"""Probe results kept for their DNS TTLs, in the database, so all workers of a node share them.
+
+A busy gateway must not probe per message; a stale result must not outlive what DNS said.
+Each result lives for the smallest TTL of the answers it rests on, bounded below (so a zone
+with TTL 0 cannot make every message probe) and above (so a level is re-proven regularly).
+An inconclusive probe is kept only for the lower bound: DNS may answer again soon.
+
+Delivery never trusts the cache alone: it re-grades the connection that carries the mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from sealgate.config import Settings
+from sealgate.store.schema import TransportProbe
+from sealgate.store.session import Database, utcnow
+from sealgate.transport.levels import TransportLevel
+from sealgate.transport.probe import Prober, ProbeResult
+from sealgate.transport.resolver import Resolver
+
+log = logging.getLogger("sealgate.transport")
+
+
+def prober_for(settings: Settings) -> Prober:
+    """The Prober `sealgate serve` uses: the configured resolver, CA bundle and port."""
+    transport = settings.transport
+    return Prober(
+        Resolver(transport.resolver, timeout=transport.dns_timeout),
+        ca_file=transport.ca_file or None,
+        port=transport.smtp_port,
+        timeout=transport.connect_timeout,
+        helo=settings.delivery.helo_name,
+    )
+
+
+class ProbeCache:
+    def __init__(self, db: Database, *, min_seconds: int, max_seconds: int) -> None:
+        self.db = db
+        self.min_seconds, self.max_seconds = min_seconds, max_seconds
+
+    def lifetime(self, result: ProbeResult) -> timedelta:
+        seconds = self.min_seconds if result.inconclusive else result.ttl
+        return timedelta(seconds=max(self.min_seconds, min(seconds, self.max_seconds)))
+
+    def get(self, domain: str, now: datetime) -> ProbeResult | None:
+        with self.db.begin() as session:
+            row = session.get(TransportProbe, domain.lower())
+            if row is None or row.expires_at <= now:
+                return None
+            ttl = int((row.expires_at - now).total_seconds())
+            return ProbeResult.from_json(json.loads(row.result), ttl)
+
+    def put(self, result: ProbeResult, now: datetime) -> None:
+        row = TransportProbe(
+            domain=result.domain,
+            level=result.level.to_text(),
+            result=json.dumps(result.to_json()),
+            probed_at=now,
+            expires_at=now + self.lifetime(result),
+        )
+        try:
+            with self.db.begin() as session:
+                session.merge(row)
+        except IntegrityError:
+            # Another worker stored the same domain at the same moment; its answer will do.
+            log.debug("probe of %s stored concurrently by another worker", result.domain)
+
+
+class CachedProbes:
+    """Probe results through the cache: probe only what is missing or expired."""
+
+    def __init__(self, prober: Prober, cache: ProbeCache) -> None:
+        self.prober, self.cache = prober, cache
+
+    @classmethod
+    def for_settings(cls, settings: Settings, db: Database) -> CachedProbes:
+        transport = settings.transport
+        cache = ProbeCache(
+            db, min_seconds=transport.cache_min_seconds, max_seconds=transport.cache_max_seconds
+        )
+        return cls(prober_for(settings), cache)
+
+    async def result(self, domain: str) -> ProbeResult:
+        domain = domain.rstrip(".").lower()
+        cached = await asyncio.to_thread(self.cache.get, domain, utcnow())
+        if cached is not None:
+            return cached
+        result = await self.prober.probe(domain)
+        await asyncio.to_thread(self.cache.put, result, utcnow())
+        log.info(
+            "probed %s: %s%s",
+            domain,
+            result.level.to_text(),
+            " (inconclusive)" if result.inconclusive else "",
+        )
+        return result
+
+
+class ProbedTransport:
+    """TransportFacts for policy from (cached) probes; an inconclusive probe is unknown.
+
+    Policy runs synchronously inside intake's database work, so a missing probe runs on an
+    event loop of its own thread: this works whether or not the caller has a loop running.
+    """
+
+    def __init__(self, probes: CachedProbes) -> None:
+        self.probes = probes
+
+    def level(self, domain: str) -> TransportLevel | None:
+        box: list[ProbeResult | BaseException] = []
+
+        def run() -> None:
+            try:
+                box.append(asyncio.run(self.probes.result(domain)))
+            except BaseException as error:  # reported to the caller below
+                box.append(error)
+
+        thread = threading.Thread(target=run, name=f"probe {domain}")
+        thread.start()
+        thread.join()
+        outcome = box[0]
+        if isinstance(outcome, BaseException):
+            log.warning("probe of %s failed: %r; treated as unknown", domain, outcome)
+            return None
+        return outcome.known_level

@@ -1,0 +1,140 @@
+"""A small Internet of recipient domains for transport tests: DNSSEC zones + mail servers.
+
+Every domain `<name>.lab` has one mail host (`mx.<name>.lab`, unless said otherwise) whose
+posture and DNS make one case of issue 4's rules; `EXPECTED` says what a probe must grade.
+The validating resolver (unbound) trusts the lab TLD; nsd serves the zones; the mail servers
+listen on port 25 of their own loopback addresses, with certificates from the lab CA.
+
+    with TransportWorld(tmp_path) as world:
+        world.resolver      # "127.a.b.54:53", for [transport] resolver
+        world.ca_file       # the lab root CA, for [transport] ca_file
+        world.server("mx.pkix.lab").messages
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.lab.dns_lab import DnsLab, LabZone
+from tests.lab.loopback import MX_FIRST
+from tests.lab.mx_lab import MxLab, MxServer, Posture, tlsa_text
+
+# Past the addresses the starttls and grade tests use, so modules never collide.
+WORLD_FIRST = MX_FIRST + 100
+
+
+@dataclass(frozen=True)
+class Case:
+    zone: str  # "secure", "insecure", "bogus", "dead"
+    posture: Posture | None  # of the domain's own mail host; None: it has none of its own
+    tlsa: str = ""  # "ee" (3 1 1 leaf), "ta" (2 0 1 intermediate), "wrong" (3 1 1 garbage)
+    mx: tuple[tuple[int, str], ...] | None = None  # other MX records; None: `mx.<domain>`
+
+
+CASES: dict[str, Case] = {
+    "dane-ee.lab": Case("secure", Posture.VALID, tlsa="ee"),
+    "dane-ta.lab": Case("secure", Posture.VALID, tlsa="ta"),
+    "dane-self.lab": Case("secure", Posture.SELF_SIGNED, tlsa="ee"),
+    "dane-wrong.lab": Case("secure", Posture.VALID, tlsa="wrong"),
+    "pane.lab": Case("secure", Posture.VALID),
+    "expired.lab": Case("secure", Posture.EXPIRED),
+    "wrongname.lab": Case("secure", Posture.WRONG_NAME),
+    "pkix.lab": Case("insecure", Posture.VALID),
+    "selfsigned.lab": Case("insecure", Posture.SELF_SIGNED),
+    "plain.lab": Case("insecure", Posture.PLAIN),
+    "old.lab": Case("insecure", Posture.TLS10),
+    # MX 10 has no STARTTLS, MX 20 is DANE: the domain is as weak as its weakest host.
+    "mixed.lab": Case("secure", None, mx=((10, "mx.plain.lab"), (20, "mx.dane-ee.lab"))),
+    # An insecure MX RRset leading to a host with a secure, matching TLSA RRset.
+    "insecure-mx.lab": Case("insecure", None, mx=((10, "mx.dane-ee.lab"),)),
+    "insecure-mx-wrong.lab": Case("insecure", None, mx=((10, "mx.dane-wrong.lab"),)),
+    # No MX: the domain's own address is the mail host (implicit MX).
+    "implicit.lab": Case("secure", Posture.VALID, mx=()),
+    "nullmx.lab": Case("secure", None, mx=((0, "."),)),
+    "bogus.lab": Case("bogus", Posture.VALID),
+    "dead.lab": Case("dead", None, mx=((10, "mx.dead.lab"),)),
+}
+
+# domain -> (level, DNSSEC status of the MX RRset, inconclusive)
+EXPECTED: dict[str, tuple[str, str, bool]] = {
+    "dane-ee.lab": ("dane", "secure", False),
+    "dane-ta.lab": ("dane", "secure", False),
+    "dane-self.lab": ("dane", "secure", False),
+    "dane-wrong.lab": ("none", "secure", False),
+    "pane.lab": ("pane", "secure", False),
+    "expired.lab": ("tls", "secure", False),
+    "wrongname.lab": ("tls", "secure", False),
+    "pkix.lab": ("pkix", "insecure", False),
+    "selfsigned.lab": ("tls", "insecure", False),
+    "plain.lab": ("none", "insecure", False),
+    "old.lab": ("none", "insecure", False),
+    "mixed.lab": ("none", "secure", False),
+    "insecure-mx.lab": ("pkix", "insecure", False),
+    "insecure-mx-wrong.lab": ("none", "insecure", False),
+    "implicit.lab": ("pane", "secure", False),
+    "nullmx.lab": ("none", "secure", True),
+    "bogus.lab": ("none", "bogus", True),
+    "dead.lab": ("none", "indeterminate", True),
+}
+
+
+def _host(domain: str, case: Case) -> str:
+    return domain if case.mx == () else f"mx.{domain}"
+
+
+class TransportWorld:
+    def __init__(self, workdir: Path) -> None:
+        hosts = {
+            _host(domain, case): case.posture
+            for domain, case in CASES.items()
+            if case.posture is not None
+        }
+        self.mx = MxLab(workdir / "mx", hosts, first=WORLD_FIRST)
+        try:
+            self.dns = DnsLab(workdir / "dns", self._zones())
+            self.dns.start()
+        except BaseException:
+            self.mx.stop()
+            raise
+        self.resolver = self.dns.resolver_address
+        self.ca_file = str(self.mx.ca_file)
+
+    def _zones(self) -> list[LabZone]:
+        zones = []
+        for domain, case in CASES.items():
+            records = []
+            mx = case.mx if case.mx is not None else ((10, f"mx.{domain}"),)
+            records += [f"{domain}. 300 IN MX {pref} {host}." for pref, host in mx if host != "."]
+            records += [f"{domain}. 300 IN MX 0 ." for _, host in mx if host == "."]
+            if case.posture is not None:
+                host = _host(domain, case)
+                server = self.mx.server(host)
+                records.append(f"{host}. 300 IN A {server.address}")
+                if case.tlsa:
+                    records.append(f"_25._tcp.{host}. 300 IN TLSA {self._tlsa(case, server)}")
+            zones.append(LabZone(f"{domain}.", records, posture=case.zone))
+        return zones
+
+    def _tlsa(self, case: Case, server: MxServer) -> str:
+        if case.tlsa == "ee":
+            return tlsa_text(3, 1, 1, server.leaf_der)
+        if case.tlsa == "ta":
+            return tlsa_text(2, 0, 1, self.mx.intermediate_der)
+        return f"3 1 1 {hashlib.sha256(b'not this certificate').hexdigest()}"
+
+    def server(self, host: str) -> MxServer:
+        return self.mx.server(host)
+
+    def stop(self) -> None:
+        try:
+            self.dns.stop()
+        finally:
+            self.mx.stop()
+
+    def __enter__(self) -> TransportWorld:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,42 @@
+"""The minimum each direct method demands on the delivering connection."""
+
+from __future__ import annotations
+
+import pytest
+
+from sealgate.policy import DirectDeliveryHeader, MessageFacts, OrgPolicy
+from sealgate.policy.facts import Method
+from sealgate.policy.requirement import Requirement, requirement_for
+from sealgate.transport import TransportLevel as L
+
+
+def test_nta7516_and_idd_demand_pkix() -> None:
+    facts = MessageFacts(sender=OrgPolicy())
+    assert requirement_for(Method.NTA7516, facts) == Requirement(L.PKIX)
+    assert requirement_for(Method.IDD, facts) == Requirement(L.PKIX)
+
+
+def test_transport_security_demands_the_org_minimum() -> None:
+    facts = MessageFacts(sender=OrgPolicy(tsc=L.DANE))
+    assert requirement_for(Method.TRANSPORT_SECURITY, facts) == Requirement(L.DANE)
+
+
+def test_direct_delivery_header_demands_its_minimum_and_tls13() -> None:
+    header = DirectDeliveryHeader(minimum=L.PANE, tls_version="1.3")
+    facts = MessageFacts(sender=OrgPolicy(), direct_delivery=header)
+    requirement = requirement_for(Method.DIRECT_DELIVERY, facts)
+    assert requirement == Requirement(L.PANE, tls13=True)
+    assert requirement.met_by(L.DANE, "TLSv1.3")
+    assert not requirement.met_by(L.DANE, "TLSv1.2")
+    assert not requirement.met_by(L.PKIX, "TLSv1.3")
+
+
+@pytest.mark.parametrize("method", [Method.SMS, Method.EMAIL_VERIFICATION, Method.ACCOUNT])
+def test_notification_methods_demand_nothing(method: Method) -> None:
+    assert requirement_for(method, MessageFacts(sender=OrgPolicy(tsc=L.TLS))) is None
+
+
+def test_requirement_round_trips_as_text() -> None:
+    for requirement in (Requirement(L.PKIX), Requirement(L.DANE, tls13=True)):
+        assert Requirement.from_text(requirement.to_text()) == requirement
+    assert Requirement(L.PKIX, tls13=True).to_text() == "pkix+tls1.3"
