@@ -489,3 +489,26 @@ def test_recipients_and_sender_are_required(cli):
     assert "give --from" in refused(cli, "--to", PAT)
     assert "not an email address" in refused(cli, "--from", ALICE, "--to", "nobody")
     assert "--eml" in refused(cli, "--from", ALICE, "--eml", "/nonexistent/x.eml")
+
+
+def test_probe_takes_real_levels_where_none_are_assumed(
+    settings, runtime, sender, tmp_path, transport_world
+) -> None:
+    config = write_config(settings, tmp_path / "probe.toml")
+    with runtime.db.begin() as session:
+        set_policy(session, "Hospital", tsc="pkix")
+    env = {
+        "SEALGATE_TRANSPORT__RESOLVER": transport_world.resolver,
+        "SEALGATE_TRANSPORT__CA_FILE": transport_world.ca_file,
+    }
+    args = ["explain", "--config", str(config), "--from", ALICE, "--to", "ann@pkix.lab"]
+    args += ["--to", "ben@selfsigned.lab", "--assume-level", "selfsigned.lab=dane", "--json"]
+
+    def methods(*extra: str) -> list[str]:
+        result = sealgate(*args, *extra, env=env)
+        assert result.returncode == 0, result.stderr
+        (conversation,) = json.loads(result.stdout)["conversations"]
+        return [recipient["method"] for recipient in conversation["recipients"]]
+
+    assert methods() == ["email_verification", "transport_security"]
+    assert methods("--probe") == ["transport_security", "transport_security"]

@@ -56,11 +56,6 @@ def test_a_null_mx_among_real_ones_is_ignored() -> None:
     assert mail_hosts("example.org", [(0, "."), (10, "mx.example.org.")]) == ["mx.example.org"]
 
 
-def test_only_level_none_exists_yet(tmp_path: Path, tls_files: tuple[Path, Path]) -> None:
-    with pytest.raises(ValueError, match="dane"):
-        asyncio.run(send(_settings(tmp_path, tls_files), FROM, TO, b"x", required_level="dane"))
-
-
 # -- relay path --------------------------------------------------------------------------
 
 

@@ -57,6 +57,7 @@ def test_a_host_that_proves_the_level_gets_the_mail_over_tls(
         ("expired.lab", L.PKIX, L.TLS),
         ("wrongname.lab", L.PKIX, L.TLS),
         ("dane-wrong.lab", L.PKIX, L.NONE),  # a secure TLSA that matches nothing
+        ("dane-ta-absent.lab", L.TLS, L.NONE),  # DANE-TA of a CA the server does not present
         ("plain.lab", L.TLS, L.NONE),
         ("old.lab", L.TLS, L.NONE),
         ("insecure-mx.lab", L.DANE, L.PKIX),  # TLSA matched, but the MX RRset is insecure

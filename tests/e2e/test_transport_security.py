@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from sealgate.config import Settings, split_hostport
-from sealgate.directory import set_policy
+from sealgate.directory import add_nta7516_domain, create_org, set_idd, set_policy
 from sealgate.store import OutboundJob, Recipient, TransportProbe, utcnow
 from tests.conftest import lab_settings
 from tests.e2e.mailflow import link_in, message_to, parse, running_gateway, submit
@@ -136,3 +136,30 @@ async def test_verification_mail_below_the_header_minimum_needs_the_explicit_per
     assert not [
         m for m in transport_world.server("mx.pane.lab").messages if "eve@" in m.rcpt_tos[0]
     ]
+
+
+async def test_idd_of_the_receiving_organisation_delivers_directly_at_pkix(
+    gateway, sender, transport_world
+) -> None:
+    with gateway.db.begin() as session:
+        set_policy(session, sender.org, tsc="off")
+        create_org(session, "Clinic", ["pkix.lab"])
+        set_idd(session, "Clinic", "pkix.lab", True)
+    await _send(gateway, sender, "ida@pkix.lab", "IDD")
+    mail, received = await _arrival(transport_world, "mx.pkix.lab", "ida@pkix.lab")
+    assert received.tls and "Body of IDD." in mail.get_content()
+    assert _recipient(gateway, "ida@pkix.lab").method == "idd"
+
+
+async def test_nta7516_below_pkix_is_skipped_for_a_notification(
+    gateway, sender, transport_world
+) -> None:
+    with gateway.db.begin() as session:
+        set_policy(session, sender.org, tsc="off", nta7516=True)
+        add_nta7516_domain(session, "selfsigned.lab")
+    await _send(gateway, sender, "ned@selfsigned.lab", "NTA")
+    mail, _ = await _arrival(transport_world, "mx.selfsigned.lab", "ned@selfsigned.lab")
+    assert link_in(mail) and "Body of NTA." not in mail.as_string()
+    recipient = _recipient(gateway, "ned@selfsigned.lab")
+    reasons = {step["step"]: step["reason"] for step in recipient.decision["trace"]}
+    assert "NTA 7516 needs at least PKIX" in reasons["nta7516"]

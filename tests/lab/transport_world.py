@@ -29,7 +29,9 @@ WORLD_FIRST = MX_FIRST + 100
 class Case:
     zone: str  # "secure", "insecure", "bogus", "dead"
     posture: Posture | None  # of the domain's own mail host; None: it has none of its own
-    tlsa: str = ""  # "ee" (3 1 1 leaf), "ta" (2 0 1 intermediate), "wrong" (3 1 1 garbage)
+    # "ee": 3 1 1 of the leaf; "ta": 2 0 1 of the intermediate; "ta-absent": 2 0 1 of the
+    # root, which the server does not present; "wrong": 3 1 1 of nothing
+    tlsa: str = ""
     mx: tuple[tuple[int, str], ...] | None = None  # other MX records; None: `mx.<domain>`
 
 
@@ -38,6 +40,7 @@ CASES: dict[str, Case] = {
     "dane-ta.lab": Case("secure", Posture.VALID, tlsa="ta"),
     "dane-self.lab": Case("secure", Posture.SELF_SIGNED, tlsa="ee"),
     "dane-wrong.lab": Case("secure", Posture.VALID, tlsa="wrong"),
+    "dane-ta-absent.lab": Case("secure", Posture.VALID, tlsa="ta-absent"),
     "pane.lab": Case("secure", Posture.VALID),
     "expired.lab": Case("secure", Posture.EXPIRED),
     "wrongname.lab": Case("secure", Posture.WRONG_NAME),
@@ -63,6 +66,7 @@ EXPECTED: dict[str, tuple[str, str, bool]] = {
     "dane-ta.lab": ("dane", "secure", False),
     "dane-self.lab": ("dane", "secure", False),
     "dane-wrong.lab": ("none", "secure", False),
+    "dane-ta-absent.lab": ("none", "secure", False),
     "pane.lab": ("pane", "secure", False),
     "expired.lab": ("tls", "secure", False),
     "wrongname.lab": ("tls", "secure", False),
@@ -122,6 +126,8 @@ class TransportWorld:
             return tlsa_text(3, 1, 1, server.leaf_der)
         if case.tlsa == "ta":
             return tlsa_text(2, 0, 1, self.mx.intermediate_der)
+        if case.tlsa == "ta-absent":
+            return tlsa_text(2, 0, 1, self.mx.root_der)
         return f"3 1 1 {hashlib.sha256(b'not this certificate').hexdigest()}"
 
     def server(self, host: str) -> MxServer:

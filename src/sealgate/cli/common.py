@@ -73,16 +73,23 @@ def runtime(args: argparse.Namespace) -> Iterator[Runtime]:
 
 
 @contextmanager
-def unit_of_work(args: argparse.Namespace) -> Iterator[Session]:
-    """A committed transaction; directory errors become one-line CLI errors."""
+def runtime_work(args: argparse.Namespace) -> Iterator[tuple[Runtime, Session]]:
+    """The runtime and a committed transaction; directory errors become one-line CLI errors."""
     with runtime(args) as rt:
         try:
             with rt.db.begin() as session:
-                yield session
+                yield rt, session
         except DirectoryError as exc:
             raise CliError(str(exc)) from None
         except SQLAlchemyError as exc:
             raise CliError(f"database error: {str(exc).splitlines()[0]}") from None
+
+
+@contextmanager
+def unit_of_work(args: argparse.Namespace) -> Iterator[Session]:
+    """A committed transaction, for commands that need only the database."""
+    with runtime_work(args) as (_, session):
+        yield session
 
 
 def emit(args: argparse.Namespace, value: dict[str, Any] | list[Any], text: str) -> None:

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from sealgate.cli.common import CliError, common_options, emit, load_settings, runtime
-from sealgate.directory import DirectoryError
+from sealgate.cli.common import CliError, common_options, emit, load_settings, runtime_work
 from sealgate.directory.dkim_keys import (
     DKIM_KEY_PURPOSE,
     DnsRecord,
@@ -43,19 +38,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     check.set_defaults(run=run_check)
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except DirectoryError as exc:
-        raise CliError(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise CliError(f"database error: {str(exc).splitlines()[0]}") from None
-
-
 def org_records(args: argparse.Namespace) -> list[DnsRecord]:
     """The records of every domain of `--org`, making DKIM keys the org does not have yet."""
-    with runtime(args) as rt, _errors(), rt.db.begin() as session:
+    with runtime_work(args) as (rt, session):
         keys = ensure_org_keys(session, rt.subkey(DKIM_KEY_PURPOSE), args.org, utcnow())
         delivery = rt.settings.delivery
         relay_host = delivery.relay.rpartition(":")[0] if delivery.relay else ""

@@ -2,8 +2,9 @@
 
 Shows, per conversation and recipient, the method and delivery policy would choose for such
 a message and why each stronger method was not, from the same facts a real message gets
-(`directory.facts`). Nothing is stored or sent. Transport levels are unknown (= not met)
-unless given with --assume-level DOMAIN=LEVEL.
+(`directory.facts`). Nothing is sent. Transport levels are unknown (= not met) unless given
+with --assume-level DOMAIN=LEVEL, or, with --probe, taken from the probe cache that
+`sealgate serve` uses (probing what is missing, and storing it there).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from sealgate.cli.common import CliError, common_options, emit, load_settings, unit_of_work
+from sealgate.cli.common import CliError, common_options, emit, runtime_work
 from sealgate.directory import DirectoryError, find_account, message_facts, recipient_facts
 from sealgate.directory.accounts import normalise_address
 from sealgate.intake.control_headers import (
@@ -32,7 +33,8 @@ from sealgate.intake.conversations import split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime
 from sealgate.policy import Decision, decide, explain_json, explain_text
 from sealgate.policy.facts import AccessRight
-from sealgate.transport import AssumedLevels, TransportLevel, UnknownTransport
+from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
+from sealgate.transport.cache import CachedProbes, ProbedTransport
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,6 +56,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         default=[],
         metavar="DOMAIN=LEVEL",
         help="transport level of a recipient domain (none, tls, pkix, pane, dane)",
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="other domains' levels from the probe cache (probing what is missing)",
     )
     parser.set_defaults(run=run)
 
@@ -117,7 +124,7 @@ def build_draft(args: argparse.Namespace) -> Draft:
     return draft
 
 
-def assumed_levels(values: list[str]) -> AssumedLevels:
+def assumed_levels(values: list[str], fallback: TransportFacts) -> AssumedLevels:
     levels: dict[str, TransportLevel] = {}
     for value in values:
         domain, equals, level = value.partition("=")
@@ -127,7 +134,7 @@ def assumed_levels(values: list[str]) -> AssumedLevels:
             levels[domain.strip().lower()] = TransportLevel.from_text(level)
         except ValueError as exc:
             raise CliError(f"--assume-level {value!r}: {exc}") from None
-    return AssumedLevels(levels, UnknownTransport())
+    return AssumedLevels(levels, fallback)
 
 
 def _access_right(rights: dict[str, AccessRight], address: str) -> AccessRight | None:
@@ -137,7 +144,7 @@ def _access_right(rights: dict[str, AccessRight], address: str) -> AccessRight |
 
 
 def decide_draft(
-    session: Session, draft: Draft, transport: AssumedLevels, region: str
+    session: Session, draft: Draft, transport: TransportFacts, region: str
 ) -> list[list[tuple[str, Decision]]]:
     """The decision for every recipient, grouped by conversation as intake would group them."""
     account = find_account(session, draft.sender)
@@ -169,9 +176,13 @@ def decide_draft(
 
 def run(args: argparse.Namespace) -> int:
     draft = build_draft(args)
-    transport = assumed_levels(args.assume_level)
-    region = load_settings(args).policy.default_phone_region
-    with unit_of_work(args) as session:
+    assumed = assumed_levels(args.assume_level, UnknownTransport())
+    with runtime_work(args) as (rt, session):
+        transport = assumed
+        if args.probe:
+            probed = ProbedTransport(CachedProbes.for_settings(rt.settings, rt.db))
+            transport = AssumedLevels(assumed.levels, probed)
+        region = rt.settings.policy.default_phone_region
         conversations = decide_draft(session, draft, transport, region)
     emit(args, explain_json(conversations), explain_text(conversations))
     return 0

@@ -9,8 +9,8 @@ answer; a temporary failure moves on to the next, a permanent one stops.
 TLS: to the relay, STARTTLS is required when `relay_starttls` is set, and a relay that does
 not offer it gets nothing (fail closed: TemporaryFailure, the mail waits). Otherwise, and to
 MX hosts, STARTTLS is opportunistic (Postfix's `may`/`encrypt` levels: encrypted, the
-certificate not verified). The transport stage will add enforced levels (verify, DANE); their
-seam is `required_level`, which for now accepts only "none".
+certificate not verified): this client carries mail that holds no content (notifications,
+code mails, DSNs). Mail with content that must reach a level goes through `direct.py`.
 
 Credentials for the relay never cross the network in the clear: AUTH only inside TLS, or to a
 relay on a loopback address.
@@ -51,8 +51,6 @@ log = logging.getLogger("sealgate.delivery")
 
 # Postfix's smtp_mx_address_limit: stop after this many addresses in one attempt.
 MAX_ADDRESSES = 5
-# The levels `send` can enforce today; the transport stage extends this.
-SUPPORTED_LEVELS = ("none",)
 
 
 def mail_hosts(
@@ -233,12 +231,9 @@ async def send(
     rcpt_to: str,
     message: bytes,
     *,
-    required_level: str = "none",
     resolver: dns.asyncresolver.Resolver | None = None,
 ) -> Outcome:
     """Deliver `message` to `rcpt_to` via the relay or the recipient's MX hosts."""
-    if required_level not in SUPPORTED_LEVELS:
-        raise ValueError(f"transport level {required_level!r} is not supported yet")
     if settings.delivery.relay:
         hops: list[Hop] | PermanentFailure | TemporaryFailure = [_relay_hop(settings)]
     else:

@@ -1,11 +1,12 @@
 """Transport: what level of transport security a recipient domain's mail servers reach.
 
 Receives: recipient domains (from policy fact gathering and delivery).
-Hands off: a `TransportLevel` per domain, or None when unknown (= requirement not met).
-Trust: talks to DNS and remote SMTP servers; a failed or forged answer never yields a
-stronger level than was proven (fail closed). This version has no probe yet: the provider
-answers "unknown" unless an admin assumes a level (`sealgate explain --assume-level`); the
-pure TLSA matching (`dane.py`, RFC 7672 rules, tested on OpenSSL's vectors) is in place.
+Hands off: a `TransportLevel` per domain from a probe (cached by DNS TTL), or None when
+unknown (= requirement not met); to delivery, the plan and graded connections it sends on.
+Trust: talks to a validating resolver and remote SMTP servers; a failed or forged answer
+never yields a stronger level than was proven (fail closed): bogus or missing DNS answers
+make a probe inconclusive, a secure TLSA RRset that matches nothing fails the host.
+Standards: RFC 7672, 7671, 6698 (DANE), 4033-4035 (DNSSEC), 3207, 5321, 7505, 6125.
 """
 
 from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, match_chain
