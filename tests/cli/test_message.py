@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from sealgate.directory import find_account
+from sealgate.directory import add_nta7516_domain, find_account, set_policy
 from sealgate.intake import process_incoming
 from sealgate.store import Message, OutboundJob, Recipient
 from sealgate.submission.commit import AcceptedMessage, commit_submission
@@ -139,3 +139,16 @@ def test_a_submission_not_yet_taken_by_intake_says_so(cli, runtime, sender):
     result = cli("message", "show", submission_id)
     assert result.returncode == 1
     assert f"submission {submission_id} is incoming" in result.stderr
+
+
+def test_a_direct_job_shows_the_level_it_must_prove(cli, runtime, sender) -> None:
+    with runtime.db.begin() as session:
+        set_policy(session, sender.org, nta7516=True)
+        add_nta7516_domain(session, "example.net")
+    submission_id = submit(runtime, sender)
+    assert process_incoming(runtime) == 1
+    shown = json.loads(cli("message", "show", submission_id, "--json").stdout)
+    levels = {job["rcpt_to"]: job["required_level"] for job in shown["jobs"]}
+    assert levels["bob@example.net"] == "pkix" and levels["pat@example.org"] is None
+    text = cli("message", "show", submission_id).stdout
+    assert "bob@example.net" in text and "at least PKIX" in text

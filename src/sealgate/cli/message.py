@@ -88,6 +88,7 @@ def _job(job: OutboundJob) -> dict[str, Any]:
         "recipient_id": job.recipient_id,
         "rcpt_to": job.rcpt_to,
         "state": job.state,
+        "required_level": job.required_level,
         "attempts": job.attempts,
         "next_attempt_at": _when(job.next_attempt_at),
         "expires_at": _when(job.expires_at),
@@ -140,6 +141,7 @@ def _text(value: dict[str, Any]) -> str:
     lines.append("  outbound jobs")
     lines.extend(
         f"    {j['kind']:<12} {j['rcpt_to']:<32} {j['state']:<9} attempts {j['attempts']}"
+        + (f"  at least {j['required_level'].upper()}" if j["required_level"] else "")
         + (f"  ({j['last_error']})" if j["last_error"] else "")
         for j in value["jobs"]
     )
