@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from typing import Any
 
 import httpx
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.serve import ROLES, serve
-from sealgate.config import Settings
+from sealgate.config import Settings, split_hostport
 from tests.lab.smtp_sink import SmtpSink
 
 
@@ -124,3 +125,10 @@ async def running_gateway(settings: Settings) -> AsyncIterator[Runtime]:
         stop.set()
         await asyncio.wait_for(task, 20)
         rt.close()
+
+
+async def send(gateway: Runtime, sender: Any, to: str, subject: str, **headers: str) -> None:
+    """Submit a message from `sender` to `to` through the running gateway's SMTP port."""
+    port = split_hostport(gateway.settings.submission.listen)[1]
+    mail = message_to(sender.address, to, subject, f"Body of {subject}.", **headers)
+    await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [to])

@@ -12,7 +12,6 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from sealgate.config import split_hostport
 from sealgate.directory import add_account, add_contact
 from sealgate.store import Contact, Recipient
 from tests.conftest import make_settings
@@ -20,10 +19,9 @@ from tests.e2e.mailflow import (
     Browser,
     follow,
     link_in,
-    message_to,
     parse,
     running_gateway,
-    submit,
+    send,
 )
 from tests.lab.messagebird_lab import MessageBirdLab
 
@@ -50,12 +48,6 @@ async def gateway(tmp_path, database_url, tls_files, sink, sender, sms_api):
     )
     async with running_gateway(settings) as rt:
         yield rt
-
-
-async def send(gateway, sender, to: str, subject: str, **headers: str) -> None:
-    port = split_hostport(gateway.settings.submission.listen)[1]
-    mail = message_to(sender.address, to, subject, f"Body of {subject}.", **headers)
-    await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [to])
 
 
 async def open_link(browser: Browser, sink, to: str, nth: int = 1) -> httpx.Response:

@@ -4,17 +4,16 @@ along the policy table when the level is not met at delivery time."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from sealgate.config import Settings, split_hostport
+from sealgate.config import Settings
 from sealgate.directory import add_nta7516_domain, create_org, set_idd, set_policy
 from sealgate.store import OutboundJob, Recipient, TransportProbe, utcnow
 from tests.conftest import lab_settings
-from tests.e2e.mailflow import link_in, message_to, parse, running_gateway, submit
+from tests.e2e.mailflow import link_in, parse, running_gateway, send
 from tests.lab.transport_world import TransportWorld
 
 
@@ -31,20 +30,9 @@ async def gateway(settings, runtime, sender):
         yield rt
 
 
-async def _send(gateway, sender, to: str, subject: str, **headers: str) -> None:
-    port = split_hostport(gateway.settings.submission.listen)[1]
-    mail = message_to(sender.address, to, subject, f"Body of {subject}.", **headers)
-    await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [to])
-
-
-async def _arrival(world: TransportWorld, host: str, rcpt: str, timeout: float = 20):
-    server = world.server(host)
-    for _ in range(int(timeout * 20)):
-        mails = [mail for mail in server.messages if rcpt in mail.rcpt_tos]
-        if mails:
-            return parse(mails[0].content), mails[0]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"nothing for {rcpt} at {host}")
+async def _arrival(world: TransportWorld, host: str, rcpt: str):
+    (received,) = await world.server(host).sink.wait_for(lambda m: rcpt in m.rcpt_tos, 20)
+    return parse(received.content), received
 
 
 def _recipient(gateway, address: str) -> Recipient:
@@ -55,7 +43,7 @@ def _recipient(gateway, address: str) -> Recipient:
 async def test_a_domain_meeting_the_org_minimum_gets_the_message_directly(
     gateway, sender, transport_world
 ) -> None:
-    await _send(gateway, sender, "ann@pkix.lab", "Lab results")
+    await send(gateway, sender, "ann@pkix.lab", "Lab results")
     mail, received = await _arrival(transport_world, "mx.pkix.lab", "ann@pkix.lab")
     assert received.tls and mail["Subject"] == "Lab results"
     assert "Body of Lab results." in mail.get_content()
@@ -67,7 +55,7 @@ async def test_a_domain_meeting_the_org_minimum_gets_the_message_directly(
 async def test_a_domain_below_the_minimum_gets_a_notification_without_content(
     gateway, sender, transport_world
 ) -> None:
-    await _send(gateway, sender, "ben@selfsigned.lab", "Lab results")
+    await send(gateway, sender, "ben@selfsigned.lab", "Lab results")
     mail, _ = await _arrival(transport_world, "mx.selfsigned.lab", "ben@selfsigned.lab")
     assert "Body of Lab results." not in mail.as_string()
     assert link_in(mail).startswith(gateway.settings.web.base_url)
@@ -93,7 +81,7 @@ async def test_a_stale_probe_is_caught_at_delivery_and_policy_chooses_again(
                 expires_at=now + timedelta(hours=1),
             )
         )
-    await _send(gateway, sender, "cas@selfsigned.lab", "Scan")
+    await send(gateway, sender, "cas@selfsigned.lab", "Scan")
     mail, _ = await _arrival(transport_world, "mx.selfsigned.lab", "cas@selfsigned.lab")
     assert "Body of Scan." not in mail.as_string() and link_in(mail)
     recipient = _recipient(gateway, "cas@selfsigned.lab")
@@ -113,7 +101,7 @@ async def test_direct_delivery_header_asking_dane_is_delivered_over_dane(
     gateway, sender, transport_world
 ) -> None:
     headers = {"zivver_direct_delivery": "tls tls1.2 auth dane"}
-    await _send(gateway, sender, "dee@dane-ee.lab", "Referral", **headers)
+    await send(gateway, sender, "dee@dane-ee.lab", "Referral", **headers)
     mail, received = await _arrival(transport_world, "mx.dane-ee.lab", "dee@dane-ee.lab")
     assert received.tls and "Body of Referral." in mail.get_content()
     assert "zivver-direct-delivery" not in received.content.decode().lower()
@@ -126,9 +114,9 @@ async def test_verification_mail_below_the_header_minimum_needs_the_explicit_per
     with gateway.db.begin() as session:
         set_policy(session, sender.org, tsc="off")  # else PKIX compliance would deliver
     dane = {"zivver_direct_delivery": "auth dane"}
-    await _send(gateway, sender, "eve@pane.lab", "No fallback", **dane)
+    await send(gateway, sender, "eve@pane.lab", "No fallback", **dane)
     allowed = dane | {"zivver_minimum_recipient_verification": "email-verification"}
-    await _send(gateway, sender, "fay@pane.lab", "Fallback allowed", **allowed)
+    await send(gateway, sender, "fay@pane.lab", "Fallback allowed", **allowed)
     mail, _ = await _arrival(transport_world, "mx.pane.lab", "fay@pane.lab")
     assert link_in(mail) and "Body of" not in mail.as_string()
     refused = _recipient(gateway, "eve@pane.lab")
@@ -145,7 +133,7 @@ async def test_idd_of_the_receiving_organisation_delivers_directly_at_pkix(
         set_policy(session, sender.org, tsc="off")
         create_org(session, "Clinic", ["pkix.lab"])
         set_idd(session, "Clinic", "pkix.lab", True)
-    await _send(gateway, sender, "ida@pkix.lab", "IDD")
+    await send(gateway, sender, "ida@pkix.lab", "IDD")
     mail, received = await _arrival(transport_world, "mx.pkix.lab", "ida@pkix.lab")
     assert received.tls and "Body of IDD." in mail.get_content()
     assert _recipient(gateway, "ida@pkix.lab").method == "idd"
@@ -157,7 +145,7 @@ async def test_nta7516_below_pkix_is_skipped_for_a_notification(
     with gateway.db.begin() as session:
         set_policy(session, sender.org, tsc="off", nta7516=True)
         add_nta7516_domain(session, "selfsigned.lab")
-    await _send(gateway, sender, "ned@selfsigned.lab", "NTA")
+    await send(gateway, sender, "ned@selfsigned.lab", "NTA")
     mail, _ = await _arrival(transport_world, "mx.selfsigned.lab", "ned@selfsigned.lab")
     assert link_in(mail) and "Body of NTA." not in mail.as_string()
     recipient = _recipient(gateway, "ned@selfsigned.lab")
