@@ -27,8 +27,10 @@ from sealgate.transport.resolver import DnsAnswer, Resolver, tlsa_name
 from sealgate.transport.starttls import TlsFacts, open_starttls, quit_quietly
 from sealgate.transport.tlsa import TLSARecord
 
-# Postfix's smtp_mx_address_limit: addresses tried per host.
+# Postfix's smtp_mx_address_limit: addresses tried per host; and a bound on the hosts of one
+# domain, so a hostile MX RRset cannot make a probe open hundreds of connections.
 MAX_ADDRESSES = 5
+MAX_HOSTS = 10
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ class Prober:
         if hosts is None:
             return DomainPlan(domain, mx.status, (), mx.ttl, f"{domain} accepts no mail", True)
         plans = await asyncio.gather(
-            *(self._host(host.name, host.preference, mx.status) for host in hosts)
+            *(self._host(host.name, host.preference, mx.status) for host in hosts[:MAX_HOSTS])
         )
         ttl = min([mx.ttl, *(plan.ttl for plan in plans)])
         if all(not plan.addresses and plan.dns_error is None for plan in plans):
