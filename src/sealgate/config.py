@@ -71,6 +71,9 @@ class DeliverySettings(_Section):
     relay_starttls: bool = False
     relay_username: str = ""
     relay_password: SecretStr = SecretStr("")
+    # With relay_starttls, the relay's certificate must validate against this PEM bundle
+    # ("" = the system CA store) and name the relay host.
+    relay_ca_file: str = ""
     helo_name: str = "localhost"
     system_from: str = ""
     retry_base_seconds: float = Field(60.0, gt=0)

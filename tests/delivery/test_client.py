@@ -156,12 +156,31 @@ async def test_relay_with_starttls_and_auth(tmp_path: Path, tls_files, tls_sink:
         tls_files,
         SEALGATE_DELIVERY__RELAY=tls_sink.address,
         SEALGATE_DELIVERY__RELAY_STARTTLS="true",
+        SEALGATE_DELIVERY__RELAY_CA_FILE=str(tls_files[0]),
         SEALGATE_DELIVERY__RELAY_USERNAME="relay-user",
         SEALGATE_DELIVERY__RELAY_PASSWORD="relay-pw",
     )
     assert isinstance(await send(settings, FROM, TO, notification().as_bytes()), Delivered)
     [received] = tls_sink.messages
     assert received.tls and received.auth_user == "relay-user"
+
+
+async def test_a_relay_whose_certificate_does_not_validate_gets_nothing(
+    tmp_path: Path, tls_files, tls_sink: SmtpSink
+) -> None:
+    """relay_starttls verifies: the system store does not know the sink's self-signed cert."""
+    settings = _settings(
+        tmp_path,
+        tls_files,
+        SEALGATE_DELIVERY__RELAY=tls_sink.address,
+        SEALGATE_DELIVERY__RELAY_STARTTLS="true",
+        SEALGATE_DELIVERY__RELAY_USERNAME="relay-user",
+        SEALGATE_DELIVERY__RELAY_PASSWORD="relay-pw",
+    )
+    outcome = await send(settings, FROM, TO, notification().as_bytes())
+    assert isinstance(outcome, TemporaryFailure)
+    assert "certificate verify failed" in outcome.text
+    assert not tls_sink.messages
 
 
 async def test_relay_refusing_our_credentials_defers(tmp_path: Path, tls_files, tls_sink) -> None:

@@ -33,9 +33,11 @@ listen = "127.0.0.1:8080"
 base_url = "http://127.0.0.1:8080"
 
 [delivery]
-# "" delivers by MX look-up; "host:port" hands all outbound mail to that relay.
+# "" delivers by MX look-up; "host:port" hands outbound mail without content (notifications,
+# code mails, reports) to that relay. Direct deliveries always go to the recipient's MX.
 relay = "{relay}"
-# relay_starttls = false
+# relay_starttls = false         # true: STARTTLS required, certificate verified
+# relay_ca_file = ""             # CA bundle for the relay's certificate; "" = system store
 # relay_username = ""
 # relay_password = ""           # better: SEALGATE_DELIVERY__RELAY_PASSWORD
 # Address that sends verification-code mails and delivery reports.

@@ -7,7 +7,9 @@ a null MX (RFC 7505) refuses all mail, no MX at all means the domain's own addre
 answer; a temporary failure moves on to the next, a permanent one stops.
 
 TLS: to the relay, STARTTLS is required when `relay_starttls` is set, and a relay that does
-not offer it gets nothing (fail closed: TemporaryFailure, the mail waits). Otherwise, and to
+not offer it, or whose certificate does not validate against `relay_ca_file` (else the system
+store) for the relay's host name, gets nothing (fail closed: TemporaryFailure, the mail
+waits). Otherwise, and to
 MX hosts, STARTTLS is opportunistic (Postfix's `may`/`encrypt` levels: encrypted, the
 certificate not verified): this client carries mail that holds no content (notifications,
 code mails, DSNs). Mail with content that must reach a level goes through `direct.py`.
@@ -70,15 +72,18 @@ class Hop:
     address: str  # IP address or host name to connect to
     port: int
     server_name: str  # for TLS SNI and logs
-    tls_required: bool = False
+    tls_required: bool = False  # and verified: chain to `ca_file` (or the system store) + name
     credentials: tuple[str, str] | None = None
+    ca_file: str = ""
 
 
-def _tls_context() -> ssl.SSLContext:
-    """Encrypt, don't verify: opportunistic TLS (the certificate check comes with levels)."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+def _tls_context(hop: Hop) -> ssl.SSLContext:
+    """A required TLS hop (the relay) is verified; otherwise encrypt, don't verify
+    (opportunistic TLS for mail without content; direct deliveries use direct.py)."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=hop.ca_file or None)
+    if not hop.tls_required:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
@@ -100,7 +105,7 @@ async def _greet(smtp: aiosmtplib.SMTP) -> None:
 async def _secure(smtp: aiosmtplib.SMTP, hop: Hop) -> TemporaryFailure | None:
     """STARTTLS if offered; a hop that requires TLS and gets no offer fails closed."""
     if smtp.supports_extension("starttls"):
-        await smtp.starttls(server_hostname=hop.server_name, tls_context=_tls_context())
+        await smtp.starttls(server_hostname=hop.server_name, tls_context=_tls_context(hop))
         await _greet(smtp)
     elif hop.tls_required:
         return TemporaryFailure(
@@ -222,7 +227,14 @@ def _relay_hop(settings: Settings) -> Hop:
     credentials = None
     if delivery.relay_username:
         credentials = (delivery.relay_username, delivery.relay_password.get_secret_value())
-    return Hop(host, port, host, tls_required=delivery.relay_starttls, credentials=credentials)
+    return Hop(
+        host,
+        port,
+        host,
+        tls_required=delivery.relay_starttls,
+        credentials=credentials,
+        ca_file=delivery.relay_ca_file,
+    )
 
 
 async def send(
