@@ -16,7 +16,7 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from sealgate.config import Settings
 from sealgate.store.schema import TransportProbe
@@ -71,6 +71,9 @@ class ProbeCache:
         except IntegrityError:
             # Another worker stored the same domain at the same moment; its answer will do.
             log.debug("probe of %s stored concurrently by another worker", result.domain)
+        except SQLAlchemyError as error:
+            # The probe itself stands; only the next caller probes again.
+            log.warning("probe of %s not cached: %s", result.domain, type(error).__name__)
 
 
 class CachedProbes:
