@@ -55,7 +55,7 @@ from sealgate.store import (
     utcnow,
 )
 from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
-from sealgate.transport.cache import CachedProbes, ProbedTransport
+from sealgate.transport.cache import CachedProbes, ProbedTransport, ProbesAhead
 from sealgate.vault import Vault, VaultCorrupt
 
 log = logging.getLogger("sealgate.intake")
@@ -303,9 +303,17 @@ def _queue_notification(
 
 
 def _build_rows(
-    session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: bytes
+    session: Session,
+    rt: Runtime,
+    vault: Vault,
+    submission: Submission,
+    raw: bytes,
+    transport: ProbedTransport,
 ) -> _Rows:
-    """Everything intake makes of one readable submission, not yet added to `session`."""
+    """Everything intake makes of one readable submission, not yet added to `session`.
+
+    ProbesPending when a level policy needs is still being probed (see `process_incoming`).
+    """
     now = utcnow()
     controls = parse_control_headers(raw)
     readable_raw = strip_control_headers(raw)
@@ -332,7 +340,6 @@ def _build_rows(
         submission.rcpt_to,
         rt.settings.policy.default_phone_region,
     )
-    transport = ProbedTransport(CachedProbes.for_settings(rt.settings, rt.db))
     ctx = _Context(rt, vault, policy, transport, readable_raw)
     to, cc = header_addresses(mail, "To"), header_addresses(mail, "Cc")
     for plan in split_conversations(to, cc, list(submission.rcpt_to)):
@@ -340,7 +347,14 @@ def _build_rows(
         rows.conversations.append(conversation)
         for addressee in plan.addressees:
             _recipient_rows(session, ctx, rows, conversation, addressee)
+    if transport.missing:
+        raise ProbesPending(sorted(transport.missing))
     return rows
+
+
+class ProbesPending(Exception):
+    """Policy needs transport levels that are being probed in the background; the submission
+    is tried again once they are cached, and nothing of this attempt is kept."""
 
 
 def fall_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -> bool:
@@ -415,13 +429,15 @@ def _finish(session: Session, submission: Submission) -> None:
         raise _TakenElsewhere
 
 
-def _intake(session: Session, rt: Runtime, vault: Vault, submission: Submission) -> None:
+def _intake(
+    session: Session, rt: Runtime, vault: Vault, submission: Submission, transport: ProbedTransport
+) -> None:
     """Turn one claimed submission into its rows, or mark it corrupt."""
     raw = _read_raw(vault, submission)
     if raw is None:
         return
     try:
-        rows = _build_rows(session, rt, vault, submission, raw)
+        rows = _build_rows(session, rt, vault, submission, raw, transport)
     except ControlHeaderError as exc:
         # Submission refuses these at end of DATA; one that got here anyway is held, not sent.
         submission.state = "hold"
@@ -439,46 +455,74 @@ def _intake(session: Session, rt: Runtime, vault: Vault, submission: Submission)
     )
 
 
-def _process_next(rt: Runtime, skipped: set[str]) -> str | None:
-    """Claim and process one submission in one transaction; its id, or None when none is left.
+@dataclass
+class _Pass:
+    """One pass over the incoming submissions. With `ahead`, a submission whose levels are not
+    cached yet is put aside (`pending`) while they are probed, instead of holding up the
+    submissions behind it; without, probes run when asked (the pass that finishes them)."""
 
-    A submission that fails, or that another runner took, goes into `skipped`.
-    """
-    vault = _RecordingVault(rt.vault)
-    submission_id = ""
-    try:
-        with rt.db.begin() as session:
-            submission = _claim_next(session, rt, skipped)
-            if submission is None:
-                return None
-            submission_id = submission.id
-            _intake(session, rt, vault, submission)
-    except _TakenElsewhere:
-        vault.forget_written()
-        log.info("intake: submission %s was taken by another runner", submission_id)
-        skipped.add(submission_id)
-    except Exception as exc:
-        vault.forget_written()
-        if not submission_id:
-            raise
-        # The exception text could quote content, so only its type is logged.
-        log.error(
-            "intake: submission %s failed (%s); left incoming", submission_id, type(exc).__name__
-        )
-        skipped.add(submission_id)
-    return submission_id
+    probes: CachedProbes
+    ahead: ProbesAhead | None = None
+    skipped: set[str] = field(default_factory=set)  # failed, taken elsewhere, or pending
+    pending: set[str] = field(default_factory=set)
+
+    def run(self, rt: Runtime) -> int:
+        """How many submissions this pass took to `done` or `corrupt`."""
+        taken = 0
+        while (submission_id := self._process_next(rt)) is not None:
+            taken += submission_id not in self.skipped
+        return taken
+
+    def _process_next(self, rt: Runtime) -> str | None:
+        """Claim and process one submission in one transaction; its id, or None when none is
+        left. A submission that fails, waits for probes, or that another runner took, is
+        skipped for the rest of the pass."""
+        vault = _RecordingVault(rt.vault)
+        submission_id = ""
+        try:
+            with rt.db.begin() as session:
+                submission = _claim_next(session, rt, self.skipped)
+                if submission is None:
+                    return None
+                submission_id = submission.id
+                _intake(session, rt, vault, submission, ProbedTransport(self.probes, self.ahead))
+        except ProbesPending as pending:
+            vault.forget_written()
+            log.info("intake: submission %s waits for probes of %s", submission_id, pending)
+            self.skipped.add(submission_id)
+            self.pending.add(submission_id)
+        except _TakenElsewhere:
+            vault.forget_written()
+            log.info("intake: submission %s was taken by another runner", submission_id)
+            self.skipped.add(submission_id)
+        except Exception as exc:
+            vault.forget_written()
+            if not submission_id:
+                raise
+            # The exception text could quote content, so only its type is logged.
+            log.error(
+                "intake: submission %s failed (%s); left incoming",
+                submission_id,
+                type(exc).__name__,
+            )
+            self.skipped.add(submission_id)
+        return submission_id
 
 
 def process_incoming(rt: Runtime) -> int:
     """Process every `incoming` submission, oldest first, each in its own transaction.
 
     Returns how many this call took to `done` or `corrupt`. One that fails stays `incoming`
-    and is not retried within this pass.
+    and is not retried within this call. One whose recipients' transport levels are not
+    cached waits until the rest are done and its probes have finished, then gets its turn.
     """
-    skipped: set[str] = set()
-    taken = 0
-    while (submission_id := _process_next(rt, skipped)) is not None:
-        taken += submission_id not in skipped
+    probes = CachedProbes.for_settings(rt.settings, rt.db)
+    first = _Pass(probes, ProbesAhead(probes))
+    taken = first.run(rt)
+    if first.pending:
+        assert first.ahead is not None
+        first.ahead.wait()
+        taken += _Pass(probes, skipped=first.skipped - first.pending).run(rt)
     return taken
 
 

@@ -106,30 +106,68 @@ class CachedProbes:
         return result
 
 
-class ProbedTransport:
-    """TransportFacts for policy from (cached) probes; an inconclusive probe is unknown.
+def _probe_in_thread(probes: CachedProbes, domain: str) -> ProbeResult | None:
+    """`probes.result(domain)` on an event loop of this thread; None (logged) on failure."""
+    try:
+        return asyncio.run(probes.result(domain))
+    except Exception as error:
+        log.warning("probe of %s failed: %s; treated as unknown", domain, type(error).__name__)
+        return None
 
-    Policy runs synchronously inside intake's database work, so a missing probe runs on an
-    event loop of its own thread: this works whether or not the caller has a loop running.
-    """
+
+class ProbesAhead:
+    """Probes started in the background for levels intake needs and has not cached yet, so
+    a domain whose servers are slow does not hold up the submissions behind it."""
 
     def __init__(self, probes: CachedProbes) -> None:
         self.probes = probes
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def start(self, domain: str) -> None:
+        with self._lock:
+            if domain in self._threads:
+                return
+            thread = threading.Thread(
+                target=_probe_in_thread, args=(self.probes, domain), name=f"probe {domain}"
+            )
+            self._threads[domain] = thread
+        thread.start()
+
+    def wait(self) -> None:
+        with self._lock:
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join()
+
+
+class ProbedTransport:
+    """TransportFacts for policy from (cached) probes; an inconclusive probe is unknown.
+
+    Policy runs synchronously inside intake's database work. Without `ahead`, a missing probe
+    runs there and then, on an event loop of its own thread (whether or not the caller has a
+    loop running). With `ahead`, a missing level answers unknown, is noted in `missing` and
+    probed in the background: the caller is expected to try again once it is cached.
+    """
+
+    def __init__(self, probes: CachedProbes, ahead: ProbesAhead | None = None) -> None:
+        self.probes, self.ahead = probes, ahead
+        self.missing: set[str] = set()
 
     def level(self, domain: str) -> TransportLevel | None:
-        box: list[ProbeResult | BaseException] = []
-
-        def run() -> None:
-            try:
-                box.append(asyncio.run(self.probes.result(domain)))
-            except BaseException as error:  # reported to the caller below
-                box.append(error)
-
-        thread = threading.Thread(target=run, name=f"probe {domain}")
+        domain = domain.rstrip(".").lower()
+        if self.ahead is not None:
+            cached = self.probes.cache.get(domain, utcnow())
+            if cached is None:
+                self.missing.add(domain)
+                self.ahead.start(domain)
+                return None
+            return cached.known_level
+        box: list[ProbeResult | None] = []
+        thread = threading.Thread(
+            target=lambda: box.append(_probe_in_thread(self.probes, domain)),
+            name=f"probe {domain}",
+        )
         thread.start()
         thread.join()
-        outcome = box[0]
-        if isinstance(outcome, BaseException):
-            log.warning("probe of %s failed: %r; treated as unknown", domain, outcome)
-            return None
-        return outcome.known_level
+        return box[0].known_level if box[0] is not None else None
