@@ -34,6 +34,7 @@ def _received(world: TransportWorld, host: str, rcpt: str) -> list[bytes]:
     [
         ("dane-ee.lab", L.DANE, "mx.dane-ee.lab"),
         ("dane-self.lab", L.DANE, "mx.dane-self.lab"),
+        ("cname.lab", L.DANE, "mx.dane-ta.lab"),  # MX host is a CNAME to a DANE-TA host
         ("pane.lab", L.PANE, "mx.pane.lab"),
         ("pkix.lab", L.PKIX, "mx.pkix.lab"),
         ("selfsigned.lab", L.TLS, "mx.selfsigned.lab"),

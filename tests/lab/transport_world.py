@@ -33,6 +33,7 @@ class Case:
     # root, which the server does not present; "wrong": 3 1 1 of nothing
     tlsa: str = ""
     mx: tuple[tuple[int, str], ...] | None = None  # other MX records; None: `mx.<domain>`
+    records: tuple[str, ...] = ()  # more zone lines
 
 
 CASES: dict[str, Case] = {
@@ -53,6 +54,13 @@ CASES: dict[str, Case] = {
     # An insecure MX RRset leading to a host with a secure, matching TLSA RRset.
     "insecure-mx.lab": Case("insecure", None, mx=((10, "mx.dane-ee.lab"),)),
     "insecure-mx-wrong.lab": Case("insecure", None, mx=((10, "mx.dane-wrong.lab"),)),
+    # The MX host is a CNAME to a DANE-TA host: TLSA at the expanded name (RFC 7672 §2.2.2).
+    "cname.lab": Case(
+        "secure",
+        None,
+        mx=((10, "alias.cname.lab"),),
+        records=("alias.cname.lab. 300 IN CNAME mx.dane-ta.lab.",),
+    ),
     # No MX: the domain's own address is the mail host (implicit MX).
     "implicit.lab": Case("secure", Posture.VALID, mx=()),
     "nullmx.lab": Case("secure", None, mx=((0, "."),)),
@@ -77,6 +85,7 @@ EXPECTED: dict[str, tuple[str, str, bool]] = {
     "mixed.lab": ("none", "secure", False),
     "insecure-mx.lab": ("pkix", "insecure", False),
     "insecure-mx-wrong.lab": ("none", "insecure", False),
+    "cname.lab": ("dane", "secure", False),
     "implicit.lab": ("pane", "secure", False),
     "nullmx.lab": ("none", "secure", True),
     "bogus.lab": ("none", "bogus", True),
@@ -112,6 +121,7 @@ class TransportWorld:
             mx = case.mx if case.mx is not None else ((10, f"mx.{domain}"),)
             records += [f"{domain}. 300 IN MX {pref} {host}." for pref, host in mx if host != "."]
             records += [f"{domain}. 300 IN MX 0 ." for _, host in mx if host == "."]
+            records += case.records
             if case.posture is not None:
                 host = _host(domain, case)
                 server = self.mx.server(host)

@@ -62,6 +62,18 @@ def test_insecure_mx_to_a_host_with_secure_tlsa_is_enforced_but_reported_as_pkix
     assert host["level"] == "pkix"
 
 
+def test_a_cname_mx_host_takes_its_tlsa_records_and_name_from_the_expanded_name(
+    transport_world: TransportWorld,
+) -> None:
+    (host,) = _probe(transport_world, "cname.lab").mx
+    assert (host["host"], host["tlsa_base"], host["dane_match"]) == (
+        "alias.cname.lab",
+        "mx.dane-ta.lab",
+        True,
+    )
+    assert host["tlsa"][0].startswith("2 0 1 ") and host["level"] == "dane"
+
+
 def test_the_weakest_host_delivery_would_use_sets_the_domain_level(
     transport_world: TransportWorld,
 ) -> None:

@@ -43,7 +43,7 @@ _VERSION = re.compile(r"TLSv(\d+)(?:\.(\d+))?")
 
 @dataclass(frozen=True)
 class HostEvidence:
-    host: str  # MX host name (TLSA base domain; DANE-TA name check uses it)
+    host: str  # MX host name (DANE-TA name check uses it, and `tlsa_base` if set)
     mx_dnssec: Dnssec  # of the MX RRset (implicit MX: of the domain's address records)
     address_dnssec: Dnssec  # weakest of the host's A/AAAA lookups
     tlsa_dnssec: Dnssec
@@ -51,6 +51,8 @@ class HostEvidence:
     tls: TlsFacts
     pkix_error: str | None  # from pkix_problem (None = valid)
     now: datetime
+    # The CNAME-expanded host name when the TLSA records were found there (RFC 7672 §2.2.2).
+    tlsa_base: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ def grade_host(evidence: HostEvidence) -> HostGrade:
     )
     secure_tlsa = evidence.tlsa_dnssec == Dnssec.SECURE
     if secure_tlsa and any(is_usable(record) for record in evidence.tlsa):
-        verdict = match_chain(evidence.tlsa, parse_chain(tls.chain), names=[host], now=evidence.now)
+        names = [name for name in (evidence.tlsa_base, host) if name]
+        verdict = match_chain(evidence.tlsa, parse_chain(tls.chain), names=names, now=evidence.now)
         if not verdict.matched:
             reasons.append(f"secure TLSA RRset of {host} matches nothing: {verdict.reason}")
             return HostGrade(TransportLevel.NONE, False, tuple(reasons))

@@ -46,6 +46,12 @@ class HostPlan:
     tlsa: tuple[TLSARecord, ...]
     ttl: int
     dns_error: str | None  # a failed lookup for this host: unusable, fail closed
+    tlsa_base: str = ""  # the CNAME-expanded name, when the TLSA records came from there
+
+    @property
+    def tls_name(self) -> str:
+        """The name sent as SNI and that DANE-TA checks first: the TLSA base domain."""
+        return self.tlsa_base or self.host
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class HostReport:
             "pkix_error": self.pkix_error if chain else None,
             "tlsa": [_tlsa_text(record) for record in self.plan.tlsa],
             "tlsa_dnssec": self.plan.tlsa_dnssec.value,
+            "tlsa_base": self.plan.tlsa_base or None,
             "dane_match": self.grade.dane_match,
             "level": self.grade.level.to_text(),
             "reasons": list(self.grade.reasons),
@@ -189,8 +196,9 @@ class Prober:
         problem = _failure(a, "A") or _failure(aaaa, "AAAA")
         tlsa_dnssec, ttl = Dnssec.INSECURE, min(a.ttl, aaaa.ttl)
         tlsa: tuple[TLSARecord, ...] = ()
+        tlsa_base = ""
         if problem is None and address_dnssec is Dnssec.SECURE and addresses:
-            answer = await self.resolver.lookup(tlsa_name(host, self.port), "TLSA")
+            answer, tlsa_base = await self._tlsa(host, a.canonical_name or aaaa.canonical_name)
             tlsa_dnssec, ttl = answer.status, min(ttl, answer.ttl)
             problem = _failure(answer, "TLSA")
             if problem is None:
@@ -205,7 +213,17 @@ class Prober:
             tlsa,
             ttl,
             problem,
+            tlsa_base,
         )
+
+    async def _tlsa(self, host: str, expanded: str) -> tuple[DnsAnswer, str]:
+        """The host's TLSA answer and, when it came from there, the CNAME-expanded name:
+        RFC 7672 §2.2.2 asks there first (secure address records only), then at `host`."""
+        if expanded:
+            answer = await self.resolver.lookup(tlsa_name(expanded, self.port), "TLSA")
+            if answer.failed or answer.records:
+                return answer, expanded
+        return await self.resolver.lookup(tlsa_name(host, self.port), "TLSA"), ""
 
     async def connect(self, host: HostPlan, address: str) -> tuple[HostReport, smtplib.SMTP | None]:
         """Open STARTTLS to one address of `host` and grade it; the caller quits the session."""
@@ -213,7 +231,7 @@ class Prober:
             open_starttls,
             address,
             self.port,
-            server_name=host.host,
+            server_name=host.tls_name,
             helo=self.helo,
             timeout=self.timeout,
         )
@@ -282,4 +300,5 @@ def _evidence(host: HostPlan, tls: TlsFacts, pkix_error: str | None, now: dateti
         tls=tls,
         pkix_error=pkix_error,
         now=now,
+        tlsa_base=host.tlsa_base,
     )

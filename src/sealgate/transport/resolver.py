@@ -47,6 +47,8 @@ class DnsAnswer:
     rcode: str  # "NOERROR" | "NXDOMAIN" | "SERVFAIL" | "TIMEOUT"
     records: tuple[str, ...] = ()
     ttl: int = 0
+    # Where a CNAME chain led ("" when the name had no CNAME): the TLSA base domain candidate.
+    canonical_name: str = ""
 
     @property
     def failed(self) -> bool:
@@ -177,4 +179,10 @@ def _answer(name: str, rdtype: str, reply: dns.message.QueryMessage) -> DnsAnswe
         rcode=dns.rcode.to_text(reply.rcode()),
         records=tuple(rdata.to_text() for rdata in chain.answer or ()),
         ttl=chain.minimum_ttl,
+        canonical_name=_expanded(name, chain.canonical_name),
     )
+
+
+def _expanded(name: str, canonical: dns.name.Name) -> str:
+    expanded = canonical.to_text(omit_final_dot=True).lower()
+    return "" if expanded == name.rstrip(".").lower() else expanded
