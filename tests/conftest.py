@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings, load
 from sealgate.directory import add_account, create_credential, create_org
 from sealgate.submission.tls import write_self_signed
+from tests.delivery.dns_zone import DnsZone
 from tests.lab.dns_lab import missing_tools
 from tests.lab.quiet_dns import quiet_resolver
 from tests.lab.transport_world import TransportWorld
@@ -120,6 +121,15 @@ def sender(runtime: Runtime) -> Sender:
         add_account(session, "alice@hospital.example", "Hospital", "alice-pw", "Alice Arts")
         credential, password = create_credential(session, "Hospital", "tests")
     return Sender("Hospital", "alice@hospital.example", "Alice Arts", credential.username, password)
+
+
+@pytest.fixture
+async def zone() -> AsyncIterator[DnsZone]:
+    """A DNS server on 127.0.0.1 answering from the records a test adds (DnsZone.add)."""
+    server = DnsZone()
+    await server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

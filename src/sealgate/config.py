@@ -87,6 +87,11 @@ class DeliverySettings(_Section):
     def _check_relay(cls, value: str) -> str:
         return _check_listen(value) if value else value
 
+    @property
+    def sender(self) -> str:
+        """Who code mails and delivery reports come from: `system_from`, else noreply@HELO."""
+        return self.system_from or f"noreply@{self.helo_name}"
+
 
 class PolicySettings(_Section):
     # Region assumed for phone numbers written without a country code (ISO 3166 code).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,6 @@ from tests.cli.test_admin import Result, sealgate
 from tests.delivery.dns_zone import DnsZone
 
 GATEWAY_HOST = "mail.gateway.example"
-
-
-@pytest.fixture
-async def zone() -> AsyncIterator[DnsZone]:
-    server = DnsZone()
-    await server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ from sealgate.directory import add_nta7516_domain, find_account, set_policy
 from sealgate.intake import process_incoming
 from sealgate.store import Message, OutboundJob, Recipient
 from sealgate.submission.commit import AcceptedMessage, commit_submission
-from tests.cli.test_admin import Result, sealgate
-from tests.cli.test_policy import write_config
 
 RAW = (
     b"From: Alice Arts <alice@hospital.example>\r\n"
@@ -23,16 +21,6 @@ RAW = (
     b"The body that must never be shown.\r\n"
 )
 ENVELOPE = ("pat@example.org", "bob@example.net", "carol@example.com", "dave@example.org")
-
-
-@pytest.fixture
-def cli(settings, runtime, sender, tmp_path):
-    config = write_config(settings, tmp_path / "sealgate.toml")
-
-    def run(*args: str) -> Result:
-        return sealgate(*args, "--config", str(config))
-
-    return run
 
 
 def submit(runtime, sender) -> str:

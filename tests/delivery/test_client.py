@@ -223,14 +223,6 @@ def test_sink_in_a_thread_for_blocking_tests(tmp_path: Path, tls_files) -> None:
 # -- MX path, against a DNS zone served on loopback -------------------------------------
 
 
-@pytest.fixture
-async def zone() -> AsyncIterator[DnsZone]:
-    server = DnsZone()
-    await server.start()
-    yield server
-    server.stop()
-
-
 async def _send_via_mx(tmp_path, tls_files, zone: DnsZone, sink: SmtpSink, rcpt: str):
     settings = _settings(tmp_path, tls_files, SEALGATE_TRANSPORT__SMTP_PORT=str(sink.port))
     return await send(settings, FROM, rcpt, notification(rcpt).as_bytes(), resolver=zone.resolver())

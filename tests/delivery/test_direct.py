@@ -86,10 +86,12 @@ def test_a_weak_primary_mx_is_skipped_for_a_backup_that_proves_dane(
 
 
 def test_tls13_asked_by_the_header_is_enforced(transport_world: TransportWorld) -> None:
-    # The lab servers negotiate TLS 1.3, so the floor is met; the refusal side is pure
-    # (Requirement.met_by) and tested in tests/policy/test_requirement.py.
     outcome = _deliver(transport_world, "pkix.lab", Requirement(L.PKIX, tls13=True), "tls13")
     assert isinstance(outcome, Delivered)
+    refused = _deliver(transport_world, "tls12.lab", Requirement(L.PKIX, tls13=True), "tls13")
+    assert isinstance(refused, BelowRequirement) and refused.observed == L.PKIX
+    assert "required PKIX+TLS1.3" in refused.text
+    assert not _received(transport_world, "mx.tls12.lab", "tls13@tls12.lab")
 
 
 @pytest.mark.parametrize("domain", ["bogus.lab", "dead.lab"])

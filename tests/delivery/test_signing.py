@@ -39,6 +39,13 @@ def _signatures(content: bytes) -> list[dict[bytes, bytes]]:
     return [signature_tags(content, index) for index in range(count)]
 
 
+def _assert_signed_twice_by(rt: Runtime, content: bytes, domain: str) -> None:
+    """Two signatures of `domain` on `content`, each verifying against its published keys."""
+    assert [s[b"d"] for s in _signatures(content)] == [domain.encode()] * 2
+    dnsfunc = _published(rt, domain)
+    assert verifies(content, dnsfunc, 0) and verifies(content, dnsfunc, 1)
+
+
 def _claim_gateway_domain(rt: Runtime) -> None:
     with rt.db.begin() as session:
         create_org(session, "Operator", ["gateway.example"])
@@ -102,9 +109,7 @@ async def test_a_code_mail_from_the_system_address_is_signed_by_the_gateway_doma
     queue_mail(runtime, code_mail, kind="code", mail_from="noreply@gateway.example")
     await deliver_due(runtime)
     [received] = sink.messages
-    assert [s[b"d"] for s in _signatures(received.content)] == [b"gateway.example"] * 2
-    dnsfunc = _published(runtime, "gateway.example")
-    assert verifies(received.content, dnsfunc, 0) and verifies(received.content, dnsfunc, 1)
+    _assert_signed_twice_by(runtime, received.content, "gateway.example")
 
 
 async def test_a_dsn_is_signed_by_the_gateway_domain_when_it_has_keys(
@@ -117,9 +122,7 @@ async def test_a_dsn_is_signed_by_the_gateway_domain_when_it_has_keys(
     await deliver_due(runtime)  # sends the DSN
     [dsn] = sink.messages
     assert dsn.mail_from == "" and dsn.message.get_content_type() == "multipart/report"
-    assert [s[b"d"] for s in _signatures(dsn.content)] == [b"gateway.example"] * 2
-    dnsfunc = _published(runtime, "gateway.example")
-    assert verifies(dsn.content, dnsfunc, 0) and verifies(dsn.content, dnsfunc, 1)
+    _assert_signed_twice_by(runtime, dsn.content, "gateway.example")
 
 
 async def test_a_dsn_leaves_unsigned_when_the_gateway_domain_has_no_keys(

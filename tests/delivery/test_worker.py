@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -149,15 +149,20 @@ async def test_required_starttls_not_offered_defers(
     assert not sink.messages
 
 
-async def test_a_stale_lease_is_reclaimed_and_delivered(runtime: Runtime, sink: SmtpSink) -> None:
-    job_id = queue_mail(runtime, notification())
-    with runtime.db.begin() as session:
-        # A worker claimed the row and died: active, with a lease that has run out.
+def _claimed_until(rt: Runtime, job_id: str, lease_until: datetime) -> None:
+    """Make the job look claimed by another worker, its lease running until `lease_until`."""
+    with rt.db.begin() as session:
         session.execute(
             update(OutboundJob)
             .where(OutboundJob.id == job_id)
-            .values(state="active", lease_until=utcnow() - timedelta(seconds=1))
+            .values(state="active", lease_until=lease_until)
         )
+
+
+async def test_a_stale_lease_is_reclaimed_and_delivered(runtime: Runtime, sink: SmtpSink) -> None:
+    job_id = queue_mail(runtime, notification())
+    # A worker claimed the row and died: active, with a lease that has run out.
+    _claimed_until(runtime, job_id, utcnow() - timedelta(seconds=1))
     assert await deliver_due(runtime) == 1
     assert job_row(runtime, job_id).state == "done"
     assert len(sink.messages) == 1
@@ -165,12 +170,7 @@ async def test_a_stale_lease_is_reclaimed_and_delivered(runtime: Runtime, sink: 
 
 async def test_a_live_lease_is_left_alone(runtime: Runtime, sink: SmtpSink) -> None:
     job_id = queue_mail(runtime, notification())
-    with runtime.db.begin() as session:
-        session.execute(
-            update(OutboundJob)
-            .where(OutboundJob.id == job_id)
-            .values(state="active", lease_until=utcnow() + timedelta(minutes=5))
-        )
+    _claimed_until(runtime, job_id, utcnow() + timedelta(minutes=5))
     assert await deliver_due(runtime) == 0
     assert not sink.messages
 

@@ -110,6 +110,18 @@ def test_message_conversations_recipients_and_tokens(
         assert abs(token.expires_at - (utcnow() + ttl)) < timedelta(minutes=1)
 
 
+def test_every_accepted_email_starts_a_new_conversation(runtime: Runtime, submit: Submit) -> None:
+    """SPEC: the same mail to the same people twice makes two messages, two conversations."""
+    for _ in range(2):
+        submit(_mail(), [BOB, CAROL])
+    assert process_incoming(runtime) == 2
+    with runtime.db.begin() as session:
+        messages = session.scalars(select(Message.id)).all()
+        conversations = session.scalars(select(Conversation)).all()
+    assert len(messages) == 2
+    assert sorted(c.message_id for c in conversations) == sorted(messages)
+
+
 def test_readable_message_has_no_control_headers(runtime: Runtime, submit: Submit) -> None:
     submit(_mail(extra=CONTROLS), RECIPIENTS)
     process_incoming(runtime)
@@ -225,6 +237,21 @@ def test_crash_midway_rolls_back_and_a_rerun_makes_one_message(
     assert _state(runtime, submission_id).state == "done"
     assert _count(runtime, Message) == 1
     assert _count(runtime, OutboundJob) == len(RECIPIENTS)
+
+
+def test_invalid_control_headers_hold_the_submission_and_leave_no_blob(
+    runtime: Runtime, submit: Submit
+) -> None:
+    raw = _mail(extra={"zivver-access-right": "nobody@elsewhere.example sms +31612345678"})
+    submission_id = submit(raw, [BOB])
+    before = _blob_files(runtime)
+    process_incoming(runtime)
+    row = _state(runtime, submission_id)
+    assert row.state == "hold"
+    assert row.error.startswith("control headers: ")
+    assert _count(runtime, Message) == 0
+    # Policy refused before anything was written: no readable form, no attachment blob.
+    assert _blob_files(runtime) == before
 
 
 def test_submissions_are_taken_oldest_first(runtime: Runtime, submit: Submit) -> None:

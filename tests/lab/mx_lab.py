@@ -24,7 +24,6 @@ import hashlib
 import socket
 import ssl
 import threading
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,12 +37,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.lab.loopback import MX_FIRST, lab_address
-from tests.lab.smtp_sink import ReceivedMail, SmtpSink
+from tests.lab.smtp_sink import Mailbox, ReceivedMail, SmtpSink
 
 
 class Posture(StrEnum):
     PLAIN = "plain"  # no STARTTLS
     TLS10 = "tls10"  # TLS 1.0/1.1 only, certificate otherwise valid
+    TLS12 = "tls12"  # TLS 1.2 at most, certificate valid
     VALID = "valid"  # names the host, issued under the lab CA
     SELF_SIGNED = "self_signed"  # names the host, signed by itself
     EXPIRED = "expired"  # names the host, lab CA, validity ended yesterday
@@ -169,16 +169,15 @@ class MxLab:
         return [blob.bytes() for blob in leaf.cert_chain_pems], leaf.private_key_pem.bytes()
 
 
-class BlockingTlsSink:
+class BlockingTlsSink(Mailbox):
     """A minimal receiving SMTP server on blocking sockets (EHLO, STARTTLS, MAIL, RCPT, DATA).
 
-    Same reading interface as `SmtpSink` (`matching`, `wait_for_blocking`, `port`).
+    Same reading interface as `SmtpSink` (its `Mailbox`, and `port`).
     """
 
     def __init__(self, *, hostname: str, host: str, port: int, tls_context: ssl.SSLContext):
+        super().__init__()
         self.hostname, self.host, self.port, self.tls_context = hostname, host, port, tls_context
-        self.messages: list[ReceivedMail] = []
-        self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
@@ -203,23 +202,6 @@ class BlockingTlsSink:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-    def matching(self, predicate: Callable[[ReceivedMail], bool]) -> list[ReceivedMail]:
-        with self._lock:
-            return [mail for mail in self.messages if predicate(mail)]
-
-    def wait_for_blocking(
-        self,
-        predicate: Callable[[ReceivedMail], bool] = lambda _: True,
-        timeout: float = 10.0,
-        count: int = 1,
-    ) -> list[ReceivedMail]:
-        deadline = time.monotonic() + timeout
-        while len(found := self.matching(predicate)) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(found)} of {count} expected mails arrived")
-            time.sleep(0.02)
-        return found
 
     def _accept(self) -> None:
         listener = self._listener
@@ -281,9 +263,9 @@ class BlockingTlsSink:
                 content = bytearray()
                 while (data := reader.readline(1 << 20)) not in (b".\r\n", b""):
                     content += data[1:] if data.startswith(b".") else data
-                mail = ReceivedMail(mail_from or "", tuple(rcpt_tos), bytes(content), tls, None)
-                with self._lock:
-                    self.messages.append(mail)
+                self._keep(
+                    ReceivedMail(mail_from or "", tuple(rcpt_tos), bytes(content), tls, None)
+                )
                 mail_from, rcpt_tos = None, []
                 reply("250 2.0.0 OK: received")
             elif verb == "RSET":
@@ -331,6 +313,8 @@ def _server_context(chain_file: Path, key_file: Path, posture: Posture) -> ssl.S
         context.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 refuses TLS < 1.2 above 0
     else:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if posture is Posture.TLS12:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
     return context
 
 

@@ -95,7 +95,49 @@ class _Handler:
         return "250 2.0.0 OK: received"
 
 
-class SmtpSink:
+class Mailbox:
+    """The mails a lab server received, and waiting for them (shared by SmtpSink and
+    mx_lab's BlockingTlsSink)."""
+
+    def __init__(self) -> None:
+        self.messages: list[ReceivedMail] = []
+        self._lock = threading.Lock()
+
+    def _keep(self, mail: ReceivedMail) -> int:
+        """Add `mail`; its number, counting from 1."""
+        with self._lock:
+            self.messages.append(mail)
+            return len(self.messages)
+
+    def matching(self, predicate: Callable[[ReceivedMail], bool]) -> list[ReceivedMail]:
+        with self._lock:
+            return [mail for mail in self.messages if predicate(mail)]
+
+    def wait_for_blocking(
+        self,
+        predicate: Callable[[ReceivedMail], bool] = lambda _: True,
+        timeout: float = 10.0,
+        count: int = 1,
+    ) -> list[ReceivedMail]:
+        """Wait (blocking) until `count` received mails match; return the matches."""
+        deadline = time.monotonic() + timeout
+        while (found := self._arrived(predicate, count, deadline)) is None:
+            time.sleep(0.02)
+        return found
+
+    def _arrived(
+        self, predicate: Callable[[ReceivedMail], bool], count: int, deadline: float
+    ) -> list[ReceivedMail] | None:
+        """The matches once `count` arrived; None to keep waiting; TimeoutError past deadline."""
+        found = self.matching(predicate)
+        if len(found) >= count:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(found)} of {count} expected mails arrived")
+        return None
+
+
+class SmtpSink(Mailbox):
     """Catch every mail sent to it; optionally STARTTLS, AUTH, and scripted failures."""
 
     def __init__(
@@ -111,13 +153,12 @@ class SmtpSink:
     ) -> None:
         """`tls_context` (instead of `tls` files) offers STARTTLS with a context as built;
         `host`/`port` pick the listening address (port 0 = a free one)."""
+        super().__init__()
         self.host = host
         self.port = port
         self.tls, self.credentials, self.folder, self.hostname = tls, credentials, folder, hostname
         self.tls_context = tls_context
-        self.messages: list[ReceivedMail] = []
         self._failures: list[tuple[str, str]] = []  # (stage, reply), oldest first
-        self._lock = threading.Lock()
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -142,19 +183,14 @@ class SmtpSink:
                     return reply
         return None
 
-    def _keep(self, mail: ReceivedMail) -> None:
-        with self._lock:
-            self.messages.append(mail)
-            number = len(self.messages)
+    def _keep(self, mail: ReceivedMail) -> int:
+        number = super()._keep(mail)
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / f"{number:04d}.eml").write_bytes(mail.content)
+        return number
 
     # -- waiting ---------------------------------------------------------------------
-
-    def matching(self, predicate: Callable[[ReceivedMail], bool]) -> list[ReceivedMail]:
-        with self._lock:
-            return [mail for mail in self.messages if predicate(mail)]
 
     async def wait_for(
         self,
@@ -162,34 +198,13 @@ class SmtpSink:
         timeout: float = 10.0,
         count: int = 1,
     ) -> list[ReceivedMail]:
-        """Wait (in the event loop) until `count` received mails match; return the matches."""
+        """Wait (in the event loop) until `count` received mails match; return the matches.
+
+        `wait_for_blocking` is the same for tests that block (the sink in its own thread)."""
         deadline = time.monotonic() + timeout
         while (found := self._arrived(predicate, count, deadline)) is None:
             await asyncio.sleep(0.02)
         return found
-
-    def wait_for_blocking(
-        self,
-        predicate: Callable[[ReceivedMail], bool] = lambda _: True,
-        timeout: float = 10.0,
-        count: int = 1,
-    ) -> list[ReceivedMail]:
-        """`wait_for` for tests that block (the sink then runs in its own thread)."""
-        deadline = time.monotonic() + timeout
-        while (found := self._arrived(predicate, count, deadline)) is None:
-            time.sleep(0.02)
-        return found
-
-    def _arrived(
-        self, predicate: Callable[[ReceivedMail], bool], count: int, deadline: float
-    ) -> list[ReceivedMail] | None:
-        """The matches once `count` arrived; None to keep waiting; TimeoutError past deadline."""
-        found = self.matching(predicate)
-        if len(found) >= count:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{len(found)} of {count} expected mails arrived")
-        return None
 
     # -- running ---------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ CASES: dict[str, Case] = {
     "expired.lab": Case("secure", Posture.EXPIRED),
     "wrongname.lab": Case("secure", Posture.WRONG_NAME),
     "pkix.lab": Case("insecure", Posture.VALID),
+    "tls12.lab": Case("insecure", Posture.TLS12),  # PKIX, but no TLS 1.3
     "selfsigned.lab": Case("insecure", Posture.SELF_SIGNED),
     "plain.lab": Case("insecure", Posture.PLAIN),
     "old.lab": Case("insecure", Posture.TLS10),
@@ -79,6 +80,7 @@ EXPECTED: dict[str, tuple[str, str, bool]] = {
     "expired.lab": ("tls", "secure", False),
     "wrongname.lab": ("tls", "secure", False),
     "pkix.lab": ("pkix", "insecure", False),
+    "tls12.lab": ("pkix", "insecure", False),
     "selfsigned.lab": ("tls", "insecure", False),
     "plain.lab": ("none", "insecure", False),
     "old.lab": ("none", "insecure", False),

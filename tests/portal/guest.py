@@ -8,18 +8,33 @@ Secure, so this client keeps them itself and sends them in a Cookie header, as a
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
 import httpx
 from sqlalchemy import select
+from starlette.types import ASGIApp
 
 from sealgate.bootstrap import Runtime
-from sealgate.store import OutboundJob
+from sealgate.portal import create_app
+from sealgate.store import OutboundJob, VerificationCode
 
 _HIDDEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)">')
 _CODE = re.compile(r"Your verification code is: (\d{6})")
+
+
+@asynccontextmanager
+async def portal_client(
+    rt: Runtime, app: ASGIApp | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on the portal of `rt` (or on `app`), in process."""
+    transport = httpx.ASGITransport(app=app or create_app(rt))
+    async with httpx.AsyncClient(transport=transport, base_url=rt.settings.web.base_url) as client:
+        yield client
 
 
 class GuestBrowser:
@@ -91,3 +106,13 @@ def latest_code(rt: Runtime, recipient_id: str) -> str:
     mails = code_mails(rt, recipient_id)
     assert mails, "no code mail queued"
     return code_in(mails[-1])
+
+
+def shift_code(rt: Runtime, recipient_id: str, **moves: timedelta) -> None:
+    """Move the code's clock fields back in time, as if that much time had passed."""
+    with rt.db.begin() as session:
+        row = session.scalars(
+            select(VerificationCode).where(VerificationCode.recipient_id == recipient_id)
+        ).one()
+        for name, delta in moves.items():
+            setattr(row, name, getattr(row, name) - delta)

@@ -2,8 +2,9 @@
 
 `store_for(rt, sender, specs)` stores one message from the sender to the recipients in
 `specs`, each with the method, phone, access code (hashed like intake does) and contact the
-spec names, and a link for each. `add_contact` adds a contact-book row; `add_reader` an
-organisation with an account that receives messages.
+spec names, and a link for each; `store_readable` does the same for a readable form of your
+own. `add_contact` adds a contact-book row; `add_reader` an organisation with an account that
+receives messages.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from sqlalchemy import select
 from sealgate.bootstrap import Runtime
 from sealgate.directory import add_account, create_org, hash_password
 from sealgate.intake.readable import Attachment, ReadableMessage
+from sealgate.notify import new_token
 from sealgate.notify.sms import OUTBOX_NAME
 from sealgate.store import (
     Account,
     Contact,
     Conversation,
+    LinkToken,
     Message,
     Recipient,
     Submission,
@@ -31,11 +34,17 @@ from sealgate.store import (
     utcnow,
 )
 from tests.conftest import Sender
-from tests.portal.conftest import Guest, _link
 
 PHONE = "+31612345678"
 MASKED_PHONE = "+31 6 \u2022\u2022\u2022 \u2022\u2022\u2022 78"
 _SMS_CODE = re.compile(r"^(\d{6}) is your code")
+
+
+@dataclass(frozen=True)
+class Guest:
+    address: str
+    recipient_id: str
+    token: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,17 @@ class Spec:
     hint: str = ""
     contact_id: int | None = None
     delivery: str = "notification"
+    role: str = "to"
+
+
+def add_link(session, recipient_id: str, expires_in: timedelta) -> str:  # type: ignore[no-untyped-def]
+    token, token_hash = new_token()
+    session.add(
+        LinkToken(
+            recipient_id=recipient_id, token_hash=token_hash, expires_at=utcnow() + expires_in
+        )
+    )
+    return token
 
 
 def store_for(
@@ -58,7 +78,6 @@ def store_for(
     attachment: bytes = b"",
 ) -> dict[str, Guest]:
     """One message to `specs`; the guests by address."""
-    now = utcnow()
     attachments: tuple[Attachment, ...] = ()
     if attachment:
         blob = rt.vault.put_bytes(attachment)
@@ -73,6 +92,14 @@ def store_for(
         html="",
         attachments=attachments,
     )
+    return store_readable(rt, sender, readable, specs)
+
+
+def store_readable(
+    rt: Runtime, sender: Sender, readable: ReadableMessage, specs: list[Spec]
+) -> dict[str, Guest]:
+    """The message `readable` to `specs` in one conversation; the guests by address."""
+    now = utcnow()
     with rt.db.begin() as session:
         account = session.scalars(select(Account).where(Account.email == sender.address)).one()
         submission = Submission(
@@ -111,7 +138,7 @@ def store_for(
                 conversation_id=conversation.id,
                 message_id=message.id,
                 address=spec.address,
-                role="to",
+                role=spec.role,
                 method=spec.method,
                 delivery=spec.delivery,
                 decision={},
@@ -124,7 +151,7 @@ def store_for(
             )
             session.add(recipient)
             session.flush()
-            token = _link(session, recipient.id, timedelta(days=90))
+            token = add_link(session, recipient.id, timedelta(days=90))
             guests[spec.address] = Guest(spec.address, recipient.id, token)
     return guests
 

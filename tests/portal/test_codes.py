@@ -100,12 +100,12 @@ def test_org_sms_wait_counts_the_last_hour():
 
 
 def test_access_code_attempts_lock_on_the_fifth():
-    from sealgate.portal.codes import AccessOutcome, decide_access_code
+    from sealgate.portal.codes import decide_access_code
 
-    assert decide_access_code(0, matches=True).outcome is AccessOutcome.CORRECT
+    assert decide_access_code(0, matches=True).outcome is AttemptOutcome.CORRECT
     assert decide_access_code(4, matches=True).attempts == 0
     wrong = decide_access_code(3, matches=False)
-    assert (wrong.outcome, wrong.attempts, wrong.left) == (AccessOutcome.WRONG, 4, 1)
+    assert (wrong.outcome, wrong.attempts, wrong.left) == (AttemptOutcome.WRONG, 4, 1)
     fifth = decide_access_code(4, matches=False)
-    assert (fifth.outcome, fifth.attempts) == (AccessOutcome.LOCKED, 5)
-    assert decide_access_code(5, matches=True).outcome is AccessOutcome.LOCKED
+    assert (fifth.outcome, fifth.attempts) == (AttemptOutcome.EXHAUSTED, 5)
+    assert decide_access_code(5, matches=True).outcome is AttemptOutcome.EXHAUSTED

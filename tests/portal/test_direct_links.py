@@ -19,7 +19,8 @@ from sealgate.delivery.direct_mail import LARGE_ATTACHMENT
 from sealgate.directory import add_nta7516_domain, disable_account, find_account, set_policy
 from sealgate.intake import process_incoming
 from sealgate.notify import hash_token
-from sealgate.store import LinkToken, OutboundJob, Recipient, Submission, new_id, utcnow
+from sealgate.store import LinkToken, OutboundJob, Recipient
+from sealgate.submission.commit import AcceptedMessage, commit_submission
 from tests.conftest import Sender
 from tests.portal.account import DORA, DORA_PASSWORD, enrol
 from tests.portal.guest import GuestBrowser, code_mails
@@ -54,22 +55,10 @@ def _intake_nta7516(rt: Runtime, sender: Sender, raw: bytes) -> tuple[str, bytes
         add_nta7516_domain(session, "example.org")
         account = find_account(session, sender.address)
         assert account is not None
-        session.add(
-            Submission(
-                id=new_id(),
-                org_id=account.org_id,
-                account_id=account.id,
-                mail_from=sender.address,
-                rcpt_to=[BOB],
-                blob_id=rt.vault.put_bytes(raw),
-                size=len(raw),
-                client_address="127.0.0.1",
-                authenticated_as=sender.username,
-                state="incoming",
-                error="",
-                received_at=utcnow(),
-            )
+        accepted = AcceptedMessage(
+            raw, account.org_id, account.id, sender.address, (BOB,), "127.0.0.1", sender.username
         )
+    commit_submission(rt, accepted)
     assert process_incoming(rt) == 1
     with rt.db.begin() as session:
         recipient = session.scalars(select(Recipient)).one()

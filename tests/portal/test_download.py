@@ -4,46 +4,43 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from sealgate.bootstrap import Runtime
 from sealgate.portal import create_app
 from sealgate.portal.download import content_disposition, safe_content_type
-from tests.portal.guest import GuestBrowser
+from tests.portal.guest import GuestBrowser, portal_client
 
 
-async def test_binary_attachment_is_byte_identical(runtime: Runtime, browser: GuestBrowser, stored):
+@pytest.mark.parametrize(
+    ("index", "disposition"),
+    [
+        (1, "attachment; filename=\"scan.bin\"; filename*=UTF-8''scan.bin"),
+        # The HTML attachment is served inert, under an ASCII fallback and its exact name.
+        (
+            0,
+            'attachment; filename="_bersicht _M_rz_.html"; '
+            "filename*=UTF-8''%C3%9Cbersicht%20_M%C3%A4rz_.html",
+        ),
+    ],
+)
+async def test_attachment_is_a_byte_identical_download(
+    runtime: Runtime, browser: GuestBrowser, stored, index: int, disposition: str
+):
     await browser.sign_in(runtime, stored.bob.token, stored.bob.recipient_id)
-    response = await browser.get(f"/m/{stored.bob.token}/attachments/1")
+    response = await browser.get(f"/m/{stored.bob.token}/attachments/{index}")
     assert response.status_code == 200
-    assert response.content == stored.attachments[1]
+    assert response.content == stored.attachments[index]
     assert response.headers["content-type"] == "application/octet-stream"
-    assert response.headers["content-disposition"] == (
-        "attachment; filename=\"scan.bin\"; filename*=UTF-8''scan.bin"
-    )
+    assert response.headers["content-disposition"] == disposition
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in response.headers["content-security-policy"]
-
-
-async def test_html_attachment_is_served_inert(runtime: Runtime, browser: GuestBrowser, stored):
-    await browser.sign_in(runtime, stored.bob.token, stored.bob.recipient_id)
-    response = await browser.get(f"/m/{stored.bob.token}/attachments/0")
-    assert response.status_code == 200
-    assert response.content == stored.attachments[0]
-    assert response.headers["content-type"] == "application/octet-stream"
-    assert response.headers["content-disposition"] == (
-        'attachment; filename="_bersicht _M_rz_.html"; '
-        "filename*=UTF-8''%C3%9Cbersicht%20_M%C3%A4rz_.html"
-    )
 
 
 async def test_attachment_is_streamed_in_pieces(runtime: Runtime, stored):
     """The 200 KB attachment leaves the app as several body messages, not one buffer."""
     app = create_app(runtime)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=runtime.settings.web.base_url
-    ) as client:
+    async with portal_client(runtime, app) as client:
         guest = GuestBrowser(client)
         await guest.sign_in(runtime, stored.bob.token, stored.bob.recipient_id)
     cookie = "; ".join(f"{k}={v}" for k, v in guest.cookies.items())

@@ -6,16 +6,14 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 
 from sealgate.bootstrap import Runtime, open_runtime
-from sealgate.portal import create_app
 from sealgate.store import Contact, OutboundJob, Recipient, SmsSend, VerificationCode
 from tests.conftest import Sender, make_settings
 from tests.lab.messagebird_lab import MessageBirdLab
-from tests.portal.guest import GuestBrowser
+from tests.portal.guest import GuestBrowser, portal_client, shift_code
 from tests.portal.recipients import (
     MASKED_PHONE,
     PHONE,
@@ -28,15 +26,6 @@ from tests.portal.recipients import (
 )
 
 BOB = "bob@example.org"
-
-
-def shift_code(rt: Runtime, recipient_id: str, **moves: timedelta) -> None:
-    with rt.db.begin() as session:
-        row = session.scalars(
-            select(VerificationCode).where(VerificationCode.recipient_id == recipient_id)
-        ).one()
-        for name, delta in moves.items():
-            setattr(row, name, getattr(row, name) - delta)
 
 
 def sms_sends(rt: Runtime) -> list[SmsSend]:
@@ -153,7 +142,8 @@ async def test_org_hourly_sms_limit(sender_factory):
     rt, sender = sender_factory(SEALGATE_SMS__ORG_HOURLY_LIMIT="2")
     addresses = ["a@example.org", "b@example.org", "c@example.org"]
     guests = store_for(rt, sender, [Spec(a, "sms", phone=PHONE) for a in addresses])
-    async with portal_client(rt) as browser:
+    async with portal_client(rt) as client:
+        browser = GuestBrowser(client)
         for address in addresses[:2]:
             await browser.get(f"/m/{guests[address].token}")
             assert (await browser.post(f"/m/{guests[address].token}/code")).status_code == 303
@@ -178,22 +168,6 @@ async def test_org_hourly_sms_limit(sender_factory):
             session.execute(update(SmsSend).values(sent_at=SmsSend.sent_at - timedelta(minutes=61)))
         assert (await browser.post(f"/m/{third.token}/code")).status_code == 303
         assert len(outbox(rt)) == 3
-
-
-class _PortalBrowser:
-    def __init__(self, rt: Runtime) -> None:
-        transport = httpx.ASGITransport(app=create_app(rt))
-        self.client = httpx.AsyncClient(transport=transport, base_url=rt.settings.web.base_url)
-
-    async def __aenter__(self) -> GuestBrowser:
-        return GuestBrowser(self.client)
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.client.aclose()
-
-
-def portal_client(rt: Runtime) -> _PortalBrowser:
-    return _PortalBrowser(rt)
 
 
 @pytest.fixture
@@ -235,8 +209,8 @@ async def bird_portal(sender_factory, messagebird) -> AsyncIterator[tuple]:
         SEALGATE_SMS__ORIGINATOR="Hospital",
         SEALGATE_SMS__TIMEOUT="1",
     )
-    async with portal_client(rt) as browser:
-        yield rt, sender, browser
+    async with portal_client(rt) as client:
+        yield rt, sender, GuestBrowser(client)
 
 
 async def test_sms_code_through_messagebird(bird_portal, messagebird: MessageBirdLab):

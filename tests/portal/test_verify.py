@@ -6,12 +6,12 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
 from sealgate.portal.verify import CODE_KEY_PURPOSE
 from sealgate.store import OutboundJob, PortalSession, Recipient, VerificationCode
-from tests.portal.guest import GuestBrowser, code_in, code_mails, latest_code
+from tests.portal.guest import GuestBrowser, code_in, code_mails, latest_code, shift_code
 
 
 def code_row(rt: Runtime, recipient_id: str) -> VerificationCode | None:
@@ -19,19 +19,6 @@ def code_row(rt: Runtime, recipient_id: str) -> VerificationCode | None:
         return session.scalars(
             select(VerificationCode).where(VerificationCode.recipient_id == recipient_id)
         ).one_or_none()
-
-
-def shift_code(rt: Runtime, recipient_id: str, **moves: timedelta) -> None:
-    """Move the code's clock fields back in time, as if that much time had passed."""
-    row = code_row(rt, recipient_id)
-    assert row is not None
-    values = {name: getattr(row, name) - delta for name, delta in moves.items()}
-    with rt.db.begin() as session:
-        session.execute(
-            update(VerificationCode)
-            .where(VerificationCode.recipient_id == recipient_id)
-            .values(**values)
-        )
 
 
 async def test_asking_for_a_code_queues_a_code_mail(runtime: Runtime, browser, stored):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
 
 import pytest
 import spf
@@ -25,18 +24,15 @@ from tests.delivery.dns_zone import DnsZone
 
 
 @pytest.fixture
-async def zone() -> AsyncIterator[DnsZone]:
-    dns_zone = DnsZone()
-    dns_zone.add("spf.example.test", "TXT", '"v=spf1 ip4:127.0.0.1 -all"')
-    dns_zone.add("soft.example.test", "TXT", '"v=spf1 ip4:192.0.2.1 ~all"')
-    dns_zone.add("nospf.example.test", "TXT", '"just some text"')
-    dns_zone.add("via-a.example.test", "TXT", '"v=spf1 a:mail.via-a.example.test -all"')
-    dns_zone.add("mail.via-a.example.test", "A", "127.0.0.3")
-    dns_zone.add("include-broken.example.test", "TXT", '"v=spf1 include:broken.example.test -all"')
-    dns_zone.servfail.add("broken.example.test")
-    await dns_zone.start()
-    yield dns_zone
-    dns_zone.stop()
+def zone(zone: DnsZone) -> DnsZone:
+    zone.add("spf.example.test", "TXT", '"v=spf1 ip4:127.0.0.1 -all"')
+    zone.add("soft.example.test", "TXT", '"v=spf1 ip4:192.0.2.1 ~all"')
+    zone.add("nospf.example.test", "TXT", '"just some text"')
+    zone.add("via-a.example.test", "TXT", '"v=spf1 a:mail.via-a.example.test -all"')
+    zone.add("mail.via-a.example.test", "A", "127.0.0.3")
+    zone.add("include-broken.example.test", "TXT", '"v=spf1 include:broken.example.test -all"')
+    zone.servfail.add("broken.example.test")
+    return zone
 
 
 async def _check(zone: DnsZone, client_ip: str, mail_from: str) -> SpfResult:

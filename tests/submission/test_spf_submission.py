@@ -5,7 +5,6 @@ The same From:-must-be-an-account rule applies. DNS comes from a server on 127.0
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,11 @@ from tests.submission.smtp_client import connect_tls, message, reply
 
 
 @pytest.fixture
-async def zone() -> AsyncIterator[DnsZone]:
-    dns_zone = DnsZone()
-    dns_zone.add("hospital.example.", "TXT", '"v=spf1 ip4:127.0.0.1 -all"')
-    dns_zone.add("clinic.example.", "TXT", '"v=spf1 ip4:192.0.2.1 -all"')
-    dns_zone.servfail.add("broken.example.")
-    await dns_zone.start()
-    yield dns_zone
-    dns_zone.stop()
+def zone(zone: DnsZone) -> DnsZone:
+    zone.add("hospital.example.", "TXT", '"v=spf1 ip4:127.0.0.1 -all"')
+    zone.add("clinic.example.", "TXT", '"v=spf1 ip4:192.0.2.1 -all"')
+    zone.servfail.add("broken.example.")
+    return zone
 
 
 @pytest.fixture
@@ -39,14 +35,6 @@ def settings(
     return make_settings(
         tmp_path, database_url, tls_files, SEALGATE_TRANSPORT__RESOLVER=f"127.0.0.1:{zone.port}"
     )
-
-
-@pytest.fixture
-async def server(runtime: Runtime) -> AsyncIterator[SubmissionServer]:
-    submission = SubmissionServer(runtime)
-    await submission.start()
-    yield submission
-    await submission.stop()
 
 
 def _transaction(settings: Settings, mail_from: str, raw: bytes) -> list[str]:

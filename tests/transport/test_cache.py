@@ -6,7 +6,10 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from sealgate.bootstrap import open_runtime
+import pytest
+
+from sealgate.bootstrap import Runtime, open_runtime
+from sealgate.config import Settings
 from sealgate.store import TransportProbe, utcnow
 from sealgate.transport import TransportLevel as L
 from sealgate.transport.cache import CachedProbes, ProbeCache, ProbedTransport
@@ -36,14 +39,20 @@ def _handshakes(world: TransportWorld, host: str) -> int:
     return len(world.server(host).server_names)
 
 
-def test_workers_share_one_probe_until_it_expires(
+@pytest.fixture
+def settings(
     transport_world: TransportWorld,
     tmp_path: Path,
     database_url: str,
     tls_files: tuple[Path, Path],
+) -> Settings:
+    return lab_settings(transport_world, tmp_path, database_url, tls_files)
+
+
+def test_workers_share_one_probe_until_it_expires(
+    transport_world: TransportWorld, settings: Settings, runtime: Runtime
 ) -> None:
-    settings = lab_settings(transport_world, tmp_path, database_url, tls_files)
-    first = open_runtime(settings, create=True)
+    first = runtime
     second = open_runtime(settings)  # two workers, one database
     try:
         before = _handshakes(transport_world, "mx.pane.lab")
@@ -62,21 +71,10 @@ def test_workers_share_one_probe_until_it_expires(
         assert asyncio.run(probes.result("pane.lab")).level == L.PANE
         assert _handshakes(transport_world, "mx.pane.lab") == before + 2
     finally:
-        first.close()
         second.close()
 
 
-def test_an_inconclusive_probe_is_unknown_to_policy(
-    transport_world: TransportWorld,
-    tmp_path: Path,
-    database_url: str,
-    tls_files: tuple[Path, Path],
-) -> None:
-    settings = lab_settings(transport_world, tmp_path, database_url, tls_files)
-    rt = open_runtime(settings, create=True)
-    try:
-        transport = ProbedTransport(CachedProbes.for_settings(settings, rt.db))
-        assert transport.level("bogus.lab") is None
-        assert transport.level("plain.lab") == L.NONE
-    finally:
-        rt.close()
+def test_an_inconclusive_probe_is_unknown_to_policy(settings: Settings, runtime: Runtime) -> None:
+    transport = ProbedTransport(CachedProbes.for_settings(settings, runtime.db))
+    assert transport.level("bogus.lab") is None
+    assert transport.level("plain.lab") == L.NONE

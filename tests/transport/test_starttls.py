@@ -163,6 +163,19 @@ def _lines(connection: socket.socket, *replies: bytes) -> None:
         connection.sendall(reply)
 
 
+def _tls_after_starttls(connection: socket.socket, leaf: trustme.LeafCert) -> ssl.SSLSocket:
+    """Greet, offer STARTTLS, agree to it, and take the handshake presenting `leaf`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    leaf.configure_cert(context)
+    _lines(
+        connection,
+        b"220 slow.test ESMTP\r\n",
+        b"250-slow.test\r\n250 STARTTLS\r\n",
+        b"220 2.0.0 go ahead\r\n",
+    )
+    return context.wrap_socket(connection, server_side=True)
+
+
 @pytest.fixture
 def scripted() -> Iterator[Callable[[Callable[[socket.socket], None]], ScriptedServer]]:
     servers: list[ScriptedServer] = []
@@ -214,17 +227,9 @@ def test_server_stalling_after_the_handshake_times_out_on_the_tls_socket(
 ) -> None:
     """The read timeout still works once pyOpenSSL owns the socket (SO_RCVTIMEO)."""
     leaf = trustme.CA().create_child_ca().issue_cert("slow.test")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    leaf.configure_cert(context)
 
     def script(connection: socket.socket) -> None:
-        _lines(
-            connection,
-            b"220 slow.test ESMTP\r\n",
-            b"250-slow.test\r\n250 STARTTLS\r\n",
-            b"220 2.0.0 go ahead\r\n",
-        )
-        tls = context.wrap_socket(connection, server_side=True)
+        tls = _tls_after_starttls(connection, leaf)
         tls.recv(1024)  # the EHLO after STARTTLS, never answered
         server.release.wait(30)
 
@@ -276,17 +281,9 @@ def test_timeout_during_sendmail_surfaces_as_an_smtp_error(
 ) -> None:
     """smtplib reports a stalled TLS session like a stalled plain one: no hang, an SMTP error."""
     leaf = trustme.CA().issue_cert("slow.test")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    leaf.configure_cert(context)
 
     def script(connection: socket.socket) -> None:
-        _lines(
-            connection,
-            b"220 slow.test ESMTP\r\n",
-            b"250-slow.test\r\n250 STARTTLS\r\n",
-            b"220 2.0.0 go ahead\r\n",
-        )
-        tls = context.wrap_socket(connection, server_side=True)
+        tls = _tls_after_starttls(connection, leaf)
         tls.recv(1024)
         tls.sendall(b"250-slow.test\r\n250 8BITMIME\r\n")
         server.release.wait(30)  # MAIL FROM is never answered

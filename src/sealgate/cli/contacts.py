@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from sealgate.cli.common import CliError, common_options, emit, load_settings, unit_of_work
+from sealgate.cli.common import CliError, common_options, emit, runtime_work, unit_of_work
 from sealgate.directory import ContactInfo, add_contact, list_contacts, remove_contact
 
 
@@ -45,8 +45,7 @@ def _line(entry: ContactInfo) -> str:
 def run_add(args: argparse.Namespace) -> int:
     if args.hint and args.access_code is None:
         raise CliError("--hint goes with --access-code")
-    region = load_settings(args).policy.default_phone_region
-    with unit_of_work(args) as session:
+    with runtime_work(args) as (rt, session):
         entry = add_contact(
             session,
             args.org,
@@ -55,7 +54,7 @@ def run_add(args: argparse.Namespace) -> int:
             phone=args.sms,
             access_code=args.access_code,
             hint=args.hint,
-            default_region=region,
+            default_region=rt.settings.policy.default_phone_region,
         )
     emit(args, entry.to_json(), f"added {entry.kind} contact for {entry.address}")
     return 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from sealgate.cli.common import CliError, common_options, emit, load_settings, runtime_work
+from sqlalchemy.orm import Session
+
+from sealgate.bootstrap import Runtime
+from sealgate.cli.common import CliError, common_options, emit, runtime_work
 from sealgate.directory.dkim_keys import (
     DKIM_KEY_PURPOSE,
     DnsRecord,
@@ -38,18 +41,17 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     check.set_defaults(run=run_check)
 
 
-def org_records(args: argparse.Namespace) -> list[DnsRecord]:
-    """The records of every domain of `--org`, making DKIM keys the org does not have yet."""
-    with runtime_work(args) as (rt, session):
-        keys = ensure_org_keys(session, rt.subkey(DKIM_KEY_PURPOSE), args.org, utcnow())
-        delivery = rt.settings.delivery
-        relay_host = delivery.relay.rpartition(":")[0] if delivery.relay else ""
-        mechanism = spf_mechanism(delivery.helo_name, relay_host)
-        return [
-            record
-            for domain, domain_keys in keys.items()
-            for record in records_for(domain, domain_keys, mechanism)
-        ]
+def org_records(rt: Runtime, session: Session, org: str) -> list[DnsRecord]:
+    """The records of every domain of `org`, making DKIM keys the org does not have yet."""
+    keys = ensure_org_keys(session, rt.subkey(DKIM_KEY_PURPOSE), org, utcnow())
+    delivery = rt.settings.delivery
+    relay_host = delivery.relay.rpartition(":")[0] if delivery.relay else ""
+    mechanism = spf_mechanism(delivery.helo_name, relay_host)
+    return [
+        record
+        for domain, domain_keys in keys.items()
+        for record in records_for(domain, domain_keys, mechanism)
+    ]
 
 
 def zone_line(record: DnsRecord) -> str:
@@ -73,7 +75,8 @@ def _records_text(records: list[DnsRecord]) -> str:
 
 
 def run_records(args: argparse.Namespace) -> int:
-    records = org_records(args)
+    with runtime_work(args) as (rt, session):
+        records = org_records(rt, session, args.org)
     emit(args, [record.to_json() for record in records], _records_text(records))
     return 0
 
@@ -90,8 +93,11 @@ def _check_text(checks: list[RecordCheck]) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    records = org_records(args)
-    lookup = resolver_txt_lookup(load_settings(args).transport.resolver)
+    with runtime_work(args) as (rt, session):
+        records = org_records(rt, session, args.org)
+        resolver = rt.settings.transport.resolver
+    # The look-ups run after the transaction: no database lock is held across DNS waits.
+    lookup = resolver_txt_lookup(resolver)
     checks = [check_record(record, lookup) for record in records]
     emit(args, [check.to_json() for check in checks], _check_text(checks))
     bad = [c for c in checks if c.record.purpose == "dkim" and c.status != "ok"]

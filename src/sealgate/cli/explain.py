@@ -1,10 +1,11 @@
 """sealgate explain --from ADDR [--to|--cc|--bcc ADDR]... [--header H]... [--eml FILE]
 
 Shows, per conversation and recipient, the method and delivery policy would choose for such
-a message and why each stronger method was not, from the same facts a real message gets
-(`directory.facts`). Nothing is sent. Transport levels are unknown (= not met) unless given
-with --assume-level DOMAIN=LEVEL, or, with --probe, taken from the probe cache that
-`sealgate serve` uses (probing what is missing, and storing it there).
+a message and why each stronger method was not, through the same routing a real message
+gets (`intake.routing`, facts from `directory.facts`). Nothing is sent. Transport levels are
+unknown (= not met) unless given with --assume-level DOMAIN=LEVEL, or, with --probe, taken
+from the probe cache that `sealgate serve` uses (probing what is missing, and storing it
+there); like intake, it asks for a level only where a rule could use it.
 """
 
 from __future__ import annotations
@@ -16,23 +17,18 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from sealgate.cli.common import CliError, common_options, emit, runtime_work
-from sealgate.directory import DirectoryError, find_account, message_facts, recipient_facts
+from sealgate.directory import DirectoryError, find_account
 from sealgate.directory.accounts import normalise_address
 from sealgate.intake.control_headers import (
-    ACCESS_RIGHT,
     CONTROL_HEADER_NAMES,
-    DIRECT_DELIVERY,
-    MINIMUM_RECIPIENT_VERIFICATION,
     ControlHeaderError,
-    parse_access_rights,
+    ControlHeaders,
     parse_control_headers,
-    parse_direct_delivery,
-    parse_minimum_verification,
 )
 from sealgate.intake.conversations import split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime
-from sealgate.policy import Decision, decide, explain_json, explain_text
-from sealgate.policy.facts import AccessRight
+from sealgate.intake.routing import decide_recipient, message_policy
+from sealgate.policy import Decision, explain_json, explain_text
 from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
 from sealgate.transport.cache import CachedProbes, ProbedTransport
 
@@ -137,12 +133,6 @@ def assumed_levels(values: list[str], fallback: TransportFacts) -> AssumedLevels
     return AssumedLevels(levels, fallback)
 
 
-def _access_right(rights: dict[str, AccessRight], address: str) -> AccessRight | None:
-    """The header's right for `address`, however either side spelled its case."""
-    wanted = address.strip().lower()
-    return next((right for key, right in rights.items() if key.strip().lower() == wanted), None)
-
-
 def decide_draft(
     session: Session, draft: Draft, transport: TransportFacts, region: str
 ) -> list[list[tuple[str, Decision]]]:
@@ -150,28 +140,28 @@ def decide_draft(
     account = find_account(session, draft.sender)
     if account is None or not account.active:
         raise CliError(f"--from {draft.sender}: not an active account on this system")
+    controls = ControlHeaders.from_json(draft.controls)
     try:
-        rights = parse_access_rights(tuple(draft.controls[ACCESS_RIGHT]), draft.envelope, region)
-        direct = parse_direct_delivery(tuple(draft.controls[DIRECT_DELIVERY]))
-        fallback = parse_minimum_verification(tuple(draft.controls[MINIMUM_RECIPIENT_VERIFICATION]))
+        policy = message_policy(session, account.org_id, controls, draft.envelope, region)
     except ControlHeaderError as exc:
         raise CliError(str(exc)) from None
-    message = message_facts(session, account.org_id, direct, fallback)
-    conversations = []
-    for plan in split_conversations(draft.to, draft.cc, draft.envelope):
-        decisions = []
-        for addressee in plan.addressees:
-            facts = recipient_facts(
-                session,
-                sender_org_id=account.org_id,
-                sender_account_id=account.id,
-                address=addressee.address,
-                access_right=_access_right(rights, addressee.address),
-                transport=transport,
+    return [
+        [
+            (
+                addressee.address,
+                decide_recipient(
+                    session,
+                    policy,
+                    org_id=account.org_id,
+                    account_id=account.id,
+                    address=addressee.address,
+                    transport=transport,
+                ),
             )
-            decisions.append((addressee.address, decide(facts, message)))
-        conversations.append(decisions)
-    return conversations
+            for addressee in plan.addressees
+        ]
+        for plan in split_conversations(draft.to, draft.cc, draft.envelope)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -60,14 +60,17 @@ def _recipient(row: Recipient) -> dict[str, Any]:
 
 def _conversations(session: Session, message: Message) -> list[dict[str, Any]]:
     """To/Cc conversation first, then each Bcc one; recipients in role, then address order."""
+    by_conversation: dict[str, list[Recipient]] = {}
+    for row in session.scalars(select(Recipient).where(Recipient.message_id == message.id)):
+        by_conversation.setdefault(row.conversation_id, []).append(row)
     conversations = []
     for conversation in session.scalars(
         select(Conversation).where(Conversation.message_id == message.id)
     ):
-        rows = session.scalars(
-            select(Recipient).where(Recipient.conversation_id == conversation.id)
+        recipients = sorted(
+            by_conversation.get(conversation.id, []),
+            key=lambda row: (_ROLE_ORDER.get(row.role, 3), row.address),
         )
-        recipients = sorted(rows, key=lambda row: (_ROLE_ORDER.get(row.role, 3), row.address))
         conversations.append(
             {
                 "id": conversation.id,

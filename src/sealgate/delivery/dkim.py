@@ -75,21 +75,14 @@ class DkimKey:
 
 def generate_key(domain: str, selector: str, algorithm: Algorithm) -> DkimKey:
     """A new key pair for `selector._domainkey.domain` (rsa keys are 2048 bits)."""
+    private: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
     if algorithm == "ed25519":
-        pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        private = ed25519.Ed25519PrivateKey.generate()
     elif algorithm == "rsa":
-        pem = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
+        private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
     else:
         raise ValueError(f"unknown DKIM algorithm {algorithm!r}")
-    return key_from_pem(domain, selector, pem)
+    return _key(domain, selector, private)
 
 
 def key_from_pem(domain: str, selector: str, private_key_pem: bytes) -> DkimKey:
@@ -98,31 +91,32 @@ def key_from_pem(domain: str, selector: str, private_key_pem: bytes) -> DkimKey:
     The algorithm and the public record follow from the key itself, so only the PEM needs
     storing. rsa keys are re-serialised as PKCS#1, the only form dkimpy reads.
     """
-    domain, selector = _normalised_name(domain, "domain"), _normalised_name(selector, "selector")
     private = serialization.load_pem_private_key(private_key_pem, password=None)
+    return _key(domain, selector, private)
+
+
+def _key(domain: str, selector: str, private: object) -> DkimKey:
+    """The `DkimKey` of a private key: its algorithm, PEM form and public record."""
+    domain, selector = _normalised_name(domain, "domain"), _normalised_name(selector, "selector")
+    algorithm: Algorithm
     if isinstance(private, ed25519.Ed25519PrivateKey):
+        algorithm, pem_format = "ed25519", serialization.PrivateFormat.PKCS8
         public = private.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        return DkimKey(domain, selector, "ed25519", pem, _record("ed25519", public))
-    if isinstance(private, rsa.RSAPrivateKey):
+    elif isinstance(private, rsa.RSAPrivateKey):
         if private.key_size < RSA_BITS:
             raise ValueError(f"rsa key of {private.key_size} bits is too weak for DKIM")
+        algorithm, pem_format = "rsa", serialization.PrivateFormat.TraditionalOpenSSL
         public = private.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-        return DkimKey(domain, selector, "rsa", pem, _record("rsa", public))
-    raise ValueError(f"unsupported DKIM key type {type(private).__name__}")
+    else:
+        raise ValueError(f"unsupported DKIM key type {type(private).__name__}")
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, pem_format, serialization.NoEncryption()
+    )
+    return DkimKey(domain, selector, algorithm, pem, _record(algorithm, public))
 
 
 def dns_record(key: DkimKey) -> tuple[str, str]:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -42,6 +44,7 @@ from sealgate.delivery.signing import sign_outbound
 from sealgate.policy.requirement import Requirement
 from sealgate.store import OutboundJob, utcnow
 from sealgate.transport.cache import prober_for
+from sealgate.transport.probe import Prober
 from sealgate.vault import VaultCorrupt
 
 log = logging.getLogger("sealgate.delivery")
@@ -64,11 +67,6 @@ def lease_for(rt: Runtime) -> timedelta:
 def _claim(rt: Runtime) -> list[OutboundJob]:
     with rt.db.begin() as session:
         return claim(session, utcnow(), BATCH_SIZE, lease_for(rt))
-
-
-def _system_from(rt: Runtime) -> str:
-    delivery = rt.settings.delivery
-    return delivery.system_from or f"postmaster@{delivery.helo_name}"
 
 
 def _queue_dsn(rt: Runtime, session: Session, job: OutboundJob, failure: DeliveryFailure) -> None:
@@ -99,10 +97,10 @@ def queue_dsn(
     report = compose_dsn(
         failure,
         to=to,
-        system_from=_system_from(rt),
+        system_from=rt.settings.delivery.sender,
         reporting_mta=delivery.helo_name,
         now=now,
-        message_id=make_msgid(domain=_system_from(rt).rpartition("@")[2]),
+        message_id=make_msgid(domain=rt.settings.delivery.sender.rpartition("@")[2]),
     )
     dsn = enqueue(
         session,
@@ -191,7 +189,9 @@ def _park_corrupt(rt: Runtime, job: OutboundJob, error: Exception) -> None:
     log.error("job %s: queued mail %s unreadable, moved to corrupt", job.id, job.blob_id)
 
 
-async def _deliver(rt: Runtime, job: OutboundJob, slots: asyncio.Semaphore) -> None:
+async def _deliver(
+    rt: Runtime, job: OutboundJob, prober: Callable[[], Prober], slots: asyncio.Semaphore
+) -> None:
     async with slots:
         try:
             message = await asyncio.to_thread(rt.vault.get_bytes, job.blob_id)
@@ -204,7 +204,7 @@ async def _deliver(rt: Runtime, job: OutboundJob, slots: asyncio.Semaphore) -> N
         else:
             requirement = Requirement.from_text(job.required_level)
             direct = await deliver_direct(
-                prober_for(rt.settings), requirement, job.mail_from, job.rcpt_to, message
+                prober(), requirement, job.mail_from, job.rcpt_to, message
             )
             if isinstance(direct, BelowRequirement):
                 await asyncio.to_thread(_fall_back, rt, job, direct)
@@ -227,9 +227,12 @@ async def deliver_due(rt: Runtime) -> int:
     jobs = await asyncio.to_thread(_claim, rt)
     if not jobs:
         return 0
+    # One Prober (and its resolvers) serves every direct delivery of the pass, built when the
+    # first one needs it; a failed build is not cached, so it fails each such job as it comes.
+    prober = functools.cache(functools.partial(prober_for, rt.settings))
     slots = asyncio.Semaphore(CONCURRENCY)
     results = await asyncio.gather(
-        *(_deliver(rt, job, slots) for job in jobs), return_exceptions=True
+        *(_deliver(rt, job, prober, slots) for job in jobs), return_exceptions=True
     )
     for job, result in zip(jobs, results, strict=True):
         # A job whose outcome could not be recorded keeps its lease and is retried after it.

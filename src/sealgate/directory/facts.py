@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from sealgate.directory.contacts import KINDS
 from sealgate.policy.facts import (
     AccessRight,
     ContactMethod,
@@ -23,8 +24,6 @@ from sealgate.policy.facts import (
 from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation
 from sealgate.transport.levels import TransportLevel
 from sealgate.transport.provider import TransportFacts
-
-_KINDS = ("sms", "access_code")
 
 
 @dataclass(frozen=True)
@@ -85,32 +84,49 @@ def message_facts(
     )
 
 
+def _contacts(
+    session: Session,
+    sender_org_id: int,
+    sender_account_id: int | None,
+    address: str,
+    kinds: tuple[str, ...],
+) -> dict[str, ContactEntry]:
+    """The entry per kind for `address`, in one query: the sender's personal one, else the
+    shared one. A personal entry wins even when it was never opened: the sender chose it for
+    this person.
+    """
+    books = Contact.owner_account_id.is_(None)
+    if sender_account_id is not None:
+        books = books | (Contact.owner_account_id == sender_account_id)
+    rows = session.scalars(
+        select(Contact).where(
+            Contact.org_id == sender_org_id,
+            Contact.address == _key(address),
+            Contact.kind.in_(kinds),
+            books,
+        )
+    )
+    found: dict[str, ContactEntry] = {}
+    for row in rows:
+        if row.kind not in found or row.owner_account_id is not None:
+            found[row.kind] = ContactEntry(
+                row.id,
+                row.owner_account_id,
+                row.address,
+                row.kind,
+                row.phone,
+                row.code_hash,
+                row.hint,
+                row.opened_at,
+            )
+    return found
+
+
 def find_contact(
     session: Session, sender_org_id: int, sender_account_id: int | None, address: str, kind: str
 ) -> ContactEntry | None:
-    """The entry of one kind for `address`: the sender's personal one first, then the shared one.
-
-    A personal entry wins even when it was never opened: the sender chose it for this person.
-    """
-    query = select(Contact).where(
-        Contact.org_id == sender_org_id, Contact.address == _key(address), Contact.kind == kind
-    )
-    personal = None
-    if sender_account_id is not None:
-        personal = session.scalar(query.where(Contact.owner_account_id == sender_account_id))
-    row = personal or session.scalar(query.where(Contact.owner_account_id.is_(None)))
-    if row is None:
-        return None
-    return ContactEntry(
-        row.id,
-        row.owner_account_id,
-        row.address,
-        row.kind,
-        row.phone,
-        row.code_hash,
-        row.hint,
-        row.opened_at,
-    )
+    """The entry of one kind for `address`: the sender's personal one first, then the shared one."""
+    return _contacts(session, sender_org_id, sender_account_id, address, (kind,)).get(kind)
 
 
 def has_account(session: Session, address: str) -> bool:
@@ -154,10 +170,9 @@ def recipient_facts(
     domain = _domain(address)
     idd, nta7516 = _idd(session, domain), _nta7516(session, domain)
     asks = transport_matters or idd or nta7516
+    entries = _contacts(session, sender_org_id, sender_account_id, address, KINDS)
     contacts = tuple(
-        ContactMethod(entry.kind, entry.opened)
-        for kind in _KINDS
-        if (entry := find_contact(session, sender_org_id, sender_account_id, address, kind))
+        ContactMethod(entry.kind, entry.opened) for kind in KINDS if (entry := entries.get(kind))
     )
     return RecipientFacts(
         address=address,

@@ -49,11 +49,16 @@ def create_org(session: Session, name: str, domains: list[str]) -> OrgInfo:
     return _info(session, org)
 
 
-def find_org(session: Session, name: str) -> OrgInfo:
+def organisation_named(session: Session, name: str) -> Organisation:
+    """The row of organisation `name`, for directory modules that change it."""
     org = session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:
         raise DirectoryError(f"no organisation named {name!r}")
-    return _info(session, org)
+    return org
+
+
+def find_org(session: Session, name: str) -> OrgInfo:
+    return _info(session, organisation_named(session, name))
 
 
 def org_claiming(session: Session, domain: str) -> OrgInfo | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
+from sealgate.directory.orgs import organisation_named
 from sealgate.store import Organisation
 from sealgate.transport.levels import TransportLevel
 
@@ -31,13 +31,6 @@ class PolicyInfo:
         return asdict(self)
 
 
-def _organisation(session: Session, org_name: str) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.name == org_name))
-    if org is None:
-        raise DirectoryError(f"no organisation named {org_name!r}")
-    return org
-
-
 def _info(org: Organisation) -> PolicyInfo:
     return PolicyInfo(
         org=org.name,
@@ -50,7 +43,7 @@ def _info(org: Organisation) -> PolicyInfo:
 
 
 def get_policy(session: Session, org_name: str) -> PolicyInfo:
-    return _info(_organisation(session, org_name))
+    return _info(organisation_named(session, org_name))
 
 
 def set_policy(
@@ -64,7 +57,7 @@ def set_policy(
     nta7516: bool | None = None,
 ) -> PolicyInfo:
     """Change the settings given (None leaves one as it is) and return the whole policy."""
-    org = _organisation(session, org_name)
+    org = organisation_named(session, org_name)
     if tsc is not None:
         tsc = tsc.strip().lower()
         if tsc not in TSC_CHOICES:

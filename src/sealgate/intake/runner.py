@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from email.message import EmailMessage
 from functools import cached_property
 
 from sqlalchemy import select, update
@@ -29,7 +30,7 @@ from sealgate.intake.control_headers import (
     parse_control_headers,
     strip_control_headers,
 )
-from sealgate.intake.conversations import Addressee, split_conversations
+from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from
 from sealgate.intake.routing import (
     MessagePolicy,
@@ -139,18 +140,15 @@ class _Context:
 
 
 def _recipient_rows(
-    session: Session, ctx: _Context, rows: _Rows, conversation: Conversation, addressee: Addressee
+    session: Session,
+    ctx: _Context,
+    rows: _Rows,
+    conversation: Conversation,
+    addressee: Addressee,
+    decision: Decision,
 ) -> None:
     """A recipient with its decision, and what it is sent."""
     message = rows.message
-    decision = decide_recipient(
-        session,
-        ctx.policy,
-        address=addressee.address,
-        transport=ctx.transport,
-        org_id=message.org_id,
-        account_id=message.sender_account_id,
-    )
     recipient = Recipient(
         id=new_id(),
         conversation_id=conversation.id,
@@ -302,6 +300,36 @@ def _queue_notification(
     )
 
 
+_Decided = list[tuple[PlannedConversation, list[tuple[Addressee, Decision]]]]
+
+
+def _decide_all(
+    session: Session,
+    submission: Submission,
+    account_id: int,
+    policy: MessagePolicy,
+    transport: TransportFacts,
+    mail: EmailMessage,
+) -> _Decided:
+    """Each conversation of the message, with policy's decision for each of its recipients."""
+    to, cc = header_addresses(mail, "To"), header_addresses(mail, "Cc")
+    decided: _Decided = []
+    for plan in split_conversations(to, cc, list(submission.rcpt_to)):
+        decisions = []
+        for addressee in plan.addressees:
+            decision = decide_recipient(
+                session,
+                policy,
+                address=addressee.address,
+                transport=transport,
+                org_id=submission.org_id,
+                account_id=account_id,
+            )
+            decisions.append((addressee, decision))
+        decided.append((plan, decisions))
+    return decided
+
+
 def _build_rows(
     session: Session,
     rt: Runtime,
@@ -313,13 +341,26 @@ def _build_rows(
     """Everything intake makes of one readable submission, not yet added to `session`.
 
     ProbesPending when a level policy needs is still being probed (see `process_incoming`).
+    Every recipient is decided before anything is written to the vault, so a submission that
+    waits for probes, or whose control headers are invalid, costs no encryption, no fsync and
+    no access-code hash, and leaves no blob behind.
     """
     now = utcnow()
     controls = parse_control_headers(raw)
     readable_raw = strip_control_headers(raw)
     mail = parse_mime(readable_raw)
-    readable = readable_from(mail, readable_raw, vault)
     account = session.get_one(Account, submission.account_id)
+    policy = message_policy(
+        session,
+        submission.org_id,
+        controls,
+        submission.rcpt_to,
+        rt.settings.policy.default_phone_region,
+    )
+    decided = _decide_all(session, submission, account.id, policy, transport, mail)
+    if transport.missing:
+        raise ProbesPending(sorted(transport.missing))
+    readable = readable_from(mail, readable_raw, vault)
     rows = _Rows(
         Message(
             id=new_id(),
@@ -333,22 +374,12 @@ def _build_rows(
             created_at=now,
         )
     )
-    policy = message_policy(
-        session,
-        submission.org_id,
-        controls,
-        submission.rcpt_to,
-        rt.settings.policy.default_phone_region,
-    )
     ctx = _Context(rt, vault, policy, transport, readable_raw)
-    to, cc = header_addresses(mail, "To"), header_addresses(mail, "Cc")
-    for plan in split_conversations(to, cc, list(submission.rcpt_to)):
+    for plan, decisions in decided:
         conversation = Conversation(id=new_id(), message_id=rows.message.id, kind=plan.kind)
         rows.conversations.append(conversation)
-        for addressee in plan.addressees:
-            _recipient_rows(session, ctx, rows, conversation, addressee)
-    if transport.missing:
-        raise ProbesPending(sorted(transport.missing))
+        for addressee, decision in decisions:
+            _recipient_rows(session, ctx, rows, conversation, addressee, decision)
     return rows
 
 
@@ -365,9 +396,6 @@ def fall_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -
     with rt.db.begin() as session:
         recipient = session.get_one(Recipient, job.recipient_id)
         message = session.get_one(Message, recipient.message_id)
-        raw = _read_raw(rt.vault, session.get_one(Submission, message.submission_id))
-        if raw is None:
-            return False
         controls = ControlHeaders.from_json(message.control_headers)
         policy = message_policy(
             session,
@@ -382,7 +410,6 @@ def fall_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -
             proven = min(proven, TransportLevel(max(wanted - 1, 0)))
         domain = recipient.address.rpartition("@")[2]
         transport = AssumedLevels({domain: proven}, UnknownTransport())
-        ctx = _Context(rt, rt.vault, policy, transport, strip_control_headers(raw))
         decision = decide_recipient(
             session,
             policy,
@@ -393,8 +420,17 @@ def fall_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -
         )
         note = Step("delivery", "fell back", f"{recipient.method} at delivery time: {why}")
         decision = Decision(decision.method, decision.delivery, (note, *decision.trace))
+        # A notification carries no content: only a direct delivery or a DSN needs the
+        # message itself, so only then is it read (and decrypted) again.
+        readable_raw = b""
+        if decision.delivery != Delivery.NOTIFICATION:
+            raw = _read_raw(rt.vault, session.get_one(Submission, message.submission_id))
+            if raw is None:
+                return False
+            readable_raw = strip_control_headers(raw)
         if not mark_done(session, job, utcnow(), note=f"fell back: {why}"):
             return False
+        ctx = _Context(rt, rt.vault, policy, transport, readable_raw)
         _apply_decision(session, ctx, message, recipient, decision)
         rows = _Rows(message)
         _dispatch(session, ctx, rows, recipient, decision)
@@ -509,28 +545,34 @@ class _Pass:
         return submission_id
 
 
-def process_incoming(rt: Runtime) -> int:
+def process_incoming(rt: Runtime, probes: CachedProbes | None = None) -> int:
     """Process every `incoming` submission, oldest first, each in its own transaction.
 
     Returns how many this call took to `done` or `corrupt`. One that fails stays `incoming`
     and is not retried within this call. One whose recipients' transport levels are not
     cached waits until the rest are done and its probes have finished, then gets its turn.
+    `probes` defaults to the ones `[transport]` settings describe.
     """
-    probes = CachedProbes.for_settings(rt.settings, rt.db)
-    first = _Pass(probes, ProbesAhead(probes))
+    if probes is None:
+        probes = CachedProbes.for_settings(rt.settings, rt.db)
+    ahead = ProbesAhead(probes)
+    first = _Pass(probes, ahead)
     taken = first.run(rt)
     if first.pending:
-        assert first.ahead is not None
-        first.ahead.wait()
+        ahead.wait()
         taken += _Pass(probes, skipped=first.skipped - first.pending).run(rt)
     return taken
 
 
 async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
     """Run `process_incoming` every `[delivery] poll_interval` seconds until `stop` is set."""
+    # One prober (its resolvers read resolv.conf) serves every pass; not one per idle poll.
+    probes: CachedProbes | None = None
     while not stop.is_set():
         try:
-            await asyncio.to_thread(process_incoming, rt)
+            if probes is None:
+                probes = CachedProbes.for_settings(rt.settings, rt.db)
+            await asyncio.to_thread(process_incoming, rt, probes)
         except Exception as exc:  # e.g. the database is away: log, wait, try again
             log.error("intake: pass failed (%s)", type(exc).__name__)
         with contextlib.suppress(TimeoutError):

@@ -11,9 +11,6 @@ something we can send again, so unlike sent codes there is no way to reset this 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,17 +18,12 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
-from sealgate.portal.codes import (
-    ACCESS_CODE_ATTEMPTS,
-    AccessOutcome,
-    AccessVerdict,
-    decide_access_code,
-)
+from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, AttemptOutcome, decide_access_code
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of
-from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link, start_page
+from sealgate.portal.link import can_start, find_target, resolve_link, start_page
 from sealgate.portal.methods import Proof
-from sealgate.portal.opened import admit_guest
+from sealgate.portal.opened import Admission, admit_guest
 from sealgate.portal.pages import access_code_locked, link_not_valid
 from sealgate.store import Recipient, utcnow
 
@@ -39,19 +31,12 @@ from sealgate.store import Recipient, utcnow
 ACCESS_CODE_MAX_LENGTH = 200
 
 
-@dataclass(frozen=True)
-class _Tried:
-    target: LinkTarget | None
-    verdict: AccessVerdict = AccessVerdict(AccessOutcome.NOT_HERE)
-    session_secret: str | None = None
-
-
-def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) -> _Tried:
+def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Admission:
     now = utcnow()
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None or target.proof is not Proof.ACCESS_CODE or not can_start(target):
-            return _Tried(target)
+            return Admission(target)
         recipient = session.scalars(
             select(Recipient).where(Recipient.id == target.recipient_id).with_for_update()
         ).one()
@@ -60,16 +45,10 @@ def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) 
             matches = verify_password(recipient.access_code_hash or None, typed)
         verdict = decide_access_code(recipient.access_code_attempts, matches=matches)
         recipient.access_code_attempts = verdict.attempts
-        if verdict.outcome is not AccessOutcome.CORRECT:
-            return _Tried(target, verdict)
-        secret = admit_guest(
-            session,
-            target.recipient_id,
-            previous=previous,
-            now=now,
-            ttl=timedelta(seconds=rt.settings.web.session_ttl),
-        )
-        return _Tried(target, verdict, secret)
+        if verdict.outcome is not AttemptOutcome.CORRECT:
+            return Admission(target, verdict)
+        secret = admit_guest(session, rt, target.recipient_id, previous=previous, now=now)
+        return Admission(target, verdict, secret)
 
 
 async def check_access_code(request: Request) -> Response:
@@ -88,14 +67,14 @@ async def check_access_code(request: Request) -> Response:
     tried = await run_in_threadpool(_try_access_code, rt, token, typed, previous)
     if tried.target is None:
         raise link_not_valid()
-    outcome = tried.verdict.outcome
-    if outcome is AccessOutcome.NOT_HERE:
+    verdict = tried.verdict
+    if verdict is None:
         return RedirectResponse(tried.target.start, status_code=303)
-    if outcome is AccessOutcome.LOCKED:
+    if verdict.outcome is AttemptOutcome.EXHAUSTED:
         raise access_code_locked()
-    if outcome is AccessOutcome.WRONG:
-        plural = "attempt" if tried.verdict.left == 1 else "attempts"
-        error = f"That access code is wrong. {tried.verdict.left} {plural} left."
+    if verdict.outcome is AttemptOutcome.WRONG:
+        plural = "attempt" if verdict.left == 1 else "attempts"
+        error = f"That access code is wrong. {verdict.left} {plural} left."
         return start_page(request, tried.target, status=400, error=error)
     assert tried.session_secret is not None
     response = RedirectResponse(f"{tried.target.start}/read", status_code=303)

@@ -6,10 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.portal.codes import CODE_DIGITS, SendRefusal, SendVerdict
-from sealgate.portal.csrf import guard_of
+from sealgate.portal.csrf import render_form
 from sealgate.portal.link import LinkTarget, mask_address
 from sealgate.portal.methods import Proof
-from sealgate.portal.pages import render
 
 
 def code_page(
@@ -25,10 +24,8 @@ def code_page(
 
     `sent=False` when this request sent nothing and no code may be on its way.
     """
-    guard = guard_of(request)
-    csrf = guard.token_for(request)
     by_sms = target.proof is Proof.SMS_CODE
-    response = render(
+    return render_form(
         request,
         "verify.html",
         status=status,
@@ -39,9 +36,7 @@ def code_page(
         error=error,
         sent=sent,
         digits=CODE_DIGITS,
-        csrf=csrf.field,
     )
-    return guard.remember(response, csrf)
 
 
 def send_refused(request: Request, target: LinkTarget, verdict: SendVerdict) -> Response:

@@ -111,7 +111,7 @@ def decide_send(state: CodeState | None, limits: CodeLimits, now: datetime) -> S
 class AttemptOutcome(StrEnum):
     NO_CODE = "no_code"  # nothing was requested (or the code was already used)
     EXPIRED = "expired"
-    EXHAUSTED = "exhausted"  # no attempts left: a new code is needed
+    EXHAUSTED = "exhausted"  # no attempts left: a new code is needed (an access code: locked)
     WRONG = "wrong"
     CORRECT = "correct"
 
@@ -162,26 +162,16 @@ def org_sms_wait(sent_in_window: int, oldest: datetime | None, limit: int, now: 
 ACCESS_CODE_ATTEMPTS = 5
 
 
-class AccessOutcome(StrEnum):
-    NOT_HERE = "not_here"  # this recipient does not verify with an access code
-    LOCKED = "locked"
-    WRONG = "wrong"
-    CORRECT = "correct"
+def decide_access_code(attempts: int, *, matches: bool) -> AttemptVerdict:
+    """Judge one typed access code; the attempt that uses up the last try locks at once.
 
-
-@dataclass(frozen=True)
-class AccessVerdict:
-    outcome: AccessOutcome
-    attempts: int = 0  # the count to store after this attempt
-    left: int = 0
-
-
-def decide_access_code(attempts: int, *, matches: bool) -> AccessVerdict:
-    """Judge one typed access code; the attempt that uses up the last try locks at once."""
+    `EXHAUSTED` here means locked for good; a right code resets the count.
+    """
     if attempts >= ACCESS_CODE_ATTEMPTS:
-        return AccessVerdict(AccessOutcome.LOCKED, attempts)
+        return AttemptVerdict(AttemptOutcome.EXHAUSTED, attempts)
     if matches:
-        return AccessVerdict(AccessOutcome.CORRECT, 0)
+        return AttemptVerdict(AttemptOutcome.CORRECT, 0)
     attempts += 1
     left = ACCESS_CODE_ATTEMPTS - attempts
-    return AccessVerdict(AccessOutcome.WRONG if left else AccessOutcome.LOCKED, attempts, left)
+    outcome = AttemptOutcome.WRONG if left else AttemptOutcome.EXHAUSTED
+    return AttemptVerdict(outcome, attempts, left)

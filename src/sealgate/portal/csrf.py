@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
@@ -26,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.portal.cookies import CSRF_COOKIE, read_cookie, set_csrf_cookie
-from sealgate.portal.pages import Refusal
+from sealgate.portal.pages import Refusal, render
 
 CSRF_FIELD = "csrf_token"
 
@@ -100,3 +102,20 @@ def guard_of(request: Request) -> CsrfGuard:
     """The app's guard (built once in `create_app`)."""
     guard: CsrfGuard = request.app.state.csrf
     return guard
+
+
+def render_form(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    """A page with a form: its hidden `csrf` field, and the cookie when the browser has none."""
+    guard = guard_of(request)
+    token = guard.token_for(request)
+    response = render(
+        request, template, status=status, headers=headers, csrf=token.field, **context
+    )
+    return guard.remember(response, token)

@@ -16,8 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.portal.csrf import guard_of
-from sealgate.portal.pages import render
+from sealgate.portal.csrf import render_form
 from sealgate.portal.totp import (
     RECOVERY_KEY_PURPOSE,
     TOTP_DIGITS,
@@ -56,9 +55,7 @@ def start_enrolment(rt: Runtime, account: Account) -> Enrolment:
 def enrolment_page(
     request: Request, enrolment: Enrolment, *, status: int = 200, error: str | None = None
 ) -> Response:
-    guard = guard_of(request)
-    csrf = guard.token_for(request)
-    response = render(
+    return render_form(
         request,
         "enrol.html",
         status=status,
@@ -67,6 +64,4 @@ def enrolment_page(
         recovery_codes=enrolment.recovery_codes,
         digits=TOTP_DIGITS,
         error=error,
-        csrf=csrf.field,
     )
-    return guard.remember(response, csrf)

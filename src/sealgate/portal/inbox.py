@@ -25,8 +25,8 @@ from starlette.responses import RedirectResponse, Response
 from sealgate.bootstrap import Runtime
 from sealgate.intake.readable import ReadableMessage
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
-from sealgate.portal.csrf import guard_of
-from sealgate.portal.pages import Refusal, render
+from sealgate.portal.csrf import render_form
+from sealgate.portal.pages import Refusal
 from sealgate.portal.sessions import Reader, session_reader
 from sealgate.store import Message, Recipient, utcnow
 
@@ -129,7 +129,4 @@ async def inbox_page(request: Request) -> Response:
         if refusal.start is not None:
             return RedirectResponse(refusal.start, status_code=303)
         raise
-    guard = guard_of(request)
-    csrf = guard.token_for(request)
-    response = render(request, "inbox.html", email=email, entries=entries, csrf=csrf.field)
-    return guard.remember(response, csrf)
+    return render_form(request, "inbox.html", email=email, entries=entries)

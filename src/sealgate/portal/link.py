@@ -23,9 +23,9 @@ from sealgate.directory.facts import has_account
 from sealgate.notify import hash_token
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
-from sealgate.portal.csrf import guard_of
+from sealgate.portal.csrf import render_form
 from sealgate.portal.methods import DIRECT_METHODS, Proof, mask_phone, proof_for
-from sealgate.portal.pages import access_code_locked, link_not_valid, render
+from sealgate.portal.pages import access_code_locked, link_not_valid
 from sealgate.portal.sessions import session_reader
 from sealgate.store import LinkToken, Message, Recipient, utcnow
 
@@ -43,21 +43,16 @@ class LinkTarget:
     sender_name: str
     sender_address: str
     content_blob_id: str
-    org_id: int = 0
-    method: str = "email_verification"
-    phone: str = ""  # E.164, for the SMS methods
-    access_code_hint: str = ""
-    has_access_code: bool = False
-    access_code_attempts: int = 0
-    has_account: bool = False  # looked up for direct methods only (see `proof_for`)
+    org_id: int
+    proof: Proof
+    phone: str  # E.164, for the SMS methods
+    access_code_hint: str
+    has_access_code: bool
+    access_code_attempts: int
 
     @property
     def start(self) -> str:
         return f"/m/{self.token}"
-
-    @property
-    def proof(self) -> Proof:
-        return proof_for(self.method, has_account=self.has_account)
 
     @property
     def masked_phone(self) -> str:
@@ -91,15 +86,18 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
         sender_address=message.sender_address,
         content_blob_id=message.content_blob_id,
         org_id=message.org_id,
-        method=recipient.method,
+        # For direct methods the account is looked up when the link opens: an account made
+        # since then logs in, a disabled one falls back to the mailed code.
+        proof=proof_for(
+            recipient.method,
+            has_account=(
+                recipient.method in DIRECT_METHODS and has_account(session, recipient.address)
+            ),
+        ),
         phone=recipient.phone,
         access_code_hint=recipient.access_code_hint,
         has_access_code=bool(recipient.access_code_hash),
         access_code_attempts=recipient.access_code_attempts,
-        # Asked when the link opens: an account made since logs in, a disabled one falls back.
-        has_account=(
-            recipient.method in DIRECT_METHODS and has_account(session, recipient.address)
-        ),
     )
 
 
@@ -153,9 +151,7 @@ def start_page(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The link's start page: the way in for this recipient's method, or the message."""
-    guard = guard_of(request)
-    csrf = guard.token_for(request)
-    response = render(
+    return render_form(
         request,
         "link.html",
         status=status,
@@ -163,12 +159,10 @@ def start_page(
         target=target,
         masked=mask_address(target.address),
         signed_in=signed_in,
-        csrf=csrf.field,
         proof=target.proof.value,
         can_start=can_start(target),
         error=error,
     )
-    return guard.remember(response, csrf)
 
 
 async def landing_page(request: Request) -> Response:

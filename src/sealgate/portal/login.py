@@ -27,7 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
-from sealgate.portal.csrf import guard_of
+from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page, start_enrolment
 from sealgate.portal.link import LinkTarget, find_target, start_page
 from sealgate.portal.login_ticket import (
@@ -38,7 +38,7 @@ from sealgate.portal.login_ticket import (
     set_ticket_cookie,
 )
 from sealgate.portal.methods import Proof
-from sealgate.portal.pages import link_not_valid, render
+from sealgate.portal.pages import link_not_valid
 from sealgate.portal.sessions import close_session
 from sealgate.portal.throttle import LoginThrottle
 from sealgate.store import Account
@@ -59,18 +59,18 @@ def login_page(
     """The login form: on the message's start page, or on its own at /login."""
     if target is not None:
         return start_page(request, target, status=status, error=error, headers=headers)
-    guard = guard_of(request)
-    csrf = guard.token_for(request)
-    response = render(
-        request, "login.html", status=status, headers=headers, error=error, csrf=csrf.field
-    )
-    return guard.remember(response, csrf)
+    return render_form(request, "login.html", status=status, headers=headers, error=error)
+
+
+def locked_out(wait: int) -> str:
+    """The sentence for an address the `LoginThrottle` locked for `wait` seconds."""
+    minutes = -(-wait // 60)
+    return f"Too many failed log-ins for this address. Please try again in {minutes} minutes."
 
 
 def locked_page(request: Request, target: LinkTarget | None, wait: int) -> Response:
-    minutes = -(-wait // 60)
-    error = f"Too many failed log-ins for this address. Please try again in {minutes} minutes."
-    return login_page(request, target, status=429, error=error, headers={"Retry-After": str(wait)})
+    headers = {"Retry-After": str(wait)}
+    return login_page(request, target, status=429, error=locked_out(wait), headers=headers)
 
 
 @dataclass(frozen=True)

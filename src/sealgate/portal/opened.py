@@ -7,10 +7,14 @@ it. The portal is where that happens, so the portal sets `Contact.opened_at`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from sealgate.bootstrap import Runtime
+from sealgate.portal.codes import AttemptVerdict
+from sealgate.portal.link import LinkTarget
 from sealgate.portal.methods import marks_contact_opened, proof_for
 from sealgate.portal.sessions import open_session
 from sealgate.store import Contact, Recipient
@@ -31,8 +35,22 @@ def mark_opened(session: Session, recipient_id: str, now: datetime) -> None:
 
 
 def admit_guest(
-    session: Session, recipient_id: str, *, previous: str | None, now: datetime, ttl: timedelta
+    session: Session, rt: Runtime, recipient_id: str, *, previous: str | None, now: datetime
 ) -> str:
     """The guest proved who it is: mark the message (and contact) opened, open a session."""
     mark_opened(session, recipient_id, now)
+    ttl = timedelta(seconds=rt.settings.web.session_ttl)
     return open_session(session, recipient_id=recipient_id, previous=previous, now=now, ttl=ttl)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One typed code (sent or access code) against a link, as the form handler needs it.
+
+    `target` None: not a valid link; `verdict` None: this recipient proves otherwise;
+    `session_secret` set only when the code was right and a session was opened.
+    """
+
+    target: LinkTarget | None
+    verdict: AttemptVerdict | None = None
+    session_secret: str | None = None

@@ -26,11 +26,11 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
-from sealgate.portal.csrf import guard_of
+from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page
+from sealgate.portal.login import locked_out
 from sealgate.portal.login_ticket import LoginTicket, Stage, clear_ticket_cookie, ticket_of
 from sealgate.portal.opened import mark_opened
-from sealgate.portal.pages import render
 from sealgate.portal.sessions import open_session
 from sealgate.portal.throttle import LoginThrottle
 from sealgate.portal.totp import (
@@ -147,10 +147,7 @@ def _confirm_enrolment(rt: Runtime, account: Account, typed: str) -> tuple[bool,
 
 
 def _totp_page(request: Request, *, status: int = 200, error: str | None = None) -> Response:
-    guard = guard_of(request)
-    csrf = guard.token_for(request)
-    response = render(request, "totp.html", status=status, error=error, csrf=csrf.field)
-    return guard.remember(response, csrf)
+    return render_form(request, "totp.html", status=status, error=error)
 
 
 def _ticket(request: Request, stage: Stage) -> LoginTicket | None:
@@ -172,8 +169,7 @@ async def totp_form(request: Request) -> Response:
 
 def _wrong_page(request: Request, result: FactorResult, stage: Stage) -> Response:
     if result.outcome is FactorOutcome.LOCKED:
-        minutes = -(-result.wait // 60)
-        error = f"Too many failed log-ins for this address. Please try again in {minutes} minutes."
+        error = locked_out(result.wait)
         status = 429
     else:
         error = "That code is not right. Type the code your app shows now."

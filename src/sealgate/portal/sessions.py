@@ -93,9 +93,3 @@ def session_reader(session: Session, secret: str | None, now: datetime) -> Reade
     if account_id is not None:
         return Reader(account_id=account_id, account_email=email.lower()) if active else None
     return Reader(recipient_id=recipient_id)
-
-
-def session_recipient(session: Session, secret: str | None, now: datetime) -> str | None:
-    """The recipient id a live guest session cookie belongs to, or None."""
-    reader = session_reader(session, secret, now)
-    return reader.recipient_id if reader is not None else None

@@ -11,59 +11,86 @@ Recipients who verify otherwise (access code, account) are sent back to their st
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.portal.code_mail import send_code_mail
+from sealgate.portal.code_mail import queue_code_mail
 from sealgate.portal.code_pages import code_page, send_refused
-from sealgate.portal.code_rows import CODE_KEY_PURPOSE, locked_code, state_of
-from sealgate.portal.code_sms import send_sms_code
+from sealgate.portal.code_rows import (
+    CHANNELS,
+    CODE_KEY_PURPOSE,
+    CodeIssue,
+    locked_code,
+    state_of,
+    store_new_code,
+)
+from sealgate.portal.code_sms import count_sms, org_wait, text_code
 from sealgate.portal.codes import (
     CODE_DIGITS,
     AttemptOutcome,
     AttemptVerdict,
     CodeLimits,
     decide_attempt,
+    decide_send,
     hash_code,
     normalise_code,
 )
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of
-from sealgate.portal.link import LinkTarget, find_target, resolve_link
+from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link
 from sealgate.portal.methods import Proof
-from sealgate.portal.opened import admit_guest
+from sealgate.portal.opened import Admission, admit_guest
 from sealgate.portal.pages import link_not_valid
 from sealgate.store import utcnow
 
 __all__ = ["CODE_KEY_PURPOSE", "check_code", "code_form", "send_code"]
 
-# The channel a code for each proof travels by (`VerificationCode.channel`).
-CHANNELS: dict[Proof, str] = {Proof.EMAIL_CODE: "email", Proof.SMS_CODE: "sms"}
+
+def _issue_code(rt: Runtime, token: str) -> CodeIssue:
+    """Make (or replace) the recipient's code within its limits; queue the mail or count the SMS.
+
+    An SMS is texted only after this transaction commits (`code_sms.text_code`).
+    """
+    now = utcnow()
+    limits = CodeLimits.from_settings(rt.settings.web)
+    with rt.db.begin() as session:
+        target = resolve_link(session, token, now)
+        if target is None or target.proof not in CHANNELS or not can_start(target):
+            return CodeIssue(target)
+        row = locked_code(session, target.recipient_id)
+        verdict = decide_send(state_of(row), limits, now)
+        if not verdict.allowed:
+            return CodeIssue(target, verdict)
+        by_sms = target.proof is Proof.SMS_CODE
+        if by_sms and (wait := org_wait(session, rt, target, now)):
+            return CodeIssue(target, verdict, org_wait=wait)
+        code = store_new_code(session, rt, row, target, limits=limits, verdict=verdict, now=now)
+        if by_sms:
+            send_id = count_sms(session, target, now)
+            ttl = limits.ttl_minutes
+            return CodeIssue(target, verdict, code=code, ttl_minutes=ttl, send_id=send_id)
+        queue_code_mail(session, rt, target, code, limits.ttl_minutes, now)
+        return CodeIssue(target, verdict)
 
 
 async def send_code(request: Request) -> Response:
     rt: Runtime = request.app.state.rt
     token = request.path_params["token"]
     await guard_of(request).checked_form(request, start=f"/m/{token}")
-    target = await run_in_threadpool(find_target, rt, token)
+    issue = await run_in_threadpool(_issue_code, rt, token)
+    target = issue.target
     if target is None:
         raise link_not_valid()
+    if issue.verdict is None:
+        # Not (or no longer) a recipient we send codes to: its start page says what to do.
+        return RedirectResponse(target.start, status_code=303)
+    if not issue.verdict.allowed:
+        return send_refused(request, target, issue.verdict)
     if target.proof is Proof.SMS_CODE:
-        return await send_sms_code(request, token)
-    if target.proof is not Proof.EMAIL_CODE:
-        return RedirectResponse(target.start, status_code=303)
-    target, verdict = await run_in_threadpool(send_code_mail, rt, token)
-    if target is None:
-        raise link_not_valid()
-    if verdict is None:
-        return RedirectResponse(target.start, status_code=303)
-    if not verdict.allowed:
-        return send_refused(request, target, verdict)
+        return await text_code(request, issue)
     return RedirectResponse(f"{target.start}/verify", status_code=303)
 
 
@@ -78,20 +105,13 @@ async def code_form(request: Request) -> Response:
     return code_page(request, target)
 
 
-@dataclass(frozen=True)
-class _Checked:
-    target: LinkTarget | None
-    verdict: AttemptVerdict | None = None
-    session_secret: str | None = None
-
-
-def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> _Checked:
+def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Admission:
     now = utcnow()
     limits = CodeLimits.from_settings(rt.settings.web)
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None or target.proof not in CHANNELS:
-            return _Checked(target)
+            return Admission(target)
         row = locked_code(session, target.recipient_id)
         # A code sent by another channel than the recipient's method is no code for it.
         if row is not None and row.channel != CHANNELS[target.proof]:
@@ -101,19 +121,13 @@ def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> _C
         matches = hmac.compare_digest(typed_hash.encode(), expected.encode())
         verdict = decide_attempt(state_of(row), limits, now, matches=matches)
         if row is None:
-            return _Checked(target, verdict)
+            return Admission(target, verdict)
         if verdict.outcome is not AttemptOutcome.CORRECT:
             row.attempts = verdict.attempts
-            return _Checked(target, verdict)
+            return Admission(target, verdict)
         session.delete(row)
-        secret = admit_guest(
-            session,
-            target.recipient_id,
-            previous=previous,
-            now=now,
-            ttl=timedelta(seconds=rt.settings.web.session_ttl),
-        )
-        return _Checked(target, verdict, secret)
+        secret = admit_guest(session, rt, target.recipient_id, previous=previous, now=now)
+        return Admission(target, verdict, secret)
 
 
 _ATTEMPT_PAGES: dict[AttemptOutcome, tuple[int, str]] = {

@@ -29,7 +29,7 @@ from sealgate.transport.tlsa import TLSARecord
 
 # Postfix's smtp_mx_address_limit: addresses tried per host; and a bound on the hosts of one
 # domain, so a hostile MX RRset cannot make a probe open hundreds of connections.
-MAX_ADDRESSES = 5
+MAX_ADDRESSES_PER_HOST = 5
 MAX_HOSTS = 10
 
 
@@ -192,7 +192,7 @@ class Prober:
             self.resolver.lookup(host, "A"), self.resolver.lookup(host, "AAAA")
         )
         address_dnssec = weakest([a.status, aaaa.status])
-        addresses = tuple([*a.records, *aaaa.records])[:MAX_ADDRESSES]
+        addresses = tuple([*a.records, *aaaa.records])[:MAX_ADDRESSES_PER_HOST]
         problem = _failure(a, "A") or _failure(aaaa, "AAAA")
         tlsa_dnssec, ttl = Dnssec.INSECURE, min(a.ttl, aaaa.ttl)
         tlsa: tuple[TLSARecord, ...] = ()
