@@ -38,9 +38,30 @@ class SubmissionSettings(_Section):
     tls_key: str = ""
     max_message_size: int = Field(50 * 1024 * 1024, gt=0)
     max_recipients: int = Field(100, gt=0)
+    # DATA limits in bytes: a line without its CRLF (RFC 5321 allows 998; applications send
+    # unwrapped HTML), one header field with its folded lines (Postfix header_size_limit),
+    # and the whole header section.
+    max_line_length: int = Field(1024 * 1024, ge=998)
+    max_header_field: int = Field(102400, gt=0)
+    max_header_section: int = Field(256 * 1024, gt=0)
     idle_timeout: float = Field(300.0, gt=0)
     session_timeout: float = Field(1800.0, gt=0)
+    # A command line must be complete this many seconds after its first byte; DATA must arrive
+    # at min_data_rate bytes/s on average after a grace of command_timeout (Postfix
+    # smtpd_per_request_deadline, smtpd_min_data_rate).
+    command_timeout: float = Field(60.0, gt=0)
+    min_data_rate: int = Field(500, gt=0)
+    # Connections: open at once in total and per client address (IPv6: per /64), and new ones
+    # per client per minute (Postfix anvil); 0 = no limit for the per-client ones.
+    max_connections: int = Field(1000, gt=0)
+    max_connections_per_client: int = Field(50, ge=0)
+    max_connection_rate: int = Field(300, ge=0)
+    # Failed AUTH attempts counted in the database per (client address, username), per
+    # username from anywhere and per client address with any username; each key locks for
+    # auth_lockout_seconds after its first counted failure once it reaches its limit.
     auth_max_failures: int = Field(10, gt=0)
+    auth_max_failures_per_username: int = Field(50, gt=0)
+    auth_max_failures_per_client: int = Field(30, gt=0)
     auth_lockout_seconds: float = Field(900.0, ge=0)
 
     _listen = field_validator("listen")(_check_listen)

@@ -8,6 +8,7 @@ never message content in the clear.
 
 from sealgate.store.schema import (
     Account,
+    AuthFailure,
     Base,
     Contact,
     Conversation,
@@ -30,6 +31,7 @@ from sealgate.store.session import Database, new_id, utcnow
 
 __all__ = [
     "Account",
+    "AuthFailure",
     "Base",
     "Contact",
     "Conversation",

@@ -267,3 +267,16 @@ class TransportProbe(Base):
     result: Mapped[str] = mapped_column(Text)  # the probe as JSON
     probed_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuthFailure(Base):
+    """Failed SMTP AUTH attempts under one key, in a window that starts at the first failure.
+
+    The key is a SHA-256 of (scope, client, username), so that a password typed into the
+    username field is not kept in the clear; see submission/lockout.py.
+    """
+
+    __tablename__ = "auth_failures"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int]
+    window_start: Mapped[datetime] = mapped_column(index=True)

@@ -1,28 +1,28 @@
-"""AUTH for submission: argon2 credential checks, a growing delay and a lockout per client.
+"""AUTH for submission: argon2 credential checks, a growing delay and lockouts in the database.
 
-The per-client state lives in this process's memory (`AuthThrottle`). That is enough for one
-`sealgate serve` process: a restart forgets it, and several processes behind one address would
-each count on their own. A client is its IPv4 address, or its IPv6 /64 (one host usually owns a
-whole /64, so counting single IPv6 addresses would let it rotate through them).
+Failures are counted per (client, username), per username and per client (lockout.py has
+the rules and the SQL); every process of a deployment, and the next start, see the same
+counts. A client is its IPv4 address, or its IPv6 /64 (one host usually owns a whole /64, so
+counting single IPv6 addresses would let it rotate through them).
 
-Failures are counted in a sliding window of `auth_lockout_seconds`; a success does not reset
-the count, so a client holding one valid credential cannot interleave logins to keep guessing
-at others. Each failure is answered only after a delay that grows with the count, and once
-`auth_max_failures` failures fall inside the window the client is locked out: AUTH is refused
-without checking anything until the oldest counted failure leaves the window.
+A success does not reset a count, so a client holding one valid credential cannot interleave
+logins to keep guessing at others. Each failure is answered only after a delay that grows with
+the (client, username) count; a key at its limit refuses AUTH (454) without checking anything
+until its window ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import ipaddress
 import logging
-import time
-from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sealgate.directory import verify_credential
-from sealgate.store import Database
+from sealgate.store import Database, utcnow
+from sealgate.submission import lockout
 
 log = logging.getLogger("sealgate.submission")
 
@@ -30,10 +30,29 @@ log = logging.getLogger("sealgate.submission")
 FAILURE_DELAY_STEP = 0.5
 FAILURE_DELAY_CAP = 5.0
 # At most this many argon2 checks run at once: each costs tens of MB and a CPU for a while,
-# and anyone who completes STARTTLS can ask for one.
+# and anyone who completes STARTTLS can ask for one. The failure slots are claimed inside
+# this limit, so a burst of right logins holds at most this many slots at a time.
 VERIFY_CONCURRENCY = 4
-# Beyond this many tracked clients, clients with no failure in the window are forgotten first.
-TRACKED_CLIENTS_MAX = 100_000
+# Counters whose window has passed are deleted after this many failures of this process.
+PURGE_EVERY_FAILURES = 256
+
+
+class AuthRefusal(enum.Enum):
+    """Why AUTH did not succeed."""
+
+    FAILED = "failed"  # wrong credentials: 535
+    LOCKED_USERNAME = "locked-username"  # this username (from here or anywhere) is locked: 454
+    LOCKED_CLIENT = "locked-client"  # this client address is locked: 454
+
+
+@dataclass(frozen=True)
+class AuthLimits:
+    """The [submission] auth_* settings."""
+
+    per_client_username: int
+    per_username: int
+    per_client: int
+    window: timedelta
 
 
 @dataclass(frozen=True)
@@ -62,71 +81,80 @@ def client_key(host: str) -> str:
     return str(address)
 
 
-class AuthThrottle:
-    """Failed AUTH attempts per client in a sliding window; `now` is a monotonic clock reading."""
-
-    def __init__(self, max_failures: int, window_seconds: float) -> None:
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        failures = self._failures.get(client, deque())
-        while failures and failures[0] <= now - self.window_seconds:
-            failures.popleft()
-        if not failures:
-            self._failures.pop(client, None)
-        return failures
-
-    def locked(self, client: str, now: float) -> bool:
-        return len(self._recent(client, now)) >= self.max_failures
-
-    def record_failure(self, client: str, now: float) -> float:
-        """Count a failure; returns how long to wait before saying so."""
-        if len(self._failures) >= TRACKED_CLIENTS_MAX:
-            self._forget_stale(now)
-        failures = self._recent(client, now)
-        failures.append(now)
-        self._failures[client] = failures
-        return min(FAILURE_DELAY_STEP * len(failures), FAILURE_DELAY_CAP)
-
-    def _forget_stale(self, now: float) -> None:
-        for client in list(self._failures):
-            self._recent(client, now)
-        # Still full: every tracked client failed recently. Dropping the oldest half bounds
-        # memory; those clients lose their count, which an attacker with that many addresses
-        # could have had anyway.
-        if len(self._failures) >= TRACKED_CLIENTS_MAX:
-            oldest = sorted(self._failures, key=lambda key: self._failures[key][-1])
-            for client in oldest[: len(oldest) // 2]:
-                del self._failures[client]
-
-
 class Authenticator:
     """Checks AUTH PLAIN/LOGIN credentials for the server; one instance shared by all sessions."""
 
-    def __init__(self, db: Database, throttle: AuthThrottle) -> None:
+    def __init__(self, db: Database, limits: AuthLimits) -> None:
         self.db = db
-        self.throttle = throttle
+        self.limits = limits
         self._verifying = asyncio.Semaphore(VERIFY_CONCURRENCY)
+        self._failures_since_purge = 0
 
-    def locked(self, host: str) -> bool:
-        return self.throttle.locked(client_key(host), time.monotonic())
+    async def client_locked(self, host: str) -> bool:
+        """True when the client address is at its limit: AUTH is refused before anything else."""
+        key = lockout.client_failure_key(client_key(host), self.limits.per_client)
 
-    async def authenticate(self, host: str, login: bytes, password: bytes) -> Submitter | None:
-        """The submitter these credentials prove, or None after the failure delay."""
-        client = client_key(host)
+        def count() -> int:
+            with self.db.begin() as session:
+                return lockout.failures(session, key, utcnow(), self.limits.window)
+
+        return await asyncio.to_thread(count) >= key.limit
+
+    async def authenticate(
+        self, host: str, login: bytes, password: bytes
+    ) -> Submitter | AuthRefusal:
+        """The submitter these credentials prove, or why not (a failure after its delay)."""
+        keys = lockout.failure_keys(
+            client_key(host),
+            login.decode("utf-8", errors="surrogateescape"),
+            per_client_username=self.limits.per_client_username,
+            per_username=self.limits.per_username,
+            per_client=self.limits.per_client,
+        )
         async with self._verifying:
-            # Checked again: the client may have been locked out while this attempt waited.
-            locked = self.throttle.locked(client, time.monotonic())
-            submitter = None if locked else await asyncio.to_thread(self._verify, login, password)
+            locked = await asyncio.to_thread(self._claim, keys)
+            if locked is not None:
+                log.warning("auth refused, locked client=%s scope=%s", host, locked.scope)
+                if locked.scope == "client":
+                    return AuthRefusal.LOCKED_CLIENT
+                return AuthRefusal.LOCKED_USERNAME
+            submitter = await asyncio.to_thread(self._verify, login, password)
+            if submitter is not None:
+                await asyncio.to_thread(self._give_back, keys)
         if submitter is not None:
             log.info("auth ok client=%s username=%s", host, submitter.username)
             return submitter
-        delay = self.throttle.record_failure(client, time.monotonic())
+        delay = await asyncio.to_thread(self._failed, keys[0])
         log.warning("auth failed client=%s delay=%.1fs", host, delay)
         await asyncio.sleep(delay)
-        return None
+        return AuthRefusal.FAILED
+
+    def _claim(self, keys: tuple[lockout.FailureKey, ...]) -> lockout.FailureKey | None:
+        session = self.db.sessions()
+        try:
+            locked = lockout.claim(session, keys, utcnow(), self.limits.window)
+            if locked is None:
+                session.commit()
+            else:
+                session.rollback()
+            return locked
+        finally:
+            session.close()
+
+    def _give_back(self, keys: tuple[lockout.FailureKey, ...]) -> None:
+        with self.db.begin() as session:
+            lockout.give_back(session, keys, utcnow(), self.limits.window)
+
+    def _failed(self, key: lockout.FailureKey) -> float:
+        """The delay before saying 535; now and then, forget counters whose window passed."""
+        now = utcnow()
+        with self.db.begin() as session:
+            count = lockout.failures(session, key, now, self.limits.window)
+            self._failures_since_purge += 1
+            if self._failures_since_purge >= PURGE_EVERY_FAILURES:
+                self._failures_since_purge = 0
+                lockout.purge(session, now, self.limits.window)
+        return min(FAILURE_DELAY_STEP * max(count, 1), FAILURE_DELAY_CAP)
 
     def _verify(self, login: bytes, password: bytes) -> Submitter | None:
         try:

@@ -181,7 +181,7 @@ class SubmissionHandler:
         account = await self._content_sender(raw, session, submitter)
         if isinstance(account, str):
             return account
-        problem = self._control_header_problem(raw, envelope.rcpt_tos)
+        problem = await asyncio.to_thread(self._control_header_problem, raw, envelope.rcpt_tos)
         if problem:
             log.info("control header refused client=%s mail_from=%s", session.client, account.email)
             return replies.S550_CONTROL_HEADER.format(problem=problem)

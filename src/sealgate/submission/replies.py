@@ -31,10 +31,26 @@ S354_START_DATA = "354 End data with <CR><LF>.<CR><LF>"
 S421_IDLE_TIMEOUT = "421 4.4.2 Error: idle timeout exceeded, closing connection"
 S421_SESSION_TIMEOUT = "421 4.4.2 Error: session timeout exceeded, closing connection"
 S421_SHUTTING_DOWN = "421 4.3.2 Service shutting down, closing connection"
+# A command line must be complete within [submission] command_timeout of its first byte, and
+# DATA must keep up [submission] min_data_rate: a client trickling bytes cannot hold a session.
+S421_COMMAND_TIMEOUT = "421 4.4.2 Error: command line not completed in time, closing connection"
+S421_DATA_TOO_SLOW = "421 4.4.2 Error: message data arrives too slowly, closing connection"
+# Connection limits ([submission] max_connections, max_connections_per_client,
+# max_connection_rate), like Postfix's anvil: the connection is closed after the reply.
+S421_TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections; try again later"
+S421_CLIENT_CONNECTIONS = (
+    "421 4.7.0 Too many connections from your address; close some or try again later"
+)
+S421_CLIENT_CONNECTION_RATE = (
+    "421 4.7.0 Too many connections from your address in the last minute; try again later"
+)
 S451_LOCAL_ERROR = "451 4.3.0 Error: could not queue the message; try again later"
 S452_TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 S454_AUTH_LOCKED = (
     "454 4.7.0 Too many failed authentication attempts from your address; try again later"
+)
+S454_AUTH_LOCKED_USER = (
+    "454 4.7.0 Too many failed authentication attempts for this username; try again later"
 )
 S454_TLS_UNAVAILABLE = "454 4.7.0 TLS not available"
 
@@ -63,6 +79,8 @@ S503_ALREADY_AUTHENTICATED = "503 5.5.1 Error: already authenticated"
 S503_NESTED_MAIL = "503 5.5.1 Error: nested MAIL command"
 S503_NEED_MAIL = "503 5.5.1 Error: need MAIL command"
 S503_NEED_RCPT = "503 5.5.1 Error: need RCPT command"
+# RFC 3207 4: a client must not start TLS a second time inside TLS.
+S503_TLS_ACTIVE = "503 5.5.1 Error: TLS already active"
 S504_AUTH_MECHANISM = "504 5.5.4 Unrecognized authentication type; use PLAIN or LOGIN"
 S530_STARTTLS_FIRST = "530 5.7.0 Must issue a STARTTLS command first"
 S530_AUTH_REQUIRED = "530 5.7.0 Authentication required"
@@ -81,6 +99,22 @@ S550_FROM_HEADER_NOT_ACCOUNT = (
 )
 S550_BARE_NEWLINE = "550 5.5.2 Message contains bare CR or LF; send CRLF line endings"
 S552_TOO_BIG = "552 5.3.4 Message size exceeds fixed maximum message size"
+# DATA limits beyond the size ([submission] max_line_length, max_header_field,
+# max_header_section). 552 5.3.4 (a per-message limit of this system, RFC 3463) rather than
+# 500 5.5.2: the data is not a command, and RFC 5321 4.5.3.1.10 answers too much mail data
+# with 552; both are permanent, so the sender learns to wrap, encode or trim.
+S552_LINE_TOO_LONG = (
+    "552 5.3.4 Message has a line longer than this server accepts;"
+    " encode long lines (quoted-printable or base64)"
+)
+S552_HEADER_FIELD_TOO_BIG = (
+    "552 5.3.4 Message has a header field larger than this server accepts;"
+    " shorten it or move its content into the body"
+)
+S552_HEADER_SECTION_TOO_BIG = (
+    "552 5.3.4 Message header section is larger than this server accepts;"
+    " remove header fields or move their content into the body"
+)
 S553_UTF8_NOT_DECLARED = "553 5.6.7 Non-ASCII address needs the SMTPUTF8 parameter on MAIL"
 S555_MAIL_PARAMETERS = "555 5.5.4 MAIL FROM parameters not recognized or not implemented"
 S555_RCPT_PARAMETERS = "555 5.5.4 RCPT TO parameters not recognized or not implemented"

@@ -10,7 +10,15 @@ What the subclass changes in aiosmtpd, and why:
   would cut off a slow upload of a large DATA), and a second timer ends the whole session;
   both say 421 before closing;
 - `stop()` closes the listener and says 421 to every session, but lets a session that is
-  committing a message send its 250 first.
+  committing a message send its 250 first;
+- DATA is read by our own loop over `data.DataTransfer` (aiosmtpd's refuses lines over 998
+  bytes and checks nothing while reading): long lines up to [submission] max_line_length,
+  header limits, bare CR/LF refused as the lines arrive, never a scan of the whole message;
+- a command line must be complete within command_timeout of its first byte, and DATA must
+  keep up min_data_rate, so that a client trickling bytes cannot hold a session;
+- a connection beyond the connection limits (`connections.ClientConnections`) hears 421 and
+  is closed before a session starts;
+- a second STARTTLS inside TLS gets 503 (aiosmtpd would start a second handshake).
 """
 
 from __future__ import annotations
@@ -20,15 +28,24 @@ import logging
 import ssl
 import time
 from base64 import b64decode
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Session, syntax
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import SubmissionSettings, split_hostport
 from sealgate.submission import replies
-from sealgate.submission.auth import Authenticator, AuthThrottle, Submitter
+from sealgate.submission.auth import (
+    Authenticator,
+    AuthLimits,
+    AuthRefusal,
+    Submitter,
+    client_key,
+)
+from sealgate.submission.connections import ClientConnections, ConnectionLimits, ConnectionRefusal
+from sealgate.submission.data import DataLimits, DataTransfer, Outcome, Problem
 from sealgate.submission.handler import SubmissionHandler
 from sealgate.submission.tls import server_context
 
@@ -36,6 +53,29 @@ log = logging.getLogger("sealgate.submission")
 
 # How long stop() waits for sessions to finish a commit and say goodbye.
 STOP_GRACE_SECONDS = 10.0
+# The DATA loop hands the event loop to other sessions after this many pieces, even when the
+# client's bytes are already buffered (a buffered readuntil() does not yield).
+DATA_PIECES_PER_TURN = 256
+
+DATA_REFUSALS: dict[Problem, str] = {
+    Problem.BARE_NEWLINE: replies.S550_BARE_NEWLINE,
+    Problem.LINE_TOO_LONG: replies.S552_LINE_TOO_LONG,
+    Problem.HEADER_FIELD_TOO_BIG: replies.S552_HEADER_FIELD_TOO_BIG,
+    Problem.HEADER_SECTION_TOO_BIG: replies.S552_HEADER_SECTION_TOO_BIG,
+    Problem.TOO_BIG: replies.S552_TOO_BIG,
+}
+
+AUTH_REFUSALS: dict[AuthRefusal, str] = {
+    AuthRefusal.FAILED: replies.S535_AUTH_FAILED,
+    AuthRefusal.LOCKED_USERNAME: replies.S454_AUTH_LOCKED_USER,
+    AuthRefusal.LOCKED_CLIENT: replies.S454_AUTH_LOCKED,
+}
+
+CONNECTION_REFUSALS: dict[ConnectionRefusal, str] = {
+    ConnectionRefusal.TOTAL: replies.S421_TOO_MANY_CONNECTIONS,
+    ConnectionRefusal.PER_CLIENT: replies.S421_CLIENT_CONNECTIONS,
+    ConnectionRefusal.RATE: replies.S421_CLIENT_CONNECTION_RATE,
+}
 
 
 class SubmissionError(Exception):
@@ -72,6 +112,11 @@ class SubmissionSession(Session):
 class SubmissionSMTP(SMTP):
     """One client connection."""
 
+    # aiosmtpd sizes its stream reader with this: the longest line read in one piece, and
+    # (twice) the buffer at which reading from the socket pauses. Longer DATA lines, up to
+    # [submission] max_line_length, come to DataTransfer in fragments of about this size.
+    line_length_limit = 64 * 1024
+
     def __init__(
         self,
         handler: SubmissionHandler,
@@ -79,6 +124,7 @@ class SubmissionSMTP(SMTP):
         settings: SubmissionSettings,
         tls_context: ssl.SSLContext,
         authenticator: Authenticator,
+        connections: ClientConnections,
         live: set[SubmissionSMTP],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
@@ -98,11 +144,26 @@ class SubmissionSMTP(SMTP):
         )
         self.session: SubmissionSession | None
         self._authenticator = authenticator
-        self._session_timeout = settings.session_timeout
+        self._connections = connections
+        self._settings = settings
+        self._data_limits = DataLimits(
+            max_message_size=settings.max_message_size,
+            max_line_length=settings.max_line_length,
+            max_header_field=settings.max_header_field,
+            max_header_section=settings.max_header_section,
+        )
         self._live = live
         self._verb = ""
         self._session_timer: asyncio.TimerHandle | None = None
         self._goodbye: str | None = None
+        self._admitted: str | None = None
+        self._refused = False
+        # The command-line deadline runs while a line is incomplete; the DATA deadline grows
+        # with the bytes received.
+        self._line_timer: asyncio.TimerHandle | None = None
+        self._data_timer: asyncio.TimerHandle | None = None
+        self._data_started = 0.0
+        self._data_bytes = -1
 
     def _create_session(self) -> SubmissionSession:
         return SubmissionSession(self.loop)
@@ -110,22 +171,95 @@ class SubmissionSMTP(SMTP):
     # Connection life cycle and timers.
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._session_timer is None and not self._admit(transport):
+            return
         super().connection_made(transport)
         # Called again after STARTTLS with the TLS transport; the session clock keeps running.
         if self._session_timer is None:
             self._session_timer = self.loop.call_later(self._session_timeout, self._session_expired)
             self._live.add(self)
 
+    def _admit(self, transport: asyncio.BaseTransport) -> bool:
+        """Count the connection against the limits, or say 421 and close it."""
+        peer = transport.get_extra_info("peername")
+        client = client_key(str(peer[0]) if isinstance(peer, tuple) else str(peer or ""))
+        refusal = self._connections.admit(client, time.monotonic())
+        if refusal is None:
+            self._admitted = client
+            return True
+        self._refused = True
+        log.warning("connection refused client=%s limit=%s", client, refusal.value)
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(CONNECTION_REFUSALS[refusal].encode() + b"\r\n")
+        transport.close()
+        return False
+
+    @property
+    def _session_timeout(self) -> float:
+        return self._settings.session_timeout
+
     def connection_lost(self, error: Exception | None) -> None:
-        if self._session_timer is not None:
-            self._session_timer.cancel()
+        if self._refused:
+            return
+        for timer in (self._session_timer, self._line_timer, self._data_timer):
+            if timer is not None:
+                timer.cancel()
         self._live.discard(self)
+        if self._admitted is not None:
+            self._connections.release(self._admitted)
+            self._admitted = None
         if self.transport is not None:
             super().connection_lost(error)
 
+    def eof_received(self) -> bool | None:
+        if self._refused:
+            return False
+        return super().eof_received()
+
     def data_received(self, data: bytes) -> None:
         self._reset_timeout()
+        if self._data_bytes >= 0:
+            self._data_bytes += len(data)
+        else:
+            self._watch_command_line(data)
         super().data_received(data)
+
+    def _watch_command_line(self, data: bytes) -> None:
+        """Start the command deadline at a line's first byte, stop it at its end."""
+        end = data.rfind(b"\n")
+        if end >= 0 and self._line_timer is not None:
+            self._line_timer.cancel()
+            self._line_timer = None
+        if end < len(data) - 1 and self._line_timer is None:
+            self._line_timer = self.loop.call_later(
+                self._settings.command_timeout, self.end_session, replies.S421_COMMAND_TIMEOUT
+            )
+
+    def _start_data_clock(self) -> None:
+        if self._line_timer is not None:
+            self._line_timer.cancel()
+            self._line_timer = None
+        self._data_started = self.loop.time()
+        self._data_bytes = 0
+        self._data_timer = self.loop.call_at(self._data_deadline(), self._check_data_rate)
+
+    def _data_deadline(self) -> float:
+        rate = self._settings.min_data_rate
+        return self._data_started + self._settings.command_timeout + self._data_bytes / rate
+
+    def _check_data_rate(self) -> None:
+        deadline = self._data_deadline()
+        if self.loop.time() >= deadline:
+            log.info("data too slow client=%s bytes=%d", self._client(), self._data_bytes)
+            self.end_session(replies.S421_DATA_TOO_SLOW)
+            return
+        self._data_timer = self.loop.call_at(deadline, self._check_data_rate)
+
+    def _stop_data_clock(self) -> None:
+        if self._data_timer is not None:
+            self._data_timer.cancel()
+            self._data_timer = None
+        self._data_bytes = -1
 
     def _timeout_cb(self) -> None:
         self.end_session(replies.S421_IDLE_TIMEOUT)
@@ -167,11 +301,76 @@ class SubmissionSMTP(SMTP):
     async def smtp_HELP(self, arg: str) -> None:
         await self.push(replies.S214_HELP)
 
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        if self._tls_protocol is not None:
+            await self.push(replies.S503_TLS_ACTIVE)
+            return
+        await super().smtp_STARTTLS(arg)
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        """DATA read by `DataTransfer`: the checks run as lines arrive, the reply at the end."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push(replies.S503_NEED_RCPT)
+            return
+        if arg:
+            await self.push(replies.S501_SYNTAX_NO_ARGUMENT)
+            return
+        await self.push(replies.S354_START_DATA)
+        transfer = DataTransfer(self._data_limits)
+        self._start_data_clock()
+        try:
+            outcome = await self._receive_data(transfer)
+        finally:
+            self._stop_data_clock()
+        if outcome is Outcome.ABANDON:
+            # The client thinks its data ended at a bare LF/CR + dot: refuse at once, and
+            # close, since what it sends next may be meant as commands or as more data.
+            log.info("bare newline before the final dot, closing client=%s", self._client())
+            self.end_session(replies.S550_BARE_NEWLINE)
+            assert self._handler_coroutine is not None
+            self._handler_coroutine.cancel()
+            return
+        if transfer.problem is not None:
+            log.info("data refused client=%s problem=%s", self._client(), transfer.problem.value)
+            self._set_post_data_state()
+            await self.push(DATA_REFUSALS[transfer.problem])
+            return
+        content = transfer.content
+        self.envelope.content = content
+        self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push(replies.S250_OK if status is MISSING else status)
+
+    async def _receive_data(self, transfer: DataTransfer) -> Outcome:
+        """Feed the stream to `transfer` until it ends; a line too long comes in fragments."""
+        pieces = 0
+        while True:
+            try:
+                piece = await self._reader.readuntil(b"\r\n")
+            except asyncio.LimitOverrunError as error:
+                piece = await self._reader.read(error.consumed)
+            except asyncio.IncompleteReadError:
+                # The client went away (aiosmtpd's eof_received normally cancels us first).
+                if self.transport is not None:
+                    self.transport.close()
+                return Outcome.ABANDON
+            outcome = transfer.feed(piece)
+            if outcome is not Outcome.MORE:
+                return outcome
+            pieces += 1
+            if pieces % DATA_PIECES_PER_TURN == 0:
+                await asyncio.sleep(0)
+
     async def smtp_VRFY(self, arg: str) -> None:
         await self.push(replies.S502_VRFY_DISABLED)
 
     async def smtp_AUTH(self, arg: str) -> None:
-        if self._authenticator.locked(self._client()):
+        if await self._authenticator.client_locked(self._client()):
             log.warning("auth refused, locked out client=%s", self._client())
             await self.push(replies.S454_AUTH_LOCKED)
             return
@@ -219,8 +418,8 @@ class SubmissionSMTP(SMTP):
     async def _authenticate(self, login: bytes, password: bytes) -> AuthResult:
         assert self.session is not None
         submitter = await self._authenticator.authenticate(self._client(), login, password)
-        if submitter is None:
-            return AuthResult(success=False, handled=False, message=replies.S535_AUTH_FAILED)
+        if not isinstance(submitter, Submitter):
+            return AuthResult(success=False, handled=False, message=AUTH_REFUSALS[submitter])
         self.session.submitter = submitter
         return AuthResult(success=True, auth_data=submitter, message=replies.S235_AUTH_OK)
 
@@ -233,7 +432,20 @@ class SubmissionServer:
         self.settings = rt.settings.submission
         self.handler = SubmissionHandler(rt)
         self.authenticator = Authenticator(
-            rt.db, AuthThrottle(self.settings.auth_max_failures, self.settings.auth_lockout_seconds)
+            rt.db,
+            AuthLimits(
+                per_client_username=self.settings.auth_max_failures,
+                per_username=self.settings.auth_max_failures_per_username,
+                per_client=self.settings.auth_max_failures_per_client,
+                window=timedelta(seconds=self.settings.auth_lockout_seconds),
+            ),
+        )
+        self.connections = ClientConnections(
+            ConnectionLimits(
+                max_total=self.settings.max_connections,
+                per_client=self.settings.max_connections_per_client,
+                rate_per_minute=self.settings.max_connection_rate,
+            )
         )
         self._live: set[SubmissionSMTP] = set()
         self._server: asyncio.Server | None = None
@@ -263,6 +475,7 @@ class SubmissionServer:
                 settings=self.settings,
                 tls_context=context,
                 authenticator=self.authenticator,
+                connections=self.connections,
                 live=self._live,
                 loop=loop,
             )
