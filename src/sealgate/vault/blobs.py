@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
+# A `.part` file older than this was left by a write that died (a crash, a full disk): no
+# write takes this long, so a younger one may still belong to another process at work.
+STALE_PART_SECONDS = 3600.0
+
+log = logging.getLogger("sealgate.vault")
 
 
 class BlobStore(Protocol):
@@ -23,6 +30,21 @@ class FilesystemBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
+        self.sweep_parts(time.time() - STALE_PART_SECONDS)
+
+    def sweep_parts(self, older_than: float) -> int:
+        """Delete `.part` files last written before `older_than` (epoch seconds); how many."""
+        removed = 0
+        for part in self.root.glob("*/*.part"):
+            try:
+                if part.stat().st_mtime < older_than:
+                    part.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        if removed:
+            log.warning("removed %d stale .part blob files under %s", removed, self.root)
+        return removed
 
     def _path(self, blob_id: str) -> Path:
         if not _BLOB_ID.match(blob_id):
@@ -34,13 +56,18 @@ class FilesystemBlobStore:
         path.parent.mkdir(exist_ok=True)
         temporary = path.with_suffix(".part")
         size = 0
-        with open(temporary, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-                size += len(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        try:
+            with open(temporary, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+                    size += len(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            # A failed write (disk full, an error in `chunks`) leaves no half-written file.
+            temporary.unlink(missing_ok=True)
+            raise
         directory = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
