@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import ssl
 import time
 from base64 import b64decode
@@ -53,6 +54,9 @@ log = logging.getLogger("sealgate.submission")
 
 # How long stop() waits for sessions to finish a commit and say goodbye.
 STOP_GRACE_SECONDS = 10.0
+# File handles the rest of the process needs besides SMTP connections (database pool, blobs,
+# the portal's connections): max_connections above the handle limit minus this is warned about.
+HANDLE_RESERVE = 256
 # The DATA loop hands the event loop to other sessions after this many pieces, even when the
 # client's bytes are already buffered (a buffered readuntil() does not yield).
 DATA_PIECES_PER_TURN = 256
@@ -482,6 +486,24 @@ class SubmissionServer:
 
         self._server = await loop.create_server(new_session, host, port)
         log.info("submission listening on %s:%d", host, port)
+        self._check_handle_limit()
+
+    def _check_handle_limit(self) -> None:
+        """Warn when max_connections could use up the process's file handles.
+
+        Running out is survivable (asyncio logs the failed accept and retries a second
+        later), but the portal and the database share the same handles.
+        """
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = self.settings.max_connections + HANDLE_RESERVE
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            log.warning(
+                "[submission] max_connections=%d but only %d file handles (ulimit -n); "
+                "raise the limit to at least %d or lower max_connections",
+                self.settings.max_connections,
+                soft,
+                wanted,
+            )
 
     async def stop(self) -> None:
         """Stop listening, say 421 to every session, and wait briefly for them to close."""
