@@ -66,7 +66,6 @@ class DataTransfer:
     def __init__(self, limits: DataLimits) -> None:
         self.limits = limits
         self.problem: Problem | None = None
-        self.received = 0
         self._lines: list[bytes] = []
         self._size = 0
         # The line being assembled from fragments (empty between lines).
@@ -83,7 +82,6 @@ class DataTransfer:
 
     def feed(self, piece: bytes) -> Outcome:
         """Take the next piece of the stream (a line ending in CRLF, or a fragment)."""
-        self.received += len(piece)
         if not piece.endswith(_CRLF):
             self._take_fragment(piece)
             return Outcome.MORE

@@ -221,6 +221,8 @@ class SubmissionSMTP(SMTP):
         return super().eof_received()
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
         self._reset_timeout()
         if self._data_bytes >= 0:
             self._data_bytes += len(data)
@@ -337,6 +339,8 @@ class SubmissionSMTP(SMTP):
             self.end_session(replies.S550_BARE_NEWLINE)
             assert self._handler_coroutine is not None
             self._handler_coroutine.cancel()
+            # Take the cancellation here, before a buffered line could run as a command.
+            await asyncio.sleep(0)
             return
         if transfer.problem is not None:
             log.info("data refused client=%s problem=%s", self._client(), transfer.problem.value)
