@@ -191,16 +191,24 @@ def submissions(gateway) -> list[Submission]:
         return list(rows)
 
 
-def assert_relayed_with_tls_and_sasl(postfix: PostfixLab, gateway, sender, sent: int = 1) -> None:
+async def assert_relayed_with_tls_and_sasl(
+    postfix: PostfixLab, gateway, sender, sent: int = 1
+) -> None:
     """Postfix's log says sent over a verified TLS session; sealgate saw the SASL login."""
     port = split_hostport(gateway.settings.submission.listen)[1]
+    hop = rf"127\.0\.0\.1\[127\.0\.0\.1\]:{port}"
+
+    def sent_lines() -> list[str]:
+        # postlogd writes the log a moment after the event: wait for the lines.
+        return re.findall(rf"relay={hop},.*status=sent", postfix.log())
+
+    try:
+        await until(lambda: len(sent_lines()) >= sent, f"{sent} status=sent lines", timeout=20)
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; Postfix log:\n{postfix.log()}") from None
     log = postfix.log()
-    assert re.search(
-        rf"Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}", log
-    ), log
-    assert (
-        len(re.findall(rf"relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port},.*status=sent", log)) == sent
-    ), log
+    assert len(sent_lines()) == sent, log
+    assert re.search(rf"Verified TLS connection established to {hop}: TLSv1\.[23] ", log), log
     rows = submissions(gateway)
     assert rows and all(row.authenticated_as == sender.username for row in rows)
     assert all(row.client_address == postfix.address for row in rows)
@@ -229,7 +237,7 @@ async def test_plain_mail_through_postfix_reaches_the_portal(gateway, postfix, s
     assert stored.subject == "Lab results via Postfix"
     assert stored.text.replace("\r\n", "\n") == "Dear Bob,\nyour lab results are ready.\n"
     await until(lambda: postfix.queue_is_empty(), "Postfix's queue to empty")
-    assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
+    await assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
 
 
 EIGHT_BIT_TEXT = "Grüße aus Köln: ½ Liter für 3 €, naïve café.\n"
@@ -254,7 +262,7 @@ async def test_8bit_body_through_postfix_arrives_unchanged(gateway, postfix, sin
     assert "Grüße aus Köln: ½ Liter für 3 €, naïve café." in page.text
     assert stored_message(gateway, "carol@example.org").text.replace("\r\n", "\n") == EIGHT_BIT_TEXT
     assert EIGHT_BIT_TEXT.replace("\n", "\r\n").encode() in received_by_sealgate(gateway)
-    assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
+    await assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
 
 
 ZOE = "zoë@example.org"
@@ -287,7 +295,7 @@ async def test_smtputf8_recipient_and_subject_through_postfix(gateway, postfix, 
     assert UTF8_SUBJECT in page.text and "Bonjour Zoë, voici vos résultats." in page.text
     assert stored_message(gateway, ZOE).subject == UTF8_SUBJECT
     assert f"Subject: {UTF8_SUBJECT}\r\n".encode() in received_by_sealgate(gateway)
-    assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
+    await assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
 
 
 LONG_HTML = (
@@ -323,7 +331,7 @@ async def test_a_100kb_html_line_through_postfix_is_stored_byte_identical(
     assert stored.html.rstrip("\r\n").encode() == LONG_HTML.encode()
     page = await read_in_portal(sink, notification, "dave@example.org")
     assert "Monthly report" in page.text
-    assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
+    await assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
 
 
 async def test_110_recipients_through_postfix_all_accepted(gateway, postfix, sink, sender):
@@ -360,7 +368,7 @@ async def test_110_recipients_through_postfix_all_accepted(gateway, postfix, sin
         "the 110 notifications",
     )
     assert notified
-    assert_relayed_with_tls_and_sasl(postfix, gateway, sender, sent=110)
+    await assert_relayed_with_tls_and_sasl(postfix, gateway, sender, sent=110)
 
 
 async def test_dsn_notify_success_through_postfix_reaches_the_sender(
@@ -407,4 +415,20 @@ async def test_dsn_notify_success_through_postfix_reaches_the_sender(
     assert re.search(r"(?im)^(Final|Original)-Recipient:\s*rfc822;\s*erin@example\.org", status)
     # sealgate took on the duty to report: Postfix did not send its own "relayed" notice.
     assert "sender delivery status notification" not in postfix.log(), postfix.log()
-    assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
+    await assert_relayed_with_tls_and_sasl(postfix, gateway, sender)
+
+
+async def test_postfix_at_tls_secure_refuses_a_certificate_of_another_ca(gateway, sender, tmp_path):
+    """The lab's control: with a CA that did not sign sealgate's certificate, Postfix at
+    `secure` defers the mail instead of sending it, so the cases above prove a verified hop."""
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    port = split_hostport(gateway.settings.submission.listen)[1]
+    with PostfixLab(port, sender.username, sender.password, other_ca) as postfix:
+        await relay(postfix, ["frank@example.org"], crlf("Subject: x\n\nUnverified hop.\n"))
+        deferred = await until(
+            lambda: postfix.wait_for_log(r"to=<frank@example\.org>.*status=deferred", timeout=0),
+            "Postfix to defer the mail",
+        )
+    assert "dsn=4.7.5" in deferred[0] and "Server certificate not verified" in deferred[0]
+    assert submissions(gateway) == []
