@@ -50,6 +50,6 @@ def requirement_for(method: Method, message: MessageFacts) -> Requirement | None
     minimum = transport_security_minimum(message)
     if method == Method.TRANSPORT_SECURITY and minimum is not None:
         # The header is a floor for the whole message, its TLS version included.
-        header = message.direct_delivery
-        return Requirement(minimum, header is not None and header.tls_version == "1.3")
+        floor = message.direct_delivery
+        return Requirement(minimum, floor is not None and floor.tls_version == "1.3")
     return None
