@@ -425,7 +425,7 @@ def test_eml_file_gives_from_recipients_and_control_headers(cli, tmp_path):
         b"To: Pat <pat@example.org>\r\n"
         b"Cc: q@example.org\r\n"
         b"Bcc: b@example.net\r\n"
-        b"zivver-access-right: q@example.org access-code 1234\r\n"
+        b"zivver-access-right: q@example.org access-code 123456\r\n"
         b"Subject: results\r\n\r\nbody\r\n"
     )
     result = cli("--eml", str(eml), "--bcc", "extra@example.com", "--json")
@@ -471,10 +471,14 @@ def test_nothing_is_stored(cli, runtime):
         ),
         (
             [
-                "--header", f"zivver-access-right: {PAT} access-code a",
-                "--header", f"zivver-access-right: {PAT} access-code b",
+                "--header", f"zivver-access-right: {PAT} access-code aaaaaa",
+                "--header", f"zivver-access-right: {PAT} access-code bbbbbb",
             ],
             "Two zivver-access-right headers for pat@example.org conflict",
+        ),
+        (
+            ["--header", f"zivver-access-right: {PAT} sharedAccessCode 1"],
+            "has an access code shorter than the organisation's minimum of 6 characters",
         ),
         (["--header", "Subject: hello"], "NAME one of"),
         (["--header", "no colon"], "expected \"NAME: VALUE\""),

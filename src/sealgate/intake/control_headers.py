@@ -148,16 +148,21 @@ def _phone_e164(text: str, default_region: str, about: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _access_code(text: str, about: str) -> str:
+def _access_code(text: str, about: str, minimum: int) -> str:
     if not text:
         raise ControlHeaderError(f"The {about} has an empty access code.")
     if "\ufffd" in text:
         raise ControlHeaderError(f"The {about} has an access code with invalid characters.")
+    if len(text) < minimum:
+        raise ControlHeaderError(
+            f"The {about} has an access code shorter than the organisation's minimum of "
+            f"{minimum} characters."
+        )
     return text
 
 
 def _access_right(
-    value: str, recipients: Mapping[str, object], region: str
+    value: str, recipients: Mapping[str, object], region: str, code_minimum: int
 ) -> tuple[str, AccessRight]:
     """One header: the recipient it names (lower case) and its access right."""
     parts = value.split(None, 2)
@@ -184,11 +189,14 @@ def _access_right(
     rest = parts[2].strip() if len(parts) == 3 else ""
     if method == "sms":
         return address.lower(), AccessRight("sms", _phone_e164(rest, region, about))
-    return address.lower(), AccessRight("access_code", _access_code(rest, about))
+    return address.lower(), AccessRight("access_code", _access_code(rest, about, code_minimum))
 
 
 def parse_access_rights(
-    values: tuple[str, ...], recipients: Iterable[str], default_region: str
+    values: tuple[str, ...],
+    recipients: Iterable[str],
+    default_region: str,
+    code_minimum: int = 1,
 ) -> dict[str, AccessRight]:
     """The access right each `zivver-access-right` header gives, keyed by recipient address.
 
@@ -198,14 +206,15 @@ def parse_access_rights(
     entry for every spelling in `recipients` that a header names. Anything wrong raises
     `ControlHeaderError`, never a silent downgrade: an address that is not a recipient, two
     different headers for one recipient (identical repeats are harmless), a phone number
-    that is not a valid number (normalised to E.164), an empty code, an unknown method.
+    that is not a valid number (normalised to E.164), an empty code, a code shorter than
+    `code_minimum` characters (the organisation's minimum), an unknown method.
     """
     spellings: dict[str, list[str]] = {}
     for recipient in recipients:
         spellings.setdefault(recipient.lower(), []).append(recipient)
     found: dict[str, AccessRight] = {}
     for value in values:
-        key, right = _access_right(value, spellings, default_region)
+        key, right = _access_right(value, spellings, default_region, code_minimum)
         if found.setdefault(key, right) != right:
             raise ControlHeaderError(
                 f"Two {ACCESS_RIGHT} headers for {_shown(key)} conflict: "

@@ -23,12 +23,8 @@ from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, queue_dsn
 from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
 from sealgate.delivery.queue import enqueue, mark_done
-from sealgate.intake.control_headers import (
-    ControlHeaderError,
-    ControlHeaders,
-    controls_of,
-    strip_control_headers,
-)
+from sealgate.intake.control_headers import ControlHeaderError, controls_of, strip_control_headers
+from sealgate.intake.control_store import SEAL_PURPOSE, controls_from_stored, stored_controls
 from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
 from sealgate.intake.mime import parse_mime, readable_from
 from sealgate.intake.routing import (
@@ -371,16 +367,19 @@ def _build_rows(
     if transport.missing:
         raise ProbesPending(sorted(transport.missing))
     readable = readable_from(mail, readable_raw, vault)
+    message_id = new_id()
     rows = _Rows(
         Message(
-            id=new_id(),
+            id=message_id,
             submission_id=submission.id,
             org_id=submission.org_id,
             sender_account_id=account.id,
             sender_address=account.email,
             sender_name=account.display_name,
             content_blob_id=vault.put_bytes(readable.to_json()),
-            control_headers=controls.to_json(),
+            control_headers=stored_controls(
+                rt.subkey(SEAL_PURPOSE), message_id, controls, policy.access_rights
+            ),
             created_at=now,
         )
     )
@@ -406,13 +405,17 @@ def fall_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -
     with rt.db.begin() as session:
         recipient = session.get_one(Recipient, job.recipient_id)
         message = session.get_one(Message, recipient.message_id)
-        controls = ControlHeaders.from_json(message.control_headers)
+        controls = controls_from_stored(
+            rt.subkey(SEAL_PURPOSE), message.id, message.control_headers
+        )
+        # Accepted already: a minimum raised since must not strand the message.
         policy = message_policy(
             session,
             message.org_id,
             controls,
             [recipient.address],
             rt.settings.policy.default_phone_region,
+            code_minimum=1,
         )
         if job.required_level is not None:
             # A host may grade at the level yet miss TLS 1.3: that is below the requirement.

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING
 from aiosmtpd.smtp import TLSSetupException
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import AccountInfo, find_active_account, org_claiming
+from sealgate.directory import (
+    AccountInfo,
+    access_code_minimum,
+    find_active_account,
+    org_claiming,
+)
 from sealgate.intake import ControlHeaderError, controls_of, parse_access_rights
 from sealgate.mail import HeaderSection, field_addresses, parse_header_section
 from sealgate.submission import replies
@@ -175,7 +180,8 @@ class SubmissionHandler:
         account = await self._content_sender(section, session, submitter)
         if isinstance(account, str):
             return account
-        problem = self._control_header_problem(section, envelope.rcpt_tos)
+        code_minimum = await self._access_code_minimum(submitter)
+        problem = self._control_header_problem(section, envelope.rcpt_tos, code_minimum)
         if problem:
             log.info("control header refused client=%s mail_from=%s", session.client, account.email)
             return replies.S550_CONTROL_HEADER.format(problem=problem)
@@ -243,18 +249,28 @@ class SubmissionHandler:
         log.error("session error: %s", type(error).__name__, exc_info=error)
         return replies.S451_LOCAL_ERROR
 
-    def _control_header_problem(self, section: HeaderSection, recipients: list[str]) -> str:
+    def _control_header_problem(
+        self, section: HeaderSection, recipients: list[str], code_minimum: int
+    ) -> str:
         """Why the zivver-access-right headers cannot be applied ("" when they can).
 
         Checked here, before the 250, so that the sender hears of it; intake parses them again.
+        An access code shorter than the organisation's minimum length is one such reason.
         """
         controls = controls_of(section)
         region = self.rt.settings.policy.default_phone_region
         try:
-            parse_access_rights(controls.access_rights, recipients, region)
+            parse_access_rights(controls.access_rights, recipients, region, code_minimum)
         except ControlHeaderError as exc:
             return str(exc)
         return ""
+
+    async def _access_code_minimum(self, submitter: Submitter) -> int:
+        def lookup() -> int:
+            with self.rt.db.begin() as session:
+                return access_code_minimum(session, submitter.org_id)
+
+        return await asyncio.to_thread(lookup)
 
     @staticmethod
     def _submitter(session: SubmissionSession) -> Submitter | None:
