@@ -4,8 +4,8 @@ aiosmtpd parses the commands; this module decides. Its checks on the message its
 small pure functions (`has_bare_newline`, `is_mailbox`, `from_header_addresses`) so they can
 be tested without a socket; the header section is parsed once, by `sealgate.mail`, and every
 header check reads that one result; the hooks look up accounts and commit via `asyncio.to_thread`
-because the store is synchronous. Nothing here reads more of the message than the From
-header: MIME and the control headers are intake's business.
+because the store is synchronous. Nothing here reads more of the message than its header
+section (From, Sender, the access-right headers): MIME is intake's business.
 """
 
 from __future__ import annotations
