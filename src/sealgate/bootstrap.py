@@ -29,11 +29,17 @@ class Runtime:
 
 
 def open_runtime(settings: Settings, *, create: bool = False, migrate: bool = True) -> Runtime:
+    """Open the data folder, vault and database; `create` makes what is missing.
+
+    The data folder and the blob folder are created 0700, the database file 0600 and the
+    master key 0600: they are the gateway's alone.
+    """
     data_dir = Path(settings.storage.data_dir)
     if create:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     elif not data_dir.is_dir():
         raise FileNotFoundError(f"data folder {data_dir} does not exist; run 'sealgate init' first")
+    (data_dir / "blobs").mkdir(mode=0o700, exist_ok=True)
     master = load_master_key(
         data_dir, settings.storage.master_key.get_secret_value(), create=create
     )

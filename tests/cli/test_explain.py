@@ -323,6 +323,36 @@ def test_direct_delivery_below_minimum_without_permission_is_not_delivered(cli):
     )
 
 
+def test_direct_delivery_header_is_a_floor_for_transport_security(cli, runtime):
+    """Issue 8 item 19, SPEC.md "Direct delivery": the org delivers directly at TLS, but a
+    zivver-direct-delivery header asking for PKIX raises that floor for this message; the
+    trace names the reason and the message is not delivered directly at TLS."""
+    with runtime.db.begin() as session:
+        set_policy(session, "Hospital", tsc="tls")
+    below = "the mail servers of example.org reach TLS"
+    without = explain(cli, "--to", PAT, "--assume-level", "example.org=tls")
+    assert without["conversations"][0]["recipients"][0]["method"] == "transport_security"
+    decided = explain(
+        cli,
+        "--to", PAT,
+        "--assume-level", "example.org=tls",
+        "--header", "zivver-direct-delivery: tls tls1.2 auth certificate-validation",
+        "--header", "zivver-minimum-recipient-verification: email-verification",
+    )  # fmt: skip
+    [pat] = decided["conversations"][0]["recipients"]
+    assert (pat["method"], pat["delivery"]) == ("email_verification", "notification")
+    assert pat["trace"][5] == skipped(
+        "transport_security",
+        f"the organisation's transport security minimum is TLS, but {below}, below the "
+        "zivver-direct-delivery minimum PKIX, which no direct delivery of this message may "
+        "go under",
+    )
+    text = cli("--from", ALICE, "--to", PAT, "--assume-level", "example.org=tls",
+               "--header", "zivver-direct-delivery: tls tls1.2")  # fmt: skip
+    assert text.returncode == 0, text.stderr
+    assert "below the zivver-direct-delivery minimum PKIX" in text.stdout
+
+
 def test_direct_delivery_met_and_fallback_permitted(cli):
     met = explain(
         cli,
@@ -395,7 +425,7 @@ def test_eml_file_gives_from_recipients_and_control_headers(cli, tmp_path):
         b"To: Pat <pat@example.org>\r\n"
         b"Cc: q@example.org\r\n"
         b"Bcc: b@example.net\r\n"
-        b"zivver-access-right: q@example.org access-code 1234\r\n"
+        b"zivver-access-right: q@example.org access-code 123456\r\n"
         b"Subject: results\r\n\r\nbody\r\n"
     )
     result = cli("--eml", str(eml), "--bcc", "extra@example.com", "--json")
@@ -441,10 +471,14 @@ def test_nothing_is_stored(cli, runtime):
         ),
         (
             [
-                "--header", f"zivver-access-right: {PAT} access-code a",
-                "--header", f"zivver-access-right: {PAT} access-code b",
+                "--header", f"zivver-access-right: {PAT} access-code aaaaaa",
+                "--header", f"zivver-access-right: {PAT} access-code bbbbbb",
             ],
             "Two zivver-access-right headers for pat@example.org conflict",
+        ),
+        (
+            ["--header", f"zivver-access-right: {PAT} sharedAccessCode 1"],
+            "has an access code shorter than the organisation's minimum of 6 characters",
         ),
         (["--header", "Subject: hello"], "NAME one of"),
         (["--header", "no colon"], "expected \"NAME: VALUE\""),

@@ -36,6 +36,7 @@ DEFAULT = {
     "email_verification": True,
     "tsc": "off",
     "nta7516": False,
+    "access_code_min_length": 6,
 }
 
 
@@ -84,6 +85,35 @@ def test_policy_text_output(cli):
 )
 def test_policy_errors(cli, args, reason):
     assert reason in refused(cli, *args)
+
+
+def test_access_code_minimum_length_is_set_and_shown(cli):
+    """Issue 8 item 8: a per-organisation minimum length for access codes, default 6."""
+    changed = ok(cli, "policy", "set", "--org", "Hospital", "--access-code-min-length", "10")
+    assert changed == {**DEFAULT, "access_code_min_length": 10}
+    assert ok(cli, "policy", "show", "--org", "Hospital")["access_code_min_length"] == 10
+    text = cli("policy", "show", "--org", "Hospital").stdout
+    assert "access code minimum: 10 characters" in text
+    for wrong in ("0", "129"):
+        reason = refused(
+            cli, "policy", "set", "--org", "Hospital", "--access-code-min-length", wrong
+        )
+        assert "between 1 and 128" in reason
+    assert "invalid int value" in refused(
+        cli, "policy", "set", "--org", "Hospital", "--access-code-min-length", "six"
+    )
+
+
+def test_contact_access_code_must_meet_the_minimum(cli):
+    """Issue 8 item 8: a contact-book access code shorter than the org's minimum is refused
+    with one line and a non-zero exit; at the minimum it is accepted."""
+    add = ("contacts", "add", "--org", "Hospital", "pat@example.org", "--access-code")
+    reason = refused(cli, *add, "12345")
+    assert "shorter than the organisation's minimum of 6 characters" in reason
+    assert "12345" not in reason
+    assert ok(cli, *add, "123456")["kind"] == "access_code"
+    ok(cli, "policy", "set", "--org", "Hospital", "--access-code-min-length", "8")
+    assert "minimum of 8 characters" in refused(cli, *add, "1234567")
 
 
 def test_nta7516_add_list_remove(cli):

@@ -84,7 +84,7 @@ def test_first_opening_counts(runtime, sender):
 def test_personal_and_shared_books_are_separate(runtime, sender):
     with runtime.db.begin() as session:
         add_contact(session, "Hospital", PATIENT, phone="0612345678")
-        add_contact(session, "Hospital", PATIENT, owner=sender.address, access_code="c0de")
+        add_contact(session, "Hospital", PATIENT, owner=sender.address, access_code="c0de-42")
     with runtime.db.begin() as session:
         shared = list_contacts(session, "Hospital")
         personal = list_contacts(session, "Hospital", owner="ALICE@hospital.example")
@@ -125,7 +125,7 @@ def test_recipient_must_be_an_address(runtime, sender):
 def test_remove_one_kind_or_all(runtime, sender):
     with runtime.db.begin() as session:
         add_contact(session, "Hospital", PATIENT, phone="0612345678")
-        add_contact(session, "Hospital", PATIENT, access_code="c0de")
+        add_contact(session, "Hospital", PATIENT, access_code="c0de-42")
         add_contact(session, "Hospital", PATIENT, owner=sender.address, phone="0612345678")
     with runtime.db.begin() as session:
         assert remove_contact(session, "Hospital", PATIENT, kind="sms") == 1

@@ -142,7 +142,7 @@ def test_access_right_and_transport_level_pass_through(runtime, ids):
 def test_contacts_carry_the_opened_flag(runtime, ids):
     with runtime.db.begin() as session:
         sms = add_contact(session, "Hospital", PATIENT, phone="0612345678")
-        add_contact(session, "Hospital", PATIENT, access_code="c0de")
+        add_contact(session, "Hospital", PATIENT, access_code="c0de-42")
     assert facts(runtime, ids, PATIENT).contacts == (
         ContactMethod("sms", False),
         ContactMethod("access_code", False),
@@ -179,7 +179,7 @@ def test_shared_entry_fills_a_kind_the_personal_book_lacks(runtime, ids):
         add_contact(
             session, "Hospital", PATIENT, owner="alice@hospital.example", phone="0612345678"
         )
-        add_contact(session, "Hospital", PATIENT, access_code="c0de", hint="h")
+        add_contact(session, "Hospital", PATIENT, access_code="c0de-42", hint="h")
     org_id, alice, _ = ids
     assert {m.kind for m in facts(runtime, ids, PATIENT).contacts} == {"sms", "access_code"}
     with runtime.db.begin() as session:

@@ -15,6 +15,7 @@ def test_a_new_organisation_has_the_default_policy(runtime, sender):
         "email_verification": True,
         "tsc": "off",
         "nta7516": False,
+        "access_code_min_length": 6,
     }
 
 

@@ -100,8 +100,13 @@ def test_strip_removes_fields_with_their_continuation_lines_and_keeps_the_rest()
         ),
         pytest.param(
             b"Subject: x\r\nnot a header line\r\nzivver-direct-delivery: tls\r\n",
-            b"Subject: x\r\nnot a header line\r\nzivver-direct-delivery: tls\r\n",
-            id="after the header section ended",
+            b"Subject: x\r\nnot a header line\r\n",
+            id="after a stray line, which does not end the section",
+        ),
+        pytest.param(
+            b"From : a@x.example\r\nzivver-direct-delivery: tls\r\nSubject : y\r\n\r\nb",
+            b"From: a@x.example\r\nSubject: y\r\n\r\nb",
+            id="obsolete blanks before the colon are removed from kept fields",
         ),
         pytest.param(
             b"zivver-direct-delivery-extra: x\r\nx-zivver-access-right: y\r\n\r\n",

@@ -81,7 +81,13 @@ def test_message_conversations_recipients_and_tokens(
         (message,) = session.scalars(select(Message)).all()
         assert message.submission_id == submission_id
         assert (message.sender_address, message.sender_name) == (sender.address, sender.name)
-        assert message.control_headers == {name: [value] for name, value in CONTROLS.items()}
+        stored = dict(message.control_headers)
+        assert stored.pop("zivver-access-right-sealed")
+        assert stored == {
+            "zivver-access-right": [{"recipient": BOB, "method": "sms"}],
+            "zivver-direct-delivery": [CONTROLS["zivver-direct-delivery"]],
+            "zivver-minimum-recipient-verification": ["email-verification"],
+        }
         conversations = session.scalars(select(Conversation)).all()
         recipients = session.scalars(select(Recipient)).all()
         tokens = session.scalars(select(LinkToken)).all()

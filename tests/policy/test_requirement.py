@@ -40,3 +40,23 @@ def test_requirement_round_trips_as_text() -> None:
     for requirement in (Requirement(L.PKIX), Requirement(L.DANE, tls13=True)):
         assert Requirement.from_text(requirement.to_text()) == requirement
     assert Requirement(L.PKIX, tls13=True).to_text() == "pkix+tls1.3"
+
+
+@pytest.mark.parametrize(
+    ("tsc", "header", "expected"),
+    [
+        pytest.param(L.TLS, DirectDeliveryHeader(L.DANE), Requirement(L.DANE), id="header-higher"),
+        pytest.param(L.DANE, DirectDeliveryHeader(L.PKIX), Requirement(L.DANE), id="org-higher"),
+        pytest.param(
+            L.PANE, DirectDeliveryHeader(L.PKIX, "1.3"), Requirement(L.PANE, True), id="tls1.3"
+        ),
+    ],
+)
+def test_transport_security_demands_the_stronger_of_org_and_header(
+    tsc: L, header: DirectDeliveryHeader, expected: Requirement
+) -> None:
+    """Issue 8 item 19, SPEC.md "Direct delivery": with a zivver-direct-delivery header, a
+    transport security compliance job must prove the stronger of the org's minimum and the
+    header's (TLS 1.3 included)."""
+    facts = MessageFacts(sender=OrgPolicy(tsc=tsc), direct_delivery=header)
+    assert requirement_for(Method.TRANSPORT_SECURITY, facts) == expected

@@ -17,7 +17,7 @@ from sealgate.policy import (
     Skip,
     decide,
 )
-from sealgate.policy.rules import DIRECT_DELIVERY
+from sealgate.policy.rules import DIRECT_DELIVERY, TRANSPORT_SECURITY
 from sealgate.transport import TransportLevel as L
 
 BOB = "bob@clinic.example"
@@ -312,3 +312,41 @@ def test_fallback_prevented_still_lets_other_methods_apply() -> None:
     facts = recipient(transport_level=None, contacts=(ContactMethod("sms", True),))
     decision = decide(facts, message(direct_delivery=DirectDeliveryHeader()))
     assert decision.method == "sms"
+
+
+def test_direct_delivery_header_is_a_floor_for_transport_security() -> None:
+    """Issue 8 item 19, SPEC.md "Direct delivery": with the header present, rule 5
+    (transport security compliance) requires the stronger of the organisation's minimum
+    and the header's; a server at the org's lower minimum gets no direct delivery."""
+    facts = message(OrgPolicy(tsc=L.TLS), direct_delivery=DirectDeliveryHeader(L.DANE))
+    decision = decide(recipient(transport_level=L.PKIX, access_right=None), facts)
+    assert decision.delivery != "direct"
+    outcome, reason = steps(decision)["transport_security"]
+    assert outcome == "skipped"
+    assert reason == (
+        "the organisation's transport security minimum is TLS, but the mail servers of "
+        "clinic.example reach PKIX, below the zivver-direct-delivery minimum DANE, which no "
+        "direct delivery of this message may go under"
+    )
+
+
+def test_transport_security_raised_by_the_header_names_both_minimums() -> None:
+    """Issue 8 item 19: the rule alone (outside the table) delivers only at the header's
+    minimum, and says so."""
+    facts = message(OrgPolicy(tsc=L.TLS), direct_delivery=DirectDeliveryHeader(L.PANE))
+    hit = TRANSPORT_SECURITY.check(recipient(transport_level=L.DANE), facts)
+    assert hit.reason == (
+        "the organisation's transport security minimum is TLS, raised to the "
+        "zivver-direct-delivery minimum PANE for this message, and the mail servers of "
+        "clinic.example reach DANE"
+    )
+    assert isinstance(TRANSPORT_SECURITY.check(recipient(transport_level=L.PKIX), facts), Skip)
+
+
+def test_nta7516_keeps_its_rank_below_the_header_minimum() -> None:
+    """Issue 8 item 19: NTA 7516 comes before the header and keeps its own minimum (PKIX)."""
+    facts = message(
+        OrgPolicy(tsc=L.TLS, nta7516=True), direct_delivery=DirectDeliveryHeader(L.DANE)
+    )
+    decision = decide(recipient(nta7516=True, transport_level=L.PKIX), facts)
+    assert (decision.method, decision.delivery) == ("nta7516", "direct")

@@ -103,7 +103,22 @@ def test_default_table_row(index: int, name: str) -> None:
     ids=lambda v: str(v),
 )
 def test_direct_delivery_table_row(index: int, name: str) -> None:
+    if name == "transport_security":
+        pytest.skip("never first with the header: its minimum is a floor (test below)")
     _check_row(index, name, DirectDeliveryHeader(L.PKIX))
+
+
+def test_direct_delivery_table_transport_security_is_floored_by_the_header() -> None:
+    """Issue 8 item 19, SPEC.md "Direct delivery": with a zivver-direct-delivery header,
+    transport security compliance (rule 5 of the header's table) requires the stronger of
+    the organisation's minimum and the header's, so it never delivers below the header."""
+    facts, sender, _, _ = ROWS["transport_security"]
+    message = MessageFacts(sender, direct_delivery=DirectDeliveryHeader(L.PKIX))
+    decision = decide(facts, message)
+    assert decision.delivery != "direct"
+    step = next(step for step in decision.trace if step.step == "transport_security")
+    assert step.outcome == "skipped"
+    assert "below the zivver-direct-delivery minimum PKIX" in step.reason
 
 
 def test_direct_delivery_table_ends_in_none_when_fallback_is_prevented() -> None:

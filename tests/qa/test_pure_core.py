@@ -13,6 +13,8 @@ PURE = sorted(
     + [
         SRC / name
         for name in (
+            "mail/__init__.py",
+            "mail/headers.py",
             "intake/control_headers.py",
             "intake/conversations.py",
             "delivery/schedule.py",

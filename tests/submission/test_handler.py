@@ -1,27 +1,10 @@
-"""The handler's pure checks: bare newlines, mailbox syntax, the From header."""
+"""The handler's pure checks: mailbox syntax, the From header."""
 
 from __future__ import annotations
 
 import pytest
 
-from sealgate.submission.handler import from_header_addresses, has_bare_newline, is_mailbox
-
-
-@pytest.mark.parametrize(
-    ("raw", "bare"),
-    [
-        (b"a\r\nb\r\n", False),
-        (b"", False),
-        (b"a\nb\r\n", True),
-        (b"a\rb\r\n", True),
-        (b"a\r\r\n", True),
-        (b"a\r\n\n", True),
-        (b"a\r\n\r", True),
-        (b"x\r\n\n.\r\n", True),
-    ],
-)
-def test_has_bare_newline(raw: bytes, bare: bool) -> None:
-    assert has_bare_newline(raw) is bare
+from sealgate.submission.handler import from_header_addresses, is_mailbox
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,8 @@ def initialise(
     """Write the config file, a development certificate, the master key and the database."""
     if config_file.exists():
         raise CliError(f"{config_file} already exists; not overwriting it")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The data folder holds the master key, the database and the vault: owner only.
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = CONFIG_TEMPLATE.format(
         hostname=hostname, system_from=system_from or f"noreply@{hostname}", relay=relay
     )

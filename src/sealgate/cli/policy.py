@@ -1,4 +1,5 @@
-"""sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]"""
+"""sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
+[--access-code-min-length N]"""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--tsc", choices=TSC_CHOICES, default=None, help="Transport Security Compliance minimum"
     )
     change.add_argument("--nta7516", **onoff, help="the organisation is NTA 7516 compliant")
+    change.add_argument(
+        "--access-code-min-length",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fewest characters an access code may have (headers and contact books)",
+    )
     change.set_defaults(run=run_set)
 
 
@@ -41,6 +49,7 @@ def _text(policy: PolicyInfo) -> str:
             f"  verification email:  {word(policy.email_verification)}",
             f"  transport security:  {policy.tsc}",
             f"  NTA 7516 compliant:  {word(policy.nta7516)}",
+            f"  access code minimum: {policy.access_code_min_length} characters",
         ]
     )
 
@@ -56,12 +65,18 @@ def run_set(args: argparse.Namespace) -> int:
     switches = {
         name: getattr(args, name) == "on" for name in _SWITCHES if getattr(args, name) is not None
     }
-    if not switches and args.tsc is None:
+    if not switches and args.tsc is None and args.access_code_min_length is None:
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
-            "--tsc or --nta7516)"
+            "--tsc, --nta7516 or --access-code-min-length)"
         )
     with unit_of_work(args) as session:
-        policy = set_policy(session, args.org, tsc=args.tsc, **switches)
+        policy = set_policy(
+            session,
+            args.org,
+            tsc=args.tsc,
+            access_code_min_length=args.access_code_min_length,
+            **switches,
+        )
     emit(args, policy.to_json(), _text(policy))
     return 0

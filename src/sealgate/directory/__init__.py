@@ -44,7 +44,13 @@ from sealgate.directory.nta7516 import (
 )
 from sealgate.directory.orgs import OrgInfo, create_org, find_org, org_claiming
 from sealgate.directory.passwords import hash_password, verify_password
-from sealgate.directory.policy import TSC_CHOICES, PolicyInfo, get_policy, set_policy
+from sealgate.directory.policy import (
+    TSC_CHOICES,
+    PolicyInfo,
+    access_code_minimum,
+    get_policy,
+    set_policy,
+)
 
 __all__ = [
     "TSC_CHOICES",
@@ -68,6 +74,7 @@ __all__ = [
     "find_contact",
     "find_org",
     "org_claiming",
+    "access_code_minimum",
     "get_policy",
     "hash_password",
     "idd_domains",

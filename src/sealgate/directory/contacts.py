@@ -20,6 +20,7 @@ from sealgate.directory.accounts import normalise_address
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import OrgInfo, find_org
 from sealgate.directory.passwords import hash_password
+from sealgate.directory.policy import access_code_minimum
 from sealgate.store import Account, Contact, utcnow
 
 KINDS = ("sms", "access_code")
@@ -108,6 +109,8 @@ def add_contact(
     """Add an SMS (`phone`) or access-code entry; one that exists for that kind is replaced.
 
     Replacing starts afresh: the recipient has not yet opened a message with the new value.
+    An access code must have at least the organisation's minimum length (`policy set
+    --access-code-min-length`), the same rule as for a zivver-access-right header.
     """
     if (phone is None) == (access_code is None):
         raise DirectoryError("give either a phone number or an access code")
@@ -118,6 +121,13 @@ def add_contact(
     if len(hint) > _HINT_MAX:
         raise DirectoryError(f"the hint is longer than {_HINT_MAX} characters")
     org = find_org(session, org_name)
+    if access_code is not None:
+        minimum = access_code_minimum(session, org.id)
+        if len(access_code.strip()) < minimum:
+            raise DirectoryError(
+                f"the access code is shorter than the organisation's minimum of {minimum} "
+                "characters"
+            )
     account = _owner(session, org, owner)
     address = normalise_address(address)
     kind = "sms" if phone is not None else "access_code"

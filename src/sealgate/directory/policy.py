@@ -14,6 +14,8 @@ from sealgate.transport.levels import TransportLevel
 
 # "off" switches Transport Security Compliance off; the others are minimum transport levels.
 TSC_CHOICES = ("off", *(level.to_text() for level in TransportLevel if level > TransportLevel.NONE))
+# The bounds an admin may set the access-code minimum length within.
+ACCESS_CODE_MIN_LENGTH_RANGE = (1, 128)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class PolicyInfo:
     email_verification: bool
     tsc: str
     nta7516: bool
+    access_code_min_length: int
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +42,7 @@ def _info(org: Organisation) -> PolicyInfo:
         email_verification=org.policy_email_verification,
         tsc=org.policy_tsc,
         nta7516=org.nta7516,
+        access_code_min_length=org.policy_access_code_min_length,
     )
 
 
@@ -55,9 +59,15 @@ def set_policy(
     email_verification: bool | None = None,
     tsc: str | None = None,
     nta7516: bool | None = None,
+    access_code_min_length: int | None = None,
 ) -> PolicyInfo:
     """Change the settings given (None leaves one as it is) and return the whole policy."""
     org = organisation_named(session, org_name)
+    if access_code_min_length is not None:
+        low, high = ACCESS_CODE_MIN_LENGTH_RANGE
+        if not low <= access_code_min_length <= high:
+            raise DirectoryError(f"the access code minimum length must be between {low} and {high}")
+        org.policy_access_code_min_length = access_code_min_length
     if tsc is not None:
         tsc = tsc.strip().lower()
         if tsc not in TSC_CHOICES:
@@ -75,3 +85,8 @@ def set_policy(
         org.nta7516 = nta7516
     session.flush()
     return _info(org)
+
+
+def access_code_minimum(session: Session, org_id: int) -> int:
+    """The fewest characters an access code of this organisation may have."""
+    return session.get_one(Organisation, org_id).policy_access_code_min_length

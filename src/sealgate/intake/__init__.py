@@ -15,6 +15,7 @@ Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.defau
 from sealgate.intake.control_headers import (
     ControlHeaderError,
     ControlHeaders,
+    controls_of,
     parse_access_rights,
     parse_control_headers,
     parse_direct_delivery,
@@ -32,6 +33,7 @@ __all__ = [
     "ControlHeaderError",
     "ControlHeaders",
     "PlannedConversation",
+    "controls_of",
     "ReadableMessage",
     "header_addresses",
     "parse_access_rights",

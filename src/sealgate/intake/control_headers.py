@@ -6,9 +6,10 @@ nothing delivered may carry them. `parse_control_headers` keeps their raw values
 `parse_access_rights`, `parse_direct_delivery` and `parse_minimum_verification` turn those
 into policy facts (their effect belongs to `policy/`). Pure: bytes in, values out.
 
-The header section is found the way a lenient reader would find it, and a field name may be
-followed by blanks before its colon (RFC 5322 obsolete syntax), so that the part we strip is
-never smaller than what any downstream parser could take for a control header.
+The header section is read by `sealgate.mail`, the parser every check uses: a field name may
+be followed by blanks before its colon (RFC 5322 obsolete syntax) and a stray line does not end
+the section, so that the part we strip is never smaller than what any downstream parser could
+take for a control header.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from sealgate.mail import HeaderField, HeaderSection, parse_header_section
 from sealgate.policy.facts import AccessRight, DirectDeliveryHeader
 from sealgate.transport.levels import TransportLevel
 
@@ -27,11 +29,6 @@ DIRECT_DELIVERY = "zivver-direct-delivery"
 MINIMUM_RECIPIENT_VERIFICATION = "zivver-minimum-recipient-verification"
 CONTROL_HEADER_NAMES = frozenset({ACCESS_RIGHT, DIRECT_DELIVERY, MINIMUM_RECIPIENT_VERIFICATION})
 
-# One physical line with its ending (CRLF, LF or a lone CR, as the email package splits them).
-_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
-# The start of a header field: printable ASCII except colon, optional blanks, then a colon.
-# The name may be empty, because the email package also reads ": x" as a header line.
-_FIELD_START = re.compile(rb"([\x21-\x39\x3b-\x7e]*)[ \t]*:")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -76,68 +73,21 @@ class ControlHeaders:
         )
 
 
-@dataclass(frozen=True)
-class _Field:
-    """One header field as it stands in the message: its name (None if none) and its lines."""
+def _value(field: HeaderField) -> str:
+    """The unfolded value of a field, fit to be stored.
 
-    name: str | None
-    source: bytes
-
-
-def _header_fields(raw: bytes) -> tuple[list[_Field], int]:
-    """Cut the header section into fields; also return where the rest of the message starts.
-
-    The section ends at the first empty line (kept with the rest) or at the first line that
-    is neither a field start nor a continuation, as the email package's parser decides.
-    """
-    fields: list[_Field] = []
-    position = 0
-    while position < len(raw):
-        line = _LINE.match(raw, position)
-        assert line is not None  # the pattern matches the empty string
-        text = line.group()
-        if text.strip(b"\r\n") == b"":
-            break
-        start = _FIELD_START.match(text)
-        if text[:1] in (b" ", b"\t"):
-            if fields:
-                fields[-1] = _Field(fields[-1].name, fields[-1].source + text)
-            else:
-                fields.append(_Field(None, text))
-        elif text.startswith(b"From "):
-            # An mbox envelope line: the email package skips it and goes on reading headers.
-            fields.append(_Field(None, text))
-        elif start is not None:
-            fields.append(_Field(start.group(1).decode("ascii").lower(), text))
-        else:
-            break
-        position = line.end()
-    return fields, position
-
-
-def _value(source: bytes) -> str:
-    """The unfolded value of a field: line breaks removed, outer blanks trimmed.
-
-    Bytes that are not UTF-8 and control characters (NUL, …) become U+FFFD: they can be
+    Control characters (NUL, ...) become U+FFFD, like bytes that are not UTF-8: they can be
     no valid value, and must not reach a database column or a log line as they are.
     """
-    _, _, value = source.partition(b":")
-    unfolded = value.replace(b"\r", b"").replace(b"\n", b"")
-    text = unfolded.decode("utf-8", errors="replace").strip(" \t")
-    return _CONTROL_CHARACTERS.sub("\ufffd", text)
+    return _CONTROL_CHARACTERS.sub("\ufffd", field.value)
 
 
-def _control_fields(raw: bytes) -> Iterator[_Field]:
-    fields, _ = _header_fields(raw)
-    return (field for field in fields if field.name in CONTROL_HEADER_NAMES)
-
-
-def parse_control_headers(raw: bytes) -> ControlHeaders:
-    """The control headers of the message's top-level header section (never of its parts)."""
+def controls_of(section: HeaderSection) -> ControlHeaders:
+    """The control headers among the fields of an already parsed header section."""
     found: dict[str, list[str]] = {name: [] for name in CONTROL_HEADER_NAMES}
-    for field in _control_fields(raw):
-        assert field.name is not None
-        found[field.name].append(_value(field.source))
+    for field in section.fields:
+        if field.key in CONTROL_HEADER_NAMES:
+            found[field.key].append(_value(field))
     return ControlHeaders(
         access_rights=tuple(found[ACCESS_RIGHT]),
         direct_delivery=tuple(found[DIRECT_DELIVERY]),
@@ -145,14 +95,26 @@ def parse_control_headers(raw: bytes) -> ControlHeaders:
     )
 
 
-def strip_control_headers(raw: bytes) -> bytes:
+def parse_control_headers(raw: bytes) -> ControlHeaders:
+    """The control headers of the message's top-level header section (never of its parts)."""
+    return controls_of(parse_header_section(raw))
+
+
+def strip_control_headers(raw: bytes, section: HeaderSection | None = None) -> bytes:
     """The message with every control header field removed, continuation lines included.
 
-    Everything else is kept byte for byte, so the body and its MIME structure are untouched.
+    The other fields are kept byte for byte, except that a name written with blanks before
+    its colon (RFC 5322 obsolete syntax) loses them: the email package, which reads the
+    result for the portal, would otherwise end the header section at that field and take
+    the rest of the header section for body. The body and its MIME structure are untouched.
+    `section` is `raw`'s header section when the caller parsed it already.
     """
-    fields, body_start = _header_fields(raw)
-    kept = b"".join(field.source for field in fields if field.name not in CONTROL_HEADER_NAMES)
-    return kept + raw[body_start:]
+    if section is None:
+        section = parse_header_section(raw)
+    kept = b"".join(
+        field.canonical() for field in section.fields if field.key not in CONTROL_HEADER_NAMES
+    )
+    return kept + raw[section.end :]
 
 
 class ControlHeaderError(ValueError):
@@ -186,16 +148,21 @@ def _phone_e164(text: str, default_region: str, about: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _access_code(text: str, about: str) -> str:
+def _access_code(text: str, about: str, minimum: int) -> str:
     if not text:
         raise ControlHeaderError(f"The {about} has an empty access code.")
     if "\ufffd" in text:
         raise ControlHeaderError(f"The {about} has an access code with invalid characters.")
+    if len(text) < minimum:
+        raise ControlHeaderError(
+            f"The {about} has an access code shorter than the organisation's minimum of "
+            f"{minimum} characters."
+        )
     return text
 
 
 def _access_right(
-    value: str, recipients: Mapping[str, object], region: str
+    value: str, recipients: Mapping[str, object], region: str, code_minimum: int
 ) -> tuple[str, AccessRight]:
     """One header: the recipient it names (lower case) and its access right."""
     parts = value.split(None, 2)
@@ -222,11 +189,14 @@ def _access_right(
     rest = parts[2].strip() if len(parts) == 3 else ""
     if method == "sms":
         return address.lower(), AccessRight("sms", _phone_e164(rest, region, about))
-    return address.lower(), AccessRight("access_code", _access_code(rest, about))
+    return address.lower(), AccessRight("access_code", _access_code(rest, about, code_minimum))
 
 
 def parse_access_rights(
-    values: tuple[str, ...], recipients: Iterable[str], default_region: str
+    values: tuple[str, ...],
+    recipients: Iterable[str],
+    default_region: str,
+    code_minimum: int = 1,
 ) -> dict[str, AccessRight]:
     """The access right each `zivver-access-right` header gives, keyed by recipient address.
 
@@ -236,14 +206,15 @@ def parse_access_rights(
     entry for every spelling in `recipients` that a header names. Anything wrong raises
     `ControlHeaderError`, never a silent downgrade: an address that is not a recipient, two
     different headers for one recipient (identical repeats are harmless), a phone number
-    that is not a valid number (normalised to E.164), an empty code, an unknown method.
+    that is not a valid number (normalised to E.164), an empty code, a code shorter than
+    `code_minimum` characters (the organisation's minimum), an unknown method.
     """
     spellings: dict[str, list[str]] = {}
     for recipient in recipients:
         spellings.setdefault(recipient.lower(), []).append(recipient)
     found: dict[str, AccessRight] = {}
     for value in values:
-        key, right = _access_right(value, spellings, default_region)
+        key, right = _access_right(value, spellings, default_region, code_minimum)
         if found.setdefault(key, right) != right:
             raise ControlHeaderError(
                 f"Two {ACCESS_RIGHT} headers for {_shown(key)} conflict: "

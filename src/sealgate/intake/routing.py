@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from sealgate.directory import hash_password, verify_password
+from sealgate.directory import access_code_minimum, hash_password, verify_password
 from sealgate.directory.facts import find_contact, message_facts, recipient_facts
 from sealgate.intake.control_headers import (
     ControlHeaders,
@@ -50,9 +50,16 @@ def message_policy(
     controls: ControlHeaders,
     recipients: Iterable[str],
     default_region: str,
+    code_minimum: int | None = None,
 ) -> MessagePolicy:
-    """Parse the control headers (ControlHeaderError if invalid) and read the org's policy."""
-    rights = parse_access_rights(controls.access_rights, recipients, default_region)
+    """Parse the control headers (ControlHeaderError if invalid) and read the org's policy.
+
+    An access code must have `code_minimum` characters; None means the organisation's
+    minimum now (a message accepted already passes 1, so a raised minimum cannot strand it).
+    """
+    if code_minimum is None:
+        code_minimum = access_code_minimum(session, org_id)
+    rights = parse_access_rights(controls.access_rights, recipients, default_region, code_minimum)
     facts = message_facts(
         session,
         org_id,

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from email.message import EmailMessage
 from functools import cached_property
 
 from sqlalchemy import select, update
@@ -24,14 +23,10 @@ from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, queue_dsn
 from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
 from sealgate.delivery.queue import enqueue, mark_done
-from sealgate.intake.control_headers import (
-    ControlHeaderError,
-    ControlHeaders,
-    parse_control_headers,
-    strip_control_headers,
-)
+from sealgate.intake.control_headers import ControlHeaderError, controls_of, strip_control_headers
+from sealgate.intake.control_store import SEAL_PURPOSE, controls_from_stored, stored_controls
 from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
-from sealgate.intake.mime import header_addresses, parse_mime, readable_from
+from sealgate.intake.mime import parse_mime, readable_from
 from sealgate.intake.routing import (
     MessagePolicy,
     decide_recipient,
@@ -39,6 +34,7 @@ from sealgate.intake.routing import (
     refusal_reason,
     verification_for,
 )
+from sealgate.mail import HeaderSection, field_addresses, parse_header_section
 from sealgate.notify import compose_notification, new_token
 from sealgate.policy import Decision
 from sealgate.policy.decision import Step
@@ -309,10 +305,13 @@ def _decide_all(
     account_id: int,
     policy: MessagePolicy,
     transport: TransportFacts,
-    mail: EmailMessage,
+    section: HeaderSection,
 ) -> _Decided:
-    """Each conversation of the message, with policy's decision for each of its recipients."""
-    to, cc = header_addresses(mail, "To"), header_addresses(mail, "Cc")
+    """Each conversation of the message, with policy's decision for each of its recipients.
+
+    To and Cc are read by the same header parser as submission's checks (`sealgate.mail`).
+    """
+    to, cc = _addresses(section, "To"), _addresses(section, "Cc")
     decided: _Decided = []
     for plan in split_conversations(to, cc, list(submission.rcpt_to)):
         decisions = []
@@ -328,6 +327,12 @@ def _decide_all(
             decisions.append((addressee, decision))
         decided.append((plan, decisions))
     return decided
+
+
+def _addresses(section: HeaderSection, name: str) -> tuple[str, ...]:
+    """The addr-specs of every field of that name; unreadable ones are left out."""
+    found = (address for field in section.get_all(name) for address in field_addresses(field.value))
+    return tuple(address for address in found if address)
 
 
 def _build_rows(
@@ -346,8 +351,9 @@ def _build_rows(
     no access-code hash, and leaves no blob behind.
     """
     now = utcnow()
-    controls = parse_control_headers(raw)
-    readable_raw = strip_control_headers(raw)
+    section = parse_header_section(raw)
+    controls = controls_of(section)
+    readable_raw = strip_control_headers(raw, section)
     mail = parse_mime(readable_raw)
     account = session.get_one(Account, submission.account_id)
     policy = message_policy(
@@ -357,20 +363,23 @@ def _build_rows(
         submission.rcpt_to,
         rt.settings.policy.default_phone_region,
     )
-    decided = _decide_all(session, submission, account.id, policy, transport, mail)
+    decided = _decide_all(session, submission, account.id, policy, transport, section)
     if transport.missing:
         raise ProbesPending(sorted(transport.missing))
     readable = readable_from(mail, readable_raw, vault)
+    message_id = new_id()
     rows = _Rows(
         Message(
-            id=new_id(),
+            id=message_id,
             submission_id=submission.id,
             org_id=submission.org_id,
             sender_account_id=account.id,
             sender_address=account.email,
             sender_name=account.display_name,
             content_blob_id=vault.put_bytes(readable.to_json()),
-            control_headers=controls.to_json(),
+            control_headers=stored_controls(
+                rt.subkey(SEAL_PURPOSE), message_id, controls, policy.access_rights
+            ),
             created_at=now,
         )
     )
@@ -396,13 +405,17 @@ def fall_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -
     with rt.db.begin() as session:
         recipient = session.get_one(Recipient, job.recipient_id)
         message = session.get_one(Message, recipient.message_id)
-        controls = ControlHeaders.from_json(message.control_headers)
+        controls = controls_from_stored(
+            rt.subkey(SEAL_PURPOSE), message.id, message.control_headers
+        )
+        # Accepted already: a minimum raised since must not strand the message.
         policy = message_policy(
             session,
             message.org_id,
             controls,
             [recipient.address],
             rt.settings.policy.default_phone_region,
+            code_minimum=1,
         )
         if job.required_level is not None:
             # A host may grade at the level yet miss TLS 1.3: that is below the requirement.

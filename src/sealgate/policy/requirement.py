@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sealgate.policy.facts import MessageFacts, Method
-from sealgate.policy.rules import IDD_MINIMUM, NTA7516_MINIMUM
+from sealgate.policy.rules import IDD_MINIMUM, NTA7516_MINIMUM, transport_security_minimum
 from sealgate.transport.levels import TransportLevel
 
 _TLS13 = "+tls1.3"
@@ -35,7 +35,11 @@ class Requirement:
 
 
 def requirement_for(method: Method, message: MessageFacts) -> Requirement | None:
-    """The minimum for a direct method, or None for a method that delivers no content."""
+    """The minimum for a direct method, or None for a method that delivers no content.
+
+    Transport security compliance demands the stronger of the organisation's minimum and a
+    `zivver-direct-delivery` header's (SPEC.md "Direct delivery").
+    """
     if method == Method.NTA7516:
         return Requirement(NTA7516_MINIMUM)
     if method == Method.IDD:
@@ -43,6 +47,9 @@ def requirement_for(method: Method, message: MessageFacts) -> Requirement | None
     if method == Method.DIRECT_DELIVERY and message.direct_delivery is not None:
         header = message.direct_delivery
         return Requirement(header.minimum, header.tls_version == "1.3")
-    if method == Method.TRANSPORT_SECURITY and message.sender.tsc is not None:
-        return Requirement(message.sender.tsc)
+    minimum = transport_security_minimum(message)
+    if method == Method.TRANSPORT_SECURITY and minimum is not None:
+        # The header is a floor for the whole message, its TLS version included.
+        floor = message.direct_delivery
+        return Requirement(minimum, floor is not None and floor.tls_version == "1.3")
     return None

@@ -160,11 +160,33 @@ def _check_access_right(recipient: RecipientFacts, message: MessageFacts) -> Out
     return Hit(method, Delivery.NOTIFICATION, asks)
 
 
-def _check_transport_security(recipient: RecipientFacts, message: MessageFacts) -> Outcome:
+def transport_security_minimum(message: MessageFacts) -> TransportLevel | None:
+    """What transport security compliance demands of this message: None when it is off.
+
+    With a `zivver-direct-delivery` header, that header's minimum is a floor for every direct
+    delivery of the message below NTA 7516 (SPEC.md "Direct delivery"): the stronger of the
+    organisation's minimum and the header's.
+    """
     minimum = message.sender.tsc
-    if minimum is None:
+    if minimum is None or message.direct_delivery is None:
+        return minimum
+    return max(minimum, message.direct_delivery.minimum)
+
+
+def _check_transport_security(recipient: RecipientFacts, message: MessageFacts) -> Outcome:
+    minimum = transport_security_minimum(message)
+    tsc = message.sender.tsc
+    if minimum is None or tsc is None:
         return Skip("the organisation's transport security compliance is off")
-    asked = f"the organisation's transport security minimum is {minimum.name}"
+    asked = f"the organisation's transport security minimum is {tsc.name}"
+    if minimum > tsc:
+        floor = f"the zivver-direct-delivery minimum {minimum.name}"
+        if not meets(recipient.transport_level, minimum):
+            return Skip(
+                f"{asked}, but {_servers(recipient)}, below {floor}, "
+                "which no direct delivery of this message may go under"
+            )
+        asked = f"{asked}, raised to {floor} for this message,"
     if not meets(recipient.transport_level, minimum):
         return Skip(f"{asked}, but {_servers(recipient)}")
     return Hit(Method.TRANSPORT_SECURITY, Delivery.DIRECT, f"{asked} and {_servers(recipient)}")

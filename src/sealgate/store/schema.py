@@ -25,6 +25,8 @@ class Organisation(Base):
     policy_email_verification: Mapped[bool] = mapped_column(default=True, server_default="1")
     # Transport Security Compliance minimum: "off", "tls", "pkix", "pane" or "dane".
     policy_tsc: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
+    # The fewest characters an access code may have (control headers and contact books).
+    policy_access_code_min_length: Mapped[int] = mapped_column(default=6, server_default="6")
     nta7516: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
@@ -128,6 +130,8 @@ class Message(Base):
     sender_address: Mapped[str] = mapped_column(String(320))
     sender_name: Mapped[str] = mapped_column(String(200), default="")
     content_blob_id: Mapped[str] = mapped_column(String(64))
+    # The control headers without secrets: access rights keep recipient and method only; their
+    # values (phone numbers, access codes) are sealed (intake/control_store.py).
     control_headers: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 

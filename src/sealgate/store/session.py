@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,6 +37,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def _create_private_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600), if it is missing.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they are private
+    too; the database holds hashes, sealed values and addresses, never for other users.
+    """
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Database:
     """An engine and its session factory; `begin()` is a unit of work that commits or rolls back."""
 
@@ -43,6 +56,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
+            _create_private_file(url)
             self.engine: Engine = create_engine(url, connect_args={"timeout": 10})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:

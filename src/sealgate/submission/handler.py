@@ -1,10 +1,12 @@
 """The aiosmtpd handler: EHLO, MAIL, RCPT and DATA decisions, each answered with a reply constant.
 
 aiosmtpd parses the commands; this module decides. Its checks on the message itself are
-small pure functions (`has_bare_newline`, `is_mailbox`, `from_header_addresses`) so they can
-be tested without a socket; the hooks look up accounts and commit via `asyncio.to_thread`
-because the store is synchronous. Nothing here reads more of the message than the From
-header: MIME and the control headers are intake's business.
+small pure functions (`is_mailbox`, `from_header_addresses`) so they can be tested without
+a socket; bare CR/LF and the size limits are the server's DATA reader's (`data.py`). The
+header section is parsed once, by `sealgate.mail`, and every header check reads that one
+result; the hooks look up accounts and commit via `asyncio.to_thread` because the store is
+synchronous. Nothing here reads more of the message than its header section (From, Sender,
+the access-right headers): MIME is intake's business.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from email.headerregistry import Address
-from email.parser import HeaderParser
-from email.policy import default as default_policy
 from typing import TYPE_CHECKING
 
 from aiosmtpd.smtp import TLSSetupException
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import AccountInfo, find_active_account, org_claiming
-from sealgate.intake import ControlHeaderError, parse_access_rights, parse_control_headers
+from sealgate.directory import (
+    AccountInfo,
+    access_code_minimum,
+    find_active_account,
+    org_claiming,
+)
+from sealgate.intake import ControlHeaderError, controls_of, parse_access_rights
+from sealgate.mail import HeaderSection, field_addresses, parse_header_section
 from sealgate.submission import replies
 from sealgate.submission.auth import Submitter
 from sealgate.submission.commit import AcceptedMessage, commit_submission
@@ -35,18 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("sealgate.submission")
 
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_CRLF = b"\r\n"
-
-
-def has_bare_newline(raw: bytes) -> bool:
-    """True when a CR or LF appears other than as a CRLF pair (SMTP smuggling defence).
-
-    aiosmtpd splits DATA on CRLF only, so a bare LF or CR stays inside a line of
-    `original_content`, where this finds it; Postfix calls the same rule
-    `smtpd_forbid_bare_newline`.
-    """
-    rest = raw.replace(_CRLF, b"")
-    return b"\r" in rest or b"\n" in rest
 
 
 def is_mailbox(address: str) -> bool:
@@ -72,34 +65,21 @@ def is_mailbox(address: str) -> bool:
     return True
 
 
-def _header_block(raw: bytes) -> str:
-    if raw.startswith(_CRLF):
-        return ""
-    end = raw.find(_CRLF + _CRLF)
-    block = raw if end < 0 else raw[: end + 2]
-    return block.decode("utf-8", errors="replace")
-
-
 def from_header_addresses(raw: bytes) -> list[str] | None:
-    """The addresses of every From header, or None when there is no From header at all.
+    """The addresses of every From field, or None when there is no From field at all.
 
-    Reads only the header section; an address that does not parse counts as an empty one, so
-    it can never match an account.
+    Reads only the header section, with the one parser every check uses (`sealgate.mail`),
+    so `From : x` (obsolete blanks before the colon) counts as a From field too. An address
+    that does not parse counts as an empty one, so it can never match an account.
     """
-    headers = HeaderParser(policy=default_policy).parsestr(_header_block(raw))
-    fields = headers.get_all("From")
+    return _field_addresses(parse_header_section(raw), "From")
+
+
+def _field_addresses(section: HeaderSection, name: str) -> list[str] | None:
+    fields = section.get_all(name)
     if not fields:
         return None
-    found: list[str] = []
-    for field in fields:
-        try:
-            mailboxes: tuple[Address, ...] = field.addresses
-        except Exception:  # A header too broken for the parser is as good as an empty one.
-            mailboxes = ()
-        found.extend(mailbox.addr_spec if mailbox.domain else "" for mailbox in mailboxes)
-        if not mailboxes:
-            found.append("")
-    return found
+    return [address for field in fields for address in field_addresses(field.value)]
 
 
 class SubmissionHandler:
@@ -178,10 +158,19 @@ class SubmissionHandler:
         submitter = self._submitter(session)
         if submitter is None or envelope.mail_from is None:
             return replies.S530_AUTH_REQUIRED
-        account = await self._content_sender(raw, session, submitter)
+        # The server's DATA reader already refused bare CR/LF and bounded the header section;
+        # parsing it still runs in a thread so that no session waits on another's headers.
+        section = await asyncio.to_thread(parse_header_section, raw)
+        if section.stray:
+            log.info("malformed header section refused client=%s", session.client)
+            return replies.S550_HEADER_SECTION_MALFORMED
+        account = await self._content_sender(section, session, submitter)
         if isinstance(account, str):
             return account
-        problem = await asyncio.to_thread(self._control_header_problem, raw, envelope.rcpt_tos)
+        code_minimum = await self._access_code_minimum(submitter)
+        problem = await asyncio.to_thread(
+            self._control_header_problem, section, envelope.rcpt_tos, code_minimum
+        )
         if problem:
             log.info("control header refused client=%s mail_from=%s", session.client, account.email)
             return replies.S550_CONTROL_HEADER.format(problem=problem)
@@ -214,13 +203,15 @@ class SubmissionHandler:
         return replies.S250_QUEUED.format(queue_id=queue_id)
 
     async def _content_sender(
-        self, raw: bytes, session: SubmissionSession, submitter: Submitter
+        self, section: HeaderSection, session: SubmissionSession, submitter: Submitter
     ) -> AccountInfo | str:
-        """The account the From header names, or the reply that refuses the message."""
-        if has_bare_newline(raw):
-            log.info("bare newline refused client=%s", session.client)
-            return replies.S550_BARE_NEWLINE
-        addresses = from_header_addresses(raw)
+        """The account the From field names, or the reply that refuses the message.
+
+        Exactly one From field with one address, an active account of the submitter's
+        organisation; a Sender field, when present, must be one as well (RFC 5322 3.6.2: it
+        names who actually sent the message, so it must not name someone else's mailbox).
+        """
+        addresses = _field_addresses(section, "From")
         if addresses is None:
             return replies.S550_FROM_HEADER_MISSING
         if len(addresses) != 1:
@@ -229,6 +220,12 @@ class SubmissionHandler:
         if account is None:
             log.info("from header refused client=%s from=%s", session.client, addresses[0])
             return replies.S550_FROM_HEADER_NOT_ACCOUNT
+        senders = _field_addresses(section, "Sender")
+        if senders is not None and (
+            len(senders) != 1 or await self._find_account(senders[0], submitter) is None
+        ):
+            log.info("sender header refused client=%s sender=%s", session.client, senders)
+            return replies.S550_SENDER_HEADER_NOT_ACCOUNT
         return account
 
     async def handle_exception(self, error: Exception) -> str:
@@ -241,18 +238,28 @@ class SubmissionHandler:
         log.error("session error: %s", type(error).__name__, exc_info=error)
         return replies.S451_LOCAL_ERROR
 
-    def _control_header_problem(self, raw: bytes, recipients: list[str]) -> str:
+    def _control_header_problem(
+        self, section: HeaderSection, recipients: list[str], code_minimum: int
+    ) -> str:
         """Why the zivver-access-right headers cannot be applied ("" when they can).
 
         Checked here, before the 250, so that the sender hears of it; intake parses them again.
+        An access code shorter than the organisation's minimum length is one such reason.
         """
-        controls = parse_control_headers(raw)
+        controls = controls_of(section)
         region = self.rt.settings.policy.default_phone_region
         try:
-            parse_access_rights(controls.access_rights, recipients, region)
+            parse_access_rights(controls.access_rights, recipients, region, code_minimum)
         except ControlHeaderError as exc:
             return str(exc)
         return ""
+
+    async def _access_code_minimum(self, submitter: Submitter) -> int:
+        def lookup() -> int:
+            with self.rt.db.begin() as session:
+                return access_code_minimum(session, submitter.org_id)
+
+        return await asyncio.to_thread(lookup)
 
     @staticmethod
     def _submitter(session: SubmissionSession) -> Submitter | None:

@@ -92,6 +92,15 @@ S550_FROM_HEADER_MISSING = (
     "550 5.7.1 Message has no From header; it must name an active account of your organisation"
 )
 S550_FROM_HEADER_NOT_SINGLE = "550 5.7.1 From header must hold exactly one address"
+S550_SENDER_HEADER_NOT_ACCOUNT = (
+    "550 5.7.1 Sender header must name exactly one active account of your organisation"
+)
+# A line in the header section that is neither a field nor a continuation: no mail client
+# sends one, and readers disagree on where such a section ends, so it is refused.
+S550_HEADER_SECTION_MALFORMED = (
+    "550 5.6.0 Message header section has a line that is neither a header field nor a "
+    "folded continuation; end the header section with an empty line"
+)
 # A zivver-* control header that cannot be applied as written: refused, never downgraded.
 S550_CONTROL_HEADER = "550 5.6.0 {problem}"
 S550_FROM_HEADER_NOT_ACCOUNT = (
