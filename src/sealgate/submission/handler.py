@@ -373,14 +373,22 @@ class SubmissionHandler:
         domain and an organisation claimed that domain; None otherwise (fail closed).
 
         For the null sender `address` is postmaster@<HELO name> and `mail_from` is "": SPF
-        then checks the HELO identity (RFC 7208 section 2.4)."""
+        then checks the HELO identity (RFC 7208 section 2.4), and the HELO name may be a host
+        in a domain the organisation claimed (mta.hospital.example for hospital.example)."""
         domain = address.rpartition("@")[2].lower()
+        names = [domain]
+        if mail_from == "":
+            labels = domain.split(".")
+            names = [".".join(labels[i:]) for i in range(len(labels) - 1)]
         mail_from = address if mail_from is None else mail_from
 
         def claimant() -> int | None:
             with self.rt.db.begin() as db:
-                org = org_claiming(db, domain)
-                return org.id if org else None
+                for name in names:
+                    org = org_claiming(db, name)
+                    if org is not None:
+                        return org.id
+                return None
 
         org_id = await asyncio.to_thread(claimant)
         if org_id is None:
