@@ -108,6 +108,9 @@ class ProbeResult:
     # DNS failed (bogus, indeterminate) or no host answered: `level` proves nothing, and
     # policy must treat the domain as unknown (= no requirement met).
     inconclusive: bool
+    # NXDOMAIN, a null MX, or no mail host with an address: a conclusive NONE that retrying
+    # will not change (unlike a SERVFAIL or a timeout, which are inconclusive).
+    permanent: bool = False
 
     @property
     def known_level(self) -> TransportLevel | None:
@@ -121,6 +124,7 @@ class ProbeResult:
             "mx": list(self.mx),
             "errors": list(self.errors),
             "inconclusive": self.inconclusive,
+            "permanent": self.permanent,
         }
 
     @classmethod
@@ -133,6 +137,7 @@ class ProbeResult:
             errors=tuple(data["errors"]),
             ttl=ttl,
             inconclusive=bool(data["inconclusive"]),
+            permanent=bool(data.get("permanent", False)),
         )
 
 
@@ -249,7 +254,9 @@ class Prober:
         errors = [plan.error] if plan.error else []
         reports = await asyncio.gather(*(self._probe_host(host) for host in plan.hosts))
         graded: list[HostGrade] = []
-        inconclusive = plan.error is not None
+        # A domain that does not exist or takes no mail is known: it is permanent, not a DNS
+        # failure, so policy sees level NONE rather than "unknown".
+        inconclusive = plan.error is not None and not plan.permanent
         for report in reports:
             if report.plan.dns_error is not None:
                 errors.append(report.plan.dns_error)
@@ -263,7 +270,7 @@ class Prober:
                 graded.append(report.grade)
             elif report.tls.error:
                 errors.append(f"{report.plan.host}: {report.tls.error}")
-        if not graded:
+        if not graded and not plan.permanent:
             inconclusive = True
         return ProbeResult(
             domain=plan.domain,
@@ -273,6 +280,7 @@ class Prober:
             errors=tuple(errors),
             ttl=plan.ttl,
             inconclusive=inconclusive,
+            permanent=plan.permanent,
         )
 
     async def _probe_host(self, host: HostPlan) -> HostReport:
