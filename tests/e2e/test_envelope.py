@@ -111,3 +111,29 @@ async def test_null_sender_message_is_notified_under_the_organisation(gateway, s
     assert received.mail_from == ""
     assert "MAILER-DAEMON@hospital.example" in str(parse(received.content)["From"])
     assert "Hospital" in str(notification["Subject"])
+
+
+async def test_notification_to_an_internationalised_address_carries_raw_utf8(gateway, sink, sender):
+    """Issue 8 item 14: a notification to zoë@exämple.org carried
+    `To: =?utf-8?q?zo=C3=AB?=@…` (encoded-words inside an address, forbidden by RFC 2047
+    section 5); now its headers are raw UTF-8 (RFC 6532), sent with SMTPUTF8 to a next hop
+    that offers it."""
+    rcpt = "zoë@exämple.org"
+    port = split_hostport(gateway.settings.submission.listen)[1]
+    raw = message_to(sender.address, rcpt, "Lab results", "Secret body.")
+    raw = raw.as_bytes(policy=SMTP.clone(utf8=True))
+
+    def submit() -> None:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.starttls(context=context)
+            smtp.login(sender.username, sender.password)
+            smtp.sendmail(sender.address, [rcpt], raw, mail_options=["SMTPUTF8"])
+
+    await asyncio.to_thread(submit)
+    [received] = await sink.wait_for(lambda mail: rcpt in mail.rcpt_tos, timeout=20)
+    head = received.content.split(b"\r\n\r\n", 1)[0]
+    assert "To: zoë@exämple.org".encode() in head
+    assert b"=?utf-8?" not in head.split(b"Subject:")[0]
+    assert b"From: Alice Arts <alice@hospital.example>" in head

@@ -272,3 +272,24 @@ async def test_null_sender_without_auth_or_spf_pass_is_refused(
             _null_sender_session, runtime.settings, None, helo, BOUNCE
         )
         assert answers == [r.S530_AUTH_REQUIRED]
+
+
+async def test_mail_and_rcpt_lines_may_grow_by_what_dsn_and_auth_add(
+    server: SubmissionServer, runtime: Runtime, sender: Sender
+) -> None:
+    """Issue 8 item 12: RFC 3461 section 5 lets MAIL grow by ENVID/RET and RCPT by
+    NOTIFY/ORCPT beyond 512 octets; a second session opening meanwhile changes nothing."""
+    envid = "E" * 100
+    auth = "a" * 400 + "+40hospital.example"
+    orcpt = "rfc822;" + "b" * 60 + "@" + "c" * 400 + ".example"
+
+    def submit() -> list[str]:
+        with connect_auth(runtime.settings, sender) as client:
+            other = connect_tls(runtime.settings)  # a new session between EHLO and MAIL
+            other.quit()
+            mail = f"FROM:<{sender.address}> SIZE=100 RET=FULL ENVID={envid} AUTH={auth}"
+            rcpt = f"TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT={orcpt}"
+            assert len(mail) > 512 and len(rcpt) > 512
+            return [reply(*client.docmd("MAIL", mail)), reply(*client.docmd("RCPT", rcpt))]
+
+    assert await asyncio.to_thread(submit) == [r.S250_SENDER_OK, r.S250_RECIPIENT_OK]

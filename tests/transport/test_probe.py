@@ -122,7 +122,7 @@ def test_nxdomain_is_conclusive_and_permanent(
     """Issue 8 item 18: `sealgate probe` called NXDOMAIN inconclusive; a domain that does not
     exist is a conclusive, permanent NONE (unlike SERVFAIL or a timeout)."""
     result = _probe(transport_world, "nx.lab")
-    assert (result.inconclusive, result.permanent, result.known_level) == (False, True, 0)
+    assert (result.inconclusive, result.permanent, result.level) == (False, True, 0)
     argv = ["probe", "nx.lab", "--resolver", transport_world.resolver, "--timeout", "5"]
     assert main(argv) == 0
     out = capsys.readouterr().out

@@ -258,4 +258,7 @@ def compose_dsn(
     report.set_param("report-type", "delivery-status")
     report.attach(_status_part(failure, reporting_mta))
     report.attach(_headers_part(failure.original_headers))
+    if not to.isascii():
+        # RFC 6532: a raw UTF-8 address, never encoded-words inside it (RFC 2047 section 5).
+        report.policy = policy.default.clone(utf8=True)
     return report

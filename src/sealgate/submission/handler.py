@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import defaultdict
 from email.headerregistry import Address
 from email.parser import HeaderParser
 from email.policy import default as default_policy
@@ -140,8 +141,12 @@ class SubmissionHandler:
         responses: list[str],
     ) -> list[str]:
         session.host_name = hostname
-        server.command_size_limits["MAIL"] = MAIL_LINE_LIMIT
-        server.command_size_limits["RCPT"] = RCPT_LINE_LIMIT
+        # aiosmtpd keeps these limits in a dict shared by every session (and cleared by each
+        # new one); this session gets a dict of its own.
+        base = server.command_size_limit
+        server.command_size_limits = defaultdict(
+            lambda: base, {"MAIL": MAIL_LINE_LIMIT, "RCPT": RCPT_LINE_LIMIT}
+        )
         # Every reply carries an RFC 3463 code (replies.py), so the extension can be announced.
         # aiosmtpd reads one command at a time from its buffer, so pipelined input (RFC 2920)
         # always worked; DSN parameters are parsed in esmtp_params.py (RFC 3461).

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sealgate.mail.address import normalise_domain
 from sealgate.transport.dnssec import Dnssec, weakest
 from sealgate.transport.grade import HostEvidence, HostGrade, domain_level, grade_host
 from sealgate.transport.levels import TransportLevel
@@ -114,7 +115,10 @@ class ProbeResult:
 
     @property
     def known_level(self) -> TransportLevel | None:
-        return None if self.inconclusive else self.level
+        """The level policy may rely on. None when inconclusive, and when permanent: no
+        level reaches a domain that does not exist or takes no mail, so policy decides as
+        for an unknown one and delivery reports the permanent failure to the sender."""
+        return None if self.inconclusive or self.permanent else self.level
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -170,7 +174,10 @@ class Prober:
         self.helo = helo
 
     async def plan(self, domain: str) -> DomainPlan:
-        domain = domain.rstrip(".").lower()
+        try:
+            domain = normalise_domain(domain)
+        except ValueError:
+            return DomainPlan(domain, Dnssec.INSECURE, (), 0, f"{domain!r} is not a domain", True)
         mx = await self.resolver.lookup(domain, "MX")
         if (problem := _failure(mx, "MX")) is not None:
             return DomainPlan(domain, mx.status, (), 0, problem)
