@@ -42,7 +42,8 @@ DEFAULT_PHRASE = "a mail"
 
 @dataclass(frozen=True)
 class DeliveryFailure:
-    """One recipient that could not be reached, with the facts a DSN reports."""
+    """One recipient and what became of it (`action`), with the facts a DSN reports; the
+    name is from when every report was a failure."""
 
     job_id: str
     kind: str
@@ -58,10 +59,6 @@ class DeliveryFailure:
     orcpt: list[str] | tuple[str, ...] | None = None  # RFC 3461 ORCPT: (type, decoded address)
     will_retry_until: datetime | None = None  # for "delayed"
     remote_mta: str = ""  # the next hop that took a "relayed" mail
-
-
-# The RFC 3464 report of any action carries the same facts; the name stays for its callers.
-DeliveryReport = DeliveryFailure
 
 
 def recipient_dsn(request: dict[str, Any] | None, address: str) -> dict[str, Any] | None:
