@@ -194,7 +194,7 @@ class SubmissionHandler:
         mail_options: list[str],
     ) -> str:
         """`MAIL FROM:<>`: an authenticated client, or one SPF authorises for its HELO name
-        (RFC 7208 section 2.4); the From header is checked at DATA (`null_sender_problem`)."""
+        (RFC 7208 section 2.4); the From header is checked at DATA (`_null_sender_from`)."""
         session.spf_submitter = None
         if session.submitter is None:
             helo = session.host_name or ""
