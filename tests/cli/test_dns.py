@@ -150,3 +150,39 @@ async def test_dns_check_a_dns_failure_is_an_error_not_ok(cli, zone: DnsZone) ->
     result = await cli("dns-check", "--org", "Hospital")
     assert result.returncode == 1
     assert f"{records[0]['name']} error" in result.stderr
+
+
+def test_init_hostname_is_the_outbound_identity(tmp_path: Path, database_url: str) -> None:
+    """Issue 8 item 17: after `init --hostname gw.example` the outbound EHLO name (and so
+    the DSN's Reporting-MTA) and the SPF suggestion of dns-records still said localhost."""
+    from sealgate.cli.serve import helo_name_warning
+    from sealgate.config import load
+    from tests.conftest import TEST_DATABASE
+
+    made = sealgate(
+        "init", "--data-dir", str(tmp_path / "gw"), "--hostname", "gw.example", "--json"
+    )
+    assert made.returncode == 0, made.stderr
+    config = Path(json.loads(made.stdout)["config"])
+    if TEST_DATABASE != "sqlite":
+        text = config.read_text().replace('database_url = ""', f'database_url = "{database_url}"')
+        config.write_text(text)
+    assert load(config, {}).delivery.helo_name == "gw.example"
+    c = ("--config", str(config))
+    assert sealgate("org", "create", "Hospital", "--domain", "hospital.example", *c).returncode == 0
+    result = sealgate("dns-records", "--org", "Hospital", "--json", *c)
+    assert result.returncode == 0, result.stderr
+    [spf] = [record for record in json.loads(result.stdout) if record["purpose"] == "spf"]
+    assert "a:gw.example" in spf["value"] and "localhost" not in spf["value"]
+    assert helo_name_warning("gw.example", relay="") is None
+
+
+def test_serve_warns_about_a_non_fqdn_helo_name_when_mail_goes_by_mx() -> None:
+    """Issue 8 item 17: `serve` warns at start when mail goes out by MX under a name that is
+    no FQDN; with a relay the relay's name is what receivers see, so no warning."""
+    from sealgate.cli.serve import helo_name_warning
+
+    for name in ("localhost", "gateway", "mx.localhost"):
+        warning = helo_name_warning(name, relay="")
+        assert warning is not None and "helo_name" in warning
+    assert helo_name_warning("localhost", relay="127.0.0.1:25") is None

@@ -89,7 +89,7 @@ EXPECTED: dict[str, tuple[str, str, bool]] = {
     "insecure-mx-wrong.lab": ("none", "insecure", False),
     "cname.lab": ("dane", "secure", False),
     "implicit.lab": ("pane", "secure", False),
-    "nullmx.lab": ("none", "secure", True),
+    "nullmx.lab": ("none", "secure", False),  # permanent: conclusive (issue 8 item 18)
     "bogus.lab": ("none", "bogus", True),
     "dead.lab": ("none", "indeterminate", True),
 }

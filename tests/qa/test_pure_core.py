@@ -29,6 +29,10 @@ PURE = sorted(
             "transport/grade.py",
             "delivery/dkim.py",
             "delivery/direct_mail.py",
+            "delivery/mail_options.py",
+            "mail/address.py",
+            "mail/xtext.py",
+            "submission/esmtp_params.py",
         )
     ]
 )

@@ -116,6 +116,20 @@ def test_nxdomain_and_null_mx_say_why(transport_world: TransportWorld) -> None:
     assert _probe(transport_world, "nullmx.lab").errors == ("nullmx.lab accepts no mail",)
 
 
+def test_nxdomain_is_conclusive_and_permanent(
+    transport_world: TransportWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 8 item 18: `sealgate probe` called NXDOMAIN inconclusive; a domain that does not
+    exist is a conclusive, permanent NONE (unlike SERVFAIL or a timeout)."""
+    result = _probe(transport_world, "nx.lab")
+    assert (result.inconclusive, result.permanent, result.level) == (False, True, 0)
+    argv = ["probe", "nx.lab", "--resolver", transport_world.resolver, "--timeout", "5"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "inconclusive" not in out and "permanent" in out
+    assert ProbeResult.from_json(result.to_json()).permanent
+
+
 def test_probe_cli_prints_the_json_contract(
     transport_world: TransportWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:

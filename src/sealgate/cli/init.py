@@ -40,6 +40,9 @@ relay = "{relay}"
 # relay_ca_file = ""             # CA bundle for the relay's certificate; "" = system store
 # relay_username = ""
 # relay_password = ""           # better: SEALGATE_DELIVERY__RELAY_PASSWORD
+# The gateway's own name: outbound EHLO, the DSN's Reporting-MTA, the SPF record that
+# dns-records suggests. Must be a public name that resolves to this host when mail goes by MX.
+helo_name = "{hostname}"
 # Address that sends verification-code mails and delivery reports.
 system_from = "{system_from}"
 # expiry_seconds = 432000       # give up (and report to the sender) after 5 days

@@ -73,7 +73,8 @@ def report(result: ProbeResult) -> str:
     """A readable summary, host by host, like posttls-finger's."""
     lines = [
         f"{result.domain}: level {result.level.to_text().upper()}"
-        + (" (inconclusive: not trusted for delivery)" if result.inconclusive else ""),
+        + (" (inconclusive: not trusted for delivery)" if result.inconclusive else "")
+        + (" (permanent: retrying will not change it)" if result.permanent else ""),
         f"  MX RRset: DNSSEC {result.dnssec.value}",
     ]
     for host in result.mx:

@@ -58,6 +58,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def helo_name_warning(helo_name: str, relay: str) -> str | None:
+    """Why the outbound name will hurt delivery by MX, or None: receivers check the EHLO name
+    (and SPF's a: mechanism uses it), so a bare "localhost" or a name without a dot fails."""
+    name = helo_name.rstrip(".")
+    if relay or ("." in name and name.lower() != "localhost" and not name.endswith(".localhost")):
+        return None
+    return (
+        f"[delivery] helo_name is {helo_name!r}, not a fully qualified domain name, and mail "
+        "goes out by MX (no relay): receivers may refuse it; set helo_name to this host's "
+        "public name"
+    )
+
+
 async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None = None) -> None:
     """Start the chosen stages, wait for SIGTERM/SIGINT (or `stop`), then drain and stop."""
     from sealgate.delivery import run_worker
@@ -71,6 +84,10 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     tasks: list[asyncio.Task[None]] = []
+    if "worker" in roles and (
+        warning := helo_name_warning(rt.settings.delivery.helo_name, rt.settings.delivery.relay)
+    ):
+        log.warning("%s", warning)
     submission = SubmissionServer(rt) if "smtp" in roles else None
     web: _WebServer | None = None
     if submission is not None:

@@ -33,11 +33,11 @@ import dns.exception
 import dns.resolver
 
 from sealgate.config import Settings, split_hostport
+from sealgate.delivery.mail_options import mail_options
 from sealgate.delivery.outcome import (
     S_BAD_DESTINATION,
     S_DNS_FAILURE,
     S_NO_ROUTE,
-    S_NO_UTF8,
     S_NULL_MX,
     S_TLS_NOT_OFFERED,
     Delivered,
@@ -46,6 +46,7 @@ from sealgate.delivery.outcome import (
     TemporaryFailure,
     from_exception,
 )
+from sealgate.mail.address import address_domain
 from sealgate.transport.mx import mx_hosts
 from sealgate.transport.resolver import plain_resolver
 
@@ -134,13 +135,9 @@ async def _secure(smtp: aiosmtplib.SMTP, hop: Hop) -> TemporaryFailure | None:
 
 async def _transfer(smtp: aiosmtplib.SMTP, mail_from: str, rcpt_to: str, message: bytes) -> Outcome:
     """MAIL, RCPT, DATA; each refusal raises and is classified by the caller."""
-    options = []
-    if not message.isascii() and smtp.supports_extension("8bitmime"):
-        options.append("BODY=8BITMIME")
-    if not (mail_from.isascii() and rcpt_to.isascii()):
-        if not smtp.supports_extension("smtputf8"):
-            return PermanentFailure(None, "the server does not support SMTPUTF8", S_NO_UTF8)
-        options.append("SMTPUTF8")
+    options = mail_options(mail_from, rcpt_to, message, smtp.supports_extension)
+    if isinstance(options, PermanentFailure):
+        return options
     await smtp.mail(mail_from, options=options, encoding="utf-8")
     await smtp.rcpt(rcpt_to, encoding="utf-8")
     reply = await smtp.data(message)
@@ -249,7 +246,10 @@ async def send(
     if settings.delivery.relay:
         hops: list[Hop] | PermanentFailure | TemporaryFailure = [_relay_hop(settings)]
     else:
-        domain = rcpt_to.rpartition("@")[2]
+        try:
+            domain = address_domain(rcpt_to)
+        except ValueError as error:
+            return PermanentFailure(None, str(error), S_BAD_DESTINATION)
         try:
             resolver = resolver or plain_resolver(
                 settings.transport.resolver, settings.transport.dns_timeout

@@ -23,11 +23,11 @@ import logging
 import smtplib
 from dataclasses import dataclass
 
+from sealgate.delivery.mail_options import mail_options
 from sealgate.delivery.outcome import (
     S_BAD_DESTINATION,
     S_DNS_FAILURE,
     S_NO_ANSWER,
-    S_NO_UTF8,
     Outcome,
     PermanentFailure,
     TemporaryFailure,
@@ -101,13 +101,9 @@ async def deliver_direct(
 def _send(smtp: smtplib.SMTP, mail_from: str, rcpt_to: str, message: bytes) -> Outcome:
     """MAIL, RCPT, DATA on an already graded session; always ends it."""
     try:
-        options = []
-        if not (mail_from + rcpt_to).isascii():
-            if not smtp.has_extn("smtputf8"):
-                return PermanentFailure(None, "the server lacks SMTPUTF8", S_NO_UTF8)
-            options.append("SMTPUTF8")
-        if not message.isascii() and smtp.has_extn("8bitmime"):
-            options.append("BODY=8BITMIME")
+        options = mail_options(mail_from, rcpt_to, message, smtp.has_extn)
+        if isinstance(options, PermanentFailure):
+            return options
         code, text = smtp.mail(mail_from, options)
         if code != 250:
             return from_reply(code, text.decode(errors="replace"))

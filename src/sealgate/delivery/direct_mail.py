@@ -9,6 +9,13 @@ parser and the boundary rule of RFC 2046 §5.1.1, and only the spans of large pa
 for a short text/plain part. Nothing else moves, and a message without a large attachment
 comes back as the very same bytes.
 
+Long lines: submission keeps lines longer than SMTP's 998 octets (applications send unwrapped
+HTML), but no such line may leave (RFC 5321 4.5.3.1.6), and splitting it, as Postfix does,
+damages the content. A leaf part with such a line is re-encoded instead: quoted-printable for
+text, base64 otherwise (RFC 2045 6.7, 6.8), so every line is short and the decoded content is
+the same. Only that part's Content-Transfer-Encoding field and body change. message/* parts
+may not be encoded (RFC 2046 5.2.1) and travel as they are.
+
 Input is intake's readable message: the zivver-* control headers are already stripped
 (`intake.control_headers.strip_control_headers`, before anything is stored or queued). This
 module does not import intake, which imports delivery: a cycle would make import order matter.
@@ -40,6 +47,10 @@ _NOT_BASE64 = bytes(sorted(set(range(256)) - set(_BASE64_ALPHABET)))
 _UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f]")
 _BODY_TEXT_TYPES = ("text/plain", "text/html")
 _HEADERS = BytesHeaderParser(policy=policy.default)
+# RFC 5321 4.5.3.1.6: at most 998 octets before the CRLF.
+MAX_LINE = 998
+_LONG_LINE = re.compile(rb"[^\r\n]{%d,}" % (MAX_LINE + 1))
+_ENCODINGS_WE_DECODE = ("", "7bit", "8bit", "binary", "base64", "quoted-printable")
 
 
 @dataclass(frozen=True)
@@ -65,8 +76,9 @@ class _Cut:
     end: int
     linesep: bytes
     line_break: bool
-    attachment: LargeAttachment
+    attachment: LargeAttachment | None  # None: a part re-encoded for its long lines
     kept: bytes = b""
+    replacement: bytes = b""  # the re-encoded part, when `attachment` is None
 
 
 @dataclass(frozen=True)
@@ -78,12 +90,12 @@ class DirectMail:
 
     @property
     def large(self) -> tuple[LargeAttachment, ...]:
-        return tuple(cut.attachment for cut in self.cuts)
+        return tuple(cut.attachment for cut in self.cuts if cut.attachment is not None)
 
     @property
     def needs_link(self) -> bool:
         """Whether rendering needs a download link (intake then mints a link token)."""
-        return bool(self.cuts)
+        return bool(self.large)
 
     def render(self, link: str | None) -> bytes:
         """The mail to deliver: every large attachment replaced by a part naming `link`.
@@ -93,13 +105,18 @@ class DirectMail:
         """
         if not self.cuts:
             return self.raw
-        if not link:
+        if self.needs_link and not link:
             raise ValueError("a direct mail with large attachments needs a download link")
         source = memoryview(self.raw)
         pieces: list[bytes | memoryview] = []
         position = 0
         for cut in self.cuts:
-            pieces += [source[position : cut.start], _link_part(cut, link)]
+            if cut.attachment is None:
+                replacement = cut.replacement
+            else:
+                assert link is not None
+                replacement = _link_part(cut, link)
+            pieces += [source[position : cut.start], replacement]
             position = cut.end
         pieces.append(source[position:])
         return b"".join(pieces)
@@ -161,15 +178,80 @@ def _walk(raw: bytes, start: int, end: int, where: _Where, cuts: list[_Cut]) -> 
             _walk(raw, part_start, part_end, where.child(content_type), cuts)
         return
     filename = _filename(headers)
-    if _is_body_text(headers, filename):
-        return
-    size = _decoded_size(raw, body_start, end, _transfer_encoding(headers))
-    if size < where.threshold:
+    encoding = _transfer_encoding(headers)
+    if (
+        _is_body_text(headers, filename)
+        or (size := _decoded_size(raw, body_start, end, encoding)) < where.threshold
+    ):
+        if _has_long_line(raw, body_start, end) and headers.get_content_maintype() != "message":
+            cut = _reencoded(raw, (start, headers_end, body_start, end), headers, where)
+            cuts.extend([cut] if cut is not None else [])
         return
     attachment = LargeAttachment(filename, content_type, size)
     kept = _non_content_fields(raw, headers_end, where.linesep) if where.top else b""
     line_break = raw.endswith(b"\n", start, end)
     cuts.append(_Cut(start, end, where.linesep, line_break, attachment, kept))
+
+
+def _has_long_line(raw: bytes, start: int, end: int) -> bool:
+    return _LONG_LINE.search(raw, start, end) is not None
+
+
+def _decoded_body(body: bytes, encoding: str) -> bytes:
+    """The part's content; binascii.Error for base64 that does not decode."""
+    if encoding == "base64":
+        symbols = body.translate(None, _NOT_BASE64)
+        return binascii.a2b_base64(symbols + b"=" * (-len(symbols) % 4))
+    if encoding == "quoted-printable":
+        return binascii.a2b_qp(body)
+    return body
+
+
+def _reencoded(
+    raw: bytes, spans: tuple[int, int, int, int], headers: EmailMessage, where: _Where
+) -> _Cut | None:
+    """A cut that swaps a part with an over-long line for the same part, re-encoded; None
+    for a part whose content cannot be told exactly (broken base64): it travels as it is."""
+    start, headers_end, body_start, end = spans
+    encoding = _transfer_encoding(headers)
+    if encoding not in _ENCODINGS_WE_DECODE:
+        encoding = ""  # an unknown encoding is read as it stands, like 8bit
+    try:
+        body = _decoded_body(raw[body_start:end], encoding)
+    except binascii.Error:
+        return None
+    sep = where.linesep
+    if headers.get_content_maintype() == "text":
+        name, encoded = b"quoted-printable", binascii.b2a_qp(body, istext=True)
+        if sep == b"\r\n":
+            encoded = re.sub(rb"(?<!\r)\n", b"\r\n", encoded)
+    else:
+        name, encoded = b"base64", binascii.b2a_base64(body, newline=False)
+        encoded = sep.join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    fields = _without_transfer_encoding(raw[start:headers_end], sep, top=where.top)
+    fields += b"Content-Transfer-Encoding: " + name + sep
+    line_break = raw.endswith(b"\n", start, end)
+    replacement = (
+        fields + sep + encoded + (sep if line_break and not encoded.endswith(sep) else b"")
+    )
+    return _Cut(start, end, sep, line_break, None, replacement=replacement)
+
+
+def _without_transfer_encoding(section: bytes, linesep: bytes, *, top: bool) -> bytes:
+    """The header fields but Content-Transfer-Encoding (continuations too); at the top
+    level MIME-Version is added when missing, as the new field needs it."""
+    kept: list[bytes] = []
+    keep, mime_version = True, False
+    for line in section.splitlines(keepends=True):
+        if line[:1] not in (b" ", b"\t"):
+            name = line.partition(b":")[0].strip().lower()
+            keep = name != b"content-transfer-encoding"
+            mime_version = mime_version or name == b"mime-version"
+        if keep:
+            kept.append(line)
+    if top and not mime_version:
+        kept.append(b"MIME-Version: 1.0" + linesep)
+    return b"".join(kept)
 
 
 def _linesep(raw: bytes) -> bytes:
@@ -346,6 +428,7 @@ def _human_size(size: int) -> str:
 
 def _link_part(cut: _Cut, link: str) -> bytes:
     """The text/plain part that stands in for one large attachment."""
+    assert cut.attachment is not None
     text = _notice(cut.attachment, link)
     # 7-bit safe, so it travels to servers without 8BITMIME unchanged.
     cte = "7bit" if text.isascii() else "quoted-printable"

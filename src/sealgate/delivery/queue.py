@@ -44,12 +44,13 @@ def enqueue(
     state: str = "incoming",
     note: str = "",
     required_level: str | None = None,
+    dsn: dict[str, Any] | None = None,
 ) -> OutboundJob:
     """Store `mail` encrypted and add a queue row, due now.
 
     `state="hold"` parks a job that no worker may take yet; `note` then says why.
     `required_level` (a `Requirement` as text) makes the worker deliver it directly, only
-    over a connection that proves that level.
+    over a connection that proves that level. `dsn` is the recipient's RFC 3461 request.
     """
     blob_id = vault.put_bytes(mail if isinstance(mail, bytes) else mail.as_bytes())
     job = OutboundJob(
@@ -69,6 +70,8 @@ def enqueue(
         created_at=now,
         updated_at=now,
         required_level=required_level,
+        dsn=dsn,
+        delay_reported=False,
     )
     session.add(job)
     return job
@@ -152,11 +155,25 @@ def mark_done(session: Session, job: OutboundJob, now: datetime, note: str = "")
 
 
 def defer(
-    session: Session, job: OutboundJob, error: str, next_attempt_at: datetime, now: datetime
+    session: Session,
+    job: OutboundJob,
+    error: str,
+    next_attempt_at: datetime,
+    now: datetime,
+    *,
+    delay_reported: bool = False,
 ) -> bool:
-    """A temporary failure: try again at `next_attempt_at`."""
+    """A temporary failure: try again at `next_attempt_at`. `delay_reported` records that
+    the caller queues the one "delayed" DSN (NOTIFY=DELAY) in this transaction."""
+    extra = {"delay_reported": True} if delay_reported else {}
     return _finish(
-        session, job, now, state="deferred", last_error=error, next_attempt_at=next_attempt_at
+        session,
+        job,
+        now,
+        state="deferred",
+        last_error=error,
+        next_attempt_at=next_attempt_at,
+        **extra,
     )
 
 

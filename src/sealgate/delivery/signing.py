@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.dkim import DkimKey, sign
 from sealgate.directory.dkim_keys import DKIM_KEY_PURPOSE, ensure_domain_keys
+from sealgate.mail.address import normalise_domain
 from sealgate.store import Database, utcnow
 
 log = logging.getLogger("sealgate.delivery.dkim")
@@ -54,8 +55,8 @@ def signing_domain(message: bytes) -> str | None:
         return None
     domain = domains.pop()
     try:
-        return domain.encode("idna").decode("ascii") if domain else None
-    except UnicodeError:
+        return normalise_domain(domain) if domain else None
+    except ValueError:
         return None
 
 

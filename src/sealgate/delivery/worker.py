@@ -8,8 +8,11 @@ resends only the jobs whose outcome was not yet written (at-least-once, never lo
     BelowRequirement  -> done; policy chose again for the recipient (direct deliveries only)
     TemporaryFailure  -> deferred, next attempt by exponential backoff; expired -> bounced
     PermanentFailure  -> bounced
-    bounced           -> a DSN to the sender (null sender), unless the job is itself a DSN
-                         or had no sender; the DSN is queued in the same transaction.
+    bounced           -> a DSN to the sender (null sender), unless the job is itself a DSN,
+                         had no sender, or its recipient asked for none (NOTIFY=NEVER);
+                         the DSN is queued in the same transaction.
+    NOTIFY=SUCCESS    -> on Delivered, a "relayed" DSN; NOTIFY=DELAY -> on the first
+                         deferral, one "delayed" DSN (RFC 3461 4.1; dsn.py).
 
 Logs name job ids, recipients and reply texts, never content.
 """
@@ -21,15 +24,23 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.client import send
 from sealgate.delivery.direct import BelowRequirement, deliver_direct
-from sealgate.delivery.dsn import DeliveryFailure, compose_dsn, header_block
+from sealgate.delivery.dsn import (
+    DeliveryFailure,
+    compose_dsn,
+    header_block,
+    wants_delay_report,
+    wants_failure_report,
+    wants_success_report,
+)
 from sealgate.delivery.outcome import (
     S_EXPIRED,
     Delivered,
@@ -122,6 +133,22 @@ def _wants_dsn(job: OutboundJob) -> bool:
     return job.kind != "dsn" and bool(job.mail_from)
 
 
+def _report(job: OutboundJob, headers: bytes, now: datetime, **facts: Any) -> DeliveryFailure:
+    """The facts of a DSN about `job`, with the ENVID and ORCPT its sender gave."""
+    dsn = job.dsn or {}
+    return DeliveryFailure(
+        job_id=job.id,
+        kind=job.kind,
+        recipient=job.rcpt_to,
+        arrival=job.created_at,
+        last_attempt=now,
+        original_headers=headers,
+        envid=dsn.get("envid") or "",
+        orcpt=dsn.get("orcpt") or None,
+        **facts,
+    )
+
+
 def _bounce(
     rt: Runtime, job: OutboundJob, failure: Failure, headers: bytes, *, timed_out: bool
 ) -> None:
@@ -134,22 +161,19 @@ def _bounce(
             log.warning("job %s: lease lost, outcome not recorded", job.id)
             return
         log.info("job %s to %s: bounced: %s", job.id, job.rcpt_to, error)
-        if _wants_dsn(job):
-            report = DeliveryFailure(
-                job_id=job.id,
-                kind=job.kind,
-                recipient=job.rcpt_to,
+        if _wants_dsn(job) and wants_failure_report(job.dsn):
+            report = _report(
+                job,
+                headers,
+                now,
                 status=S_EXPIRED if timed_out else failure.status,
                 diagnostic=failure.diagnostic(),
-                arrival=job.created_at,
-                last_attempt=now,
-                original_headers=headers,
                 expired=timed_out,
             )
             _queue_dsn(rt, session, job, report)
 
 
-def _defer(rt: Runtime, job: OutboundJob, failure: TemporaryFailure) -> None:
+def _defer(rt: Runtime, job: OutboundJob, failure: TemporaryFailure, headers: bytes) -> None:
     delivery = rt.settings.delivery
     now = utcnow()
     retry_at = next_attempt(
@@ -161,26 +185,50 @@ def _defer(rt: Runtime, job: OutboundJob, failure: TemporaryFailure) -> None:
     )
     # The last retry happens at expiry, not after it.
     retry_at = min(retry_at, job.expires_at)
+    report_delay = _wants_dsn(job) and wants_delay_report(job.dsn) and not job.delay_reported
     with rt.db.begin() as session:
-        if defer(session, job, failure.describe(), retry_at, now):
-            log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe())
-        else:
+        if not defer(session, job, failure.describe(), retry_at, now, delay_reported=report_delay):
             log.warning("job %s: lease lost, outcome not recorded", job.id)
+            return
+        log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe())
+        if report_delay:
+            report = _report(
+                job,
+                headers,
+                now,
+                status=failure.status,
+                diagnostic=failure.diagnostic(),
+                action="delayed",
+                will_retry_until=job.expires_at,
+            )
+            _queue_dsn(rt, session, job, report)
 
 
 def _record(rt: Runtime, job: OutboundJob, outcome: Outcome, headers: bytes) -> None:
     """Write one job's outcome in its own transaction (runs in a thread)."""
     if isinstance(outcome, Delivered):
+        now = utcnow()
         with rt.db.begin() as session:
-            if mark_done(session, job, utcnow()):
-                log.info("job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe())
+            if not mark_done(session, job, now):
+                return
+            log.info("job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe())
+            if _wants_dsn(job) and wants_success_report(job.dsn):
+                report = _report(
+                    job,
+                    headers,
+                    now,
+                    status="2.0.0",
+                    diagnostic="smtp; " + " ".join(outcome.describe().split()),
+                    action="relayed",
+                )
+                _queue_dsn(rt, session, job, report)
         return
     if isinstance(outcome, PermanentFailure):
         _bounce(rt, job, outcome, headers, timed_out=False)
     elif expired(job.expires_at, utcnow()):
         _bounce(rt, job, outcome, headers, timed_out=True)
     else:
-        _defer(rt, job, outcome)
+        _defer(rt, job, outcome, headers)
 
 
 def _park_corrupt(rt: Runtime, job: OutboundJob, error: Exception) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.contacts import KINDS
+from sealgate.mail.address import address_domain
 from sealgate.policy.facts import (
     AccessRight,
     ContactMethod,
@@ -50,11 +51,10 @@ def _key(address: str) -> str:
 
 def _domain(address: str) -> str:
     """The address's domain as `Domain.name` stores it (lower case, IDNA)."""
-    domain = _key(address).rpartition("@")[2].rstrip(".")
     try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
+        return address_domain(_key(address))
+    except ValueError:
+        return _key(address).rpartition("@")[2].rstrip(".")
 
 
 def org_policy(session: Session, org_id: int) -> OrgPolicy:

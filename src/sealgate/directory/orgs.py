@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
+from sealgate.mail.address import normalise_domain as mail_domain
 from sealgate.store import Domain, Organisation, utcnow
 
 
@@ -26,10 +27,14 @@ def _info(session: Session, org: Organisation) -> OrgInfo:
 
 
 def normalise_domain(domain: str) -> str:
-    cleaned = domain.strip().rstrip(".").lower()
+    """A claimable domain, as `mail.address.normalise_domain` keys it (A-label)."""
+    cleaned = domain.strip().rstrip(".")
     if not cleaned or "@" in cleaned or " " in cleaned or "." not in cleaned:
         raise DirectoryError(f"not a domain name: {domain!r}")
-    return cleaned.encode("idna").decode("ascii")
+    try:
+        return mail_domain(cleaned)
+    except ValueError as exc:
+        raise DirectoryError(str(exc)) from None
 
 
 def create_org(session: Session, name: str, domains: list[str]) -> OrgInfo:

@@ -74,7 +74,7 @@ def decide_recipient(
     policy: MessagePolicy,
     *,
     org_id: int,
-    account_id: int,
+    account_id: int | None,
     address: str,
     transport: TransportFacts,
 ) -> Decision:
@@ -98,7 +98,7 @@ def verification_for(
     decision: Decision,
     *,
     org_id: int,
-    account_id: int,
+    account_id: int | None,
     address: str,
 ) -> Verification:
     """The phone or access code the chosen method checks, from the header or the contact.

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, queue_dsn
 from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
+from sealgate.delivery.dsn import recipient_dsn, wants_failure_report
 from sealgate.delivery.queue import enqueue, mark_done
 from sealgate.intake.control_headers import ControlHeaderError, controls_of, strip_control_headers
 from sealgate.intake.control_store import SEAL_PURPOSE, controls_from_stored, stored_controls
@@ -45,6 +47,7 @@ from sealgate.store import (
     Conversation,
     LinkToken,
     Message,
+    Organisation,
     OutboundJob,
     Recipient,
     Submission,
@@ -128,6 +131,7 @@ class _Context:
     policy: MessagePolicy
     transport: TransportFacts
     readable_raw: bytes
+    dsn: dict[str, Any] | None = None  # the submission's RFC 3461 request
 
     @cached_property
     def direct_mail(self) -> DirectMail:
@@ -154,6 +158,7 @@ def _recipient_rows(
         opened_at=None,
         created_at=message.created_at,
         access_code_attempts=0,
+        dsn=recipient_dsn(ctx.dsn, addressee.address),
     )
     _apply_decision(session, ctx, message, recipient, decision)
     rows.recipients.append(recipient)
@@ -186,6 +191,7 @@ def _dispatch(
 ) -> None:
     """What the decision sends: link + notification, a direct delivery, or (policy left no
     way) a DSN to the sender. The job waits in `rows` until its recipient is inserted."""
+    job: OutboundJob | None
     if decision.delivery == Delivery.NOTIFICATION:
         token, token_hash = new_token()
         expires_at = utcnow() + timedelta(days=ctx.rt.settings.web.link_ttl_days)
@@ -197,6 +203,8 @@ def _dispatch(
         job = _queue_direct(session, ctx, rows, recipient, decision)
     else:
         job = _report_refusal(session, ctx, rows, recipient, decision)
+    if job is None:
+        return
     # enqueue() adds the job to the session; it must wait until its recipient is inserted.
     session.expunge(job)
     rows.tokens_and_jobs.append(job)
@@ -227,14 +235,21 @@ def _queue_direct(
         ctx.vault,
         kind="direct",
         mail=ctx.direct_mail.render(link),
-        mail_from=rows.message.sender_address,
+        mail_from=_envelope_sender(rows.message),
         rcpt_to=recipient.address,
         now=recipient.created_at,
         expiry=timedelta(seconds=ctx.rt.settings.delivery.expiry_seconds),
         submission_id=rows.message.submission_id,
         recipient_id=recipient.id,
         required_level=_requirement(ctx, decision).to_text(),
+        dsn=recipient.dsn,
     )
+
+
+def _envelope_sender(message: Message) -> str:
+    """The outbound MAIL FROM: the sender's address, or the null sender for a message of the
+    null sender (the organisation's own), so that a failure of it cannot bounce in a loop."""
+    return message.sender_address if message.sender_account_id is not None else ""
 
 
 def _requirement(ctx: _Context, decision: Decision) -> Requirement:
@@ -246,9 +261,13 @@ def _requirement(ctx: _Context, decision: Decision) -> Requirement:
 
 def _report_refusal(
     session: Session, ctx: _Context, rows: _Rows, recipient: Recipient, decision: Decision
-) -> OutboundJob:
-    """Nothing goes to the recipient; the sender learns why from a DSN."""
+) -> OutboundJob | None:
+    """Nothing goes to the recipient; the sender learns why from a DSN, unless it asked for
+    none (NOTIFY=NEVER or without FAILURE) or is the null sender (nobody to tell)."""
     now = recipient.created_at
+    if not _envelope_sender(rows.message) or not wants_failure_report(recipient.dsn):
+        log.info("intake: recipient %s refused by policy; no DSN asked for", recipient.id)
+        return None
     failure = DeliveryFailure(
         job_id=recipient.id,
         kind="policy",
@@ -258,6 +277,8 @@ def _report_refusal(
         arrival=now,
         last_attempt=now,
         original_headers=ctx.readable_raw,
+        envid=(recipient.dsn or {}).get("envid") or "",
+        orcpt=(recipient.dsn or {}).get("orcpt") or None,
     )
     log.info("intake: recipient %s of message %s refused by policy", recipient.id, rows.message.id)
     return queue_dsn(
@@ -287,12 +308,13 @@ def _queue_notification(
         vault,
         kind="notification",
         mail=mail,
-        mail_from=rows.message.sender_address,
+        mail_from=_envelope_sender(rows.message),
         rcpt_to=recipient.address,
         now=now,
         expiry=timedelta(seconds=rt.settings.delivery.expiry_seconds),
         submission_id=rows.message.submission_id,
         recipient_id=recipient.id,
+        dsn=recipient.dsn,
     )
 
 
@@ -302,7 +324,7 @@ _Decided = list[tuple[PlannedConversation, list[tuple[Addressee, Decision]]]]
 def _decide_all(
     session: Session,
     submission: Submission,
-    account_id: int,
+    account_id: int | None,
     policy: MessagePolicy,
     transport: TransportFacts,
     section: HeaderSection,
@@ -355,7 +377,7 @@ def _build_rows(
     controls = controls_of(section)
     readable_raw = strip_control_headers(raw, section)
     mail = parse_mime(readable_raw)
-    account = session.get_one(Account, submission.account_id)
+    account = session.get(Account, submission.account_id) if submission.account_id else None
     policy = message_policy(
         session,
         submission.org_id,
@@ -363,7 +385,8 @@ def _build_rows(
         submission.rcpt_to,
         rt.settings.policy.default_phone_region,
     )
-    decided = _decide_all(session, submission, account.id, policy, transport, section)
+    account_id = account.id if account else None
+    decided = _decide_all(session, submission, account_id, policy, transport, section)
     if transport.missing:
         raise ProbesPending(sorted(transport.missing))
     readable = readable_from(mail, readable_raw, vault)
@@ -373,9 +396,11 @@ def _build_rows(
             id=message_id,
             submission_id=submission.id,
             org_id=submission.org_id,
-            sender_account_id=account.id,
-            sender_address=account.email,
-            sender_name=account.display_name,
+            sender_account_id=account_id,
+            sender_address=account.email if account else _organisation_from(section),
+            sender_name=account.display_name
+            if account
+            else _organisation_name(session, submission),
             content_blob_id=vault.put_bytes(readable.to_json()),
             control_headers=stored_controls(
                 rt.subkey(SEAL_PURPOSE), message_id, controls, policy.access_rights
@@ -383,13 +408,25 @@ def _build_rows(
             created_at=now,
         )
     )
-    ctx = _Context(rt, vault, policy, transport, readable_raw)
+    ctx = _Context(rt, vault, policy, transport, readable_raw, submission.dsn)
     for plan, decisions in decided:
         conversation = Conversation(id=new_id(), message_id=rows.message.id, kind=plan.kind)
         rows.conversations.append(conversation)
         for addressee, decision in decisions:
             _recipient_rows(session, ctx, rows, conversation, addressee, decision)
     return rows
+
+
+def _organisation_from(section: HeaderSection) -> str:
+    """The From address of a null-sender message; submission checked that it is one address
+    in a domain of the organisation (handler.py `_null_sender_from`)."""
+    found = _addresses(section, "From")
+    return found[0] if found else ""
+
+
+def _organisation_name(session: Session, submission: Submission) -> str:
+    """Notifications of a null-sender message name the organisation, not a person."""
+    return session.get_one(Organisation, submission.org_id).name
 
 
 class ProbesPending(Exception):

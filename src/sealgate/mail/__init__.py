@@ -1,4 +1,5 @@
-"""Mail: pure values every stage shares; today the one header-section parser.
+"""Mail: pure values every stage shares: the one header-section parser, addresses and
+domains (`address.py`: one IDNA normaliser), xtext (`xtext.py`).
 
 Receives: the raw bytes of a message (or of its start), from submission, intake and the CLI.
 Hands off: a `HeaderSection`: the fields of the top-level header section, each with its name,
@@ -8,7 +9,8 @@ headers, To/Cc for the conversation split) reads it through this parser, so that
 can disagree about where the header section ends or which fields it holds.
 Refuses: nothing itself; `HeaderSection.stray` tells a caller that the section holds a line
 that is neither a field nor a continuation, which submission refuses (550 5.6.0).
-Standards: RFC 5322 2.2, 2.2.3 (folding), 3.6.8 (field names), 4.5 (obsolete `name WSP :`).
+Standards: RFC 5322 2.2, 2.2.3 (folding), 3.6.8 (field names), 4.5 (obsolete `name WSP :`);
+RFC 3461 section 4 (xtext), RFC 5890 (IDNA), RFC 6531/6532 (SMTPUTF8).
 """
 
 from sealgate.mail.headers import (

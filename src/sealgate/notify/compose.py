@@ -2,11 +2,17 @@
 
 Every mail gets Message-ID, Date, From and Sender so a DKIM signature can be added later
 without changing anything else.
+
+A mail to or from a non-ASCII address (zoë@exämple.org) is generated with raw UTF-8 header
+fields (RFC 6532, `utf8=True`): RFC 2047 forbids encoded-words inside an address, and such a
+mail can only travel with SMTPUTF8 anyway (delivery/mail_options.py). Other mails keep
+encoded-words for non-ASCII names and subjects, which every server takes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -37,6 +43,13 @@ def _base(
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = make_msgid(domain=(sender or from_).domain)
     mail["Auto-Submitted"] = "auto-generated"
+    return internationalised(mail, to, from_.addr_spec)
+
+
+def internationalised(mail: EmailMessage, *addresses: str) -> EmailMessage:
+    """`mail`, generated with raw UTF-8 headers when one of `addresses` is non-ASCII."""
+    if not all(address.isascii() for address in addresses):
+        mail.policy = policy.default.clone(utf8=True)
     return mail
 
 
@@ -83,6 +96,7 @@ def compose_code_mail(
         subject=f"Your verification code: {code}",
         now=now,
     )
+    internationalised(mail, sender_address)
     return _render(
         mail,
         "code",

@@ -107,7 +107,8 @@ class Submission(Base):
     __tablename__ = "submissions"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # None for the null sender (MAIL FROM:<>): sent under the organisation's identity.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     mail_from: Mapped[str] = mapped_column(String(320))
     rcpt_to: Mapped[list[Any]]
     blob_id: Mapped[str] = mapped_column(String(64))
@@ -117,6 +118,8 @@ class Submission(Base):
     state: Mapped[str] = mapped_column(String(16), default="incoming", index=True)
     error: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime]
+    # RFC 3461: {"ret", "envid", "recipients": {address: {"notify", "orcpt"}}}; None: not asked.
+    dsn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Message(Base):
@@ -126,7 +129,8 @@ class Message(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), unique=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    sender_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # None for the null sender: the organisation itself sends (see submission/handler.py).
+    sender_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     sender_address: Mapped[str] = mapped_column(String(320))
     sender_name: Mapped[str] = mapped_column(String(200), default="")
     content_blob_id: Mapped[str] = mapped_column(String(64))
@@ -164,6 +168,8 @@ class Recipient(Base):
     access_code_hint: Mapped[str] = mapped_column(String(200), default="", server_default="")
     access_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # The sender's RFC 3461 request for this recipient (notify, orcpt, envid, ret); None: not asked.
+    dsn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class LinkToken(Base):
@@ -238,6 +244,10 @@ class OutboundJob(Base):
     # The transport level ("tls", "pkix", "pane", "dane") a direct delivery must reach on the
     # connection itself; None for mail that may travel at any level (notifications, DSNs).
     required_level: Mapped[str | None] = mapped_column(String(16))
+    # The recipient's RFC 3461 request, copied from `recipients.dsn`; None: failure reports only.
+    dsn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A "delayed" DSN went out for this job (RFC 3461 NOTIFY=DELAY: once, after a deferral).
+    delay_reported: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class DkimKeyRow(Base):

@@ -11,6 +11,7 @@ Blocking (file and database I/O): call it with `asyncio.to_thread`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Submission, new_id, utcnow
@@ -22,11 +23,12 @@ class AcceptedMessage:
 
     raw: bytes
     org_id: int
-    account_id: int
+    account_id: int | None  # None: the null sender, sent under the organisation's identity
     mail_from: str
     rcpt_to: tuple[str, ...]
     client_address: str
     authenticated_as: str
+    dsn: dict[str, Any] | None = None  # the RFC 3461 request (esmtp_params.dsn_request)
 
 
 def commit_submission(rt: Runtime, message: AcceptedMessage) -> str:
@@ -46,6 +48,7 @@ def commit_submission(rt: Runtime, message: AcceptedMessage) -> str:
                     size=len(message.raw),
                     client_address=message.client_address,
                     authenticated_as=message.authenticated_as,
+                    dsn=message.dsn,
                     state="incoming",
                     error="",
                     received_at=utcnow(),

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from aiosmtpd.smtp import TLSSetupException
+from aiosmtpd.smtp import Envelope, TLSSetupException
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import (
@@ -30,14 +31,27 @@ from sealgate.mail import HeaderSection, field_addresses, parse_header_section
 from sealgate.submission import replies
 from sealgate.submission.auth import Submitter
 from sealgate.submission.commit import AcceptedMessage, commit_submission
+from sealgate.submission.esmtp_params import (
+    MailParameters,
+    ParameterError,
+    RcptParameters,
+    dsn_request,
+    parse_mail_parameters,
+    parse_rcpt_parameters,
+)
 from sealgate.submission.spf import check_spf, spf_authorises
 
 if TYPE_CHECKING:
-    from aiosmtpd.smtp import SMTP, Envelope
+    from aiosmtpd.smtp import SMTP
 
     from sealgate.submission.server import SubmissionSession
 
 log = logging.getLogger("sealgate.submission")
+
+# RFC 1870, 3461 section 5, 4954 section 5: what SIZE, ENVID, RET, AUTH and ORCPT add to
+# the 512 octets of a command line (aiosmtpd counts SIZE and SMTPUTF8 only).
+MAIL_LINE_LIMIT = 512 + 26 + 10 + 110 + 500
+RCPT_LINE_LIMIT = 512 + 500 + 30
 
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
@@ -82,6 +96,15 @@ def _field_addresses(section: HeaderSection, name: str) -> list[str] | None:
     return [address for field in fields for address in field_addresses(field.value)]
 
 
+class SubmissionEnvelope(Envelope):
+    """aiosmtpd's envelope plus the typed MAIL and RCPT parameters of this transaction."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mail_parameters = MailParameters()
+        self.rcpt_parameters: dict[str, RcptParameters] = {}
+
+
 class SubmissionHandler:
     """aiosmtpd hooks; one instance shared by every session of a `SubmissionServer`."""
 
@@ -98,17 +121,36 @@ class SubmissionHandler:
         responses: list[str],
     ) -> list[str]:
         session.host_name = hostname
+        # aiosmtpd keeps these limits in a dict shared by every session (and cleared by each
+        # new one); this session gets a dict of its own.
+        base = server.command_size_limit
+        server.command_size_limits = defaultdict(
+            lambda: base, {"MAIL": MAIL_LINE_LIMIT, "RCPT": RCPT_LINE_LIMIT}
+        )
         # Every reply carries an RFC 3463 code (replies.py), so the extension can be announced.
-        return [*responses[:-1], "250-ENHANCEDSTATUSCODES", responses[-1]]
+        # aiosmtpd reads one command at a time from its buffer, so pipelined input (RFC 2920)
+        # always worked; DSN parameters are parsed in esmtp_params.py (RFC 3461).
+        extensions = ["250-ENHANCEDSTATUSCODES", "250-PIPELINING", "250-DSN"]
+        return [*responses[:-1], *extensions, responses[-1]]
 
     async def handle_MAIL(
         self,
         server: SMTP,
         session: SubmissionSession,
-        envelope: Envelope,
+        envelope: SubmissionEnvelope,
         address: str,
         mail_options: list[str],
     ) -> str:
+        try:
+            parameters = parse_mail_parameters(" ".join(mail_options))
+        except ParameterError as refused:
+            return refused.reply
+        limit = server.data_size_limit
+        if parameters.size is not None and limit and parameters.size > limit:
+            return replies.S552_TOO_BIG
+        envelope.smtp_utf8 = parameters.smtputf8
+        if address == "":
+            return await self._null_sender(session, envelope, parameters, mail_options)
         if not is_mailbox(address):
             return replies.S501_BAD_SENDER_SYNTAX
         session.spf_submitter = None
@@ -122,18 +164,53 @@ class SubmissionHandler:
         if await self._find_account(address, submitter) is None:
             log.info("mail from refused client=%s mail_from=%s", session.client, address)
             return replies.S550_MAIL_FROM_NOT_ACCOUNT
+        return self._accept_sender(envelope, address, parameters, mail_options)
+
+    async def _null_sender(
+        self,
+        session: SubmissionSession,
+        envelope: SubmissionEnvelope,
+        parameters: MailParameters,
+        mail_options: list[str],
+    ) -> str:
+        """`MAIL FROM:<>`: an authenticated client, or one SPF authorises for its HELO name
+        (RFC 7208 section 2.4); the From header is checked at DATA (`_null_sender_from`)."""
+        session.spf_submitter = None
+        if session.submitter is None:
+            helo = session.host_name or ""
+            if not is_mailbox(f"postmaster@{helo}"):
+                return replies.S530_AUTH_REQUIRED
+            session.spf_submitter = await self._spf_submitter(session, f"postmaster@{helo}", "")
+        if self._submitter(session) is None:
+            return replies.S530_AUTH_REQUIRED
+        log.info("null sender client=%s", session.client)
+        return self._accept_sender(envelope, "", parameters, mail_options)
+
+    @staticmethod
+    def _accept_sender(
+        envelope: SubmissionEnvelope,
+        address: str,
+        parameters: MailParameters,
+        mail_options: list[str],
+    ) -> str:
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        envelope.mail_parameters = parameters
+        envelope.rcpt_parameters = {}
         return replies.S250_SENDER_OK
 
     async def handle_RCPT(
         self,
         server: SMTP,
         session: SubmissionSession,
-        envelope: Envelope,
+        envelope: SubmissionEnvelope,
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        try:
+            parameters = parse_rcpt_parameters(" ".join(rcpt_options))
+        except ParameterError as refused:
+            return refused.reply
         if len(envelope.rcpt_tos) >= self.max_recipients:
             return replies.S452_TOO_MANY_RECIPIENTS
         if not is_mailbox(address):
@@ -142,6 +219,7 @@ class SubmissionHandler:
             return replies.S553_UTF8_NOT_DECLARED
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
+        envelope.rcpt_parameters[address] = parameters
         return replies.S250_RECIPIENT_OK
 
     async def handle_DATA(
@@ -164,7 +242,12 @@ class SubmissionHandler:
         if section.stray:
             log.info("malformed header section refused client=%s", session.client)
             return replies.S550_HEADER_SECTION_MALFORMED
-        account = await self._content_sender(section, session, submitter)
+        if envelope.mail_from == "":
+            account: AccountInfo | str | None = await self._null_sender_from(
+                section, session, submitter
+            )
+        else:
+            account = await self._content_sender(section, session, submitter)
         if isinstance(account, str):
             return account
         code_minimum = await self._access_code_minimum(submitter)
@@ -172,16 +255,21 @@ class SubmissionHandler:
             self._control_header_problem, section, envelope.rcpt_tos, code_minimum
         )
         if problem:
-            log.info("control header refused client=%s mail_from=%s", session.client, account.email)
+            log.info(
+                "control header refused client=%s mail_from=%s", session.client, envelope.mail_from
+            )
             return replies.S550_CONTROL_HEADER.format(problem=problem)
         accepted = AcceptedMessage(
             raw=raw,
             org_id=submitter.org_id,
-            account_id=account.id,
+            account_id=account.id if account else None,
             mail_from=envelope.mail_from,
             rcpt_to=tuple(envelope.rcpt_tos),
             client_address=session.client,
             authenticated_as=submitter.username,
+            dsn=dsn_request(envelope.mail_parameters, envelope.rcpt_parameters)
+            if isinstance(envelope, SubmissionEnvelope)
+            else None,
         )
         try:
             queue_id = await asyncio.to_thread(commit_submission, self.rt, accepted)
@@ -196,7 +284,7 @@ class SubmissionHandler:
             session.client,
             submitter.username,
             envelope.mail_from,
-            account.email,
+            account.email if account else "<organisation>",
             ",".join(envelope.rcpt_tos),
             len(raw),
         )
@@ -227,6 +315,28 @@ class SubmissionHandler:
             log.info("sender header refused client=%s sender=%s", session.client, senders)
             return replies.S550_SENDER_HEADER_NOT_ACCOUNT
         return account
+
+    async def _null_sender_from(
+        self, section: HeaderSection, session: SubmissionSession, submitter: Submitter
+    ) -> str | None:
+        """A null-sender message is sent under the organisation's system identity: no account,
+        but its one From address must be in a domain the organisation claims. None when it is;
+        else the reply that refuses it."""
+        addresses = _field_addresses(section, "From")
+        if addresses is None:
+            return replies.S550_FROM_HEADER_MISSING
+        if len(addresses) != 1:
+            return replies.S550_FROM_HEADER_NOT_SINGLE
+
+        def claimant() -> int | None:
+            with self.rt.db.begin() as db:
+                org = org_claiming(db, addresses[0].rpartition("@")[2])
+                return org.id if org else None
+
+        if not addresses[0] or await asyncio.to_thread(claimant) != submitter.org_id:
+            log.info("null sender from refused client=%s from=%s", session.client, addresses[0])
+            return replies.S550_NULL_SENDER_FROM_DOMAIN
+        return None
 
     async def handle_exception(self, error: Exception) -> str:
         # A failed handshake (an old TLS version, say) is the client's problem, not ours;
@@ -265,22 +375,36 @@ class SubmissionHandler:
     def _submitter(session: SubmissionSession) -> Submitter | None:
         return session.submitter or session.spf_submitter
 
-    async def _spf_submitter(self, session: SubmissionSession, address: str) -> Submitter | None:
+    async def _spf_submitter(
+        self, session: SubmissionSession, address: str, mail_from: str | None = None
+    ) -> Submitter | None:
         """A submitter for this transaction when the client passes SPF for the MAIL FROM
-        domain and an organisation claimed that domain; None otherwise (fail closed)."""
+        domain and an organisation claimed that domain; None otherwise (fail closed).
+
+        For the null sender `address` is postmaster@<HELO name> and `mail_from` is "": SPF
+        then checks the HELO identity (RFC 7208 section 2.4), and the HELO name may be a host
+        in a domain the organisation claimed (mta.hospital.example for hospital.example)."""
         domain = address.rpartition("@")[2].lower()
+        names = [domain]
+        if mail_from == "":
+            labels = domain.split(".")
+            names = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+        mail_from = address if mail_from is None else mail_from
 
         def claimant() -> int | None:
             with self.rt.db.begin() as db:
-                org = org_claiming(db, domain)
-                return org.id if org else None
+                for name in names:
+                    org = org_claiming(db, name)
+                    if org is not None:
+                        return org.id
+                return None
 
         org_id = await asyncio.to_thread(claimant)
         if org_id is None:
             return None
         resolver = self.rt.settings.transport.resolver or None
         result = await asyncio.to_thread(
-            check_spf, session.client, address, session.host_name or "", resolver_address=resolver
+            check_spf, session.client, mail_from, session.host_name or "", resolver_address=resolver
         )
         if not spf_authorises(result) or result.domain.lower() != domain:
             log.info(

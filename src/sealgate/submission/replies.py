@@ -68,6 +68,14 @@ S501_BAD_SENDER_SYNTAX = "501 5.1.7 Bad sender address syntax"
 S501_BAD_RECIPIENT_SYNTAX = "501 5.1.3 Bad recipient address syntax"
 S501_BODY_VALUE = "501 5.5.4 BODY must be 7BIT or 8BITMIME"
 S501_SMTPUTF8_ARGUMENT = "501 5.5.4 SMTPUTF8 takes no argument"
+# MAIL / RCPT parameters (esmtp_params.py): RFC 1870, 4954 section 5, 3461 section 4.
+S501_PARAMETER_REPEATED = "501 5.5.4 A parameter may be given only once"
+S501_SIZE_VALUE = "501 5.5.4 SIZE must be a number of octets"
+S501_AUTH_PARAMETER = "501 5.5.4 AUTH must be <> or an xtext mailbox"
+S501_RET_VALUE = "501 5.5.4 RET must be FULL or HDRS"
+S501_ENVID_VALUE = "501 5.5.4 ENVID must be xtext of at most 100 characters"
+S501_NOTIFY_VALUE = "501 5.5.4 NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY"
+S501_ORCPT_VALUE = "501 5.5.4 ORCPT must be addr-type;xtext of at most 500 characters"
 S501_AUTH_BASE64 = "501 5.5.2 Cannot decode base64"
 S501_AUTH_PLAIN_VALUE = "501 5.5.2 Cannot split AUTH PLAIN value"
 S501_AUTH_ABORTED = "501 5.7.0 Authentication aborted"
@@ -105,6 +113,10 @@ S550_HEADER_SECTION_MALFORMED = (
 S550_CONTROL_HEADER = "550 5.6.0 {problem}"
 S550_FROM_HEADER_NOT_ACCOUNT = (
     "550 5.7.1 From header address is not an active account of your organisation"
+)
+# The null sender (MAIL FROM:<>) sends under the organisation's identity, not an account's.
+S550_NULL_SENDER_FROM_DOMAIN = (
+    "550 5.7.1 With the null sender, the From header must be in a domain of your organisation"
 )
 S550_BARE_NEWLINE = "550 5.5.2 Message contains bare CR or LF; send CRLF line endings"
 S552_TOO_BIG = "552 5.3.4 Message size exceeds fixed maximum message size"

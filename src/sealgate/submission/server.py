@@ -47,7 +47,7 @@ from sealgate.submission.auth import (
 )
 from sealgate.submission.connections import ClientConnections, ConnectionLimits, ConnectionRefusal
 from sealgate.submission.data import DataLimits, DataTransfer, Outcome, Problem
-from sealgate.submission.handler import SubmissionHandler
+from sealgate.submission.handler import SubmissionEnvelope, SubmissionHandler
 from sealgate.submission.tls import server_context
 
 log = logging.getLogger("sealgate.submission")
@@ -296,13 +296,72 @@ class SubmissionSMTP(SMTP):
 
     # Commands.
 
+    def _create_envelope(self) -> SubmissionEnvelope:
+        return SubmissionEnvelope()
+
+    def _path_and_parameters(
+        self, keyword: str, arg: str | None, syntax: str, malformed: str
+    ) -> tuple[str, str] | str:
+        """`FROM:<path> params` split into the address ("" for the null path <>) and the
+        parameter text, kept exactly as sent; else the reply (`syntax` or `malformed`).
+
+        aiosmtpd upper-cases the parameters and knows only SIZE, BODY and SMTPUTF8, so
+        MAIL and RCPT are parsed here and their parameters in the handler (esmtp_params.py).
+        """
+        assert self.session is not None
+        rest = self._strip_command_keyword(keyword, arg or "")
+        if not rest:
+            return syntax
+        if rest.startswith("<>"):
+            address, params = "", rest[2:]
+            if params and not params[0].isspace():
+                return syntax
+        else:
+            parsed, params_or_none = self._getaddr(rest)
+            if parsed is None or params_or_none is None:
+                return malformed
+            address, params = parsed, params_or_none
+        if not address and keyword == "TO:":
+            return syntax
+        if params.strip() and not self.session.extended_smtp:
+            return syntax
+        return address, params.strip()
+
     async def smtp_MAIL(self, arg: str | None) -> None:
         self._verb = "MAIL"
-        await super().smtp_MAIL(arg)
+        if await self.check_helo_needed() or await self.check_auth_needed("MAIL"):
+            return
+        assert self.envelope is not None
+        parsed = self._path_and_parameters(
+            "FROM:", arg, replies.S501_SYNTAX_MAIL, replies.S501_BAD_SENDER_SYNTAX
+        )
+        if isinstance(parsed, str):
+            await self.push(parsed)
+            return
+        if self.envelope.mail_from is not None:
+            await self.push(replies.S503_NESTED_MAIL)
+            return
+        address, params = parsed
+        status = await self._call_handler_hook("MAIL", address, params.split())
+        await self.push(status)
 
     async def smtp_RCPT(self, arg: str | None) -> None:
         self._verb = "RCPT"
-        await super().smtp_RCPT(arg)
+        if await self.check_helo_needed() or await self.check_auth_needed("RCPT"):
+            return
+        assert self.envelope is not None
+        if self.envelope.mail_from is None:
+            await self.push(replies.S503_NEED_MAIL)
+            return
+        parsed = self._path_and_parameters(
+            "TO:", arg, replies.S501_SYNTAX_RCPT, replies.S501_BAD_RECIPIENT_SYNTAX
+        )
+        if isinstance(parsed, str):
+            await self.push(parsed)
+            return
+        address, params = parsed
+        status = await self._call_handler_hook("RCPT", address, params.split())
+        await self.push(status)
 
     async def smtp_HELP(self, arg: str) -> None:
         await self.push(replies.S214_HELP)

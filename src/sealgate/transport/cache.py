@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from sealgate.config import Settings
+from sealgate.mail.address import normalise_domain
 from sealgate.store.schema import TransportProbe
 from sealgate.store.session import Database, utcnow
 from sealgate.transport.levels import TransportLevel
@@ -40,6 +41,14 @@ def prober_for(settings: Settings) -> Prober:
     )
 
 
+def _key(domain: str) -> str:
+    """The cache key: the one normalised form (A-label); a name that is none stays as given."""
+    try:
+        return normalise_domain(domain)
+    except ValueError:
+        return domain.rstrip(".").lower()
+
+
 class ProbeCache:
     def __init__(self, db: Database, *, min_seconds: int, max_seconds: int) -> None:
         self.db = db
@@ -51,7 +60,7 @@ class ProbeCache:
 
     def get(self, domain: str, now: datetime) -> ProbeResult | None:
         with self.db.begin() as session:
-            row = session.get(TransportProbe, domain.lower())
+            row = session.get(TransportProbe, _key(domain))
             if row is None or row.expires_at <= now:
                 return None
             ttl = int((row.expires_at - now).total_seconds())
@@ -91,7 +100,7 @@ class CachedProbes:
         return cls(prober_for(settings), cache)
 
     async def result(self, domain: str) -> ProbeResult:
-        domain = domain.rstrip(".").lower()
+        domain = _key(domain)
         cached = await asyncio.to_thread(self.cache.get, domain, utcnow())
         if cached is not None:
             return cached
@@ -155,7 +164,7 @@ class ProbedTransport:
         self.missing: set[str] = set()
 
     def level(self, domain: str) -> TransportLevel | None:
-        domain = domain.rstrip(".").lower()
+        domain = _key(domain)
         if self.ahead is not None:
             cached = self.probes.cache.get(domain, utcnow())
             if cached is None:

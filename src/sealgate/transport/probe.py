@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sealgate.mail.address import normalise_domain
 from sealgate.transport.dnssec import Dnssec, weakest
 from sealgate.transport.grade import HostEvidence, HostGrade, domain_level, grade_host
 from sealgate.transport.levels import TransportLevel
@@ -108,10 +109,16 @@ class ProbeResult:
     # DNS failed (bogus, indeterminate) or no host answered: `level` proves nothing, and
     # policy must treat the domain as unknown (= no requirement met).
     inconclusive: bool
+    # NXDOMAIN, a null MX, or no mail host with an address: a conclusive NONE that retrying
+    # will not change (unlike a SERVFAIL or a timeout, which are inconclusive).
+    permanent: bool = False
 
     @property
     def known_level(self) -> TransportLevel | None:
-        return None if self.inconclusive else self.level
+        """The level policy may rely on. None when inconclusive, and when permanent: no
+        level reaches a domain that does not exist or takes no mail, so policy decides as
+        for an unknown one and delivery reports the permanent failure to the sender."""
+        return None if self.inconclusive or self.permanent else self.level
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,6 +128,7 @@ class ProbeResult:
             "mx": list(self.mx),
             "errors": list(self.errors),
             "inconclusive": self.inconclusive,
+            "permanent": self.permanent,
         }
 
     @classmethod
@@ -133,6 +141,7 @@ class ProbeResult:
             errors=tuple(data["errors"]),
             ttl=ttl,
             inconclusive=bool(data["inconclusive"]),
+            permanent=bool(data.get("permanent", False)),
         )
 
 
@@ -165,7 +174,10 @@ class Prober:
         self.helo = helo
 
     async def plan(self, domain: str) -> DomainPlan:
-        domain = domain.rstrip(".").lower()
+        try:
+            domain = normalise_domain(domain)
+        except ValueError:
+            return DomainPlan(domain, Dnssec.INSECURE, (), 0, f"{domain!r} is not a domain", True)
         mx = await self.resolver.lookup(domain, "MX")
         if (problem := _failure(mx, "MX")) is not None:
             return DomainPlan(domain, mx.status, (), 0, problem)
@@ -249,7 +261,9 @@ class Prober:
         errors = [plan.error] if plan.error else []
         reports = await asyncio.gather(*(self._probe_host(host) for host in plan.hosts))
         graded: list[HostGrade] = []
-        inconclusive = plan.error is not None
+        # A domain that does not exist or takes no mail is known: it is permanent, not a DNS
+        # failure, so policy sees level NONE rather than "unknown".
+        inconclusive = plan.error is not None and not plan.permanent
         for report in reports:
             if report.plan.dns_error is not None:
                 errors.append(report.plan.dns_error)
@@ -263,7 +277,7 @@ class Prober:
                 graded.append(report.grade)
             elif report.tls.error:
                 errors.append(f"{report.plan.host}: {report.tls.error}")
-        if not graded:
+        if not graded and not plan.permanent:
             inconclusive = True
         return ProbeResult(
             domain=plan.domain,
@@ -273,6 +287,7 @@ class Prober:
             errors=tuple(errors),
             ttl=plan.ttl,
             inconclusive=inconclusive,
+            permanent=plan.permanent,
         )
 
     async def _probe_host(self, host: HostPlan) -> HostReport:
