@@ -5,7 +5,7 @@ account logins at /login. Each recipient proves what its method (`Recipient.meth
 a code by mail, a code by SMS, the access code agreed with the sender, or an account login
 (password + TOTP); a logged-in account reads every message to its address at /inbox.
 Hands off: code mails to the outbound queue (`outbound_jobs`, kind `code`); code SMS to the
-SMS provider (`notify.sms`), counted in `sms_sends`; `portal_sessions` rows (of a recipient or
+SMS provider (`notify.sms`), counted in `sms_quotas`; `portal_sessions` rows (of a recipient or
 of an account); `recipients.opened_at`, and `contacts.opened_at` for the "once opened" rule;
 an account's sealed TOTP secret and recovery-code hashes. Reads messages from the vault.
 Trust: faces the internet unauthenticated. Holds the vault master key (to decrypt what it
@@ -23,5 +23,6 @@ Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), 
 """
 
 from sealgate.portal.app import create_app
+from sealgate.portal.server import portal_config
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "portal_config"]
