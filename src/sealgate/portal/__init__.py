@@ -17,8 +17,10 @@ tokens. HTML bodies are sanitised (nh3) and shown in a sandboxed iframe under a 
 loads nothing; attachments are always downloads.
 Refuses: unknown/expired links (404), forms without a valid CSRF token or from another origin
 (403), sessions of another recipient or account (403 or back to the start page; 404 in the
-inbox), wrong codes (400), too many codes, SMS, attempts or failed log-ins (429), an SMS the
-provider did not take (503).
+inbox), wrong codes (400), too many codes, SMS, attempts or failed log-ins, or a link past its
+code caps (429; every such limit is a database counter changed by one conditional UPDATE, and
+a guess is judged only once counted), an SMS the provider did not take (503), a request that
+does not arrive whole within `request_timeout` (408), past `max_connections` (503).
 Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), CSP Level 3.
 """
 
