@@ -76,6 +76,19 @@ class WebSettings(_Section):
     code_attempts: int = Field(5, gt=0)
     code_sends: int = Field(3, gt=0)
     code_resend_interval: int = Field(30, ge=0)
+    # Codes sent for one link over any 24 hours and over its whole life; past either the
+    # link sends no more codes, asks the recipient to contact the sender and tells the sender.
+    code_sends_per_day: int = Field(10, gt=0)
+    code_sends_per_link: int = Field(30, gt=0)
+    # The portal's HTTP server: seconds a client has to send a whole request (from its first
+    # byte, or from connecting), idle seconds between requests on one connection, open
+    # connections before new requests get 503, the listen backlog, and the largest request
+    # head (request line + headers) in bytes.
+    request_timeout: float = Field(20.0, gt=0)
+    keepalive_timeout: int = Field(5, gt=0)
+    max_connections: int = Field(400, gt=0)
+    backlog: int = Field(511, gt=0)
+    max_header_bytes: int = Field(16384, ge=1024)
 
     _listen = field_validator("listen")(_check_listen)
 

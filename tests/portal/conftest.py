@@ -9,16 +9,17 @@ random bytes.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
-from sealgate.bootstrap import Runtime
+from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.intake.readable import Attachment, ReadableMessage
-from tests.conftest import Sender
+from tests.conftest import Sender, make_settings
 from tests.portal.guest import GuestBrowser, portal_client
 from tests.portal.recipients import Guest, Spec, add_link, store_readable
 
@@ -90,3 +91,26 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def browser(client: httpx.AsyncClient) -> GuestBrowser:
     return GuestBrowser(client)
+
+
+@pytest.fixture
+def sender_factory(tmp_path: Path, database_url, tls_files) -> Iterator:
+    """A runtime with extra settings, and the Hospital sender in it."""
+    opened: list[Runtime] = []
+
+    def make(**env: str) -> tuple[Runtime, Sender]:
+        from sealgate.directory import add_account, create_credential, create_org
+
+        rt = open_runtime(make_settings(tmp_path, database_url, tls_files, **env), create=True)
+        opened.append(rt)
+        with rt.db.begin() as session:
+            create_org(session, "Hospital", ["hospital.example"])
+            add_account(session, "alice@hospital.example", "Hospital", "alice-pw", "Alice Arts")
+            credential, password = create_credential(session, "Hospital", "tests")
+        return rt, Sender(
+            "Hospital", "alice@hospital.example", "Alice Arts", credential.username, password
+        )
+
+    yield make
+    for rt in opened:
+        rt.close()

@@ -9,12 +9,18 @@ from sealgate.portal.codes import (
     AttemptOutcome,
     CodeLimits,
     CodeState,
+    LinkCap,
+    LinkSends,
     SendRefusal,
-    decide_attempt,
-    decide_send,
+    decide_access_code,
     hash_code,
+    judge_attempt,
+    link_cap,
     new_code,
     normalise_code,
+    org_sms_wait,
+    refused_attempt,
+    send_refusal,
 )
 
 LIMITS = CodeLimits.from_settings(WebSettings())
@@ -52,60 +58,49 @@ def test_normalise_code():
     assert normalise_code("123-456") == "123456"
 
 
-def test_first_send_is_allowed():
-    verdict = decide_send(None, LIMITS, NOW)
-    assert verdict.allowed and verdict.sends == 1
-
-
 def test_resend_waits_for_the_interval():
-    verdict = decide_send(state(sent_ago=10), LIMITS, NOW)
+    verdict = send_refusal(state(sent_ago=10), LIMITS, NOW)
     assert verdict.refusal is SendRefusal.WAIT and verdict.retry_after == 20
-    assert decide_send(state(sent_ago=30), LIMITS, NOW).sends == 2
 
 
 def test_sends_are_capped_until_the_last_code_expires():
-    verdict = decide_send(state(sent_ago=31, sends=3), LIMITS, NOW)
+    verdict = send_refusal(state(sent_ago=31, sends=3), LIMITS, NOW)
     assert verdict.refusal is SendRefusal.TOO_MANY
     assert verdict.retry_after == 600 - 31
-    after = decide_send(state(sent_ago=600, sends=3), LIMITS, NOW)
-    assert after.allowed and after.sends == 1
 
 
 def test_attempts():
-    assert decide_attempt(None, LIMITS, NOW, matches=True).outcome is AttemptOutcome.NO_CODE
-    assert decide_attempt(state(), LIMITS, NOW, matches=True).outcome is AttemptOutcome.CORRECT
-    wrong = decide_attempt(state(), LIMITS, NOW, matches=False)
+    assert refused_attempt(None, NOW).outcome is AttemptOutcome.NO_CODE
+    assert refused_attempt(state(attempts=5), NOW).outcome is AttemptOutcome.EXHAUSTED
+    assert refused_attempt(state(sent_ago=600), NOW).outcome is AttemptOutcome.EXPIRED
+    assert judge_attempt(1, 5, matches=True).outcome is AttemptOutcome.CORRECT
+    wrong = judge_attempt(1, 5, matches=False)
     assert (wrong.outcome, wrong.attempts, wrong.left) == (AttemptOutcome.WRONG, 1, 4)
-    last = decide_attempt(state(attempts=4), LIMITS, NOW, matches=False)
+    last = judge_attempt(5, 5, matches=False)
     assert (last.outcome, last.attempts, last.left) == (AttemptOutcome.EXHAUSTED, 5, 0)
-    spent = decide_attempt(state(attempts=5), LIMITS, NOW, matches=True)
-    assert spent.outcome is AttemptOutcome.EXHAUSTED
 
 
-def test_expired_code_is_expired_even_if_it_matches():
-    verdict = decide_attempt(state(sent_ago=600), LIMITS, NOW, matches=True)
-    assert verdict.outcome is AttemptOutcome.EXPIRED
-    assert decide_attempt(state(sent_ago=599), LIMITS, NOW, matches=True).outcome is (
-        AttemptOutcome.CORRECT
-    )
-
-
-def test_org_sms_wait_counts_the_last_hour():
-    from sealgate.portal.codes import org_sms_wait
-
-    assert org_sms_wait(1, NOW - timedelta(minutes=5), 2, NOW) == 0
-    assert org_sms_wait(2, NOW - timedelta(minutes=50), 2, NOW) == 600
-    assert org_sms_wait(3, NOW - timedelta(minutes=59, seconds=59), 2, NOW) == 1
-    assert org_sms_wait(0, None, 2, NOW) == 0
+def test_org_sms_wait_is_the_rest_of_the_window():
+    assert org_sms_wait(NOW - timedelta(minutes=50), NOW) == 600
+    assert org_sms_wait(NOW - timedelta(minutes=59, seconds=59), NOW) == 1
+    assert org_sms_wait(None, NOW) == 3600
 
 
 def test_access_code_attempts_lock_on_the_fifth():
-    from sealgate.portal.codes import decide_access_code
-
-    assert decide_access_code(0, matches=True).outcome is AttemptOutcome.CORRECT
-    assert decide_access_code(4, matches=True).attempts == 0
-    wrong = decide_access_code(3, matches=False)
+    assert decide_access_code(1, matches=True).outcome is AttemptOutcome.CORRECT
+    assert decide_access_code(5, matches=True).attempts == 0
+    wrong = decide_access_code(4, matches=False)
     assert (wrong.outcome, wrong.attempts, wrong.left) == (AttemptOutcome.WRONG, 4, 1)
-    fifth = decide_access_code(4, matches=False)
+    fifth = decide_access_code(5, matches=False)
     assert (fifth.outcome, fifth.attempts) == (AttemptOutcome.EXHAUSTED, 5)
-    assert decide_access_code(5, matches=True).outcome is AttemptOutcome.EXHAUSTED
+
+
+def test_link_caps_per_day_and_per_life():
+    """Issue 8 item 7: a link sends at most code_sends_per_day a day and code_sends_per_link."""
+    web = WebSettings()
+    assert (web.code_sends_per_day, web.code_sends_per_link) == (10, 30)
+    assert link_cap(LinkSends(0, 0, None), web, NOW) is None
+    assert link_cap(LinkSends(9, 9, NOW - timedelta(hours=1)), web, NOW) is None
+    assert link_cap(LinkSends(10, 10, NOW - timedelta(hours=1)), web, NOW) is LinkCap.DAY
+    assert link_cap(LinkSends(10, 10, NOW - timedelta(hours=24)), web, NOW) is None
+    assert link_cap(LinkSends(30, 0, NOW - timedelta(days=3)), web, NOW) is LinkCap.LIFETIME

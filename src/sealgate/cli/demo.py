@@ -109,17 +109,11 @@ async def _serve_with_mailbox(rt: Runtime, mailbox_smtp: str, mailbox_web: str) 
     folder = rt.settings.data_dir / "mailbox"
     mailbox = Mailbox(folder, *split_hostport(mailbox_smtp))
     await mailbox.start()
-    import uvicorn
+    from sealgate.portal import portal_config
 
-    web = _WebServer(
-        uvicorn.Config(
-            mailbox_app(folder, rt.settings.data_dir),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-    )
-    listener = socket.create_server(split_hostport(mailbox_web))
+    # The mailbox pages get the portal's limits too (request deadline, connections, backlog).
+    web = _WebServer(portal_config(mailbox_app(folder, rt.settings.data_dir), rt.settings.web))
+    listener = socket.create_server(split_hostport(mailbox_web), backlog=rt.settings.web.backlog)
     page = asyncio.create_task(web.serve(sockets=[listener]))
     try:
         await serve(rt, ROLES)

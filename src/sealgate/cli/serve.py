@@ -75,7 +75,7 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
     """Start the chosen stages, wait for SIGTERM/SIGINT (or `stop`), then drain and stop."""
     from sealgate.delivery import run_worker
     from sealgate.intake import run_intake
-    from sealgate.portal import create_app
+    from sealgate.portal import create_app, portal_config
     from sealgate.submission import SubmissionServer
 
     stop = stop or asyncio.Event()
@@ -95,17 +95,9 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         log.info("submission listening on %s", rt.settings.submission.listen)
     if "web" in roles:
         host, port = split_hostport(rt.settings.web.listen)
-        config = uvicorn.Config(
-            create_app(rt),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-        web = _WebServer(config)
+        web = _WebServer(portal_config(create_app(rt), rt.settings.web, host=host, port=port))
         # Bind here so that a busy port is an OSError for `run`, not uvicorn's sys.exit.
-        listener = socket.create_server((host, port), reuse_port=False)
+        listener = socket.create_server((host, port), backlog=rt.settings.web.backlog)
         tasks.append(asyncio.create_task(web.serve(sockets=[listener])))
         log.info("portal listening on %s (%s)", rt.settings.web.listen, rt.settings.web.base_url)
     if "worker" in roles:

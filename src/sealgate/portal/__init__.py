@@ -5,7 +5,7 @@ account logins at /login. Each recipient proves what its method (`Recipient.meth
 a code by mail, a code by SMS, the access code agreed with the sender, or an account login
 (password + TOTP); a logged-in account reads every message to its address at /inbox.
 Hands off: code mails to the outbound queue (`outbound_jobs`, kind `code`); code SMS to the
-SMS provider (`notify.sms`), counted in `sms_sends`; `portal_sessions` rows (of a recipient or
+SMS provider (`notify.sms`), counted in `sms_quotas`; `portal_sessions` rows (of a recipient or
 of an account); `recipients.opened_at`, and `contacts.opened_at` for the "once opened" rule;
 an account's sealed TOTP secret and recovery-code hashes. Reads messages from the vault.
 Trust: faces the internet unauthenticated. Holds the vault master key (to decrypt what it
@@ -17,11 +17,14 @@ tokens. HTML bodies are sanitised (nh3) and shown in a sandboxed iframe under a 
 loads nothing; attachments are always downloads.
 Refuses: unknown/expired links (404), forms without a valid CSRF token or from another origin
 (403), sessions of another recipient or account (403 or back to the start page; 404 in the
-inbox), wrong codes (400), too many codes, SMS, attempts or failed log-ins (429), an SMS the
-provider did not take (503).
+inbox), wrong codes (400), too many codes, SMS, attempts or failed log-ins, or a link past its
+code caps (429; every such limit is a database counter changed by one conditional UPDATE, and
+a guess is judged only once counted), an SMS the provider did not take (503), a request that
+does not arrive whole within `request_timeout` (408), past `max_connections` (503).
 Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), CSP Level 3.
 """
 
 from sealgate.portal.app import create_app
+from sealgate.portal.server import portal_config
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "portal_config"]

@@ -7,21 +7,30 @@ The start page (GET /m/{token}) shows the sender's hint and the form. After
 `ACCESS_CODE_ATTEMPTS` wrong codes (`Recipient.access_code_attempts`) the message is locked
 for good: 429 and a page that sends the guest back to the sender. An access code is not
 something we can send again, so unlike sent codes there is no way to reset this from here.
+Each attempt is counted by one conditional UPDATE and committed before argon2 judges it, so
+parallel guesses cannot share a count.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
-from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, AttemptOutcome, decide_access_code
+from sealgate.portal.codes import (
+    ACCESS_CODE_ATTEMPTS,
+    AttemptOutcome,
+    AttemptVerdict,
+    decide_access_code,
+)
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of
-from sealgate.portal.link import can_start, find_target, resolve_link, start_page
+from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link, start_page
 from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest
 from sealgate.portal.pages import access_code_locked, link_not_valid
@@ -31,22 +40,65 @@ from sealgate.store import Recipient, utcnow
 ACCESS_CODE_MAX_LENGTH = 200
 
 
-def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Admission:
+@dataclass(frozen=True)
+class _Counted:
+    """One attempt at a link's access code, counted (and committed) before it is judged."""
+
+    target: LinkTarget | None
+    attempts: int | None = None  # the count with this attempt; 0: none left; None: no try
+    code_hash: str = ""
+
+
+def _count_attempt(rt: Runtime, token: str) -> _Counted:
+    """Count one attempt for the link with one conditional UPDATE.
+
+    `attempts` None: not a valid link, or the recipient proves otherwise (the caller sends
+    it to its start page); 0: no attempt was left, the message is locked.
+    """
     now = utcnow()
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None or target.proof is not Proof.ACCESS_CODE or not can_start(target):
-            return Admission(target)
-        recipient = session.scalars(
-            select(Recipient).where(Recipient.id == target.recipient_id).with_for_update()
+            return _Counted(target)
+        counted = session.execute(
+            update(Recipient)
+            .where(
+                Recipient.id == target.recipient_id,
+                Recipient.access_code_attempts < ACCESS_CODE_ATTEMPTS,
+            )
+            .values(access_code_attempts=Recipient.access_code_attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if not int(counted.rowcount):  # type: ignore[attr-defined]
+            return _Counted(target, 0)
+        attempts, code_hash = session.execute(
+            select(Recipient.access_code_attempts, Recipient.access_code_hash).where(
+                Recipient.id == target.recipient_id
+            )
         ).one()
-        matches = False
-        if recipient.access_code_attempts < ACCESS_CODE_ATTEMPTS:
-            matches = verify_password(recipient.access_code_hash or None, typed)
-        verdict = decide_access_code(recipient.access_code_attempts, matches=matches)
-        recipient.access_code_attempts = verdict.attempts
-        if verdict.outcome is not AttemptOutcome.CORRECT:
-            return Admission(target, verdict)
+        return _Counted(target, attempts, code_hash)
+
+
+def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Admission:
+    """Count the attempt (committed), then run argon2 outside any transaction, then admit."""
+    counted = _count_attempt(rt, token)
+    target = counted.target
+    if target is None or counted.attempts is None:
+        return Admission(target)
+    if counted.attempts == 0:
+        return Admission(target, AttemptVerdict(AttemptOutcome.EXHAUSTED, ACCESS_CODE_ATTEMPTS))
+    matches = verify_password(counted.code_hash or None, typed)
+    verdict = decide_access_code(counted.attempts, matches=matches)
+    if verdict.outcome is not AttemptOutcome.CORRECT:
+        return Admission(target, verdict)
+    now = utcnow()
+    with rt.db.begin() as session:
+        session.execute(
+            update(Recipient)
+            .where(Recipient.id == target.recipient_id)
+            .values(access_code_attempts=0)
+            .execution_options(synchronize_session=False)
+        )
         secret = admit_guest(session, rt, target.recipient_id, previous=previous, now=now)
         return Admission(target, verdict, secret)
 

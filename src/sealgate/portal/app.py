@@ -25,7 +25,6 @@ from sealgate.portal.login_ticket import LOGIN_KEY_PURPOSE
 from sealgate.portal.pages import Refusal, render, render_refusal
 from sealgate.portal.read import html_body, read_page
 from sealgate.portal.second_factor import check_totp, confirm_enrolment, totp_form
-from sealgate.portal.throttle import LoginThrottle
 from sealgate.portal.verify import check_code, code_form, send_code
 
 STATIC = Path(__file__).parent / "static"
@@ -113,5 +112,4 @@ def create_app(rt: Runtime) -> Starlette:
     app.state.csrf = CsrfGuard(rt.subkey(CSRF_KEY_PURPOSE), rt.settings.web.base_url)
     app.state.sms = sms_provider(rt.settings)
     app.state.login_key = rt.subkey(LOGIN_KEY_PURPOSE)
-    app.state.login_throttle = LoginThrottle()
     return app

@@ -1,11 +1,14 @@
 """Sending a code by SMS, within the recipient's limits and the organisation's hourly cap.
 
-SMS costs money, so besides the per-recipient limits of `codes.decide_send` every SMS counts
-against `[sms] org_hourly_limit` for the sender's organisation (one `sms_sends` row each).
-The provider is called after the code and the count are committed: an HTTP call must not
-hold database locks (on SQLite that would stall every writer). If the provider refuses, the
-count is given back (a refused SMS is not billed) and the guest is asked to try again; the
-code row stays, so the per-recipient limits still hold across failures.
+SMS costs money, so besides the per-recipient limits of the send window every SMS counts
+against `[sms] org_hourly_limit` for the sender's organisation: one `sms_quotas` row per
+organisation counts the SMS of a window of one hour that starts with its first SMS, changed
+by ONE conditional UPDATE (`sends < :limit`, or the window is over and starts again at 1), so
+parallel sends cannot pass the cap together. The provider is called after the code and the
+count are committed: an HTTP call must not hold database locks (on SQLite that would stall
+every writer). If the provider refuses, the count is given back (a refused SMS is not billed)
+and the guest is asked to try again; the code row stays, so the per-recipient limits still
+hold across failures.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,30 +28,32 @@ from sealgate.portal.code_pages import code_page
 from sealgate.portal.code_rows import CodeIssue
 from sealgate.portal.codes import SMS_WINDOW, org_sms_wait
 from sealgate.portal.link import LinkTarget
-from sealgate.store import Organisation, SmsSend
+from sealgate.store import SmsQuota, insert_missing
 
 log = logging.getLogger("sealgate.portal")
 
 
-def org_wait(session: Session, rt: Runtime, target: LinkTarget, now: datetime) -> int:
-    """Seconds until the sender's organisation may send another SMS (0: now)."""
-    # Lock the organisation so that concurrent sends for it are counted one after another.
-    org_id = target.org_id
-    session.execute(select(Organisation.id).where(Organisation.id == org_id).with_for_update())
-    count, oldest = session.execute(
-        select(func.count(SmsSend.id), func.min(SmsSend.sent_at)).where(
-            SmsSend.org_id == org_id, SmsSend.sent_at > now - SMS_WINDOW
+def take_sms_send(
+    session: Session, rt: Runtime, org_id: int, now: datetime
+) -> tuple[int, datetime | None]:
+    """Count one SMS against the organisation's cap: (0, its window) or (seconds to wait, None)."""
+    limit = rt.settings.sms.org_hourly_limit
+    insert_missing(session, SmsQuota, org_id=org_id, window_started_at=now, sends=0)
+    row = SmsQuota
+    new_window = row.window_started_at <= now - SMS_WINDOW
+    counted = session.execute(
+        update(row)
+        .where(row.org_id == org_id, or_(new_window, row.sends < limit))
+        .values(
+            sends=case((new_window, 1), else_=row.sends + 1),
+            window_started_at=case((new_window, now), else_=row.window_started_at),
         )
-    ).one()
-    return org_sms_wait(count, oldest, rt.settings.sms.org_hourly_limit, now)
-
-
-def count_sms(session: Session, target: LinkTarget, now: datetime) -> int:
-    """Count one SMS against the organisation's cap; returns the `sms_sends` row id."""
-    send = SmsSend(org_id=target.org_id, recipient_id=target.recipient_id, sent_at=now)
-    session.add(send)
-    session.flush()
-    return send.id
+        .execution_options(synchronize_session=False)
+    )
+    started = session.scalar(select(row.window_started_at).where(row.org_id == org_id))
+    if int(counted.rowcount):  # type: ignore[attr-defined]
+        return 0, started
+    return org_sms_wait(started, now), None
 
 
 def _text_code(provider: SmsProvider, issue: CodeIssue) -> bool:
@@ -66,9 +71,18 @@ def _text_code(provider: SmsProvider, issue: CodeIssue) -> bool:
     return True
 
 
-def _give_back(rt: Runtime, send_id: int) -> None:
+def _give_back(rt: Runtime, org_id: int, window: datetime) -> None:
+    """The provider refused: this SMS does not count (if its window is still the current one)."""
     with rt.db.begin() as session:
-        session.execute(delete(SmsSend).where(SmsSend.id == send_id))
+        session.execute(
+            update(SmsQuota)
+            .where(
+                SmsQuota.org_id == org_id,
+                SmsQuota.window_started_at == window,
+                SmsQuota.sends > 0,
+            )
+            .values(sends=SmsQuota.sends - 1)
+        )
 
 
 def _org_cap_page(request: Request, target: LinkTarget, wait: int) -> Response:
@@ -94,8 +108,8 @@ async def text_code(request: Request, issue: CodeIssue) -> Response:
     assert target is not None
     if issue.org_wait:
         return _org_cap_page(request, target, issue.org_wait)
-    assert issue.send_id is not None
+    assert issue.sms_window is not None
     if not await run_in_threadpool(_text_code, request.app.state.sms, issue):
-        await run_in_threadpool(_give_back, request.app.state.rt, issue.send_id)
+        await run_in_threadpool(_give_back, request.app.state.rt, target.org_id, issue.sms_window)
         return _not_sent_page(request, target)
     return RedirectResponse(f"{target.start}/verify", status_code=303)

@@ -1,8 +1,8 @@
 """Verification codes: make one, keep only its keyed hash, and decide sends and attempts.
 
-The decisions (`decide_send`, `decide_attempt`, `org_sms_wait`, `decide_access_code`) are
-pure: they take the stored counters and `now` and return a verdict; the page flows
-(`verify.py`, `code_sms.py`, `access_code.py`) read and write the rows.
+The decisions (`send_refusal`, `refused_attempt`, `judge_attempt`, `org_sms_wait`,
+`decide_access_code`, `link_cap`) are pure: they take counters and `now` and return a
+verdict; the page flows (`verify.py`, `code_sms.py`, `access_code.py`) change the rows.
 
 The send window: a code lives `code_ttl` seconds from its latest send, and every resend
 replaces it and counts against `code_sends`. The count starts again only once the latest code
@@ -10,7 +10,14 @@ has expired, so a guest can ask for at most `code_sends` codes in a row, spaced 
 `code_resend_interval` seconds apart, and then waits out the last code's lifetime. The same
 limits hold for codes by mail and by SMS; an SMS also counts against its organisation's
 hourly cap (`org_sms_wait`). Access codes are not sent by us, so they have only an attempt
-limit, and once it is spent the message stays locked (`decide_access_code`).
+limit, and once it is spent the message stays locked (`decide_access_code`). A link as a whole
+gets at most `code_sends_per_day` codes in 24 hours and `code_sends_per_link` in its life
+(`link_cap`): 6-digit codes with 5 tries each, so at most 150 guesses over a link's 90 days.
+
+Every counter is changed by ONE conditional UPDATE in the page flows (`… SET n = n + 1 WHERE
+… AND n < :limit`; the row count decides), so parallel requests cannot all pass a check made
+against the same stale value; a guess is judged only once its attempt is counted. The
+functions here say why a refused UPDATE matched nothing and judge a counted attempt.
 """
 
 from __future__ import annotations
@@ -96,16 +103,13 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
-def decide_send(state: CodeState | None, limits: CodeLimits, now: datetime) -> SendVerdict:
-    """May a new code be sent to this recipient now?"""
-    if state is None or now >= state.expires_at:
-        return SendVerdict(None, sends=1)
+def send_refusal(state: CodeState, limits: CodeLimits, now: datetime) -> SendVerdict:
+    """Why a send was refused (the conditional UPDATE of `code_rows.take_code_send` matched no
+    row): asked too soon, or `code_sends` used up until the latest code expires."""
     next_allowed = state.last_sent_at + limits.resend_interval
-    if now < next_allowed:
+    if now < state.expires_at and now < next_allowed:
         return SendVerdict(SendRefusal.WAIT, retry_after=_seconds_until(next_allowed, now))
-    if state.sends >= limits.sends:
-        return SendVerdict(SendRefusal.TOO_MANY, retry_after=_seconds_until(state.expires_at, now))
-    return SendVerdict(None, sends=state.sends + 1)
+    return SendVerdict(SendRefusal.TOO_MANY, retry_after=_seconds_until(state.expires_at, now))
 
 
 class AttemptOutcome(StrEnum):
@@ -123,20 +127,23 @@ class AttemptVerdict:
     left: int = 0
 
 
-def decide_attempt(
-    state: CodeState | None, limits: CodeLimits, now: datetime, *, matches: bool
-) -> AttemptVerdict:
-    """Judge one typed code; the attempt that uses up the last try is already `EXHAUSTED`."""
+def refused_attempt(state: CodeState | None, now: datetime) -> AttemptVerdict:
+    """Why an attempt could not be counted (the conditional UPDATE matched no row)."""
     if state is None:
         return AttemptVerdict(AttemptOutcome.NO_CODE)
     if now >= state.expires_at:
         return AttemptVerdict(AttemptOutcome.EXPIRED, attempts=state.attempts)
-    if state.attempts >= limits.attempts:
-        return AttemptVerdict(AttemptOutcome.EXHAUSTED, attempts=state.attempts)
+    return AttemptVerdict(AttemptOutcome.EXHAUSTED, attempts=state.attempts)
+
+
+def judge_attempt(attempts: int, limit: int, *, matches: bool) -> AttemptVerdict:
+    """Judge a typed code whose attempt is already counted (`attempts` includes it).
+
+    The wrong attempt that uses up the last try is already `EXHAUSTED`.
+    """
     if matches:
-        return AttemptVerdict(AttemptOutcome.CORRECT, attempts=state.attempts + 1)
-    attempts = state.attempts + 1
-    left = limits.attempts - attempts
+        return AttemptVerdict(AttemptOutcome.CORRECT, attempts=attempts)
+    left = max(0, limit - attempts)
     outcome = AttemptOutcome.WRONG if left > 0 else AttemptOutcome.EXHAUSTED
     return AttemptVerdict(outcome, attempts=attempts, left=left)
 
@@ -144,17 +151,11 @@ def decide_attempt(
 SMS_WINDOW = timedelta(hours=1)
 
 
-def org_sms_wait(sent_in_window: int, oldest: datetime | None, limit: int, now: datetime) -> int:
-    """Seconds until the organisation may send another SMS (0: now), under its hourly cap.
-
-    `sent_in_window` and `oldest` describe the SMS sent in the hour before `now`; a slot frees
-    when the oldest of them leaves the window.
-    """
-    if sent_in_window < limit:
-        return 0
-    if oldest is None:
+def org_sms_wait(window_started_at: datetime | None, now: datetime) -> int:
+    """Seconds until the organisation's full SMS window ends and a new one may start."""
+    if window_started_at is None:
         return int(SMS_WINDOW.total_seconds())
-    return _seconds_until(oldest + SMS_WINDOW, now)
+    return _seconds_until(window_started_at + SMS_WINDOW, now)
 
 
 # Wrong access codes a recipient may type before the message is locked for good: an access
@@ -163,15 +164,38 @@ ACCESS_CODE_ATTEMPTS = 5
 
 
 def decide_access_code(attempts: int, *, matches: bool) -> AttemptVerdict:
-    """Judge one typed access code; the attempt that uses up the last try locks at once.
+    """Judge one typed access code whose attempt is counted (`attempts` includes it).
 
-    `EXHAUSTED` here means locked for good; a right code resets the count.
+    `EXHAUSTED` here means locked for good: the attempt that uses up the last try locks at
+    once. A right code resets the count (to 0, stored by the page flow).
     """
-    if attempts >= ACCESS_CODE_ATTEMPTS:
-        return AttemptVerdict(AttemptOutcome.EXHAUSTED, attempts)
     if matches:
         return AttemptVerdict(AttemptOutcome.CORRECT, 0)
-    attempts += 1
-    left = ACCESS_CODE_ATTEMPTS - attempts
-    outcome = AttemptOutcome.WRONG if left else AttemptOutcome.EXHAUSTED
-    return AttemptVerdict(outcome, attempts, left)
+    return judge_attempt(attempts, ACCESS_CODE_ATTEMPTS, matches=False)
+
+
+class LinkCap(StrEnum):
+    DAY = "day"  # code_sends_per_day used up in the 24 hours since the first of them
+    LIFETIME = "lifetime"  # code_sends_per_link used up: this link sends no more codes
+
+
+LINK_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LinkSends:
+    """The codes sent for one link so far (recipients.code_sends_*), as plain values."""
+
+    total: int
+    day: int
+    day_started_at: datetime | None
+
+
+def link_cap(sends: LinkSends, web: WebSettings, now: datetime) -> LinkCap | None:
+    """Which cap stops another code for this link now (None: a code may be sent)."""
+    if sends.total >= web.code_sends_per_link:
+        return LinkCap.LIFETIME
+    started = sends.day_started_at
+    if started is not None and now < started + LINK_DAY and sends.day >= web.code_sends_per_day:
+        return LinkCap.DAY
+    return None

@@ -21,11 +21,11 @@ from starlette.responses import Response
 from sealgate.bootstrap import Runtime
 from sealgate.directory.facts import has_account
 from sealgate.notify import hash_token
-from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS
+from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, LinkSends, link_cap
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.methods import DIRECT_METHODS, Proof, mask_phone, proof_for
-from sealgate.portal.pages import access_code_locked, link_not_valid
+from sealgate.portal.pages import access_code_locked, link_capped, link_not_valid
 from sealgate.portal.sessions import session_reader
 from sealgate.store import LinkToken, Message, Recipient, utcnow
 
@@ -49,6 +49,7 @@ class LinkTarget:
     access_code_hint: str
     has_access_code: bool
     access_code_attempts: int
+    sends: LinkSends  # the codes sent for this link so far (link_caps.py)
 
     @property
     def start(self) -> str:
@@ -98,6 +99,9 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
         access_code_hint=recipient.access_code_hint,
         has_access_code=bool(recipient.access_code_hash),
         access_code_attempts=recipient.access_code_attempts,
+        sends=LinkSends(
+            recipient.code_sends_total, recipient.code_sends_day, recipient.code_day_started_at
+        ),
     )
 
 
@@ -173,7 +177,18 @@ async def landing_page(request: Request) -> Response:
     )
     if target is None:
         raise link_not_valid()
-    locked = target.access_code_attempts >= ACCESS_CODE_ATTEMPTS
-    if target.proof is Proof.ACCESS_CODE and locked and not signed_in:
-        raise access_code_locked()
+    if not signed_in:
+        refuse_spent_link(rt, target)
     return start_page(request, target, signed_in=signed_in)
+
+
+def refuse_spent_link(rt: Runtime, target: LinkTarget) -> None:
+    """Raise the page for a link that can no longer be opened by its method (429)."""
+    locked = target.access_code_attempts >= ACCESS_CODE_ATTEMPTS
+    if target.proof is Proof.ACCESS_CODE and locked:
+        raise access_code_locked()
+    if target.proof in (Proof.EMAIL_CODE, Proof.SMS_CODE):
+        now = utcnow()
+        cap = link_cap(target.sends, rt.settings.web, now)
+        if cap is not None:
+            raise link_capped(target.sender_shown, cap, target.sends.day_started_at, now)

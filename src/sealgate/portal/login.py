@@ -8,10 +8,10 @@ POST /logout             end this browser's session
 
 Every failure gets the same sentence and the same argon2 cost, whether the address has an
 account, the password is wrong, the account is disabled or it is not the recipient's; the
-failure counts against the address (`throttle.LoginThrottle`). A right password never opens a
-session by itself: it sets a login ticket (`login_ticket`) for the second factor. An account
-without a second factor is enrolled right here (`enrolment.start_enrolment`), in the answer to
-this POST, since a GET must change nothing.
+attempt counts against the address before it is judged (`throttle.take_login_attempt`).
+A right password never opens a session by itself: it sets a login ticket (`login_ticket`)
+for the second factor. An account without a second factor is enrolled right here
+(`enrolment.start_enrolment`), in the answer to this POST, since a GET must change nothing.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from sealgate.portal.login_ticket import (
 from sealgate.portal.methods import Proof
 from sealgate.portal.pages import link_not_valid
 from sealgate.portal.sessions import close_session
-from sealgate.portal.throttle import LoginThrottle
-from sealgate.store import Account
+from sealgate.portal.throttle import give_back_login_attempt, locked_for, take_login_attempt
+from sealgate.store import Account, utcnow
 
 LOGIN_FAILED = "The email address or password is not right."
 ADDRESS_MAX_LENGTH = 320
@@ -63,7 +63,7 @@ def login_page(
 
 
 def locked_out(wait: int) -> str:
-    """The sentence for an address the `LoginThrottle` locked for `wait` seconds."""
+    """The sentence for an address locked (`throttle.py`) for `wait` seconds."""
     minutes = -(-wait // 60)
     return f"Too many failed log-ins for this address. Please try again in {minutes} minutes."
 
@@ -77,22 +77,35 @@ def locked_page(request: Request, target: LinkTarget | None, wait: int) -> Respo
 class PasswordChecked:
     account_id: int | None = None  # None: the login failed
     enrolment: Enrolment | None = None  # set when the account has no second factor yet
+    wait: int = 0  # > 0: the address is locked for this many seconds; nothing was checked
 
 
 def check_password(
     rt: Runtime, email: str, password: str, recipient_address: str | None
 ) -> PasswordChecked:
+    """Count the attempt (committed), then run argon2 outside any transaction, then log in."""
+    now = utcnow()
+    with rt.db.begin() as session:
+        wait = take_login_attempt(session, email, now)
+    if wait:
+        return PasswordChecked(wait=wait)
     with rt.db.begin() as session:
         account = session.scalars(select(Account).where(Account.email == email)).one_or_none()
         stored = account.password_hash if account is not None and account.active else None
         # verify_password runs argon2 against a dummy hash when there is nothing to check.
-        if not verify_password(stored or None, password) or account is None:
-            return PasswordChecked()
-        if recipient_address is not None and account.email.lower() != recipient_address.lower():
-            return PasswordChecked()
+        right = verify_password(stored or None, password) and account is not None
+        if not right or account is None or not _is_recipient(account, recipient_address):
+            # The failure that filled the window is answered as the lockout it started.
+            return PasswordChecked(wait=locked_for(session, email, now))
+        give_back_login_attempt(session, email)
         if account.totp_enabled:
             return PasswordChecked(account.id)
         return PasswordChecked(account.id, start_enrolment(rt, account))
+
+
+def _is_recipient(account: Account, recipient_address: str | None) -> bool:
+    """From a message's start page, only the recipient's own account logs in."""
+    return recipient_address is None or account.email.lower() == recipient_address.lower()
 
 
 async def _login_target(request: Request) -> LinkTarget | None:
@@ -119,14 +132,11 @@ async def login(request: Request) -> Response:
         return login_page(request, target, status=400, error=error)
     if len(email) > ADDRESS_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
         return login_page(request, target, status=400, error=LOGIN_FAILED)
-    throttle: LoginThrottle = request.app.state.login_throttle
-    if wait := throttle.locked_for(email, time.monotonic()):
-        return locked_page(request, target, wait)
     address = target.address if target is not None else None
     checked = await run_in_threadpool(check_password, rt, email, password, address)
+    if checked.wait:
+        return locked_page(request, target, checked.wait)
     if checked.account_id is None:
-        if wait := throttle.failed(email, time.monotonic()):
-            return locked_page(request, target, wait)
         return login_page(request, target, status=400, error=LOGIN_FAILED)
     ticket = LoginTicket(
         checked.account_id,

@@ -8,12 +8,15 @@ a message or another recipient exists.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
+
+from sealgate.portal.codes import LINK_DAY, LinkCap
 
 
 def format_size(size: int) -> str:
@@ -109,3 +112,24 @@ def access_code_locked() -> Refusal:
         "The access code was typed wrong too many times, so this message can no longer be "
         "opened with it. Ask the sender for a new message or contact them.",
     )
+
+
+def link_capped(
+    sender: str, cap: LinkCap, day_started_at: datetime | None, now: datetime
+) -> Refusal:
+    """429: no more codes go to this link (`link_caps.py`); the sender is the one to ask."""
+    if cap is LinkCap.DAY:
+        left = (day_started_at or now) + LINK_DAY - now
+        hours = max(1, -(-int(left.total_seconds()) // 3600))
+        sentence = (
+            "The most codes allowed in one day were sent for this message. Please contact "
+            f"the sender, {sender}, or try again in {hours} hours."
+        )
+        return Refusal(
+            429, "No more codes for now", sentence, headers={"Retry-After": str(hours * 3600)}
+        )
+    sentence = (
+        "The most codes allowed for this message were sent, so no more codes can be sent for "
+        f"it. Please contact the sender, {sender}, and ask them to send it again."
+    )
+    return Refusal(429, "No more codes for this message", sentence)

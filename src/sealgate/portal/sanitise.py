@@ -1,8 +1,13 @@
 """Make a message's HTML body safe to show: nh3 (ammonia) with an allow-list fit for mail.
 
 No scripts, no event handlers, no forms, no embedded objects; mail layouts keep their tables,
-alignment and a small set of inline style properties. What survives is still shown only inside
-a sandboxed iframe whose Content-Security-Policy loads nothing from the network.
+alignment and a small set of inline style properties. Nothing that the browser would fetch
+by itself survives either: images lose their `src` (we serve no inline `cid:` parts, and a
+remote image is a tracking pixel: it tells the sender's tracker when, where and that the
+message was read), and a style that names a URL (`url(…)`, `image-set(…)`, or a CSS escape
+that could spell one) is dropped whole. Links stay, since only a click follows them. The
+result is still shown only inside a sandboxed iframe whose Content-Security-Policy loads
+nothing from the network: two locks, so one mistake in either does not leak.
 """
 
 from __future__ import annotations
@@ -53,13 +58,29 @@ _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"font", "center"}
 _ATTRIBUTES = _attributes()
 
 
+# Attributes whose value the browser fetches on its own when the page loads.
+_FETCHED_ATTRIBUTES = {"src", "srcset", "background", "poster", "lowsrc", "dynsrc", "data"}
+# In a style, what could name a URL: the CSS functions, and escapes that could spell them.
+_STYLE_FETCHES = ("url(", "image-set(", "image(", "src(", "\\")
+
+
+def _no_fetch(element: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: None drops the attribute."""
+    if attribute in _FETCHED_ATTRIBUTES:
+        return None
+    if attribute == "style" and any(fetch in value.lower() for fetch in _STYLE_FETCHES):
+        return None
+    return value
+
+
 def sanitise_html(html: str) -> str:
-    """The body's HTML with everything active removed."""
+    """The body's HTML with everything active, and everything it would fetch, removed."""
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         clean_content_tags={"script", "style"},
         attributes=_ATTRIBUTES,
+        attribute_filter=_no_fetch,
         filter_style_properties=_STYLE_PROPERTIES,
     )
 

@@ -7,8 +7,8 @@ POST /login/enrol  the first code from a newly enrolled app switches `totp_enabl
                    logs in the same way
 
 The account row is locked while its secret's last step or its recovery codes change, so one
-code cannot log in twice. Wrong codes count against the account's address in the same
-`LoginThrottle` as wrong passwords.
+code cannot log in twice. Every code counts against the account's address in the same
+`login_attempts` row as passwords, before it is judged (`throttle.take_login_attempt`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sealgate.portal.login import locked_out
 from sealgate.portal.login_ticket import LoginTicket, Stage, clear_ticket_cookie, ticket_of
 from sealgate.portal.opened import mark_opened
 from sealgate.portal.sessions import open_session
-from sealgate.portal.throttle import LoginThrottle
+from sealgate.portal.throttle import clear_login_attempts, locked_for, take_login_attempt
 from sealgate.portal.totp import (
     RECOVERY_KEY_PURPOSE,
     TOTP_KEY_PURPOSE,
@@ -111,26 +111,38 @@ def _locked_account(session: Session, ticket: LoginTicket) -> Account | None:
 
 
 def _second_factor(
-    rt: Runtime, throttle: LoginThrottle, ticket: LoginTicket, typed: str, previous: str | None
+    rt: Runtime, ticket: LoginTicket, typed: str, previous: str | None
 ) -> FactorResult:
+    """Count the attempt against the account's address, then judge the code, in one
+    transaction: the count is its first write, so it holds SQLite's write lock (PostgreSQL:
+    the row locks) until the code is judged and spent; a code is cheap to check."""
+    now = utcnow()
     with rt.db.begin() as session:
+        email = session.scalar(select(Account.email).where(Account.id == ticket.account_id))
+        if email is None:
+            return FactorResult(FactorOutcome.RESTART)
+        if wait := take_login_attempt(session, email, now):
+            return FactorResult(FactorOutcome.LOCKED, wait)
         account = _locked_account(session, ticket)
         enrolling = ticket.stage is Stage.ENROL
         if account is None or account.totp_enabled == enrolling:
             return FactorResult(FactorOutcome.RESTART)
-        if wait := throttle.locked_for(account.email, time.monotonic()):
-            return FactorResult(FactorOutcome.LOCKED, wait)
         if enrolling:
             accepted, again = _confirm_enrolment(rt, account, typed)
         else:
             accepted, again = _spend_factor(rt, account, typed, time.time()), None
         if not accepted:
-            wait = throttle.failed(account.email, time.monotonic())
-            outcome = FactorOutcome.LOCKED if wait else FactorOutcome.WRONG
-            return FactorResult(outcome, wait, enrolment=again)
-        throttle.succeeded(account.email)
-        secret = _open_account_session(session, rt, account, ticket, previous, utcnow())
+            return _wrong(session, email, now, again)
+        clear_login_attempts(session, email)
+        secret = _open_account_session(session, rt, account, ticket, previous, now)
         return FactorResult(FactorOutcome.DONE, session_secret=secret)
+
+
+def _wrong(session: Session, email: str, now: datetime, again: Enrolment | None) -> FactorResult:
+    """A wrong code; the one whose attempt filled the window is already a lockout."""
+    if wait := locked_for(session, email, now):
+        return FactorResult(FactorOutcome.LOCKED, wait, enrolment=again)
+    return FactorResult(FactorOutcome.WRONG, enrolment=again)
 
 
 def _confirm_enrolment(rt: Runtime, account: Account, typed: str) -> tuple[bool, Enrolment | None]:
@@ -192,8 +204,7 @@ async def _factor_step(request: Request, stage: Stage) -> Response:
     if len(typed) > CODE_MAX_LENGTH:
         typed = ""  # no code of ours is that long; it fails (and counts) like any wrong one
     previous = read_cookie(request, SESSION_COOKIE)
-    throttle = request.app.state.login_throttle
-    result = await run_in_threadpool(_second_factor, rt, throttle, ticket, typed, previous)
+    result = await run_in_threadpool(_second_factor, rt, ticket, typed, previous)
     if result.outcome is FactorOutcome.RESTART:
         return _restart()
     if result.session_secret is None:

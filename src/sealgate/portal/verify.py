@@ -11,6 +11,7 @@ Recipients who verify otherwise (access code, account) are sent back to their st
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,55 +24,80 @@ from sealgate.portal.code_rows import (
     CHANNELS,
     CODE_KEY_PURPOSE,
     CodeIssue,
-    locked_code,
+    code_row,
     state_of,
-    store_new_code,
+    take_code_attempt,
+    take_code_send,
 )
-from sealgate.portal.code_sms import count_sms, org_wait, text_code
+from sealgate.portal.code_sms import take_sms_send, text_code
 from sealgate.portal.codes import (
     CODE_DIGITS,
     AttemptOutcome,
     AttemptVerdict,
     CodeLimits,
-    decide_attempt,
-    decide_send,
+    LinkCap,
     hash_code,
+    judge_attempt,
+    link_cap,
     normalise_code,
+    refused_attempt,
 )
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of
 from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link
+from sealgate.portal.link_caps import link_sends, report_cap, take_link_send
 from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest
-from sealgate.portal.pages import link_not_valid
+from sealgate.portal.pages import link_capped, link_not_valid
 from sealgate.store import utcnow
 
 __all__ = ["CODE_KEY_PURPOSE", "check_code", "code_form", "send_code"]
 
 
-def _issue_code(rt: Runtime, token: str) -> CodeIssue:
-    """Make (or replace) the recipient's code within its limits; queue the mail or count the SMS.
+class _NotSent(Exception):
+    """A limit refused the send after other counters moved: roll them back, answer `issue`."""
 
-    An SMS is texted only after this transaction commits (`code_sms.text_code`).
+    def __init__(self, issue: CodeIssue) -> None:
+        super().__init__("code not sent")
+        self.issue = issue
+
+
+def _issue_code(rt: Runtime, token: str) -> CodeIssue:
+    """Send (or replace) the recipient's code within its limits; queue the mail or count the SMS.
+
+    Three counters, each one conditional UPDATE, in this order: the link's caps (a refusal
+    commits only the sender's notice), the recipient's send window, the organisation's SMS
+    cap; a refusal by the latter two rolls the earlier counts back. An SMS is texted only
+    after this transaction commits (`code_sms.text_code`).
     """
+    try:
+        return _issue_code_counted(rt, token)
+    except _NotSent as refused:
+        return refused.issue
+
+
+def _issue_code_counted(rt: Runtime, token: str) -> CodeIssue:
     now = utcnow()
     limits = CodeLimits.from_settings(rt.settings.web)
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None or target.proof not in CHANNELS or not can_start(target):
             return CodeIssue(target)
-        row = locked_code(session, target.recipient_id)
-        verdict = decide_send(state_of(row), limits, now)
+        if not take_link_send(session, target.recipient_id, rt.settings.web, now):
+            # Read after the refused UPDATE, so under its lock: the counts that refused it.
+            sends = link_sends(session, target.recipient_id)
+            cap = link_cap(sends, rt.settings.web, now) or LinkCap.LIFETIME
+            report_cap(session, rt, target, cap, now)
+            return CodeIssue(replace(target, sends=sends), link_cap=cap)
+        verdict, code = take_code_send(session, rt, target, limits, now)
         if not verdict.allowed:
-            return CodeIssue(target, verdict)
-        by_sms = target.proof is Proof.SMS_CODE
-        if by_sms and (wait := org_wait(session, rt, target, now)):
-            return CodeIssue(target, verdict, org_wait=wait)
-        code = store_new_code(session, rt, row, target, limits=limits, verdict=verdict, now=now)
-        if by_sms:
-            send_id = count_sms(session, target, now)
+            raise _NotSent(CodeIssue(target, verdict))
+        if target.proof is Proof.SMS_CODE:
+            wait, window = take_sms_send(session, rt, target.org_id, now)
+            if wait:
+                raise _NotSent(CodeIssue(target, verdict, org_wait=wait))
             ttl = limits.ttl_minutes
-            return CodeIssue(target, verdict, code=code, ttl_minutes=ttl, send_id=send_id)
+            return CodeIssue(target, verdict, code=code, ttl_minutes=ttl, sms_window=window)
         queue_code_mail(session, rt, target, code, limits.ttl_minutes, now)
         return CodeIssue(target, verdict)
 
@@ -84,6 +110,9 @@ async def send_code(request: Request) -> Response:
     target = issue.target
     if target is None:
         raise link_not_valid()
+    if issue.link_cap is not None:
+        now = utcnow()
+        raise link_capped(target.sender_shown, issue.link_cap, target.sends.day_started_at, now)
     if issue.verdict is None:
         # Not (or no longer) a recipient we send codes to: its start page says what to do.
         return RedirectResponse(target.start, status_code=303)
@@ -106,24 +135,28 @@ async def code_form(request: Request) -> Response:
 
 
 def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Admission:
+    """Count the attempt first (one conditional UPDATE), then judge it against the code.
+
+    The UPDATE is the transaction's first write, so the code row read after it is the one it
+    counted against (SQLite: under the write lock; PostgreSQL: under the row lock).
+    """
     now = utcnow()
     limits = CodeLimits.from_settings(rt.settings.web)
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None or target.proof not in CHANNELS:
             return Admission(target)
-        row = locked_code(session, target.recipient_id)
+        counted = take_code_attempt(session, target, limits, now)
+        row = code_row(session, target.recipient_id)
         # A code sent by another channel than the recipient's method is no code for it.
         if row is not None and row.channel != CHANNELS[target.proof]:
             row = None
-        expected = row.code_hash if row is not None else ""
+        if not counted or row is None:
+            return Admission(target, refused_attempt(state_of(row), now))
         typed_hash = hash_code(rt.subkey(CODE_KEY_PURPOSE), target.recipient_id, typed)
-        matches = hmac.compare_digest(typed_hash.encode(), expected.encode())
-        verdict = decide_attempt(state_of(row), limits, now, matches=matches)
-        if row is None:
-            return Admission(target, verdict)
+        matches = hmac.compare_digest(typed_hash.encode(), row.code_hash.encode())
+        verdict = judge_attempt(row.attempts, limits.attempts, matches=matches)
         if verdict.outcome is not AttemptOutcome.CORRECT:
-            row.attempts = verdict.attempts
             return Admission(target, verdict)
         session.delete(row)
         secret = admit_guest(session, rt, target.recipient_id, previous=previous, now=now)

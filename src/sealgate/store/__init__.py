@@ -6,6 +6,7 @@ Trust: holds hashes of secrets (passwords, tokens, codes) and ids of encrypted v
 never message content in the clear.
 """
 
+from sealgate.store.counter_rows import insert_missing
 from sealgate.store.schema import (
     Account,
     AuthFailure,
@@ -15,13 +16,14 @@ from sealgate.store.schema import (
     DkimKeyRow,
     Domain,
     LinkToken,
+    LoginAttempt,
     Message,
     Nta7516Domain,
     Organisation,
     OutboundJob,
     PortalSession,
     Recipient,
-    SmsSend,
+    SmsQuota,
     SmtpCredential,
     Submission,
     TransportProbe,
@@ -39,17 +41,19 @@ __all__ = [
     "DkimKeyRow",
     "Domain",
     "LinkToken",
+    "LoginAttempt",
     "Message",
     "Nta7516Domain",
     "Organisation",
     "OutboundJob",
     "PortalSession",
     "Recipient",
-    "SmsSend",
+    "SmsQuota",
     "SmtpCredential",
     "Submission",
     "TransportProbe",
     "VerificationCode",
+    "insert_missing",
     "new_id",
     "utcnow",
 ]

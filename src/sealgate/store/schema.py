@@ -170,6 +170,12 @@ class Recipient(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     # The sender's RFC 3461 request for this recipient (notify, orcpt, envid, ret); None: not asked.
     dsn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Codes sent for this recipient's link: in its lifetime, and in the 24 hours from
+    # `code_day_started_at` (portal/link_caps.py); `sender_told_at` when the cap was reported.
+    code_sends_total: Mapped[int] = mapped_column(default=0, server_default="0")
+    code_sends_day: Mapped[int] = mapped_column(default=0, server_default="0")
+    code_day_started_at: Mapped[datetime | None]
+    sender_told_at: Mapped[datetime | None]
 
 
 class LinkToken(Base):
@@ -196,14 +202,23 @@ class VerificationCode(Base):
     last_sent_at: Mapped[datetime]
 
 
-class SmsSend(Base):
-    """One SMS sent, kept to enforce the per-organisation rate limit (no phone, no code)."""
+class SmsQuota(Base):
+    """SMS sent for an organisation in the hour from `window_started_at` (portal/code_sms.py)."""
 
-    __tablename__ = "sms_sends"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    recipient_id: Mapped[str] = mapped_column(ForeignKey("recipients.id"))
-    sent_at: Mapped[datetime] = mapped_column(index=True)
+    __tablename__ = "sms_quotas"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    window_started_at: Mapped[datetime]
+    sends: Mapped[int] = mapped_column(default=0)
+
+
+class LoginAttempt(Base):
+    """Counted log-in attempts of one typed address (portal/throttle.py); no secret in it."""
+
+    __tablename__ = "login_attempts"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]
 
 
 class PortalSession(Base):
