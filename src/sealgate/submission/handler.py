@@ -96,6 +96,21 @@ def _field_addresses(section: HeaderSection, name: str) -> list[str] | None:
     return [address for field in fields for address in field_addresses(field.value)]
 
 
+# A header section that ends within this many bytes is parsed on the event loop (well under a
+# millisecond); a longer one, up to [submission] max_header_section, in a thread.
+INLINE_HEADER_SECTION = 8192
+
+
+async def _parsed_header_section(raw: bytes) -> HeaderSection:
+    """The message's header section, parsed without holding up other sessions.
+
+    The server's DATA reader already refused bare CR/LF and bounded the section's size.
+    """
+    if raw.find(b"\r\n\r\n", 0, INLINE_HEADER_SECTION) >= 0 or raw.startswith(b"\r\n"):
+        return parse_header_section(raw)
+    return await asyncio.to_thread(parse_header_section, raw)
+
+
 class SubmissionEnvelope(Envelope):
     """aiosmtpd's envelope plus the typed MAIL and RCPT parameters of this transaction."""
 
@@ -236,9 +251,7 @@ class SubmissionHandler:
         submitter = self._submitter(session)
         if submitter is None or envelope.mail_from is None:
             return replies.S530_AUTH_REQUIRED
-        # The server's DATA reader already refused bare CR/LF and bounded the header section;
-        # parsing it still runs in a thread so that no session waits on another's headers.
-        section = await asyncio.to_thread(parse_header_section, raw)
+        section = await _parsed_header_section(raw)
         if section.stray:
             log.info("malformed header section refused client=%s", session.client)
             return replies.S550_HEADER_SECTION_MALFORMED
@@ -250,10 +263,7 @@ class SubmissionHandler:
             account = await self._content_sender(section, session, submitter)
         if isinstance(account, str):
             return account
-        code_minimum = await self._access_code_minimum(submitter)
-        problem = await asyncio.to_thread(
-            self._control_header_problem, section, envelope.rcpt_tos, code_minimum
-        )
+        problem = await self._control_header_problem(section, envelope.rcpt_tos, submitter)
         if problem:
             log.info(
                 "control header refused client=%s mail_from=%s", session.client, envelope.mail_from
@@ -348,28 +358,30 @@ class SubmissionHandler:
         log.error("session error: %s", type(error).__name__, exc_info=error)
         return replies.S451_LOCAL_ERROR
 
-    def _control_header_problem(
-        self, section: HeaderSection, recipients: list[str], code_minimum: int
+    async def _control_header_problem(
+        self, section: HeaderSection, recipients: list[str], submitter: Submitter
     ) -> str:
         """Why the zivver-access-right headers cannot be applied ("" when they can).
 
         Checked here, before the 250, so that the sender hears of it; intake parses them again.
-        An access code shorter than the organisation's minimum length is one such reason.
+        An access code shorter than the organisation's minimum length is one such reason. Most
+        messages carry no such header: they cost neither a look-up nor a thread.
         """
-        controls = controls_of(section)
+        access_rights = controls_of(section).access_rights
+        if not access_rights:
+            return ""
         region = self.rt.settings.policy.default_phone_region
-        try:
-            parse_access_rights(controls.access_rights, recipients, region, code_minimum)
-        except ControlHeaderError as exc:
-            return str(exc)
-        return ""
 
-    async def _access_code_minimum(self, submitter: Submitter) -> int:
-        def lookup() -> int:
+        def problem() -> str:
             with self.rt.db.begin() as session:
-                return access_code_minimum(session, submitter.org_id)
+                code_minimum = access_code_minimum(session, submitter.org_id)
+            try:
+                parse_access_rights(access_rights, recipients, region, code_minimum)
+            except ControlHeaderError as exc:
+                return str(exc)
+            return ""
 
-        return await asyncio.to_thread(lookup)
+        return await asyncio.to_thread(problem)
 
     @staticmethod
     def _submitter(session: SubmissionSession) -> Submitter | None:
