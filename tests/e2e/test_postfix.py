@@ -352,9 +352,17 @@ async def test_110_recipients_through_postfix_all_accepted(gateway, postfix, sin
     await relay(postfix, rcpts, raw)
 
     def all_accepted() -> bool:
-        return sum(len(row.rcpt_to) for row in submissions(gateway)) >= 110
+        if sum(len(row.rcpt_to) for row in submissions(gateway)) >= 110:
+            return True
+        postfix.flush()
+        return False
 
-    await until(all_accepted, "sealgate to accept all 110 recipients", timeout=120)
+    try:
+        await until(all_accepted, "sealgate to accept all 110 recipients", timeout=120)
+    except AssertionError as exc:
+        counts = [len(row.rcpt_to) for row in submissions(gateway)]
+        log = postfix.log()
+        raise AssertionError(f"{exc}; submissions {counts}; Postfix log:\n{log}") from None
     rows = submissions(gateway)
     assert sorted(len(row.rcpt_to) for row in rows) == [10, 100]
     assert sorted(r for row in rows for r in row.rcpt_to) == rcpts

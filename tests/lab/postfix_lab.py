@@ -254,3 +254,16 @@ class PostfixLab:
             timeout=30,
         )
         return listing.returncode == 0 and not listing.stdout.strip()
+
+    def flush(self) -> None:
+        """Ask the queue manager to retry deferred mail now (`postqueue -f`), as an admin would.
+
+        With short backoff times Postfix retries by itself, but a retry that comes while the
+        first delivery agent is still finishing is skipped and waits for the next queue scan.
+        """
+        subprocess.run(
+            ["/usr/sbin/postqueue", "-c", str(self.config), "-f"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
