@@ -17,7 +17,7 @@ from sealgate.delivery.dkim import (
     sign,
 )
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "dkim"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "dkim"
 
 MESSAGE = (
     b"From: Alice Arts <alice@hospital.example>\r\n"
@@ -207,7 +207,7 @@ def test_vector_dual_signed_rfc6376_message_ed25519_signature() -> None:
     assert signature_tags(signed, 0)[b"s"] == b"brisbane"
     pytest.skip(
         "needs the RFC 8463 appendix A public key brisbane._domainkey.football.example.com "
-        "(ed25519), which is not in shared/vectors/dkim/"
+        "(ed25519), which is not in tests/vectors/dkim/"
     )
 
 

@@ -2,7 +2,7 @@
 
 Source: the openspf.org test suite, release 2014.04, based on RFC 7208 ("rfc7208-tests.yml",
 by Stuart D Gathman, Julian Mehnle et al.; see rfc7208-tests.LICENSE next to it), as shipped
-in /work/shared/vectors/spf/ (also in pyspf's source distribution, test/rfc7208-tests.yml).
+in tests/vectors/spf/ (also in pyspf's source distribution, test/rfc7208-tests.yml).
 
 Each scenario's `zonedata` is served through pyspf's DNS lookup hook exactly the way pyspf's own
 runner (pyspf-2.0.14 test/testspf.py) does it — including its conventions: a `TIMEOUT` entry
@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - pyyaml is in the test extras
     yaml = None
 
-SUITE = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "spf" / "rfc7208-tests.yml"
+SUITE = Path(__file__).resolve().parents[1] / "vectors" / "spf" / "rfc7208-tests.yml"
 
 Zone = dict[str, list[Any]]
 

@@ -1,7 +1,7 @@
 """TLSA matching against OpenSSL's published DANE test vectors, read with SMTP's rules.
 
 Source: OpenSSL 3.0, test/danetest.in (+ test/danetest.pem, the root) and test/dane-cross.in
-(+ test/cross-root.pem), Apache-2.0, copied to ../shared/vectors/openssl-dane/. Reference
+(+ test/cross-root.pem), Apache-2.0, copied to tests/vectors/openssl-dane/. Reference
 names as OpenSSL's test/recipes/80-test_dane.t passes them: example.com for danetest.in,
 server.example for dane-cross.in.
 

@@ -18,7 +18,7 @@ from cryptography import x509
 
 from sealgate.transport.tlsa import TLSARecord
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "openssl-dane"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "openssl-dane"
 # The reference names OpenSSL's test recipe (test/recipes/80-test_dane.t) passes as basedomain.
 BASE_DOMAINS = {"danetest.in": "example.com", "dane-cross.in": "server.example"}
 
