@@ -26,7 +26,7 @@ import aiosmtplib
 
 from sealgate.bootstrap import open_runtime
 from sealgate.config import load
-from sealgate.directory import add_account, create_credential, create_org
+from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_credential, create_org
 from sealgate.submission.tls import write_self_signed
 from tests.conftest import free_port
 
@@ -91,7 +91,9 @@ def prepare_sealgate(folder: Path) -> tuple[Path, str, str]:
     with rt.db.begin() as session:
         create_org(session, "Bench", ["bench.example"])
         add_account(session, SENDER, "Bench")
-        credential, password = create_credential(session, "Bench")
+        credential, password = create_credential(
+            session, "Bench", key=rt.subkey(CREDENTIAL_KEY_PURPOSE)
+        )
     rt.close()
     return config, credential.username, password
 

@@ -37,6 +37,7 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Session, syntax
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import SubmissionSettings, split_hostport
+from sealgate.directory import CREDENTIAL_KEY_PURPOSE
 from sealgate.submission import replies
 from sealgate.submission.auth import (
     Authenticator,
@@ -506,6 +507,7 @@ class SubmissionServer:
                 per_client=self.settings.auth_max_failures_per_client,
                 window=timedelta(seconds=self.settings.auth_lockout_seconds),
             ),
+            rt.subkey(CREDENTIAL_KEY_PURPOSE),
         )
         self.connections = ClientConnections(
             ConnectionLimits(
