@@ -585,3 +585,4 @@ class SubmissionServer:
                 protocol.transport.abort()
         await self._server.wait_closed()
         self._server = None
+        await self.handler.committer.close()
