@@ -24,6 +24,7 @@ What the subclass changes in aiosmtpd, and why:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import resource
 import ssl
@@ -114,6 +115,20 @@ class SubmissionSession(Session):
     @login_data.setter
     def login_data(self, value: Any) -> None:
         pass
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_path(arg: str) -> tuple[str | None, str | None]:
+    """The address and the rest of a MAIL/RCPT argument, remembered: a pure function of the
+    text, and clients send the same paths over and over."""
+    try:
+        if arg.lstrip().startswith("<"):
+            address, rest = get_angle_addr(arg)
+        else:
+            address, rest = get_addr_spec(arg)
+    except HeaderParseError:
+        return None, None
+    return str(address.addr_spec), rest
 
 
 class SubmissionSMTP(SMTP):
@@ -310,14 +325,9 @@ class SubmissionSMTP(SMTP):
         """
         if not arg:
             return "", ""
-        try:
-            if arg.lstrip().startswith("<"):
-                address, rest = get_angle_addr(arg)
-            else:
-                address, rest = get_addr_spec(arg)
-        except HeaderParseError:
+        addr, rest = _parsed_path(arg)
+        if addr is None:
             return None, None
-        addr: str = address.addr_spec
         localpart = addr.rpartition("@")[0]
         if self.local_part_limit and len(localpart) > self.local_part_limit:
             return None, None
