@@ -200,3 +200,22 @@ async def test_run_worker_delivers_until_stopped(runtime: Runtime, sink: SmtpSin
         stop.set()
         await asyncio.wait_for(worker, 5)
     assert [job.state for job in all_jobs(runtime)] == ["done"]
+
+
+async def test_run_worker_wakes_on_a_commit_not_the_poll_interval(
+    tmp_path: Path, database_url: str, tls_files, sink: SmtpSink
+) -> None:
+    """A job queued while the worker sleeps goes out long before the 30 s poll interval."""
+    env = {"SEALGATE_DELIVERY__RELAY": sink.address, "SEALGATE_DELIVERY__POLL_INTERVAL": "30"}
+    with runtime_with(tmp_path, database_url, tls_files, **env) as rt:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(rt, stop))
+        try:
+            await asyncio.sleep(0.3)  # the first, empty pass is over: the worker sleeps
+            started = asyncio.get_running_loop().time()
+            await asyncio.to_thread(queue_mail, rt, notification())
+            await sink.wait_for(lambda mail: "bob@example.org" in mail.rcpt_tos, timeout=10)
+            assert asyncio.get_running_loop().time() - started < 3
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 5)

@@ -20,7 +20,6 @@ Logs name job ids, recipients and reply texts, never content.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -290,8 +289,10 @@ async def deliver_due(rt: Runtime) -> int:
 
 
 async def run_worker(rt: Runtime, stop: asyncio.Event) -> None:
-    """Deliver until `stop` is set; sleep `poll_interval` whenever the queue has nothing due."""
+    """Deliver until `stop` is set. When a pass leaves nothing due, sleep until a commit
+    writes the queue (a wake-up) or `poll_interval` passes (retries fall due by the clock)."""
     interval = rt.settings.delivery.poll_interval
+    waiter = rt.wakeups.waiter("outbound_jobs")
     while not stop.is_set():
         try:
             tried = await deliver_due(rt)
@@ -299,5 +300,4 @@ async def run_worker(rt: Runtime, stop: asyncio.Event) -> None:
             log.exception("delivery pass failed; retrying after the poll interval")
             tried = 0
         if tried < BATCH_SIZE:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+            await waiter.wait(interval, stop)

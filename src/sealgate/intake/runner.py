@@ -615,9 +615,11 @@ def process_incoming(rt: Runtime, probes: CachedProbes | None = None) -> int:
 
 
 async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
-    """Run `process_incoming` every `[delivery] poll_interval` seconds until `stop` is set."""
+    """Run `process_incoming` until `stop` is set: again as soon as a commit writes
+    `submissions` (a wake-up), and at least every `[delivery] poll_interval` seconds."""
     # One prober (its resolvers read resolv.conf) serves every pass; not one per idle poll.
     probes: CachedProbes | None = None
+    waiter = rt.wakeups.waiter("submissions")
     while not stop.is_set():
         try:
             if probes is None:
@@ -625,5 +627,4 @@ async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
             await asyncio.to_thread(process_incoming, rt, probes)
         except Exception as exc:  # e.g. the database is away: log, wait, try again
             log.error("intake: pass failed (%s)", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)
+        await waiter.wait(rt.settings.delivery.poll_interval, stop)
