@@ -21,11 +21,12 @@ from email.message import EmailMessage
 from itertools import chain, zip_longest
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, literal_column, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from sealgate.store import OutboundJob, new_id
+from sealgate.store.states import JobState
 from sealgate.vault import Vault
 
 
@@ -77,14 +78,22 @@ def enqueue(
     return job
 
 
+def _in_state(state: JobState) -> ColumnElement[bool]:
+    """`state = '<state>'` as a literal, so the planner can use that state's partial index."""
+    return OutboundJob.state == literal_column(f"'{state.value}'")
+
+
 def _sources(now: datetime) -> tuple[tuple[ColumnElement[bool], Any], ...]:
-    """Where due rows come from, each with its order: taken in turn (Postfix's fairness)."""
+    """Where due rows come from, each with its order: taken in turn (Postfix's fairness).
+
+    Each source is one partial index (store/schema.py), read in its own order.
+    """
     job = OutboundJob
     return (
-        (and_(job.state == "incoming", job.next_attempt_at <= now), job.next_attempt_at),
-        (and_(job.state == "deferred", job.next_attempt_at <= now), job.next_attempt_at),
+        (and_(_in_state(JobState.INCOMING), job.next_attempt_at <= now), job.next_attempt_at),
+        (and_(_in_state(JobState.DEFERRED), job.next_attempt_at <= now), job.next_attempt_at),
         # A dead (or hung) worker's claim: its lease ran out, the row is due again.
-        (and_(job.state == "active", job.lease_until < now), job.lease_until),
+        (and_(_in_state(JobState.ACTIVE), job.lease_until < now), job.lease_until),
     )
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
@@ -81,7 +81,8 @@ class _RecordingVault(Vault):
 
 def _claim_next(session: Session, rt: Runtime, skipped: set[str]) -> Submission | None:
     """The oldest `incoming` submission no other runner holds (row lock on PostgreSQL)."""
-    query = select(Submission).where(Submission.state == "incoming")
+    # A literal state: the partial index ix_submissions_incoming serves only such a query.
+    query = select(Submission).where(Submission.state == literal_column("'incoming'"))
     if skipped:
         query = query.where(Submission.id.not_in(skipped))
     query = query.order_by(Submission.received_at, Submission.id).limit(1)
