@@ -379,3 +379,28 @@ async def test_a_crash_during_a_batched_outcome_write_resends_exactly_once(
     received = [mail.rcpt_tos[0] for mail in sink.messages]
     for job_id, rcpt in jobs.items():
         assert received.count(rcpt) == (1 if states[job_id] == "done" else 2)
+
+
+async def test_several_workers_deliver_each_job_exactly_once(
+    tmp_path: Path, database_url: str, tls_files, sink: SmtpSink
+) -> None:
+    env = {"SEALGATE_DELIVERY__RELAY": sink.address, "SEALGATE_DELIVERY__WORKERS": "4"}
+    with runtime_with(tmp_path, database_url, tls_files, **env) as rt:
+        recipients = [f"r{n}@example.org" for n in range(80)]
+        for rcpt in recipients:
+            queue_mail(rt, notification(rcpt), rcpt_to=rcpt)
+        stop = asyncio.Event()
+        workers = [
+            asyncio.create_task(run_worker(rt, stop)) for _ in range(rt.settings.delivery.workers)
+        ]
+        try:
+            for _ in range(200):
+                if len(sink.messages) >= len(recipients):
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # time for a second copy, were there one
+        finally:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*workers), 10)
+        assert sorted(m.rcpt_tos[0] for m in sink.messages) == sorted(recipients)
+        assert {job.state for job in all_jobs(rt)} == {"done"}

@@ -85,7 +85,7 @@ def lease_for(rt: Runtime) -> timedelta:
 
 
 def _claim(rt: Runtime) -> list[OutboundJob]:
-    with rt.db.begin() as session:
+    with rt.db.begin(write=True) as session:
         return claim(session, utcnow(), BATCH_SIZE, lease_for(rt))
 
 
@@ -271,7 +271,7 @@ def _record_batch(rt: Runtime, results: Sequence[_Result]) -> list[BaseException
     error that kept it unwritten (None: written or lease lost).
     """
     try:
-        with rt.db.begin() as session:
+        with rt.db.begin(write=True) as session:
             for result in results:
                 _record(rt, session, result.job, result.outcome, result.headers)
         return [None] * len(results)

@@ -567,7 +567,7 @@ class _Pass:
         vault = _RecordingVault(rt.vault)
         submission_id = ""
         try:
-            with rt.db.begin() as session:
+            with rt.db.begin(write=True) as session:
                 submission = _claim_next(session, rt, self.skipped)
                 if submission is None:
                     return None
