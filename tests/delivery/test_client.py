@@ -1,4 +1,5 @@
-"""The SMTP client against a real sink: relay path, MX path (loopback DNS), TLS, AUTH."""
+"""The one SMTP client for mail without a level (opportunistic DANE) against a real sink:
+relay path, MX path (loopback DNS), TLS, AUTH. DANE itself: test_client_dane.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ from pathlib import Path
 import pytest
 
 from sealgate.config import Settings
-from sealgate.delivery.client import mail_hosts, send
-from sealgate.delivery.outcome import Delivered, PermanentFailure, TemporaryFailure
+from sealgate.delivery.client import deliver
+from sealgate.delivery.outcome import (
+    BelowRequirement,
+    Delivered,
+    Outcome,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from sealgate.policy.requirement import Requirement
+from sealgate.transport.cache import prober_for
+from sealgate.transport.mx import mx_hosts
+from sealgate.transport.probe import Prober
+from sealgate.transport.resolver import Resolver
 from tests.conftest import free_port, make_settings
 from tests.delivery.conftest import notification
 from tests.delivery.dns_zone import DnsZone
@@ -21,6 +33,26 @@ FROM, TO = "alice@hospital.example", "bob@example.org"
 
 def _settings(tmp_path: Path, tls_files: tuple[Path, Path], **env: str) -> Settings:
     return make_settings(tmp_path, "sqlite://", tls_files, **env)
+
+
+async def send(
+    settings: Settings,
+    mail_from: str,
+    rcpt_to: str,
+    message: bytes,
+    *,
+    prober: Prober | None = None,
+) -> Outcome | BelowRequirement:
+    """What the worker does for a notification: the one client, opportunistic DANE."""
+    prober = prober or prober_for(settings)
+    requirement = Requirement.opportunistic_dane()
+    return await deliver(settings, prober, requirement, mail_from, rcpt_to, message)
+
+
+def mail_hosts(domain: str, records: list[tuple[int, str]], salt: str = "") -> list[str] | None:
+    """The host names the client tries for `domain` (the probe's plan orders them so)."""
+    hosts = mx_hosts(domain, records, salt)
+    return None if hosts is None else [host.name for host in hosts]
 
 
 # -- MX ordering (pure) ----------------------------------------------------------------
@@ -48,8 +80,7 @@ def test_no_mx_is_the_implicit_mx() -> None:
 
 
 def test_null_mx_refuses_all_mail() -> None:
-    refused = mail_hosts("example.org", [(0, ".")])
-    assert isinstance(refused, PermanentFailure) and refused.status == "5.1.10"
+    assert mail_hosts("example.org", [(0, ".")]) is None  # delivered as 5.1.10: test_mx_failures
 
 
 def test_a_null_mx_among_real_ones_is_ignored() -> None:
@@ -225,7 +256,8 @@ def test_sink_in_a_thread_for_blocking_tests(tmp_path: Path, tls_files) -> None:
 
 async def _send_via_mx(tmp_path, tls_files, zone: DnsZone, sink: SmtpSink, rcpt: str):
     settings = _settings(tmp_path, tls_files, SEALGATE_TRANSPORT__SMTP_PORT=str(sink.port))
-    return await send(settings, FROM, rcpt, notification(rcpt).as_bytes(), resolver=zone.resolver())
+    prober = Prober(Resolver(f"127.0.0.1:{zone.port}", timeout=2), port=sink.port, timeout=5)
+    return await send(settings, FROM, rcpt, notification(rcpt).as_bytes(), prober=prober)
 
 
 async def test_mx_in_preference_order_skipping_a_dead_host(tmp_path, tls_files, zone, sink) -> None:
