@@ -45,6 +45,10 @@ does not offer STARTTLS (4.7.4) or whose certificate does not verify against `re
 (else the system store) for the relay's host name (4.7.5) gets nothing, the mail waits;
 without it, STARTTLS is opportunistic. Credentials go only inside TLS, or to loopback.
 
+Timeouts: to MX hosts, `[transport] connect_timeout` bounds connecting, STARTTLS and the
+handshake (as for probes) and `[delivery] timeout` (when longer) each read and write of the
+transfer; to the relay, `[delivery] timeout` throughout.
+
 Sessions are blocking smtplib over pyOpenSSL, run in a bounded thread pool (MAX_SESSIONS at
 once per process), so a burst of jobs cannot start a thread each.
 """
@@ -118,7 +122,7 @@ async def deliver(
     plan = await prober.plan(domain, salt=rcpt_to)
     if plan.problem is not None:
         return _no_host(plan)
-    return await _walk(prober, plan, requirement, envelope, pool)
+    return await _walk(settings, prober, plan, requirement, envelope, pool)
 
 
 def _grade(prober: Prober, host: HostPlan, address: str, facts: TlsFacts) -> HostGrade:
@@ -149,6 +153,7 @@ async def _run(
 
 
 async def _walk(
+    settings: Settings,
     prober: Prober,
     plan: DomainPlan,
     requirement: Requirement,
@@ -157,6 +162,8 @@ async def _walk(
 ) -> Outcome | BelowRequirement:
     """Try the hosts in order until one takes the mail or refuses it for good."""
     walk = _Walk(requirement, plan.domain)
+    # Connecting and grading fail fast (the probe's timeout); sending may take longer.
+    transfer_timeout = max(prober.timeout, settings.delivery.timeout)
     for host in plan.hosts:
         if host.dns_error is not None:
             walk.dns_errors.append(host.dns_error)
@@ -174,6 +181,7 @@ async def _walk(
                 mode,
                 prober.helo,
                 prober.timeout,
+                transfer_timeout,
             )
             result = await _run(pool, hop, requirement, envelope, host, prober)
             if isinstance(result, Delivered | PermanentFailure):
@@ -262,6 +270,7 @@ def _relay_hop(settings: Settings) -> Hop:
         host,
         relay_mode(delivery.relay_starttls),
         delivery.helo_name,
+        delivery.timeout,
         delivery.timeout,
         credentials,
         delivery.relay_ca_file or None,

@@ -43,7 +43,13 @@ from sealgate.policy.requirement import Requirement
 from sealgate.transport.grade import HostGrade
 from sealgate.transport.levels import TransportLevel
 from sealgate.transport.relay_tls import relay_problem
-from sealgate.transport.starttls import TlsFacts, open_smtp, quit_quietly, start_tls
+from sealgate.transport.starttls import (
+    TlsFacts,
+    open_smtp,
+    quit_quietly,
+    set_timeout,
+    start_tls,
+)
 
 _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
 
@@ -65,7 +71,8 @@ class Hop:
     server_name: str  # SNI
     mode: TlsMode
     helo: str
-    timeout: float
+    timeout: float  # connect, greeting, STARTTLS and handshake
+    transfer_timeout: float  # each read and write from MAIL FROM to the end of DATA
     credentials: tuple[str, str] | None = None  # relay AUTH
     ca_file: str | None = None  # VERIFY: the relay's trust anchors (None: system store)
 
@@ -100,6 +107,7 @@ def attempt(
         refused = _authenticate(hop, smtp, proven)
         if refused is not None:
             return refused
+        set_timeout(smtp, hop.transfer_timeout)
         return _transfer(smtp, envelope, proven if grader is not None else None)
     finally:
         quit_quietly(smtp)

@@ -127,6 +127,17 @@ def start_tls(
     return _handshake(smtp, server_name=server_name, helo=helo, timeout=timeout)
 
 
+def set_timeout(smtp: smtplib.SMTP, timeout: float) -> None:
+    """Change a live session's timeout (plaintext or TLS), e.g. longer for DATA than for the
+    handshake; a closed session is left alone."""
+    sock = smtp.sock
+    if isinstance(sock, _TlsSocket):
+        _set_kernel_timeouts(sock.raw, timeout)
+    elif sock is not None:
+        sock.settimeout(timeout)
+    smtp.timeout = timeout
+
+
 def quit_quietly(smtp: smtplib.SMTP) -> None:
     """Say QUIT if the server still listens, and close; for abandoning a session."""
     try:
@@ -252,6 +263,10 @@ class _TlsSocket:
     def __init__(self, connection: SSL.Connection, raw: socket.socket) -> None:
         self._connection = connection
         self._raw = raw
+
+    @property
+    def raw(self) -> socket.socket:
+        return self._raw
 
     def sendall(self, data: bytes) -> None:
         _tls_call(lambda: self._connection.sendall(data))
