@@ -134,11 +134,15 @@ def from_reply(code: int, text: str) -> Outcome:
 def from_exception(error: BaseException) -> Failure:
     """Classify what went wrong in an SMTP session; the unexpected is temporary.
 
-    An SMTP client library's reply exceptions carry `code` and `message` (aiosmtplib's
-    `SMTPResponseException` does); they are read by duck typing so this module stays free of
-    network imports.
+    An SMTP client library's reply exceptions carry the reply: `smtp_code` and `smtp_error`
+    (smtplib's `SMTPResponseException`, bytes or text) or `code` and `message` (aiosmtplib's);
+    they are read by duck typing so this module stays free of network imports.
     """
     code, message = getattr(error, "code", None), getattr(error, "message", None)
+    if hasattr(error, "smtp_code"):
+        code, message = error.smtp_code, getattr(error, "smtp_error", "")
+        if isinstance(message, bytes):
+            message = message.decode(errors="replace")
     if isinstance(code, int) and isinstance(message, str):
         outcome = from_reply(code, message)
         if isinstance(outcome, Delivered):
