@@ -32,8 +32,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.client import send
-from sealgate.delivery.direct import BelowRequirement, deliver_direct
+from sealgate.delivery.client import deliver
 from sealgate.delivery.dsn import (
     DeliveryFailure,
     compose_dsn,
@@ -44,6 +43,7 @@ from sealgate.delivery.dsn import (
 )
 from sealgate.delivery.outcome import (
     S_EXPIRED,
+    BelowRequirement,
     Delivered,
     Failure,
     Outcome,
@@ -312,17 +312,15 @@ async def _deliver(
             await asyncio.to_thread(_park_corrupt, rt, job, error)
             return
         message = await sign_outbound(rt, message)
-        if job.required_level is None:
-            outcome = await send(rt.settings, job.mail_from, job.rcpt_to, message)
-        else:
-            requirement = Requirement.from_text(job.required_level)
-            direct = await deliver_direct(
-                prober(), requirement, job.mail_from, job.rcpt_to, message
-            )
-            if isinstance(direct, BelowRequirement):
-                await asyncio.to_thread(_fall_back, rt, job, direct)
-                return
-            outcome = direct
+        # One client for every job: direct deliveries at their level, all other mail under
+        # RFC 7672 opportunistic DANE (required_level NULL).
+        requirement = Requirement.from_column(job.required_level)
+        outcome = await deliver(
+            rt.settings, prober(), requirement, job.mail_from, job.rcpt_to, message
+        )
+        if isinstance(outcome, BelowRequirement):
+            await asyncio.to_thread(_fall_back, rt, job, outcome)
+            return
         await outcomes.record(_Result(job, outcome, header_block(message)))
 
 
