@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -71,16 +72,34 @@ def _context(session: Session, rt: Runtime, vault: Vault, message_id: str) -> Me
     return MessageContext(rt, vault, message, submission, policy)
 
 
-def _move(session: Session, recipient: Recipient, new: RecipientState, **values: object) -> None:
-    """Move the recipient along the state table, unless another runner moved it first."""
-    check(RecipientState(recipient.state), new)
+@dataclass
+class _Moves:
+    """The state moves of one batch, written as one conditional UPDATE per target state at
+    the end of the transaction: unless every row is still where the claim found it (another
+    runner moved it first on SQLite), the whole batch rolls back."""
+
+    decided: list[str] = field(default_factory=list)
+    awaiting: dict[str, list[str]] = field(default_factory=dict)  # by probe domain
+
+    def write(self, session: Session) -> None:
+        check(RecipientState.UNDECIDED, RecipientState.DECIDED)
+        check(RecipientState.UNDECIDED, RecipientState.AWAITING_PROBE)
+        _move(session, self.decided, {"state": RecipientState.DECIDED})
+        for domain, ids in self.awaiting.items():
+            values = {"state": RecipientState.AWAITING_PROBE, "probe_domain": domain}
+            _move(session, ids, values)
+
+
+def _move(session: Session, ids: list[str], values: Mapping[str, object]) -> None:
+    if not ids:
+        return
     result = session.execute(
         update(Recipient)
-        .where(Recipient.id == recipient.id, Recipient.state == recipient.state)
-        .values(state=new, **values)
+        .where(Recipient.id.in_(ids), Recipient.state == RecipientState.UNDECIDED)
+        .values(values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != len(ids):  # type: ignore[attr-defined]
         raise _TakenElsewhere
 
 
@@ -110,9 +129,14 @@ def _fell_back(recipient: Recipient, decision: Decision) -> Decision:
     return Decision(decision.method, decision.delivery, (note, *decision.trace))
 
 
-def route_recipient(
-    session: Session, rt: Runtime, ctx: MessageContext, recipient: Recipient, now: datetime
-) -> RecipientState:
+def _route_recipient(
+    session: Session,
+    rt: Runtime,
+    ctx: MessageContext,
+    recipient: Recipient,
+    now: datetime,
+    moves: _Moves,
+) -> None:
     """Decide one recipient and write what its decision dispatches, or let it wait."""
     transport = transport_for(session, recipient, now)
     decision = decide_recipient(
@@ -126,16 +150,15 @@ def route_recipient(
     if isinstance(transport, CachedLevels) and transport.missing:
         domain = min(transport.missing)
         request_probe(session, rt, domain, now)
-        _move(session, recipient, RecipientState.AWAITING_PROBE, probe_domain=domain)
+        moves.awaiting.setdefault(domain, []).append(recipient.id)
         log.info("route: recipient %s waits for a probe of %s", recipient.id, domain)
-        return RecipientState.AWAITING_PROBE
+        return
     if recipient.proven_level is not None:
         decision = _fell_back(recipient, decision)
         log.info("route: recipient %s falls back to %s", recipient.id, decision.method)
     plan = plan_dispatch(decision, ctx.policy.facts, sender=ctx.envelope_sender, dsn=recipient.dsn)
     write_rows(session, ctx, recipient, decision, plan, now)
-    _move(session, recipient, RecipientState.DECIDED)
-    return RecipientState.DECIDED
+    moves.decided.append(recipient.id)
 
 
 def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> list[str] | None:
@@ -149,13 +172,14 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
                 return None
             claimed = [recipient.id for recipient in recipients]
             contexts: dict[str, MessageContext] = {}
+            moves = _Moves()
             now = utcnow()
             for recipient in recipients:
-                if recipient.message_id not in contexts:
-                    contexts[recipient.message_id] = _context(
-                        session, rt, vault, recipient.message_id
-                    )
-                route_recipient(session, rt, contexts[recipient.message_id], recipient, now)
+                message_id = recipient.message_id
+                if message_id not in contexts:
+                    contexts[message_id] = _context(session, rt, vault, message_id)
+                _route_recipient(session, rt, contexts[message_id], recipient, now, moves)
+            moves.write(session)
     except BaseException as exc:
         vault.forget_written()
         exc.add_note(f"route batch of {len(ids) or BATCH_SIZE}")
