@@ -1,10 +1,11 @@
 """The intake runner: turn each `incoming` submission into a message and undecided recipients.
 
-Intake only parses and splits: no policy, no jobs. One submission is one transaction: the
-message, its conversations and its recipients (state `undecided`, for route) are committed
-together with the submission's new state, or not at all. A crash midway leaves the
-submission `incoming` for the next pass, so a rerun makes exactly one message. Blobs written
-by a pass that fails are deleted again.
+Intake only parses and splits: no policy, no jobs. A batch of submissions is one
+transaction: each message, its conversations and its recipients (state `undecided`, for
+route) are committed together with the submissions' new states, or not at all. A crash
+midway leaves the submissions `incoming` for the next pass, so a rerun makes exactly one
+message each. A batch that fails is tried again one submission at a time; blobs written by a
+transaction that fails are deleted again.
 """
 
 from __future__ import annotations
@@ -50,15 +51,21 @@ from sealgate.vault import RecordingVault, Vault, VaultCorrupt
 log = logging.getLogger("sealgate.intake")
 
 
-def _claim_next(session: Session, rt: Runtime, skipped: set[str]) -> Submission | None:
-    """The oldest `incoming` submission no other runner holds (row lock on PostgreSQL)."""
+# Submissions claimed, split and committed together.
+BATCH_SIZE = 16
+
+
+def _claim(session: Session, rt: Runtime, skipped: set[str], ids: list[str]) -> list[Submission]:
+    """The oldest `incoming` submissions no other runner holds (row locks on PostgreSQL)."""
     query = select(Submission).where(Submission.state == SubmissionState.INCOMING)
+    if ids:
+        query = query.where(Submission.id.in_(ids))
     if skipped:
         query = query.where(Submission.id.not_in(skipped))
-    query = query.order_by(Submission.received_at, Submission.id).limit(1)
+    query = query.order_by(Submission.received_at, Submission.id).limit(BATCH_SIZE)
     if not rt.db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
-    return session.scalars(query).first()
+    return list(session.scalars(query))
 
 
 def _set_state(submission: Submission, state: SubmissionState, error: str) -> None:
@@ -220,68 +227,98 @@ def _finish(session: Session, submission: Submission) -> None:
         raise _TakenElsewhere
 
 
-def _intake(session: Session, rt: Runtime, vault: Vault, submission: Submission) -> None:
-    """Turn one claimed submission into its rows, or mark it corrupt or held."""
+def _prepare(session: Session, rt: Runtime, vault: Vault, submission: Submission) -> _Rows | None:
+    """The rows of one claimed submission, or None after marking it corrupt or held."""
     raw = _read_raw(vault, submission)
     if raw is None:
-        return
+        return None
     try:
-        rows = _build_rows(session, rt, vault, submission, raw)
+        return _build_rows(session, rt, vault, submission, raw)
     except ControlHeaderError as exc:
         # Submission refuses these at end of DATA; one that got here anyway is held, not sent.
         _set_state(submission, SubmissionState.HOLD, f"control headers: {exc}")
         log.error("intake: submission %s held: invalid control headers", submission.id)
-        return
-    _finish(session, submission)
-    rows.insert(session)
-    log.info(
-        "intake: submission %s -> message %s, %d conversations, %d recipients",
-        submission.id,
-        rows.message.id,
-        len(rows.conversations),
-        len(rows.recipients),
-    )
+        return None
 
 
-def _process_next(rt: Runtime, skipped: set[str]) -> str | None:
-    """Claim and process one submission in one transaction; its id, or None when none is
-    left. One that fails, or that another runner took, is added to `skipped`."""
+def _process_batch(rt: Runtime, skipped: set[str], ids: list[str]) -> int | None:
+    """Claim and split a batch of submissions in one transaction: how many it took, or None
+    when none is left. Raises (after removing its blobs) when the transaction failed."""
     vault = RecordingVault(rt.vault)
-    submission_id = ""
     try:
         with rt.db.begin() as session:
-            submission = _claim_next(session, rt, skipped)
-            if submission is None:
+            submissions = _claim(session, rt, skipped, ids)
+            if not submissions:
                 return None
-            submission_id = submission.id
-            _intake(session, rt, vault, submission)
+            # Every blob (fsyncs) is written before the first row: on SQLite that takes the
+            # database's one write lock, and submission's commits must not wait for our disk.
+            with session.no_autoflush:
+                prepared = [(s, _prepare(session, rt, vault, s)) for s in submissions]
+            for submission, rows in prepared:
+                if rows is None:
+                    continue
+                _finish(session, submission)
+                rows.insert(session)
+                log.info(
+                    "intake: submission %s -> message %s, %d conversations, %d recipients",
+                    submission.id,
+                    rows.message.id,
+                    len(rows.conversations),
+                    len(rows.recipients),
+                )
+            return len(submissions)
+    except BaseException:
+        vault.forget_written()
+        raise
+
+
+def _process_alone(rt: Runtime, skipped: set[str], submission_id: str) -> int:
+    """Split one submission in its own transaction; 0 (and skipped) if that fails."""
+    try:
+        return _process_batch(rt, skipped, [submission_id]) or 0
     except _TakenElsewhere:
-        vault.forget_written()
         log.info("intake: submission %s was taken by another runner", submission_id)
-        skipped.add(submission_id)
     except Exception as exc:
-        vault.forget_written()
-        if not submission_id:
-            raise
         # The exception text could quote content, so only its type is logged.
         log.error(
             "intake: submission %s failed (%s); left incoming", submission_id, type(exc).__name__
         )
-        skipped.add(submission_id)
-    return submission_id
+    skipped.add(submission_id)
+    return 0
+
+
+def _waiting_ids(rt: Runtime, skipped: set[str]) -> list[str]:
+    """The ids a failed batch would have claimed, read again without processing them."""
+    with rt.db.begin() as session:
+        query = select(Submission.id).where(Submission.state == SubmissionState.INCOMING)
+        if skipped:
+            query = query.where(Submission.id.not_in(skipped))
+        query = query.order_by(Submission.received_at, Submission.id).limit(BATCH_SIZE)
+        return list(session.scalars(query))
 
 
 def process_incoming(rt: Runtime) -> int:
-    """Process every `incoming` submission, oldest first, each in its own transaction.
+    """Process every `incoming` submission, oldest first, a batch per transaction.
 
-    Returns how many this call took to `done`, `corrupt` or `hold`. One that fails stays
-    `incoming` and is not retried within this call.
+    Returns how many this call took to `done`, `corrupt` or `hold`. A batch that fails is
+    processed again one submission at a time; one that fails alone stays `incoming` and is
+    not retried within this call.
     """
     skipped: set[str] = set()
     taken = 0
-    while (submission_id := _process_next(rt, skipped)) is not None:
-        taken += submission_id not in skipped
-    return taken
+    while True:
+        try:
+            claimed = _process_batch(rt, skipped, [])
+        except Exception as exc:
+            log.warning("intake: batch failed (%s); one by one now", type(exc).__name__)
+            ids = _waiting_ids(rt, skipped)
+            if not ids:
+                return taken
+            taken += sum(_process_alone(rt, skipped, submission_id) for submission_id in ids)
+            continue
+        if claimed is None:
+            return taken
+        taken += claimed
 
 
 async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:

@@ -81,11 +81,12 @@ class _Moves:
     decided: list[str] = field(default_factory=list)
     awaiting: dict[str, list[str]] = field(default_factory=dict)  # by probe domain
 
-    def write(self, session: Session) -> None:
+    def write(self, session: Session, rt: Runtime, now: datetime) -> None:
         check(RecipientState.UNDECIDED, RecipientState.DECIDED)
         check(RecipientState.UNDECIDED, RecipientState.AWAITING_PROBE)
         _move(session, self.decided, {"state": RecipientState.DECIDED})
         for domain, ids in self.awaiting.items():
+            request_probe(session, rt, domain, now)
             values = {"state": RecipientState.AWAITING_PROBE, "probe_domain": domain}
             _move(session, ids, values)
 
@@ -131,7 +132,6 @@ def _fell_back(recipient: Recipient, decision: Decision) -> Decision:
 
 def _route_recipient(
     session: Session,
-    rt: Runtime,
     ctx: MessageContext,
     recipient: Recipient,
     now: datetime,
@@ -149,7 +149,6 @@ def _route_recipient(
     )
     if isinstance(transport, CachedLevels) and transport.missing:
         domain = min(transport.missing)
-        request_probe(session, rt, domain, now)
         moves.awaiting.setdefault(domain, []).append(recipient.id)
         log.info("route: recipient %s waits for a probe of %s", recipient.id, domain)
         return
@@ -174,12 +173,16 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
             contexts: dict[str, MessageContext] = {}
             moves = _Moves()
             now = utcnow()
-            for recipient in recipients:
-                message_id = recipient.message_id
-                if message_id not in contexts:
-                    contexts[message_id] = _context(session, rt, vault, message_id)
-                _route_recipient(session, rt, contexts[message_id], recipient, now, moves)
-            moves.write(session)
+            # Every blob (an fsync each) is written before the first row: on SQLite that
+            # takes the database's one write lock, and submission's commits must not wait
+            # for our disk.
+            with session.no_autoflush:
+                for recipient in recipients:
+                    message_id = recipient.message_id
+                    if message_id not in contexts:
+                        contexts[message_id] = _context(session, rt, vault, message_id)
+                    _route_recipient(session, contexts[message_id], recipient, now, moves)
+            moves.write(session, rt, now)
     except BaseException as exc:
         vault.forget_written()
         exc.add_note(f"route batch of {len(ids) or BATCH_SIZE}")
