@@ -2,10 +2,10 @@
 
 Shows, per conversation and recipient, the method and delivery policy would choose for such
 a message and why each stronger method was not, through the same routing a real message
-gets (`intake.routing`, facts from `directory.facts`). Nothing is sent. Transport levels are
+gets (`route.facts`, facts from `directory.facts`). Nothing is sent. Transport levels are
 unknown (= not met) unless given with --assume-level DOMAIN=LEVEL, or, with --probe, taken
 from the probe cache that `sealgate serve` uses (probing what is missing, and storing it
-there); like intake, it asks for a level only where a rule could use it.
+there); like route, it asks for a level only where a rule could use it.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from sealgate.intake.control_headers import (
 )
 from sealgate.intake.conversations import split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime
-from sealgate.intake.routing import decide_recipient, message_policy
 from sealgate.policy import Decision, explain_json, explain_text
+from sealgate.route import decide_recipient, message_policy
 from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
 from sealgate.transport.cache import CachedProbes, ProbedTransport
 

@@ -6,7 +6,8 @@ commit, queue.OutcomeWriter). A batch is written whole or not at all, so a crash
 exactly the jobs whose outcome was not yet committed (at-least-once, never lost):
 
     Delivered         -> done
-    BelowRequirement  -> done; policy chose again for the recipient (direct deliveries only)
+    BelowRequirement  -> done; the recipient goes back to route `undecided` with the level
+                         the hosts proved (direct deliveries only; hand_back.py)
     TemporaryFailure  -> deferred, next attempt by exponential backoff; expired -> bounced
     PermanentFailure  -> bounced
     bounced           -> a DSN to the sender (null sender), unless the job is itself a DSN,
@@ -41,6 +42,7 @@ from sealgate.delivery.dsn import (
     wants_failure_report,
     wants_success_report,
 )
+from sealgate.delivery.hand_back import hand_back
 from sealgate.delivery.outcome import (
     S_EXPIRED,
     BelowRequirement,
@@ -325,11 +327,9 @@ async def _deliver(
 
 
 def _fall_back(rt: Runtime, job: OutboundJob, below: BelowRequirement) -> None:
-    """Hand the recipient back to policy (intake imports delivery, hence the late import)."""
-    from sealgate.intake.runner import fall_back
-
+    """Hand the recipient back to route by a row (hand_back.py): never a call into route."""
     log.info("job %s to %s: below the required level: %s", job.id, job.rcpt_to, below.text)
-    if not fall_back(rt, job, below.observed, below.text):
+    if not hand_back(rt, job, below.observed, below.text):
         log.warning("job %s: lease lost, fall-back not recorded", job.id)
 
 
