@@ -17,20 +17,27 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from sealgate.cli.common import CliError, common_options, emit, runtime_work
-from sealgate.directory import DirectoryError, find_account
-from sealgate.directory.accounts import normalise_address
-from sealgate.intake.control_headers import (
+from sealgate.directory import DirectoryError, find_account, normalise_address
+from sealgate.intake import (
     CONTROL_HEADER_NAMES,
     ControlHeaderError,
     ControlHeaders,
+    decide_recipient,
+    header_addresses,
+    message_policy,
     parse_control_headers,
+    parse_mime,
+    split_conversations,
 )
-from sealgate.intake.conversations import split_conversations
-from sealgate.intake.mime import header_addresses, parse_mime
-from sealgate.intake.routing import decide_recipient, message_policy
 from sealgate.policy import Decision, explain_json, explain_text
-from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
-from sealgate.transport.cache import CachedProbes, ProbedTransport
+from sealgate.transport import (
+    AssumedLevels,
+    CachedProbes,
+    ProbedTransport,
+    TransportFacts,
+    TransportLevel,
+    UnknownTransport,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

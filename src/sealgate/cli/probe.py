@@ -12,8 +12,7 @@ import asyncio
 import re
 
 from sealgate.cli.common import CliError, common_options, emit, load_settings
-from sealgate.transport.probe import Prober, ProbeResult
-from sealgate.transport.resolver import Resolver
+from sealgate.transport import Prober, ProbeResult, Resolver
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 

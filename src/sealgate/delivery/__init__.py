@@ -18,6 +18,16 @@ Standards: RFC 5321, 3207, 4954, 3463, 3464, 6152, 6531, 7505, 6376, 8463, 7672.
 """
 
 from sealgate.delivery.client import send
+from sealgate.delivery.dkim_keys import (
+    DKIM_KEY_PURPOSE,
+    DnsRecord,
+    RecordCheck,
+    check_record,
+    ensure_org_keys,
+    records_for,
+    resolver_txt_lookup,
+    spf_mechanism,
+)
 from sealgate.delivery.dsn import DeliveryFailure
 from sealgate.delivery.outcome import Delivered, Outcome, PermanentFailure, TemporaryFailure
 from sealgate.delivery.queue import enqueue
@@ -34,4 +44,12 @@ __all__ = [
     "queue_dsn",
     "run_worker",
     "send",
+    "DKIM_KEY_PURPOSE",
+    "DnsRecord",
+    "RecordCheck",
+    "check_record",
+    "ensure_org_keys",
+    "records_for",
+    "resolver_txt_lookup",
+    "spf_mechanism",
 ]

@@ -28,7 +28,7 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from typing import Any
 
-from sealgate.mail.xtext import encode_xtext
+from sealgate.mail import encode_xtext
 
 # What kind of mail failed, in words a sender understands (OutboundJob.kind → phrase).
 KIND_PHRASES = {

@@ -13,8 +13,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.contacts import KINDS
-from sealgate.mail.address import address_domain
-from sealgate.policy.facts import (
+from sealgate.mail import address_domain
+from sealgate.policy import (
     AccessRight,
     ContactMethod,
     DirectDeliveryHeader,
@@ -23,8 +23,7 @@ from sealgate.policy.facts import (
     RecipientFacts,
 )
 from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation
-from sealgate.transport.levels import TransportLevel
-from sealgate.transport.provider import TransportFacts
+from sealgate.transport import TransportFacts, TransportLevel
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
-from sealgate.mail.address import normalise_domain as mail_domain
+from sealgate.mail import normalise_domain as mail_domain
 from sealgate.store import Domain, Organisation, utcnow
 
 

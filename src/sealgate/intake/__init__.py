@@ -13,6 +13,7 @@ Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.defau
 """
 
 from sealgate.intake.control_headers import (
+    CONTROL_HEADER_NAMES,
     ControlHeaderError,
     ControlHeaders,
     controls_of,
@@ -25,6 +26,7 @@ from sealgate.intake.control_headers import (
 from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
 from sealgate.intake.readable import Attachment, ReadableMessage
+from sealgate.intake.routing import decide_recipient, message_policy
 from sealgate.intake.runner import process_incoming, run_intake
 
 __all__ = [
@@ -47,4 +49,7 @@ __all__ = [
     "split_conversations",
     "strip_control_headers",
     "text_from_html",
+    "CONTROL_HEADER_NAMES",
+    "decide_recipient",
+    "message_policy",
 ]

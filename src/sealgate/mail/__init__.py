@@ -13,11 +13,24 @@ Standards: RFC 5322 2.2, 2.2.3 (folding), 3.6.8 (field names), 4.5 (obsolete `na
 RFC 3461 section 4 (xtext), RFC 5890 (IDNA), RFC 6531/6532 (SMTPUTF8).
 """
 
+from sealgate.mail.address import address_domain, needs_smtputf8, normalise_domain
 from sealgate.mail.headers import (
     HeaderField,
     HeaderSection,
     field_addresses,
     parse_header_section,
 )
+from sealgate.mail.xtext import decode_xtext, encode_xtext, is_xtext
 
-__all__ = ["HeaderField", "HeaderSection", "field_addresses", "parse_header_section"]
+__all__ = [
+    "HeaderField",
+    "HeaderSection",
+    "field_addresses",
+    "parse_header_section",
+    "address_domain",
+    "decode_xtext",
+    "encode_xtext",
+    "is_xtext",
+    "needs_smtputf8",
+    "normalise_domain",
+]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sealgate.policy.facts import Delivery, MessageFacts, Method, OrgPolicy, RecipientFacts
-from sealgate.transport.levels import TransportLevel
+from sealgate.transport import TransportLevel
 
 # The IDD requirement: TLS >= 1.2 with a valid certificate, DNSSEC with a valid certificate,
 # or DANE. Each of those is at least PKIX on our scale.

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory.facts import has_account
+from sealgate.directory import has_account
 from sealgate.notify import hash_token
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, LinkSends, link_cap
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import WebSettings
-from sealgate.delivery.queue import enqueue
+from sealgate.delivery import enqueue
 from sealgate.portal.codes import LINK_DAY, LinkCap, LinkSends
 from sealgate.portal.link import LinkTarget
 from sealgate.store import Message, Recipient

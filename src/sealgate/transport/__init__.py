@@ -9,9 +9,14 @@ make a probe inconclusive, a secure TLSA RRset that matches nothing fails the ho
 Standards: RFC 7672, 7671, 6698 (DANE), 4033-4035 (DNSSEC), 3207, 5321, 7505, 6125.
 """
 
+from sealgate.transport.cache import CachedProbes, ProbedTransport, ProbesAhead, prober_for
 from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, match_chain
 from sealgate.transport.levels import TransportLevel
+from sealgate.transport.mx import mx_hosts
+from sealgate.transport.probe import Prober, ProbeResult
 from sealgate.transport.provider import AssumedLevels, TransportFacts, UnknownTransport
+from sealgate.transport.resolver import Resolver, blocking_resolver, plain_resolver
+from sealgate.transport.starttls import quit_quietly
 from sealgate.transport.tlsa import TLSARecord
 
 __all__ = [
@@ -23,4 +28,15 @@ __all__ = [
     "TransportLevel",
     "UnknownTransport",
     "match_chain",
+    "CachedProbes",
+    "ProbeResult",
+    "ProbedTransport",
+    "Prober",
+    "ProbesAhead",
+    "Resolver",
+    "blocking_resolver",
+    "mx_hosts",
+    "plain_resolver",
+    "prober_for",
+    "quit_quietly",
 ]
