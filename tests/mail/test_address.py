@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sealgate.mail import Address, AddressError, Domain, address_key, normalise_domain
+from sealgate.mail import Address, AddressError, Domain, address_key, domain_key, normalise_domain
 
 DOMAINS = [
     # (written, A-label key, U-label display)
@@ -76,7 +76,25 @@ def test_address_keeps_the_local_part_and_keys_case_insensitively(
 
 @pytest.mark.parametrize(
     "written",
-    ["", "zoe", "zoe@", "@example.org", "zoe@example..org", "zo e@example.org", "<zoe@>", "a@b@"],
+    [
+        "",
+        "zoe",
+        "zoe@",
+        "@example.org",
+        "zoe@example..org",
+        "zo e@example.org",
+        "<zoe@>",
+        "a@b@",
+        "a\x01b@example.org",
+        "x" * 65 + "@example.org",
+        "zoe@" + "a" * 64 + ".org",
+        "zoe@" + "a." * 127 + "org",
+        "a,b@example.org",
+        "a(b)@example.org",
+        '"a"b"@example.org',
+        "zoe@[192.0.2.1]",
+        "zoe@exa;mple.org",
+    ],
 )
 def test_not_an_address_is_refused(written: str) -> None:
     with pytest.raises(AddressError):
@@ -102,3 +120,15 @@ def test_smtputf8_and_the_ascii_domain_form() -> None:
 
 def test_address_key_of_a_malformed_value_matches_nothing_real() -> None:
     assert address_key(" <Not An Address> ") == "not an address"
+
+
+def test_the_domain_as_written_travels_on() -> None:
+    assert Address.parse('"a@b"@Exämple.ORG').written_domain == "Exämple.ORG"
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("Zoe@Exämple.org", "xn--exmple-cua.org"), ("junk@", ""), ("a b@Some Where.", "some where")],
+)
+def test_domain_key_never_fails(written: str, key: str) -> None:
+    assert domain_key(written) == key

@@ -140,7 +140,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         # client (policy/requirement.py)
         ("private", "sealgate.policy.requirement", "sealgate.transport.levels"),
         # route (transport/cache.py)
-        ("private", "sealgate.transport.cache", "sealgate.mail.address"),
         ("private", "sealgate.transport.cache", "sealgate.store.schema"),
         ("private", "sealgate.transport.cache", "sealgate.store.session"),
         # client (transport/probe.py)

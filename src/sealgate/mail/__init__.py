@@ -19,6 +19,7 @@ from sealgate.mail.address import (
     Domain,
     address_domain,
     address_key,
+    domain_key,
     needs_smtputf8,
     normalise_domain,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "AddressError",
     "Domain",
     "address_key",
+    "domain_key",
     "HeaderField",
     "HeaderSection",
     "field_addresses",

@@ -19,7 +19,18 @@ Errors:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# RFC 5321 4.1.2 Local-part: a Dot-string of atext (RFC 6531 adds any non-ASCII character)
+# or a Quoted-string. Dots are taken as they come (`a..b`, `a.`: RFC 5322's obsolete forms,
+# still in use and accepted by submission), so that no address taken in is refused later.
+_LOCAL_DOTS = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u0080-\U0010ffff]+")
+_QUOTED_STRING = re.compile(r'"(?:[^"\\\x00-\x1f\x7f]|\\[ -~])*"')
+# RFC 5321 4.5.3.1: the longest local part, domain and path (without the <>).
+MAX_LOCAL, MAX_DOMAIN, MAX_ADDRESS, MAX_LABEL = 64, 253, 254, 63
+# What a domain name can never hold, in either form.
+_NOT_IN_DOMAIN = frozenset(' \t\r\n@<>()[]\\,;:"')
 
 
 class AddressError(ValueError):
@@ -59,9 +70,11 @@ class Domain:
         cleaned = text.strip().rstrip(".").lower()
         if not cleaned or any(not label for label in cleaned.split(".")):
             raise AddressError(f"not a domain name: {text!r}")
-        if any(ch.isspace() or ch in "@<>" for ch in cleaned):
+        if any(ch in _NOT_IN_DOMAIN or ch.isspace() for ch in cleaned):
             raise AddressError(f"not a domain name: {text!r}")
         ascii_name = _to_ascii(cleaned, text)
+        if len(ascii_name) > MAX_DOMAIN or any(len(x) > MAX_LABEL for x in ascii_name.split(".")):
+            raise AddressError(f"not a domain name (too long): {text!r}")
         return cls(ascii_name, _to_unicode(ascii_name))
 
     @property
@@ -99,13 +112,20 @@ class Address:
         if cleaned.startswith("<") and cleaned.endswith(">"):
             cleaned = cleaned[1:-1].strip()
         local, at, domain = cleaned.rpartition("@")
-        if not at or not local or any(ch.isspace() or ch in "<>" for ch in local):
+        if not at or not (_LOCAL_DOTS.fullmatch(local) or _QUOTED_STRING.fullmatch(local)):
+            raise AddressError(f"not a mail address: {text!r}")
+        if len(local.encode()) > MAX_LOCAL or len(cleaned.encode()) > MAX_ADDRESS:
             raise AddressError(f"not a mail address: {text!r}")
         try:
             parsed = Domain.parse(domain)
         except AddressError:
             raise AddressError(f"not a mail address: {text!r}") from None
         return cls(local, parsed, cleaned)
+
+    @property
+    def written_domain(self) -> str:
+        """The domain as the sender wrote it: what headers and SMTP commands carry on."""
+        return self.text[len(self.local) + 1 :]
 
     @property
     def ascii_domain(self) -> str:
@@ -143,6 +163,13 @@ def address_key(address: str) -> str:
         return Address.parse(address).key
     except AddressError:
         return address.strip().strip("<>").lower()
+
+
+def domain_key(address: str) -> str:
+    """The domain key of `address`, or whatever follows its last `@` when it is no address.
+
+    For look-ups that must not fail on a malformed value (see `address_key`)."""
+    return address_key(address).rpartition("@")[2].rstrip(".")
 
 
 def needs_smtputf8(*addresses: str) -> bool:
