@@ -29,6 +29,7 @@ from sealgate.intake import (
     parse_mime,
     split_conversations,
 )
+from sealgate.mail import AddressError, Domain
 from sealgate.policy import Decision, explain_json, explain_text
 from sealgate.transport import (
     AssumedLevels,
@@ -134,8 +135,9 @@ def assumed_levels(values: list[str], fallback: TransportFacts) -> AssumedLevels
         if not equals or not domain.strip():
             raise CliError(f"--assume-level {value!r}: expected DOMAIN=LEVEL")
         try:
-            levels[domain.strip().lower()] = TransportLevel.from_text(level)
-        except ValueError as exc:
+            # Keyed as fact gathering asks for it: the A-label (`exämple.org` works too).
+            levels[Domain.parse(domain).key] = TransportLevel.from_text(level)
+        except (AddressError, ValueError) as exc:
             raise CliError(f"--assume-level {value!r}: {exc}") from None
     return AssumedLevels(levels, fallback)
 
