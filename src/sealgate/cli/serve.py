@@ -102,7 +102,8 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         log.info("portal listening on %s (%s)", rt.settings.web.listen, rt.settings.web.base_url)
     if "worker" in roles:
         tasks.append(asyncio.create_task(run_intake(rt, stop)))
-        tasks.append(asyncio.create_task(run_worker(rt, stop)))
+        for _ in range(rt.settings.delivery.workers):
+            tasks.append(asyncio.create_task(run_worker(rt, stop)))
     print("sealgate: ready", flush=True)
     await stop.wait()
     log.info("stopping: draining sessions and queue work in progress")

@@ -17,7 +17,7 @@ from datetime import UTC, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
@@ -81,7 +81,8 @@ class _RecordingVault(Vault):
 
 def _claim_next(session: Session, rt: Runtime, skipped: set[str]) -> Submission | None:
     """The oldest `incoming` submission no other runner holds (row lock on PostgreSQL)."""
-    query = select(Submission).where(Submission.state == "incoming")
+    # A literal state: the partial index ix_submissions_incoming serves only such a query.
+    query = select(Submission).where(Submission.state == literal_column("'incoming'"))
     if skipped:
         query = query.where(Submission.id.not_in(skipped))
     query = query.order_by(Submission.received_at, Submission.id).limit(1)
@@ -566,7 +567,7 @@ class _Pass:
         vault = _RecordingVault(rt.vault)
         submission_id = ""
         try:
-            with rt.db.begin() as session:
+            with rt.db.begin(write=True) as session:
                 submission = _claim_next(session, rt, self.skipped)
                 if submission is None:
                     return None
@@ -615,9 +616,11 @@ def process_incoming(rt: Runtime, probes: CachedProbes | None = None) -> int:
 
 
 async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
-    """Run `process_incoming` every `[delivery] poll_interval` seconds until `stop` is set."""
+    """Run `process_incoming` until `stop` is set: again as soon as a commit writes
+    `submissions` (a wake-up), and at least every `[delivery] poll_interval` seconds."""
     # One prober (its resolvers read resolv.conf) serves every pass; not one per idle poll.
     probes: CachedProbes | None = None
+    waiter = rt.wakeups.waiter("submissions")
     while not stop.is_set():
         try:
             if probes is None:
@@ -625,5 +628,4 @@ async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
             await asyncio.to_thread(process_incoming, rt, probes)
         except Exception as exc:  # e.g. the database is away: log, wait, try again
             log.error("intake: pass failed (%s)", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)
+        await waiter.wait(rt.settings.delivery.poll_interval, stop)

@@ -10,13 +10,16 @@ Standards: RFC 7672, 7671, 6698 (DANE), 4033-4035 (DNSSEC), 3207, 5321, 7505, 61
 """
 
 from sealgate.transport.cache import CachedProbes, ProbedTransport, ProbesAhead, prober_for
-from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, match_chain
+from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, is_usable, match_chain
+from sealgate.transport.dnssec import Dnssec
+from sealgate.transport.grade import HostGrade
 from sealgate.transport.levels import TransportLevel
 from sealgate.transport.mx import mx_hosts
-from sealgate.transport.probe import Prober, ProbeResult
+from sealgate.transport.probe import DomainPlan, HostPlan, PlanProblem, Prober, ProbeResult
 from sealgate.transport.provider import AssumedLevels, TransportFacts, UnknownTransport
-from sealgate.transport.resolver import Resolver, blocking_resolver, plain_resolver
-from sealgate.transport.starttls import quit_quietly
+from sealgate.transport.relay_tls import relay_problem
+from sealgate.transport.resolver import Resolver, blocking_resolver
+from sealgate.transport.starttls import TlsFacts, open_smtp, quit_quietly, set_timeout, start_tls
 from sealgate.transport.tlsa import TLSARecord
 
 __all__ = [
@@ -36,7 +39,17 @@ __all__ = [
     "Resolver",
     "blocking_resolver",
     "mx_hosts",
-    "plain_resolver",
     "prober_for",
     "quit_quietly",
+    "DomainPlan",
+    "Dnssec",
+    "HostGrade",
+    "HostPlan",
+    "PlanProblem",
+    "TlsFacts",
+    "is_usable",
+    "open_smtp",
+    "relay_problem",
+    "set_timeout",
+    "start_tls",
 ]
