@@ -20,6 +20,16 @@ Standards: RFC 5321, 3207, 4954, 3463, 3464, 6152, 6531, 7505, 6376, 8463, 7672.
 """
 
 from sealgate.delivery.client import deliver
+from sealgate.delivery.dkim_keys import (
+    DKIM_KEY_PURPOSE,
+    DnsRecord,
+    RecordCheck,
+    check_record,
+    ensure_org_keys,
+    records_for,
+    resolver_txt_lookup,
+    spf_mechanism,
+)
 from sealgate.delivery.dsn import DeliveryFailure
 from sealgate.delivery.outcome import (
     BelowRequirement,
@@ -43,4 +53,12 @@ __all__ = [
     "queue_dsn",
     "deliver",
     "run_worker",
+    "DKIM_KEY_PURPOSE",
+    "DnsRecord",
+    "RecordCheck",
+    "check_record",
+    "ensure_org_keys",
+    "records_for",
+    "resolver_txt_lookup",
+    "spf_mechanism",
 ]

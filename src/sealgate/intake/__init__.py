@@ -13,6 +13,7 @@ Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.defau
 """
 
 from sealgate.intake.control_headers import (
+    CONTROL_HEADER_NAMES,
     ControlHeaderError,
     ControlHeaders,
     controls_of,
@@ -50,4 +51,5 @@ __all__ = [
     "split_conversations",
     "strip_control_headers",
     "text_from_html",
+    "CONTROL_HEADER_NAMES",
 ]
