@@ -14,7 +14,7 @@ fresh `t=` and the keys current at that moment.
 Keys are read from the database once per domain per `CACHE_SECONDS` (unclaimed domains are
 cached too), not per message. A signing failure never fails or delays a delivery: DKIM only
 adds evidence, so the mail goes out unsigned and a warning is logged. (Transport security is
-the opposite: there a failure defers, see direct.py.)
+the opposite: there a failure defers, see client.py.)
 """
 
 from __future__ import annotations
