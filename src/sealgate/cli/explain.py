@@ -19,18 +19,25 @@ from sqlalchemy.orm import Session
 from sealgate.cli.common import CliError, common_options, emit, runtime_work
 from sealgate.directory import DirectoryError, find_account
 from sealgate.directory.accounts import normalise_address
-from sealgate.intake.control_headers import (
+from sealgate.intake import (
     CONTROL_HEADER_NAMES,
     ControlHeaderError,
     ControlHeaders,
+    header_addresses,
     parse_control_headers,
+    parse_mime,
+    split_conversations,
 )
-from sealgate.intake.conversations import split_conversations
-from sealgate.intake.mime import header_addresses, parse_mime
 from sealgate.policy import Decision, explain_json, explain_text
 from sealgate.route import decide_recipient, message_policy
-from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
-from sealgate.transport.cache import CachedProbes, ProbedTransport
+from sealgate.transport import (
+    AssumedLevels,
+    CachedProbes,
+    ProbedTransport,
+    TransportFacts,
+    TransportLevel,
+    UnknownTransport,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -13,6 +13,7 @@ Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.defau
 """
 
 from sealgate.intake.control_headers import (
+    CONTROL_HEADER_NAMES,
     ControlHeaderError,
     ControlHeaders,
     controls_of,
@@ -29,6 +30,7 @@ from sealgate.intake.readable import Attachment, ReadableMessage
 from sealgate.intake.runner import process_incoming, run_intake
 
 __all__ = [
+    "CONTROL_HEADER_NAMES",
     "Addressee",
     "Attachment",
     "ControlHeaderError",

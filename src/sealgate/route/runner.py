@@ -22,14 +22,21 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.intake import SEAL_PURPOSE, controls_from_stored
-from sealgate.policy import Decision
-from sealgate.policy.decision import Step
+from sealgate.policy import Decision, Step
 from sealgate.route.facts import decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
 from sealgate.route.rows import MessageContext, write_rows
-from sealgate.store import Message, ProbeRequest, Recipient, Submission, utcnow
-from sealgate.store.states import ProbeRequestState, RecipientState, check
-from sealgate.transport.cache import CachedLevels
+from sealgate.store import (
+    Message,
+    ProbeRequest,
+    ProbeRequestState,
+    Recipient,
+    RecipientState,
+    Submission,
+    check,
+    utcnow,
+)
+from sealgate.transport import CachedLevels
 from sealgate.vault import RecordingVault, Vault
 
 log = logging.getLogger("sealgate.route")

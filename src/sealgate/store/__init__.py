@@ -31,6 +31,16 @@ from sealgate.store.schema import (
     VerificationCode,
 )
 from sealgate.store.session import Database, new_id, utcnow
+from sealgate.store.states import (
+    IllegalTransition,
+    JobKind,
+    JobState,
+    ProbeRequestState,
+    RecipientState,
+    SubmissionState,
+    check,
+    sources,
+)
 
 __all__ = [
     "Account",
@@ -55,7 +65,15 @@ __all__ = [
     "Submission",
     "TransportProbe",
     "VerificationCode",
+    "IllegalTransition",
+    "JobKind",
+    "JobState",
+    "ProbeRequestState",
+    "RecipientState",
+    "SubmissionState",
+    "check",
     "insert_missing",
     "new_id",
+    "sources",
     "utcnow",
 ]

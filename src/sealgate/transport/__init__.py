@@ -9,18 +9,26 @@ make a probe inconclusive, a secure TLSA RRset that matches nothing fails the ho
 Standards: RFC 7672, 7671, 6698 (DANE), 4033-4035 (DNSSEC), 3207, 5321, 7505, 6125.
 """
 
+from sealgate.transport.cache import CachedLevels, CachedProbes, ProbeCache, ProbedTransport
 from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, match_chain
 from sealgate.transport.levels import TransportLevel
+from sealgate.transport.probe_runner import probe_requested, run_probe_runner
 from sealgate.transport.provider import AssumedLevels, TransportFacts, UnknownTransport
 from sealgate.transport.tlsa import TLSARecord
 
 __all__ = [
     "NO_USABLE_RECORDS",
     "AssumedLevels",
+    "CachedLevels",
+    "CachedProbes",
     "DaneVerdict",
+    "ProbeCache",
+    "ProbedTransport",
     "TLSARecord",
     "TransportFacts",
     "TransportLevel",
     "UnknownTransport",
     "match_chain",
+    "probe_requested",
+    "run_probe_runner",
 ]

@@ -21,8 +21,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from sealgate.bootstrap import Runtime
-from sealgate.store import ProbeRequest, Recipient, utcnow
-from sealgate.store.states import ProbeRequestState, RecipientState, check, sources
+from sealgate.store import (
+    ProbeRequest,
+    ProbeRequestState,
+    Recipient,
+    RecipientState,
+    check,
+    sources,
+    utcnow,
+)
 from sealgate.transport.cache import CachedProbes
 
 log = logging.getLogger("sealgate.transport")
