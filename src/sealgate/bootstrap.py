@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sealgate.config import Settings
 from sealgate.store import Database
+from sealgate.store.wakeup import Wakeups
 from sealgate.vault import FilesystemBlobStore, Vault, load_master_key
 
 
@@ -19,12 +20,18 @@ class Runtime:
     settings: Settings
     db: Database
     vault: Vault
+    # Runners wait on these between passes: a commit that writes their table wakes them.
+    wakeups: Wakeups = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wakeups = Wakeups(self.db)
 
     def subkey(self, purpose: str) -> bytes:
         """A key derived from the master key for one purpose (code hashes, CSRF, …)."""
         return hmac.new(self.vault.master.derive_base, purpose.encode(), hashlib.sha256).digest()
 
     def close(self) -> None:
+        self.wakeups.close()
         self.db.dispose()
 
 

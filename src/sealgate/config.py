@@ -115,6 +115,9 @@ class DeliverySettings(_Section):
     expiry_seconds: float = Field(5 * 24 * 3600.0, gt=0)
     poll_interval: float = Field(1.0, gt=0)
     timeout: float = Field(60.0, gt=0)
+    # Delivery loops per process, each claiming its own batches (SKIP LOCKED on PostgreSQL;
+    # on SQLite they queue for the one writer, so more than a few buys nothing).
+    workers: int = Field(2, ge=1, le=64)
 
     @field_validator("relay")
     @classmethod

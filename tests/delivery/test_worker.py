@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.exc import OperationalError
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import deliver_due, run_worker
@@ -200,3 +208,199 @@ async def test_run_worker_delivers_until_stopped(runtime: Runtime, sink: SmtpSin
         stop.set()
         await asyncio.wait_for(worker, 5)
     assert [job.state for job in all_jobs(runtime)] == ["done"]
+
+
+async def test_run_worker_wakes_on_a_commit_not_the_poll_interval(
+    tmp_path: Path, database_url: str, tls_files, sink: SmtpSink
+) -> None:
+    """A job queued while the worker sleeps goes out long before the 30 s poll interval."""
+    env = {"SEALGATE_DELIVERY__RELAY": sink.address, "SEALGATE_DELIVERY__POLL_INTERVAL": "30"}
+    with runtime_with(tmp_path, database_url, tls_files, **env) as rt:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(rt, stop))
+        try:
+            await asyncio.sleep(0.3)  # the first, empty pass is over: the worker sleeps
+            started = asyncio.get_running_loop().time()
+            await asyncio.to_thread(queue_mail, rt, notification())
+            await sink.wait_for(lambda mail: "bob@example.org" in mail.rcpt_tos, timeout=10)
+            assert asyncio.get_running_loop().time() - started < 3
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 5)
+
+
+# Batched outcome writes: one transaction per batch, all or nothing, fenced row by row.
+
+OUTCOME_UPDATE = "UPDATE outbound_jobs"
+
+
+def _is_outcome(statement: str) -> bool:
+    """An UPDATE that leaves `active` (queue._finish counts the attempt; a claim does not)."""
+    return statement.startswith(OUTCOME_UPDATE) and "attempts" in statement
+
+
+@contextlib.contextmanager
+def _outcome_commits(rt: Runtime, first_delay: float = 0.0) -> Iterator[list[int]]:
+    """Per committed transaction that wrote outcomes, how many; the very first outcome
+    UPDATE waits `first_delay` seconds, so that the outcomes behind it pile up."""
+    commits: list[int] = []
+    seen = {"any": False}
+
+    def on_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if _is_outcome(statement):
+            conn.info["outcomes"] = conn.info.get("outcomes", 0) + 1
+            if not seen["any"]:
+                seen["any"] = True
+                time.sleep(first_delay)
+
+    def on_commit(conn: Any) -> None:
+        if written := conn.info.pop("outcomes", 0):
+            commits.append(written)
+
+    def on_rollback(conn: Any) -> None:
+        conn.info.pop("outcomes", None)
+
+    hooks = (("before_cursor_execute", on_execute), ("commit", on_commit))
+    hooks += (("rollback", on_rollback),)
+    for name, hook in hooks:
+        event.listen(rt.db.engine, name, hook)
+    try:
+        yield commits
+    finally:
+        for name, hook in hooks:
+            event.remove(rt.db.engine, name, hook)
+
+
+async def test_outcomes_that_arrive_together_share_one_transaction(
+    runtime: Runtime, sink: SmtpSink
+) -> None:
+    jobs = [
+        queue_mail(runtime, notification(f"r{n}@example.org"), rcpt_to=f"r{n}@example.org")
+        for n in range(12)
+    ]
+    with _outcome_commits(runtime, first_delay=0.5) as commits:
+        assert await deliver_due(runtime) == 12
+    # The first outcomes are written at once; those that came meanwhile, in few commits.
+    assert sum(commits) == 12 and len(commits) <= 6, commits
+    assert {job_row(runtime, job_id).state for job_id in jobs} == {"done"}
+    assert len(sink.messages) == 12
+
+
+async def test_a_failed_batch_is_written_row_by_row(runtime: Runtime, sink: SmtpSink) -> None:
+    """One row that cannot be written keeps only itself unwritten, not its batch."""
+    jobs = [
+        queue_mail(runtime, notification(f"r{n}@example.org"), rcpt_to=f"r{n}@example.org")
+        for n in range(4)
+    ]
+    bad = jobs[2]
+
+    def refuse(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if _is_outcome(statement) and bad in repr(parameters):
+            raise OperationalError(statement, parameters, RuntimeError("disk on fire"))
+
+    event.listen(runtime.db.engine, "before_cursor_execute", refuse)
+    try:
+        with _outcome_commits(runtime, first_delay=0.3):
+            assert await deliver_due(runtime) == 4
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", refuse)
+    states = {job_id: job_row(runtime, job_id).state for job_id in jobs}
+    assert states.pop(bad) == "active"  # keeps its lease: sent again after it runs out
+    assert set(states.values()) == {"done"}
+
+
+CRASHING_WORKER = """
+import asyncio, os, time
+from sqlalchemy import event
+from sealgate.bootstrap import open_runtime
+from sealgate.config import load
+from sealgate.delivery import deliver_due
+
+rt = open_runtime(load(None, os.environ))
+batches = []
+
+def on_execute(conn, cursor, statement, parameters, context, executemany):
+    if statement.startswith("UPDATE outbound_jobs") and "attempts" in statement:
+        conn.info["outcomes"] = conn.info.get("outcomes", 0) + 1
+        if not batches and conn.info["outcomes"] == 1:
+            time.sleep(1.0)  # the first batch: the other outcomes pile up behind it
+        elif conn.info["outcomes"] == 2:
+            # SIGKILL arrives here: one row of this batch written, the rest not yet.
+            print(sum(batches), flush=True)
+            time.sleep(60)
+
+def on_commit(conn):
+    if written := conn.info.pop("outcomes", 0):
+        batches.append(written)
+
+event.listen(rt.db.engine, "before_cursor_execute", on_execute)
+event.listen(rt.db.engine, "commit", on_commit)
+asyncio.run(deliver_due(rt))
+"""
+
+
+async def test_a_crash_during_a_batched_outcome_write_resends_exactly_once(
+    runtime: Runtime, sink: SmtpSink
+) -> None:
+    recipients = [f"r{n}@example.org" for n in range(6)]
+    jobs = {queue_mail(runtime, notification(rcpt), rcpt_to=rcpt): rcpt for rcpt in recipients}
+    env = {
+        **os.environ,
+        "SEALGATE_STORAGE__DATA_DIR": runtime.settings.storage.data_dir,
+        "SEALGATE_STORAGE__DATABASE_URL": runtime.settings.database_url,
+        "SEALGATE_DELIVERY__RELAY": sink.address,
+        "SEALGATE_DELIVERY__SYSTEM_FROM": "noreply@gateway.example",
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CRASHING_WORKER, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None
+        # From inside a batch of two or more, the child prints how many it committed before.
+        committed = int(await asyncio.wait_for(child.stdout.readline(), 30))
+    finally:
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+    assert len(sink.messages) == 6  # every job was sent before the crash
+    states = {job_id: job_row(runtime, job_id).state for job_id in jobs}
+    # All or nothing: the batches before are done, no job of the interrupted one is.
+    assert 6 - committed >= 2
+    assert sorted(states.values()) == ["active"] * (6 - committed) + ["done"] * committed
+    # Their leases run out; a worker sends each unrecorded job once more, the done one never.
+    with runtime.db.begin() as session:
+        session.execute(
+            update(OutboundJob)
+            .where(OutboundJob.state == "active")
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+    assert await deliver_due(runtime) == 6 - committed
+    assert await deliver_due(runtime) == 0
+    assert {job_row(runtime, job_id).state for job_id in jobs} == {"done"}
+    received = [mail.rcpt_tos[0] for mail in sink.messages]
+    for job_id, rcpt in jobs.items():
+        assert received.count(rcpt) == (1 if states[job_id] == "done" else 2)
+
+
+async def test_several_workers_deliver_each_job_exactly_once(
+    tmp_path: Path, database_url: str, tls_files, sink: SmtpSink
+) -> None:
+    env = {"SEALGATE_DELIVERY__RELAY": sink.address, "SEALGATE_DELIVERY__WORKERS": "4"}
+    with runtime_with(tmp_path, database_url, tls_files, **env) as rt:
+        recipients = [f"r{n}@example.org" for n in range(80)]
+        for rcpt in recipients:
+            queue_mail(rt, notification(rcpt), rcpt_to=rcpt)
+        stop = asyncio.Event()
+        workers = [
+            asyncio.create_task(run_worker(rt, stop)) for _ in range(rt.settings.delivery.workers)
+        ]
+        try:
+            for _ in range(200):
+                if len(sink.messages) >= len(recipients):
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # time for a second copy, were there one
+        finally:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*workers), 10)
+        assert sorted(m.rcpt_tos[0] for m in sink.messages) == sorted(recipients)
+        assert {job.state for job in all_jobs(rt)} == {"done"}

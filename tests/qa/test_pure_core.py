@@ -30,6 +30,7 @@ PURE = sorted(
             "delivery/dkim.py",
             "delivery/direct_mail.py",
             "delivery/mail_options.py",
+            "delivery/tls_policy.py",
             "mail/address.py",
             "mail/xtext.py",
             "submission/esmtp_params.py",

@@ -104,8 +104,10 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         log.info("portal listening on %s (%s)", rt.settings.web.listen, rt.settings.web.base_url)
     if "worker" in roles:
         # The stages between submission and the recipient's MX, each handing off by rows.
-        for runner in (run_intake, run_route, run_probe_runner, run_worker):
+        for runner in (run_intake, run_route, run_probe_runner):
             tasks.append(asyncio.create_task(runner(rt, stop)))
+        for _ in range(rt.settings.delivery.workers):
+            tasks.append(asyncio.create_task(run_worker(rt, stop)))
     print("sealgate: ready", flush=True)
     await stop.wait()
     log.info("stopping: draining sessions and queue work in progress")

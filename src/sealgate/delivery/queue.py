@@ -15,17 +15,19 @@ per row that repeats the "is due" test; rowcount 1 means this worker got the row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from itertools import chain, zip_longest
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, literal_column, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from sealgate.store import OutboundJob, new_id
+from sealgate.store.states import JobState
 from sealgate.vault import Vault
 
 
@@ -77,14 +79,22 @@ def enqueue(
     return job
 
 
+def _in_state(state: JobState) -> ColumnElement[bool]:
+    """`state = '<state>'` as a literal, so the planner can use that state's partial index."""
+    return OutboundJob.state == literal_column(f"'{state.value}'")
+
+
 def _sources(now: datetime) -> tuple[tuple[ColumnElement[bool], Any], ...]:
-    """Where due rows come from, each with its order: taken in turn (Postfix's fairness)."""
+    """Where due rows come from, each with its order: taken in turn (Postfix's fairness).
+
+    Each source is one partial index (store/schema.py), read in its own order.
+    """
     job = OutboundJob
     return (
-        (and_(job.state == "incoming", job.next_attempt_at <= now), job.next_attempt_at),
-        (and_(job.state == "deferred", job.next_attempt_at <= now), job.next_attempt_at),
+        (and_(_in_state(JobState.INCOMING), job.next_attempt_at <= now), job.next_attempt_at),
+        (and_(_in_state(JobState.DEFERRED), job.next_attempt_at <= now), job.next_attempt_at),
         # A dead (or hung) worker's claim: its lease ran out, the row is due again.
-        (and_(job.state == "active", job.lease_until < now), job.lease_until),
+        (and_(_in_state(JobState.ACTIVE), job.lease_until < now), job.lease_until),
     )
 
 
@@ -185,3 +195,46 @@ def bounce(session: Session, job: OutboundJob, error: str, now: datetime) -> boo
 def mark_corrupt(session: Session, job: OutboundJob, error: str, now: datetime) -> bool:
     """The queued mail cannot be read (missing or damaged vault blob): park it for an admin."""
     return _finish(session, job, now, state="corrupt", last_error=error)
+
+
+Item = TypeVar("Item")
+
+
+class OutcomeWriter(Generic[Item]):
+    """Outcomes written a batch per transaction, as they come (group commit).
+
+    The first outcome is written at once; those that arrive meanwhile wait and go together
+    in the next transaction. A quiet queue thus pays no latency for batching, a busy one one
+    commit per batch instead of one per job. `write_batch` runs in a thread, writes the
+    batch in one transaction (each row's UPDATE fenced by its lease, as above) and returns,
+    per item, the error that kept it unwritten, or None. `record` returns once its outcome
+    is committed, or raises that error: an unwritten job keeps its lease and is sent again
+    after it (at-least-once, never lost).
+    """
+
+    def __init__(self, write_batch: Callable[[Sequence[Item]], list[BaseException | None]]):
+        self._write_batch = write_batch
+        self._waiting: list[tuple[Item, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, item: Item) -> None:
+        written = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await written
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                errors = await asyncio.to_thread(self._write_batch, [item for item, _ in batch])
+            except BaseException as failure:  # e.g. cancelled: none is known to be written
+                errors = [failure] * len(batch)
+            for (_, written), error in zip(batch, errors, strict=True):
+                if written.done():
+                    continue
+                if error is None:
+                    written.set_result(None)
+                else:
+                    written.set_exception(error)

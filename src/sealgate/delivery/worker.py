@@ -1,8 +1,9 @@
 """The delivery worker: claim due queue rows, send each, record what happened.
 
 One pass (`deliver_due`): claim a batch in one transaction, send the jobs a few at a time,
-and record each outcome in its own transaction as soon as it is known, so a crash mid-batch
-resends only the jobs whose outcome was not yet written (at-least-once, never lost):
+and record the outcomes as they come, those that arrive together in one transaction (group
+commit, queue.OutcomeWriter). A batch is written whole or not at all, so a crash mid-write resends
+exactly the jobs whose outcome was not yet committed (at-least-once, never lost):
 
     Delivered         -> done
     BelowRequirement  -> done; the recipient goes back to route `undecided` with the level
@@ -21,10 +22,10 @@ Logs name job ids, recipients and reply texts, never content.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -32,8 +33,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.client import send
-from sealgate.delivery.direct import BelowRequirement, deliver_direct
+from sealgate.delivery.client import deliver
 from sealgate.delivery.dsn import (
     DeliveryFailure,
     compose_dsn,
@@ -45,13 +45,22 @@ from sealgate.delivery.dsn import (
 from sealgate.delivery.hand_back import hand_back
 from sealgate.delivery.outcome import (
     S_EXPIRED,
+    BelowRequirement,
     Delivered,
     Failure,
     Outcome,
     PermanentFailure,
     TemporaryFailure,
 )
-from sealgate.delivery.queue import bounce, claim, defer, enqueue, mark_corrupt, mark_done
+from sealgate.delivery.queue import (
+    OutcomeWriter,
+    bounce,
+    claim,
+    defer,
+    enqueue,
+    mark_corrupt,
+    mark_done,
+)
 from sealgate.delivery.schedule import expired, next_attempt
 from sealgate.delivery.signing import sign_outbound
 from sealgate.policy.requirement import Requirement
@@ -78,7 +87,7 @@ def lease_for(rt: Runtime) -> timedelta:
 
 
 def _claim(rt: Runtime) -> list[OutboundJob]:
-    with rt.db.begin() as session:
+    with rt.db.begin(write=True) as session:
         return claim(session, utcnow(), BATCH_SIZE, lease_for(rt))
 
 
@@ -152,30 +161,37 @@ def _report(job: OutboundJob, headers: bytes, now: datetime, **facts: Any) -> De
 
 
 def _bounce(
-    rt: Runtime, job: OutboundJob, failure: Failure, headers: bytes, *, timed_out: bool
+    rt: Runtime,
+    session: Session,
+    job: OutboundJob,
+    failure: Failure,
+    headers: bytes,
+    *,
+    timed_out: bool,
 ) -> None:
     now = utcnow()
     error = failure.describe()
     if timed_out:
         error = f"delivery time expired; last error: {error}"
-    with rt.db.begin() as session:
-        if not bounce(session, job, error, now):
-            log.warning("job %s: lease lost, outcome not recorded", job.id)
-            return
-        log.info("job %s to %s: bounced: %s", job.id, job.rcpt_to, error)
-        if _wants_dsn(job) and wants_failure_report(job.dsn):
-            report = _report(
-                job,
-                headers,
-                now,
-                status=S_EXPIRED if timed_out else failure.status,
-                diagnostic=failure.diagnostic(),
-                expired=timed_out,
-            )
-            _queue_dsn(rt, session, job, report)
+    if not bounce(session, job, error, now):
+        log.warning("job %s: lease lost, outcome not recorded", job.id)
+        return
+    log.info("job %s to %s: bounced: %s", job.id, job.rcpt_to, error)
+    if _wants_dsn(job) and wants_failure_report(job.dsn):
+        report = _report(
+            job,
+            headers,
+            now,
+            status=S_EXPIRED if timed_out else failure.status,
+            diagnostic=failure.diagnostic(),
+            expired=timed_out,
+        )
+        _queue_dsn(rt, session, job, report)
 
 
-def _defer(rt: Runtime, job: OutboundJob, failure: TemporaryFailure, headers: bytes) -> None:
+def _defer(
+    rt: Runtime, session: Session, job: OutboundJob, failure: TemporaryFailure, headers: bytes
+) -> None:
     delivery = rt.settings.delivery
     now = utcnow()
     retry_at = next_attempt(
@@ -188,49 +204,94 @@ def _defer(rt: Runtime, job: OutboundJob, failure: TemporaryFailure, headers: by
     # The last retry happens at expiry, not after it.
     retry_at = min(retry_at, job.expires_at)
     report_delay = _wants_dsn(job) and wants_delay_report(job.dsn) and not job.delay_reported
-    with rt.db.begin() as session:
-        if not defer(session, job, failure.describe(), retry_at, now, delay_reported=report_delay):
-            log.warning("job %s: lease lost, outcome not recorded", job.id)
-            return
-        log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe())
-        if report_delay:
-            report = _report(
-                job,
-                headers,
-                now,
-                status=failure.status,
-                diagnostic=failure.diagnostic(),
-                action="delayed",
-                will_retry_until=job.expires_at,
-            )
-            _queue_dsn(rt, session, job, report)
-
-
-def _record(rt: Runtime, job: OutboundJob, outcome: Outcome, headers: bytes) -> None:
-    """Write one job's outcome in its own transaction (runs in a thread)."""
-    if isinstance(outcome, Delivered):
-        now = utcnow()
-        with rt.db.begin() as session:
-            if not mark_done(session, job, now):
-                return
-            log.info("job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe())
-            if _wants_dsn(job) and wants_success_report(job.dsn):
-                report = _report(
-                    job,
-                    headers,
-                    now,
-                    status="2.0.0",
-                    diagnostic="smtp; " + " ".join(outcome.describe().split()),
-                    action="relayed",
-                )
-                _queue_dsn(rt, session, job, report)
+    if not defer(session, job, failure.describe(), retry_at, now, delay_reported=report_delay):
+        log.warning("job %s: lease lost, outcome not recorded", job.id)
         return
-    if isinstance(outcome, PermanentFailure):
-        _bounce(rt, job, outcome, headers, timed_out=False)
+    log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe())
+    if report_delay:
+        report = _report(
+            job,
+            headers,
+            now,
+            status=failure.status,
+            diagnostic=failure.diagnostic(),
+            action="delayed",
+            will_retry_until=job.expires_at,
+        )
+        _queue_dsn(rt, session, job, report)
+
+
+def _delivered(
+    rt: Runtime, session: Session, job: OutboundJob, outcome: Delivered, headers: bytes
+) -> None:
+    now = utcnow()
+    if not mark_done(session, job, now):
+        log.warning("job %s: lease lost, outcome not recorded", job.id)
+        return
+    log.info("job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe())
+    if _wants_dsn(job) and wants_success_report(job.dsn):
+        report = _report(
+            job,
+            headers,
+            now,
+            status="2.0.0",
+            diagnostic="smtp; " + " ".join(outcome.describe().split()),
+            action="relayed",
+        )
+        _queue_dsn(rt, session, job, report)
+
+
+def _record(
+    rt: Runtime, session: Session, job: OutboundJob, outcome: Outcome, headers: bytes
+) -> None:
+    """Write one job's outcome (and its DSN, if any) in the caller's transaction."""
+    if isinstance(outcome, Delivered):
+        _delivered(rt, session, job, outcome, headers)
+    elif isinstance(outcome, PermanentFailure):
+        _bounce(rt, session, job, outcome, headers, timed_out=False)
     elif expired(job.expires_at, utcnow()):
-        _bounce(rt, job, outcome, headers, timed_out=True)
+        _bounce(rt, session, job, outcome, headers, timed_out=True)
     else:
-        _defer(rt, job, outcome, headers)
+        _defer(rt, session, job, outcome, headers)
+
+
+@dataclass(frozen=True)
+class _Result:
+    """A job's outcome, waiting to be written with the others of its batch."""
+
+    job: OutboundJob
+    outcome: Outcome
+    headers: bytes
+
+
+def _record_batch(rt: Runtime, results: Sequence[_Result]) -> list[BaseException | None]:
+    """Write the outcomes in one transaction: all of them or none (runs in a thread).
+
+    Each row's UPDATE still checks state and lease (queue.py), so a lost lease skips that
+    row only. When the batch fails as a whole, each outcome is tried in its own transaction,
+    so one bad row cannot keep the others unwritten; what it returns is, per outcome, the
+    error that kept it unwritten (None: written or lease lost).
+    """
+    try:
+        with rt.db.begin(write=True) as session:
+            for result in results:
+                _record(rt, session, result.job, result.outcome, result.headers)
+        return [None] * len(results)
+    except Exception as batch_error:
+        if len(results) == 1:
+            return [batch_error]
+        log.warning(
+            "outcome batch of %d failed (%r); writing row by row", len(results), batch_error
+        )
+    errors: list[BaseException | None] = []
+    for result in results:
+        try:
+            with rt.db.begin() as session:
+                _record(rt, session, result.job, result.outcome, result.headers)
+            errors.append(None)
+        except Exception as error:
+            errors.append(error)
+    return errors
 
 
 def _park_corrupt(rt: Runtime, job: OutboundJob, error: Exception) -> None:
@@ -240,7 +301,11 @@ def _park_corrupt(rt: Runtime, job: OutboundJob, error: Exception) -> None:
 
 
 async def _deliver(
-    rt: Runtime, job: OutboundJob, prober: Callable[[], Prober], slots: asyncio.Semaphore
+    rt: Runtime,
+    job: OutboundJob,
+    prober: Callable[[], Prober],
+    slots: asyncio.Semaphore,
+    outcomes: OutcomeWriter[_Result],
 ) -> None:
     async with slots:
         try:
@@ -249,18 +314,16 @@ async def _deliver(
             await asyncio.to_thread(_park_corrupt, rt, job, error)
             return
         message = await sign_outbound(rt, message)
-        if job.required_level is None:
-            outcome = await send(rt.settings, job.mail_from, job.rcpt_to, message)
-        else:
-            requirement = Requirement.from_text(job.required_level)
-            direct = await deliver_direct(
-                prober(), requirement, job.mail_from, job.rcpt_to, message
-            )
-            if isinstance(direct, BelowRequirement):
-                await asyncio.to_thread(_fall_back, rt, job, direct)
-                return
-            outcome = direct
-        await asyncio.to_thread(_record, rt, job, outcome, header_block(message))
+        # One client for every job: direct deliveries at their level, all other mail under
+        # RFC 7672 opportunistic DANE (required_level NULL).
+        requirement = Requirement.from_column(job.required_level)
+        outcome = await deliver(
+            rt.settings, prober(), requirement, job.mail_from, job.rcpt_to, message
+        )
+        if isinstance(outcome, BelowRequirement):
+            await asyncio.to_thread(_fall_back, rt, job, outcome)
+            return
+        await outcomes.record(_Result(job, outcome, header_block(message)))
 
 
 def _fall_back(rt: Runtime, job: OutboundJob, below: BelowRequirement) -> None:
@@ -279,8 +342,9 @@ async def deliver_due(rt: Runtime) -> int:
     # first one needs it; a failed build is not cached, so it fails each such job as it comes.
     prober = functools.cache(functools.partial(prober_for, rt.settings))
     slots = asyncio.Semaphore(CONCURRENCY)
+    outcomes = OutcomeWriter(functools.partial(_record_batch, rt))
     results = await asyncio.gather(
-        *(_deliver(rt, job, prober, slots) for job in jobs), return_exceptions=True
+        *(_deliver(rt, job, prober, slots, outcomes) for job in jobs), return_exceptions=True
     )
     for job, result in zip(jobs, results, strict=True):
         # A job whose outcome could not be recorded keeps its lease and is retried after it.
@@ -290,8 +354,10 @@ async def deliver_due(rt: Runtime) -> int:
 
 
 async def run_worker(rt: Runtime, stop: asyncio.Event) -> None:
-    """Deliver until `stop` is set; sleep `poll_interval` whenever the queue has nothing due."""
+    """Deliver until `stop` is set. When a pass leaves nothing due, sleep until a commit
+    writes the queue (a wake-up) or `poll_interval` passes (retries fall due by the clock)."""
     interval = rt.settings.delivery.poll_interval
+    waiter = rt.wakeups.waiter("outbound_jobs")
     while not stop.is_set():
         try:
             tried = await deliver_due(rt)
@@ -299,5 +365,4 @@ async def run_worker(rt: Runtime, stop: asyncio.Event) -> None:
             log.exception("delivery pass failed; retrying after the poll interval")
             tried = 0
         if tried < BATCH_SIZE:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+            await waiter.wait(interval, stop)

@@ -3,7 +3,8 @@
 Receives: admin commands (CLI) and look-ups from submission, intake, explain and portal.
 Hands off: plain values (`AccountInfo`, `CredentialInfo`, `PolicyInfo`, `ContactInfo`, and the
 policy facts of `facts.py`), never ORM rows, to other stages.
-Trust: verifies passwords against argon2 hashes; never stores or logs a password; stores
+Trust: verifies passwords against argon2 hashes and generated SMTP credentials against
+HMAC-SHA256 digests under a master-key subkey; never stores or logs a password; stores
 contact access codes only as argon2 hashes and never hands a hash to a listing.
 """
 
@@ -23,6 +24,7 @@ from sealgate.directory.contacts import (
     remove_contact,
 )
 from sealgate.directory.credentials import (
+    CREDENTIAL_KEY_PURPOSE,
     CredentialInfo,
     create_credential,
     disable_credential,
@@ -57,6 +59,7 @@ __all__ = [
     "AccountInfo",
     "ContactEntry",
     "ContactInfo",
+    "CREDENTIAL_KEY_PURPOSE",
     "CredentialInfo",
     "DirectoryError",
     "IddInfo",

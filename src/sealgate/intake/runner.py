@@ -11,11 +11,10 @@ transaction that fails are deleted again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
@@ -60,7 +59,8 @@ BATCH_SIZE = 16
 
 def _claim(session: Session, rt: Runtime, skipped: set[str], ids: list[str]) -> list[Submission]:
     """The oldest `incoming` submissions no other runner holds (row locks on PostgreSQL)."""
-    query = select(Submission).where(Submission.state == SubmissionState.INCOMING)
+    # A literal state: the partial index ix_submissions_incoming serves only such a query.
+    query = select(Submission).where(Submission.state == literal_column("'incoming'"))
     if ids:
         query = query.where(Submission.id.in_(ids))
     if skipped:
@@ -249,7 +249,7 @@ def _process_batch(rt: Runtime, skipped: set[str], ids: list[str]) -> int | None
     when none is left. Raises (after removing its blobs) when the transaction failed."""
     vault = RecordingVault(rt.vault)
     try:
-        with rt.db.begin() as session:
+        with rt.db.begin(write=True) as session:
             submissions = _claim(session, rt, skipped, ids)
             if not submissions:
                 return None
@@ -325,11 +325,12 @@ def process_incoming(rt: Runtime) -> int:
 
 
 async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
-    """Run `process_incoming` every `[delivery] poll_interval` seconds until `stop` is set."""
+    """Run `process_incoming` until `stop` is set: again as soon as a commit writes
+    `submissions` (a wake-up), and at least every `[delivery] poll_interval` seconds."""
+    waiter = rt.wakeups.waiter("submissions")
     while not stop.is_set():
         try:
             await asyncio.to_thread(process_incoming, rt)
         except Exception as exc:  # e.g. the database is away: log, wait, try again
             log.error("intake: pass failed (%s)", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)
+        await waiter.wait(rt.settings.delivery.poll_interval, stop)

@@ -13,6 +13,16 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+def claim_index(name: str, state: str, *columns: str) -> Index:
+    """A partial index over the rows waiting in `state`, in the order a claim takes them.
+
+    Claims compare `state` with a literal (not a bound parameter): only then can SQLite, and
+    a PostgreSQL generic plan, prove that the query's rows are the index's rows.
+    """
+    where = text(f"state = '{state}'")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 class Organisation(Base):
     """An organisation and its Email Security Policy settings."""
 
@@ -105,6 +115,7 @@ class Submission(Base):
     """
 
     __tablename__ = "submissions"
+    __table_args__ = (claim_index("ix_submissions_incoming", "incoming", "received_at", "id"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     # None for the null sender (MAIL FROM:<>): sent under the organisation's identity.
@@ -115,7 +126,7 @@ class Submission(Base):
     size: Mapped[int]
     client_address: Mapped[str] = mapped_column(String(64), default="")
     authenticated_as: Mapped[str] = mapped_column(String(100), default="")
-    state: Mapped[str] = mapped_column(String(16), default="incoming", index=True)
+    state: Mapped[str] = mapped_column(String(16), default="incoming")
     error: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime]
     # RFC 3461: {"ret", "envid", "recipients": {address: {"notify", "orcpt"}}}; None: not asked.
@@ -291,7 +302,11 @@ class OutboundJob(Base):
     """
 
     __tablename__ = "outbound_jobs"
-    __table_args__ = (Index("ix_outbound_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        claim_index("ix_outbound_incoming", "incoming", "next_attempt_at"),
+        claim_index("ix_outbound_deferred", "deferred", "next_attempt_at"),
+        claim_index("ix_outbound_active", "active", "lease_until"),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # notification, code, dsn, direct
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"))

@@ -1,10 +1,21 @@
-"""The one session factory, and migrations run through Alembic at start-up."""
+"""The one session factory, and migrations run through Alembic at start-up.
+
+SQLite has one writer at a time. Left to itself, a second writer gets SQLITE_BUSY and
+sleeps and retries (busy_timeout), and a transaction that read before another one committed
+cannot write at all (SQLITE_BUSY_SNAPSHOT: "database is locked", no retry). So on SQLite the
+threads of a process queue for one writer lock (`WriterLock`) instead: a unit of work takes
+it at its first write (a flush or an INSERT/UPDATE/DELETE), or at its start with
+`begin(write=True)`, the form for read-then-write work such as claims, and holds it to
+its commit or rollback. Readers that never write never wait (WAL). PostgreSQL needs none
+of this: its row locks and SKIP LOCKED let writers run side by side.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,7 +24,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -49,6 +60,48 @@ def _create_private_file(url: str) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+_HOLDS_WRITER_LOCK = "sealgate.writer_lock"
+# Longer than this, and a waiter goes ahead without the lock, as before it existed (SQLite's
+# busy_timeout then decides): a slow writer must never turn into a hang.
+WRITER_LOCK_WAIT = 10.0
+log = logging.getLogger("sealgate.store")
+
+
+class WriterLock:
+    """The process's one SQLite writer: sessions take it at their first write, in turn.
+
+    Re-entrant per thread, so a unit of work that opens another in the same thread (a
+    read of a cache, say) does not wait for itself.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._lock = threading.RLock()
+        event.listen(sessions, "before_flush", self._before_flush)
+        event.listen(sessions, "do_orm_execute", self._on_execute)
+        event.listen(sessions, "after_transaction_end", self._after_transaction_end)
+
+    def take(self, session: Session) -> None:
+        """Hold the lock for the rest of `session`'s transaction (idempotent)."""
+        if session.info.get(_HOLDS_WRITER_LOCK):
+            return
+        if self._lock.acquire(timeout=WRITER_LOCK_WAIT):
+            session.info[_HOLDS_WRITER_LOCK] = True
+        else:
+            log.warning("SQLite writer lock busy for %.0f s; writing without it", WRITER_LOCK_WAIT)
+
+    def _before_flush(self, session: Session, *_: object) -> None:
+        if session.new or session.dirty or session.deleted:
+            self.take(session)
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            self.take(state.session)
+
+    def _after_transaction_end(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and session.info.pop(_HOLDS_WRITER_LOCK, False):
+            self._lock.release()
+
+
 class Database:
     """An engine and its session factory; `begin()` is a unit of work that commits or rolls back."""
 
@@ -62,10 +115,16 @@ class Database:
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.writer_lock = WriterLock(self.sessions) if self.is_sqlite else None
 
     @contextmanager
-    def begin(self) -> Iterator[Session]:
+    def begin(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work. `write=True` says it will write after it reads (a claim, a
+        read-modify-write): on SQLite it then waits for the writer lock before its first
+        read, so that no other writer of this process commits in between."""
         with self.sessions.begin() as session:
+            if write and self.writer_lock is not None:
+                self.writer_lock.take(session)
             yield session
 
     def migrate(self) -> None:
