@@ -9,7 +9,6 @@ tried again within the pass. Blobs written by a failed transaction are deleted a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -248,11 +247,13 @@ def route_undecided(rt: Runtime) -> int:
 
 
 async def run_route(rt: Runtime, stop: asyncio.Event) -> None:
-    """Run `route_undecided` every `[delivery] poll_interval` seconds until `stop` is set."""
+    """Run `route_undecided` until `stop` is set: again as soon as a commit writes
+    `recipients` (intake's split, the probe runner's wake, delivery's hand-back), and at
+    least every `[delivery] poll_interval` seconds."""
+    waiter = rt.wakeups.waiter("recipients")
     while not stop.is_set():
         try:
             await asyncio.to_thread(route_undecided, rt)
         except Exception as exc:  # e.g. the database is away: log, wait, try again
             log.error("route: pass failed (%s)", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)
+        await waiter.wait(rt.settings.delivery.poll_interval, stop)
