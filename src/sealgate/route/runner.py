@@ -61,6 +61,14 @@ def _claim(session: Session, rt: Runtime, skipped: set[str], ids: Sequence[str])
     return list(session.scalars(query))
 
 
+def _load_messages(session: Session, message_ids: set[str]) -> None:
+    """Load a batch's messages and submissions with two queries, not two per message: the
+    `session.get` calls of `_context` then find them in the identity map."""
+    messages = list(session.scalars(select(Message).where(Message.id.in_(message_ids))))
+    submission_ids = {message.submission_id for message in messages}
+    list(session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
+
+
 def _context(session: Session, rt: Runtime, vault: Vault, message_id: str) -> MessageContext:
     """The message's policy, read again from its row; an accepted message's access codes
     pass a minimum of 1, so a minimum raised since cannot strand it."""
@@ -176,6 +184,7 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
             if not recipients:
                 return None
             claimed = [recipient.id for recipient in recipients]
+            _load_messages(session, {recipient.message_id for recipient in recipients})
             contexts: dict[str, MessageContext] = {}
             moves = _Moves()
             now = utcnow()
