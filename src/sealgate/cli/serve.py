@@ -78,7 +78,7 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
     from sealgate.portal import create_app, portal_config
     from sealgate.route import run_route
     from sealgate.submission import SubmissionServer
-    from sealgate.transport.probe_runner import run_probe_runner
+    from sealgate.transport import run_probe_runner
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -15,9 +15,8 @@ from sqlalchemy import update
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.queue import mark_done
 from sealgate.policy.requirement import Requirement
-from sealgate.store import OutboundJob, Recipient, utcnow
-from sealgate.store.states import RecipientState, check
-from sealgate.transport.levels import TransportLevel
+from sealgate.store import OutboundJob, Recipient, RecipientState, check, utcnow
+from sealgate.transport import TransportLevel
 
 log = logging.getLogger("sealgate.delivery")
 

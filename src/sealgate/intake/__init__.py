@@ -30,6 +30,7 @@ from sealgate.intake.readable import Attachment, ReadableMessage
 from sealgate.intake.runner import process_incoming, run_intake
 
 __all__ = [
+    "CONTROL_HEADER_NAMES",
     "Addressee",
     "Attachment",
     "ControlHeaderError",

@@ -33,18 +33,21 @@ from sealgate.intake.control_store import SEAL_PURPOSE, stored_controls
 from sealgate.intake.conversations import split_conversations
 from sealgate.intake.mime import parse_mime, readable_from
 from sealgate.mail import HeaderSection, field_addresses, parse_header_section
-from sealgate.policy.facts import AccessRight
+from sealgate.policy import AccessRight
 from sealgate.store import (
     Account,
     Conversation,
     Message,
     Organisation,
     Recipient,
+    RecipientState,
     Submission,
+    SubmissionState,
+    check,
     new_id,
+    sources,
     utcnow,
 )
-from sealgate.store.states import RecipientState, SubmissionState, check, sources
 from sealgate.vault import RecordingVault, Vault, VaultCorrupt
 
 log = logging.getLogger("sealgate.intake")

@@ -13,19 +13,22 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sealgate.directory import access_code_minimum
-from sealgate.directory.facts import message_facts, recipient_facts
-from sealgate.intake.control_headers import (
+from sealgate.directory import access_code_minimum, message_facts, recipient_facts
+from sealgate.intake import (
     ControlHeaders,
     parse_access_rights,
     parse_direct_delivery,
     parse_minimum_verification,
 )
-from sealgate.policy import Decision, decide
-from sealgate.policy.facts import AccessRight, MessageFacts
+from sealgate.policy import AccessRight, Decision, MessageFacts, decide
 from sealgate.store import Recipient
-from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
-from sealgate.transport.cache import CachedLevels
+from sealgate.transport import (
+    AssumedLevels,
+    CachedLevels,
+    TransportFacts,
+    TransportLevel,
+    UnknownTransport,
+)
 
 
 @dataclass(frozen=True)

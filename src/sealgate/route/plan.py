@@ -12,8 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sealgate.delivery.dsn import wants_failure_report
-from sealgate.policy import Decision
-from sealgate.policy.facts import Delivery, MessageFacts, Method
+from sealgate.policy import Decision, Delivery, MessageFacts, Method
 from sealgate.policy.requirement import Requirement, requirement_for
 
 

@@ -18,16 +18,13 @@ from sqlalchemy.orm import Session
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, enqueue, queue_dsn
 from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
-from sealgate.directory import hash_password, verify_password
-from sealgate.directory.facts import find_contact
+from sealgate.directory import find_contact, hash_password, verify_password
 from sealgate.intake import strip_control_headers
 from sealgate.notify import compose_notification, new_token
-from sealgate.policy import Decision
-from sealgate.policy.facts import Method
+from sealgate.policy import Decision, Method
 from sealgate.route.facts import MessagePolicy
 from sealgate.route.plan import Dispatch, DispatchPlan
-from sealgate.store import LinkToken, Message, Recipient, Submission
-from sealgate.store.states import JobKind
+from sealgate.store import JobKind, LinkToken, Message, Recipient, Submission
 from sealgate.vault import Vault, VaultCorrupt
 
 log = logging.getLogger("sealgate.route")

@@ -9,7 +9,6 @@ tried again within the pass. Blobs written by a failed transaction are deleted a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,14 +21,21 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.intake import SEAL_PURPOSE, controls_from_stored
-from sealgate.policy import Decision
-from sealgate.policy.decision import Step
+from sealgate.policy import Decision, Step
 from sealgate.route.facts import decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
 from sealgate.route.rows import MessageContext, write_rows
-from sealgate.store import Message, ProbeRequest, Recipient, Submission, utcnow
-from sealgate.store.states import ProbeRequestState, RecipientState, check
-from sealgate.transport.cache import CachedLevels
+from sealgate.store import (
+    Message,
+    ProbeRequest,
+    ProbeRequestState,
+    Recipient,
+    RecipientState,
+    Submission,
+    check,
+    utcnow,
+)
+from sealgate.transport import CachedLevels
 from sealgate.vault import RecordingVault, Vault
 
 log = logging.getLogger("sealgate.route")
@@ -53,6 +59,14 @@ def _claim(session: Session, rt: Runtime, skipped: set[str], ids: Sequence[str])
     if not rt.db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query))
+
+
+def _load_messages(session: Session, message_ids: set[str]) -> None:
+    """Load a batch's messages and submissions with two queries, not two per message: the
+    `session.get` calls of `_context` then find them in the identity map."""
+    messages = list(session.scalars(select(Message).where(Message.id.in_(message_ids))))
+    submission_ids = {message.submission_id for message in messages}
+    list(session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
 
 
 def _context(session: Session, rt: Runtime, vault: Vault, message_id: str) -> MessageContext:
@@ -170,6 +184,7 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
             if not recipients:
                 return None
             claimed = [recipient.id for recipient in recipients]
+            _load_messages(session, {recipient.message_id for recipient in recipients})
             contexts: dict[str, MessageContext] = {}
             moves = _Moves()
             now = utcnow()
@@ -241,11 +256,13 @@ def route_undecided(rt: Runtime) -> int:
 
 
 async def run_route(rt: Runtime, stop: asyncio.Event) -> None:
-    """Run `route_undecided` every `[delivery] poll_interval` seconds until `stop` is set."""
+    """Run `route_undecided` until `stop` is set: again as soon as a commit writes
+    `recipients` (intake's split, the probe runner's wake, delivery's hand-back), and at
+    least every `[delivery] poll_interval` seconds."""
+    waiter = rt.wakeups.waiter("recipients")
     while not stop.is_set():
         try:
             await asyncio.to_thread(route_undecided, rt)
         except Exception as exc:  # e.g. the database is away: log, wait, try again
             log.error("route: pass failed (%s)", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)
+        await waiter.wait(rt.settings.delivery.poll_interval, stop)

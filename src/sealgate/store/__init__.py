@@ -38,6 +38,8 @@ from sealgate.store.states import (
     ProbeRequestState,
     RecipientState,
     SubmissionState,
+    check,
+    sources,
 )
 from sealgate.store.wakeup import Waiter, Wakeups
 
@@ -64,15 +66,17 @@ __all__ = [
     "Submission",
     "TransportProbe",
     "VerificationCode",
-    "insert_missing",
-    "new_id",
-    "utcnow",
     "IllegalTransition",
     "JobKind",
     "JobState",
     "ProbeRequestState",
     "RecipientState",
     "SubmissionState",
+    "check",
+    "insert_missing",
+    "new_id",
+    "sources",
+    "utcnow",
     "Waiter",
     "Wakeups",
 ]

@@ -226,11 +226,19 @@ class ProbeRequest(Base):
 
     __tablename__ = "probe_requests"
     __table_args__ = (
+        # The probe runner's claim, and its look for leases that ran out.
         Index(
-            "ix_probe_requests_waiting",
+            "ix_probe_requests_incoming",
             "requested_at",
-            sqlite_where=text("state IN ('incoming', 'active')"),
-            postgresql_where=text("state IN ('incoming', 'active')"),
+            "domain",
+            sqlite_where=text("state = 'incoming'"),
+            postgresql_where=text("state = 'incoming'"),
+        ),
+        Index(
+            "ix_probe_requests_active",
+            "lease_until",
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
         ),
     )
     domain: Mapped[str] = mapped_column(String(253), primary_key=True)

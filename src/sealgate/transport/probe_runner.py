@@ -14,15 +14,20 @@ puts the request back to `incoming`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from sealgate.bootstrap import Runtime
-from sealgate.store import ProbeRequest, Recipient, utcnow
-from sealgate.store.states import ProbeRequestState, RecipientState, check, sources
+from sealgate.store import (
+    ProbeRequest,
+    ProbeRequestState,
+    Recipient,
+    RecipientState,
+    check,
+    utcnow,
+)
 from sealgate.transport.cache import CachedProbes
 
 log = logging.getLogger("sealgate.transport")
@@ -50,7 +55,7 @@ def _claim(rt: Runtime, now: datetime) -> list[str]:
         )
         query = (
             select(ProbeRequest)
-            .where(ProbeRequest.state.in_(sources(ProbeRequestState.ACTIVE)))
+            .where(ProbeRequest.state == ProbeRequestState.INCOMING)
             .order_by(ProbeRequest.requested_at, ProbeRequest.domain)
             .limit(BATCH_SIZE)
         )
@@ -108,9 +113,11 @@ async def probe_requested(rt: Runtime, probes: CachedProbes) -> int:
 
 
 async def run_probe_runner(rt: Runtime, stop: asyncio.Event) -> None:
-    """Run `probe_requested` every `[delivery] poll_interval` seconds until `stop` is set."""
+    """Run `probe_requested` until `stop` is set: again as soon as a commit writes
+    `probe_requests` (route asked), and at least every `[delivery] poll_interval` seconds."""
     # One prober (its resolvers read resolv.conf) serves every pass; not one per idle poll.
     probes: CachedProbes | None = None
+    waiter = rt.wakeups.waiter("probe_requests")
     while not stop.is_set():
         try:
             if probes is None:
@@ -118,5 +125,4 @@ async def run_probe_runner(rt: Runtime, stop: asyncio.Event) -> None:
             await probe_requested(rt, probes)
         except Exception as exc:  # e.g. the database is away: log, wait, try again
             log.error("probe runner: pass failed (%s)", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)
+        await waiter.wait(rt.settings.delivery.poll_interval, stop)

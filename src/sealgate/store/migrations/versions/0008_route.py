@@ -50,18 +50,17 @@ def upgrade() -> None:
         sa.Column("probed_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("domain"),
     )
-    waiting = sa.text("state IN ('incoming', 'active')")
-    op.create_index(
-        "ix_probe_requests_waiting",
-        "probe_requests",
-        ["requested_at"],
-        sqlite_where=waiting,
-        postgresql_where=waiting,
-    )
+    for name, columns, state in (
+        ("ix_probe_requests_incoming", ["requested_at", "domain"], "incoming"),
+        ("ix_probe_requests_active", ["lease_until"], "active"),
+    ):
+        where = sa.text(f"state = '{state}'")
+        op.create_index(name, "probe_requests", columns, sqlite_where=where, postgresql_where=where)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_probe_requests_waiting", table_name="probe_requests")
+    op.drop_index("ix_probe_requests_active", table_name="probe_requests")
+    op.drop_index("ix_probe_requests_incoming", table_name="probe_requests")
     op.drop_table("probe_requests")
     op.drop_index("ix_recipients_awaiting_probe", table_name="recipients")
     op.drop_index("ix_recipients_undecided", table_name="recipients")
