@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -37,7 +38,9 @@ from sqlalchemy import create_engine, text
 
 from sealgate.bootstrap import open_runtime
 from sealgate.config import load
+from sealgate.delivery.queue import enqueue
 from sealgate.directory import add_account, create_credential, create_org
+from sealgate.store import utcnow
 from sealgate.submission.tls import write_self_signed
 from tests.conftest import free_port
 from tests.lab.quiet_dns import quiet_resolver
@@ -148,12 +151,12 @@ def prepare(folder: Path, database_url: str, sink_port: int) -> tuple[Path, str,
     return config, credential.username, password
 
 
-def start_gateway(config: Path) -> subprocess.Popen:
+def start_gateway(config: Path, roles: tuple[str, ...] = ("smtp", "worker")) -> subprocess.Popen:
     """`sealgate serve` with its output in a file next to the config (a pipe nobody reads
     would fill and stall the gateway's logging)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
     command = [sys.executable, "-m", "sealgate", "serve", "--config", str(config)]
-    command += ["--role", "smtp", "--role", "worker"]
+    command += [part for role in roles for part in ("--role", role)]
     output = config.with_suffix(".log")
     with output.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -230,17 +233,61 @@ def bench_database(name: str, database_url: str | None, args: argparse.Namespace
     return rows
 
 
+def delivery_stage(database_url: str | None, jobs: int, workers: int) -> float:
+    """The delivery stage alone: `jobs` notifications queued, then `serve --role worker`
+    with `[delivery] workers`; notifications/s from the first arrival to the last (the
+    process's start-up and migrations left out)."""
+    arrivals = Arrivals()
+    sink = Controller(arrivals, hostname="127.0.0.1", port=free_port())
+    sink.start()
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        url = database_url or f"sqlite:///{folder / 'sealgate.db'}"
+        config, _, _ = prepare(folder, url, sink.port)
+        text_ = config.read_text().replace("[delivery]\n", f"[delivery]\nworkers = {workers}\n")
+        config.write_text(text_)
+        rt = open_runtime(load(config, {}))
+        addresses = {f"d{n}@example.org" for n in range(jobs)}
+        with rt.db.begin() as session:
+            for rcpt in addresses:
+                mail = EmailMessage()
+                mail["From"], mail["To"], mail["Subject"] = SENDER, rcpt, "Notification"
+                mail.set_content("You have a secure message: https://portal.example/m/x\n")
+                enqueue(
+                    session,
+                    rt.vault,
+                    kind="notification",
+                    mail=mail,
+                    mail_from=SENDER,
+                    rcpt_to=rcpt,
+                    now=utcnow(),
+                    expiry=timedelta(days=1),
+                )
+        rt.close()
+        gateway = start_gateway(config, ("worker",))
+        try:
+            missing = arrivals.wait_for(addresses, timeout=120)
+            first, last = min(arrivals.at.values()), max(arrivals.at.values())
+        finally:
+            gateway.terminate()
+            gateway.wait()
+            sink.stop()
+    return (len(addresses) - len(missing) - 1) / (last - first)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
     parser.add_argument("--postgres", help="also run on this PostgreSQL URL (a schema of its own)")
     parser.add_argument("--rate", type=float, default=50.0, help="offered messages/s")
+    parser.add_argument("--stage-only", action="store_true", help="the delivery stage only")
     parser.add_argument("--size", type=int, default=5 * 1024, help="message bytes")
     args = parser.parse_args()
     args.offered = int(args.rate * (3 if args.quick else 10))
     args.burst = 300 if args.quick else 1500  # notifications per burst phase
-    rows = bench_database("SQLite", None, args)
-    if args.postgres:
+    args.jobs = 500 if args.quick else 2000  # queued notifications, delivery stage alone
+    rows = [] if args.stage_only else bench_database("SQLite", None, args)
+    if args.postgres and not args.stage_only:
         schema = f"bench_pipeline_{os.getpid()}"
         try:
             rows += bench_database(
@@ -248,6 +295,18 @@ def main() -> None:
             )
         finally:
             _postgres_schema(args.postgres, schema, False)
+    stage = []
+    for name, url in (("SQLite", None), ("PostgreSQL", args.postgres)):
+        if name == "PostgreSQL" and not url:
+            continue
+        for workers in (1, 2):
+            schema = f"bench_delivery_{os.getpid()}"
+            target = _postgres_schema(url, schema, True) if url else None
+            try:
+                stage.append((name, workers, delivery_stage(target, args.jobs, workers)))
+            finally:
+                if url:
+                    _postgres_schema(url, schema, False)
     print(
         f"pipeline: {args.size} B messages, notifications to a local sink, cores={os.cpu_count()}"
     )
@@ -261,6 +320,12 @@ def main() -> None:
             f"{name:<12}{recipients:>6}{phase:>9}{plan[0]:>6}{offered:>9}"
             f"{r['rate']:>9.1f}{r['p50']:>8.3f}{r['p99']:>8.3f}{r['missing']:>8}"
         )
+    print(f"delivery stage alone ({args.jobs} queued notifications, serve --role worker):")
+    for name, workers, rate in stage:
+        print(f"  {name:<12} workers={workers}: {rate:7.1f} notifications/s")
+    rates = {(name, workers): rate for name, workers, rate in stage}
+    for name in sorted({name for name, _ in rates}):
+        print(f"  {name}: ratio workers 2/1: {rates[name, 2] / rates[name, 1]:.2f}")
     for name, recipients, phase, _, r in rows:
         if phase == "burst":
             print(
