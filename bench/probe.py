@@ -2,9 +2,9 @@
 
 1. Probes per second: cold (every probe asks DNS and opens STARTTLS to each mail host) and
    warm (answered by the probe cache in the database, as `sealgate serve` does); ratio.
-2. Direct delivery messages per second to one lab mail server: enforced (`deliver_direct`:
-   fresh MX/A/TLSA look-ups, STARTTLS, chain graded at PKIX) against plain delivery to the
-   same server (`delivery.client.send` via a relay: opportunistic STARTTLS, no checks); ratio.
+2. Messages per second to one lab mail server through the one client (`delivery.deliver`):
+   enforced (a PKIX requirement: fresh MX/A/TLSA look-ups, STARTTLS, chain graded) against
+   plain delivery to the same server (opportunistic, via a relay: STARTTLS, no checks); ratio.
 
 Needs unbound, nsd and ldns-signzone (Debian), root for port 25 on loopback addresses.
 
@@ -21,8 +21,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sealgate.config import load
-from sealgate.delivery.client import send
-from sealgate.delivery.direct import deliver_direct
+from sealgate.delivery.client import deliver
 from sealgate.delivery.outcome import Delivered
 from sealgate.policy.requirement import Requirement
 from sealgate.store.session import Database
@@ -79,15 +78,18 @@ async def bench(world: TransportWorld, workdir: Path, args: argparse.Namespace) 
         },
     )
     requirement = Requirement(TransportLevel.PKIX)
+    opportunistic = Requirement.opportunistic_dane()
 
     async def enforced(index: int) -> None:
-        outcome = await deliver_direct(
-            prober, requirement, "bench@hospital.example", f"e{index}@pkix.lab", MAIL
+        outcome = await deliver(
+            settings, prober, requirement, "bench@hospital.example", f"e{index}@pkix.lab", MAIL
         )
         assert isinstance(outcome, Delivered), outcome
 
     async def plain(index: int) -> None:
-        outcome = await send(settings, "bench@hospital.example", f"p{index}@pkix.lab", MAIL)
+        outcome = await deliver(
+            settings, prober, opportunistic, "bench@hospital.example", f"p{index}@pkix.lab", MAIL
+        )
         assert isinstance(outcome, Delivered), outcome
 
     plain_rate = await _rate(args.messages, args.concurrency, plain)

@@ -26,7 +26,7 @@ import aiosmtplib
 
 from sealgate.bootstrap import open_runtime
 from sealgate.config import load
-from sealgate.directory import add_account, create_credential, create_org
+from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_credential, create_org
 from sealgate.submission.tls import write_self_signed
 from tests.conftest import free_port
 
@@ -41,12 +41,14 @@ def message(size: int = 20 * 1024) -> bytes:
     return mail.as_bytes()
 
 
-async def client(port: int, user: str, password: str, count: int, raw: bytes) -> list[float]:
+async def client(
+    port: int, user: str, password: str, count: int, raw: bytes, host: str = "127.0.0.1"
+) -> list[float]:
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     latencies = []
     async with aiosmtplib.SMTP(
-        hostname="127.0.0.1", port=port, start_tls=True, tls_context=context, timeout=60
+        hostname=host, port=port, start_tls=True, tls_context=context, timeout=60
     ) as smtp:
         await smtp.login(user, password)
         for _ in range(count):
@@ -56,11 +58,13 @@ async def client(port: int, user: str, password: str, count: int, raw: bytes) ->
     return latencies
 
 
-async def load_run(port: int, user: str, password: str, messages: int, clients: int) -> dict:
+async def load_run(
+    port: int, user: str, password: str, messages: int, clients: int, host: str = "127.0.0.1"
+) -> dict:
     raw = message()
     share = [messages // clients + (1 if i < messages % clients else 0) for i in range(clients)]
     started = time.perf_counter()
-    results = await asyncio.gather(*(client(port, user, password, n, raw) for n in share))
+    results = await asyncio.gather(*(client(port, user, password, n, raw, host) for n in share))
     elapsed = time.perf_counter() - started
     latencies = sorted(x for r in results for x in r)
     return {
@@ -91,7 +95,9 @@ def prepare_sealgate(folder: Path) -> tuple[Path, str, str]:
     with rt.db.begin() as session:
         create_org(session, "Bench", ["bench.example"])
         add_account(session, SENDER, "Bench")
-        credential, password = create_credential(session, "Bench")
+        credential, password = create_credential(
+            session, "Bench", key=rt.subkey(CREDENTIAL_KEY_PURPOSE)
+        )
     rt.close()
     return config, credential.username, password
 

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings, load
-from sealgate.directory import add_account, create_credential, create_org
+from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_credential, create_org
 from sealgate.submission.tls import write_self_signed
 from tests.delivery.dns_zone import DnsZone
 from tests.lab.dns_lab import missing_tools
@@ -119,7 +119,9 @@ def sender(runtime: Runtime) -> Sender:
     with runtime.db.begin() as session:
         create_org(session, "Hospital", ["hospital.example"])
         add_account(session, "alice@hospital.example", "Hospital", "alice-pw", "Alice Arts")
-        credential, password = create_credential(session, "Hospital", "tests")
+        credential, password = create_credential(
+            session, "Hospital", "tests", key=runtime.subkey(CREDENTIAL_KEY_PURPOSE)
+        )
     return Sender("Hospital", "alice@hospital.example", "Alice Arts", credential.username, password)
 
 

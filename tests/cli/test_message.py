@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from sealgate.directory import add_nta7516_domain, find_account, set_policy
-from sealgate.intake import process_incoming
 from sealgate.store import Message, OutboundJob, Recipient
 from sealgate.submission.commit import AcceptedMessage, commit_submission
+from tests.route.pipeline import process_incoming
 
 RAW = (
     b"From: Alice Arts <alice@hospital.example>\r\n"

@@ -1,4 +1,5 @@
-"""The SMTP client against a real sink: relay path, MX path (loopback DNS), TLS, AUTH."""
+"""The one SMTP client for mail without a level (opportunistic DANE) against a real sink:
+relay path, MX path (loopback DNS), TLS, AUTH. DANE itself: test_client_dane.py."""
 
 from __future__ import annotations
 
@@ -8,19 +9,52 @@ from pathlib import Path
 
 import pytest
 
-from sealgate.config import Settings
-from sealgate.delivery.client import mail_hosts, send
-from sealgate.delivery.outcome import Delivered, PermanentFailure, TemporaryFailure
+from sealgate.config import Settings, load
+from sealgate.delivery.client import deliver
+from sealgate.delivery.outcome import (
+    BelowRequirement,
+    Delivered,
+    Outcome,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from sealgate.policy.requirement import Requirement
+from sealgate.transport import TransportLevel
+from sealgate.transport.cache import prober_for
+from sealgate.transport.mx import mx_hosts
+from sealgate.transport.probe import Prober
+from sealgate.transport.resolver import Resolver
 from tests.conftest import free_port, make_settings
 from tests.delivery.conftest import notification
 from tests.delivery.dns_zone import DnsZone
-from tests.lab.smtp_sink import SmtpSink
+from tests.lab.smtp_sink import ReceivedMail, SmtpSink
+from tests.lab.transport_world import TransportWorld
 
 FROM, TO = "alice@hospital.example", "bob@example.org"
 
 
 def _settings(tmp_path: Path, tls_files: tuple[Path, Path], **env: str) -> Settings:
     return make_settings(tmp_path, "sqlite://", tls_files, **env)
+
+
+async def send(
+    settings: Settings,
+    mail_from: str,
+    rcpt_to: str,
+    message: bytes,
+    *,
+    prober: Prober | None = None,
+) -> Outcome | BelowRequirement:
+    """What the worker does for a notification: the one client, opportunistic DANE."""
+    prober = prober or prober_for(settings)
+    requirement = Requirement.opportunistic_dane()
+    return await deliver(settings, prober, requirement, mail_from, rcpt_to, message)
+
+
+def mail_hosts(domain: str, records: list[tuple[int, str]], salt: str = "") -> list[str] | None:
+    """The host names the client tries for `domain` (the probe's plan orders them so)."""
+    hosts = mx_hosts(domain, records, salt)
+    return None if hosts is None else [host.name for host in hosts]
 
 
 # -- MX ordering (pure) ----------------------------------------------------------------
@@ -48,8 +82,7 @@ def test_no_mx_is_the_implicit_mx() -> None:
 
 
 def test_null_mx_refuses_all_mail() -> None:
-    refused = mail_hosts("example.org", [(0, ".")])
-    assert isinstance(refused, PermanentFailure) and refused.status == "5.1.10"
+    assert mail_hosts("example.org", [(0, ".")]) is None  # delivered as 5.1.10: test_mx_failures
 
 
 def test_a_null_mx_among_real_ones_is_ignored() -> None:
@@ -225,7 +258,8 @@ def test_sink_in_a_thread_for_blocking_tests(tmp_path: Path, tls_files) -> None:
 
 async def _send_via_mx(tmp_path, tls_files, zone: DnsZone, sink: SmtpSink, rcpt: str):
     settings = _settings(tmp_path, tls_files, SEALGATE_TRANSPORT__SMTP_PORT=str(sink.port))
-    return await send(settings, FROM, rcpt, notification(rcpt).as_bytes(), resolver=zone.resolver())
+    prober = Prober(Resolver(f"127.0.0.1:{zone.port}", timeout=2), port=sink.port, timeout=5)
+    return await send(settings, FROM, rcpt, notification(rcpt).as_bytes(), prober=prober)
 
 
 async def test_mx_in_preference_order_skipping_a_dead_host(tmp_path, tls_files, zone, sink) -> None:
@@ -271,3 +305,131 @@ async def test_servfail_is_temporary(tmp_path, tls_files, zone, sink) -> None:
     zone.servfail.add("broken.example")
     outcome = await _send_via_mx(tmp_path, tls_files, zone, sink, "bob@broken.example")
     assert isinstance(outcome, TemporaryFailure) and outcome.status == "4.4.3"
+
+
+# -- opportunistic DANE (RFC 7672) in the DNS lab -----------------------------------------
+
+
+def _lab_send(world: TransportWorld, rcpt: str, **env: str) -> Outcome | BelowRequirement:
+    """A notification to `rcpt` as the worker sends it: the one client, opportunistic DANE."""
+    prober = Prober(Resolver(world.resolver, timeout=2), ca_file=world.ca_file, timeout=5)
+    settings = load(None, env)
+    mail = notification(rcpt).as_bytes()
+    return asyncio.run(
+        deliver(settings, prober, Requirement.opportunistic_dane(), FROM, rcpt, mail)
+    )
+
+
+def _arrived(world: TransportWorld, host: str, rcpt: str) -> list[ReceivedMail]:
+    return [m for m in world.server(host).messages if rcpt in m.rcpt_tos]
+
+
+@pytest.mark.parametrize(
+    ("domain", "host"),
+    [
+        ("dane-ee.lab", "mx.dane-ee.lab"),
+        ("dane-self.lab", "mx.dane-self.lab"),  # DANE-EE: a self-signed leaf is fine
+        ("cname.lab", "mx.dane-ta.lab"),  # TLSA at the CNAME-expanded name, DANE-TA
+    ],
+)
+def test_a_secure_matching_tlsa_rrset_is_verified(
+    transport_world: TransportWorld, domain: str, host: str
+) -> None:
+    rcpt = f"notified@{domain}"
+    outcome = _lab_send(transport_world, rcpt)
+    assert isinstance(outcome, Delivered), outcome
+    assert outcome.proven == TransportLevel.DANE  # the chain matched the secure TLSA RRset
+    [received] = _arrived(transport_world, host, rcpt)
+    assert received.tls
+
+
+@pytest.mark.parametrize(
+    ("domain", "host"),
+    [
+        ("dane-wrong.lab", "mx.dane-wrong.lab"),  # a valid PKIX certificate does not help
+        ("dane-ta-absent.lab", "mx.dane-ta-absent.lab"),
+        ("insecure-mx-wrong.lab", "mx.dane-wrong.lab"),  # enforced under an insecure MX too
+        ("dane-plain.lab", "mx.dane-plain.lab"),  # TLSA secure, no STARTTLS: no plaintext
+    ],
+)
+def test_a_secure_tlsa_rrset_that_is_not_matched_defers_and_sends_nothing(
+    transport_world: TransportWorld, domain: str, host: str
+) -> None:
+    rcpt = f"mismatch@{domain}"
+    outcome = _lab_send(transport_world, rcpt)
+    assert isinstance(outcome, TemporaryFailure), outcome
+    assert outcome.status == "4.7.5"
+    assert not _arrived(transport_world, host, rcpt)
+
+
+def test_a_bogus_tlsa_answer_defers(transport_world: TransportWorld) -> None:
+    outcome = _lab_send(transport_world, "bogus-tlsa@tlsa-bogus.lab")
+    assert isinstance(outcome, TemporaryFailure), outcome
+    assert outcome.status == "4.4.3" and "TLSA lookup" in outcome.text
+    assert not _arrived(transport_world, "mx.tlsa-bogus.lab", "bogus-tlsa@tlsa-bogus.lab")
+
+
+@pytest.mark.parametrize("domain", ["bogus.lab", "dead.lab"])
+def test_a_failed_mx_lookup_defers(transport_world: TransportWorld, domain: str) -> None:
+    outcome = _lab_send(transport_world, f"anyone@{domain}")
+    assert isinstance(outcome, TemporaryFailure) and outcome.status == "4.4.3"
+
+
+@pytest.mark.parametrize(
+    ("domain", "proven"),
+    [
+        ("pkix.lab", TransportLevel.PKIX),  # insecure zone: no TLSA looked up, STARTTLS
+        ("selfsigned.lab", TransportLevel.TLS),  # the certificate is not checked
+        ("pane.lab", TransportLevel.PANE),  # secure zone, no TLSA: may
+        ("expired.lab", TransportLevel.TLS),
+    ],
+)
+def test_without_tlsa_starttls_is_opportunistic(
+    transport_world: TransportWorld, domain: str, proven: TransportLevel
+) -> None:
+    rcpt = f"may@{domain}"
+    outcome = _lab_send(transport_world, rcpt)
+    assert isinstance(outcome, Delivered) and outcome.proven == proven, outcome
+    [received] = _arrived(transport_world, f"mx.{domain}", rcpt)
+    assert received.tls
+
+
+def test_no_starttls_in_an_insecure_zone_goes_in_plaintext(
+    transport_world: TransportWorld,
+) -> None:
+    outcome = _lab_send(transport_world, "clear@plain.lab")
+    assert isinstance(outcome, Delivered) and outcome.proven == TransportLevel.NONE
+    [received] = _arrived(transport_world, "mx.plain.lab", "clear@plain.lab")
+    assert not received.tls
+
+
+def test_a_failed_handshake_defers_instead_of_falling_back_to_plaintext(
+    transport_world: TransportWorld,
+) -> None:
+    """old.lab offers STARTTLS but speaks only TLS 1.0: below our floor, and never cleartext."""
+    outcome = _lab_send(transport_world, "old@old.lab")
+    assert isinstance(outcome, TemporaryFailure) and outcome.status == "4.4.1", outcome
+    assert "not sending in plaintext" in outcome.text
+    assert not _arrived(transport_world, "mx.old.lab", "old@old.lab")
+
+
+def test_a_null_mx_in_the_lab_is_permanent(transport_world: TransportWorld) -> None:
+    outcome = _lab_send(transport_world, "nobody@nullmx.lab")
+    assert isinstance(outcome, PermanentFailure) and outcome.status == "5.1.10"
+
+
+def test_with_a_relay_mail_without_a_level_goes_to_the_relay(
+    transport_world: TransportWorld, tmp_path: Path
+) -> None:
+    """The relay path is unchanged: the relay gets the mail even for a DANE domain."""
+    relay = SmtpSink()
+    relay.start_thread()
+    try:
+        outcome = _lab_send(
+            transport_world, "relayed@dane-wrong.lab", SEALGATE_DELIVERY__RELAY=relay.address
+        )
+        assert isinstance(outcome, Delivered) and outcome.proven is None
+        relay.wait_for_blocking(lambda m: "relayed@dane-wrong.lab" in m.rcpt_tos, timeout=5)
+    finally:
+        relay.stop_thread()
+    assert not _arrived(transport_world, "mx.dane-wrong.lab", "relayed@dane-wrong.lab")

@@ -6,8 +6,15 @@ import asyncio
 
 import pytest
 
-from sealgate.delivery.direct import BelowRequirement, deliver_direct
-from sealgate.delivery.outcome import Delivered, Outcome, PermanentFailure, TemporaryFailure
+from sealgate.config import load
+from sealgate.delivery.client import deliver
+from sealgate.delivery.outcome import (
+    BelowRequirement,
+    Delivered,
+    Outcome,
+    PermanentFailure,
+    TemporaryFailure,
+)
 from sealgate.policy.requirement import Requirement
 from sealgate.transport import TransportLevel as L
 from sealgate.transport.probe import Prober
@@ -22,7 +29,10 @@ def _deliver(
 ) -> Outcome | BelowRequirement:
     prober = Prober(Resolver(world.resolver, timeout=2), ca_file=world.ca_file, timeout=5)
     rcpt = f"{local}@{domain}"
-    return asyncio.run(deliver_direct(prober, requirement, "alice@hospital.example", rcpt, MAIL))
+    # A relay is configured: direct deliveries go to the MX hosts all the same.
+    settings = load(None, {"SEALGATE_DELIVERY__RELAY": "127.0.0.1:9"})
+    sent = deliver(settings, prober, requirement, "alice@hospital.example", rcpt, MAIL)
+    return asyncio.run(sent)
 
 
 def _received(world: TransportWorld, host: str, rcpt: str) -> list[bytes]:

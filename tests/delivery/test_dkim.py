@@ -205,10 +205,47 @@ def test_vector_dual_signed_rfc6376_message_rsa_signature_verifies() -> None:
 def test_vector_dual_signed_rfc6376_message_ed25519_signature() -> None:
     signed = vector("rfc6376.signed.msg")
     assert signature_tags(signed, 0)[b"s"] == b"brisbane"
-    pytest.skip(
-        "needs the RFC 8463 appendix A public key brisbane._domainkey.football.example.com "
-        "(ed25519), which is not in tests/vectors/dkim/"
+    assert verifies(signed, vector_ed25519_dns(), 0)
+    assert not verifies(signed.replace(b"hungry", b"angry"), vector_ed25519_dns(), 0)
+
+
+# RFC 8463 appendix A.2: the ed25519 test key (it is RFC 8032's test 1 key) and its record.
+RFC8463_PRIVATE_SEED = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A="
+RFC8463_RECORD = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
+
+def vector_ed25519_dns() -> DnsFunc:
+    return dns_of({"brisbane._domainkey.football.example.com": RFC8463_RECORD})
+
+
+def rfc8463_key() -> DkimKey:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    private = ed25519.Ed25519PrivateKey.from_private_bytes(base64.b64decode(RFC8463_PRIVATE_SEED))
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
+    return key_from_pem("football.example.com", "brisbane", pem)
+
+
+def test_rfc8463_key_publishes_the_rfc_record() -> None:
+    assert dns_record(rfc8463_key()) == (
+        "brisbane._domainkey.football.example.com",
+        RFC8463_RECORD,
+    )
+
+
+def test_rfc8463_message_signed_here_verifies_with_the_rfc_record() -> None:
+    # RFC 8463 A.3 signs RFC 6376's example message with this key; our signature over it
+    # (relaxed/relaxed, our own t=) must verify against the RFC's published record.
+    signed = sign(vector("rfc6376.msg"), [rfc8463_key()], now=1528637909)
+    assert signature_tags(signed)[b"t"] == b"1528637909"
+    assert verifies(signed, vector_ed25519_dns())
 
 
 @pytest.mark.parametrize("name", ["rfc6376.msg", "test.message"])
@@ -218,3 +255,45 @@ def test_vector_messages_sign_and_verify(name: str, ed_key: DkimKey, rsa_key: Dk
     dns = published(ed_key, rsa_key)
     assert verifies(signed, dns, 0)
     assert verifies(signed, dns, 1)
+
+
+def test_a_key_is_parsed_once_not_per_message(ed_key: DkimKey, rsa_key: DkimKey) -> None:
+    from sealgate.delivery import dkim as dkim_module
+
+    sign(MESSAGE, [ed_key, rsa_key])
+    before = dkim_module._private_key.cache_info()
+    for _ in range(5):
+        sign(MESSAGE, [ed_key, rsa_key])
+    after = dkim_module._private_key.cache_info()
+    assert after.misses == before.misses
+    assert after.hits == before.hits + 10
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Empty body, with and without the blank line.
+        b"From: a@hospital.example\r\nSubject: x\r\n\r\n",
+        b"From: a@hospital.example\r\nSubject: x\r\n",
+        # Trailing whitespace, runs of WSP, empty lines at the end, a last line without CRLF.
+        b"From: a@hospital.example\r\n\r\n a  b \t\r\n\t\r\nc\t d  \r\n\r\n\r\n",
+        b"From: a@hospital.example\r\n\r\nlast line",
+        # Folded headers, WSP around the colon's value, a header signed twice over.
+        b"From:   a@hospital.example  \r\nSubject: one\r\n  two\r\n\tthree\r\n"
+        b"To: x@example.net\r\nTo: y@example.net\r\n\r\nbody\r\n",
+        # Bare LF line ends throughout.
+        b"From: a@hospital.example\nSubject: lf\n\nline one  \nline two\n\n",
+    ],
+)
+def test_canonicalisation_agrees_with_dkimpy(
+    message: bytes, ed_key: DkimKey, rsa_key: DkimKey
+) -> None:
+    signed = sign(message, [ed_key, rsa_key])
+    dns = published(ed_key, rsa_key)
+    assert verifies(signed, dns, 0)
+    assert verifies(signed, dns, 1)
+
+
+def test_a_header_section_that_is_not_fields_is_refused(ed_key: DkimKey) -> None:
+    with pytest.raises(ValueError):
+        sign(b"not a header line\r\n\r\nbody\r\n", [ed_key])

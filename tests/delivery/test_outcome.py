@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import ssl
 
 import aiosmtplib
@@ -83,3 +84,12 @@ def test_describe_and_diagnostic() -> None:
     assert TemporaryFailure(None, "refused", "4.4.1").describe() == "4.4.1 refused"
     assert diagnostic(550, "5.1.1", "5.1.1 unknown") == "smtp; 550 5.1.1 unknown"
     assert diagnostic(None, "4.4.1", "refused") == "X-Sealgate; 4.4.1 refused"
+
+
+def test_smtplib_reply_exceptions_are_classified_by_their_reply() -> None:
+    refused = from_exception(smtplib.SMTPRecipientsRefused({}))
+    assert isinstance(refused, TemporaryFailure)
+    auth = from_exception(smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"))
+    assert isinstance(auth, PermanentFailure) and auth.status == "5.7.8"
+    busy = from_exception(smtplib.SMTPDataError(452, b"4.3.1 full"))
+    assert busy == TemporaryFailure(452, "4.3.1 full", "4.3.1")

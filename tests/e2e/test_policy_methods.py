@@ -62,9 +62,12 @@ async def open_link(browser: Browser, sink, to: str, nth: int = 1) -> httpx.Resp
 
 
 def methods(gateway, address: str) -> list[str]:
+    """The methods route chose for `address`, oldest first (recipients it has decided)."""
     with gateway.db.begin() as session:
         rows = session.scalars(
-            select(Recipient).where(Recipient.address == address).order_by(Recipient.created_at)
+            select(Recipient)
+            .where(Recipient.address == address, Recipient.state == "decided")
+            .order_by(Recipient.created_at)
         ).all()
         return [row.method for row in rows]
 

@@ -4,6 +4,7 @@ along the policy table when the level is not met at delivery time."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -151,3 +152,42 @@ async def test_nta7516_below_pkix_is_skipped_for_a_notification(
     recipient = _recipient(gateway, "ned@selfsigned.lab")
     reasons = {step["step"]: step["reason"] for step in recipient.decision["trace"]}
     assert "NTA 7516 needs at least PKIX" in reasons["nta7516"]
+
+
+async def _job_settled(gateway, address: str, timeout: float = 20.0) -> OutboundJob:
+    """The notification job of `address` once the worker has tried it at least once."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with gateway.db.begin() as session:
+            job = session.scalars(
+                select(OutboundJob).where(
+                    OutboundJob.rcpt_to == address, OutboundJob.kind == "notification"
+                )
+            ).one_or_none()
+            if job is not None and job.state in ("done", "deferred", "bounced"):
+                session.expunge(job)
+                return job
+        assert asyncio.get_running_loop().time() < deadline, f"no attempt for {address}"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_notification_to_a_dane_domain_travels_over_verified_dane(
+    gateway, sender, transport_world
+) -> None:
+    """Notifications follow RFC 7672 opportunistic DANE: the secure TLSA RRset is enforced."""
+    with gateway.db.begin() as session:
+        set_policy(session, sender.org, tsc="off")
+    await send(gateway, sender, "nia@dane-ee.lab", "Notice")
+    mail, received = await _arrival(transport_world, "mx.dane-ee.lab", "nia@dane-ee.lab")
+    assert received.tls and link_in(mail) and "Body of Notice." not in mail.as_string()
+    assert (await _job_settled(gateway, "nia@dane-ee.lab")).state == "done"
+
+
+async def test_a_notification_whose_tlsa_rrset_does_not_match_is_deferred_unsent(
+    gateway, sender, transport_world
+) -> None:
+    await send(gateway, sender, "ola@dane-wrong.lab", "Notice")
+    job = await _job_settled(gateway, "ola@dane-wrong.lab")
+    assert job.state == "deferred" and job.last_error.startswith("4.7.5")
+    messages = transport_world.server("mx.dane-wrong.lab").messages
+    assert not [m for m in messages if "ola@dane-wrong.lab" in m.rcpt_tos]

@@ -12,16 +12,16 @@ from alembic.config import Config
 from sqlalchemy import select, update
 
 from sealgate.bootstrap import Runtime
+from sealgate.delivery.hand_back import hand_back
 from sealgate.delivery.queue import claim
 from sealgate.directory import verify_password
-from sealgate.intake import parse_control_headers, process_incoming
+from sealgate.intake import parse_control_headers
 from sealgate.intake.control_store import (
     SEAL_PURPOSE,
     SealedControlsError,
     controls_from_stored,
     stored_controls,
 )
-from sealgate.intake.runner import fall_back
 from sealgate.policy import AccessRight
 from sealgate.store import Message, OutboundJob, Recipient, utcnow
 from sealgate.store.session import MIGRATIONS
@@ -31,6 +31,7 @@ from sealgate.transport.dnssec import Dnssec
 from sealgate.transport.probe import ProbeResult
 from tests.conftest import Sender
 from tests.intake.conftest import Submit
+from tests.route.pipeline import process_incoming, run_route
 
 BOB = "bob@clinic.example"
 CODE = "Secret123"
@@ -74,7 +75,8 @@ def test_a_fallback_still_applies_the_sealed_access_right(
     with runtime.db.begin() as session:
         [job] = claim(session, utcnow() + timedelta(seconds=1), 10, timedelta(minutes=5))
         assert job.kind == "direct"
-    assert fall_back(runtime, job, TransportLevel.TLS, "the server offered only TLS")
+    assert hand_back(runtime, job, TransportLevel.TLS, "the server offered only TLS")
+    run_route(runtime, probes)
     with runtime.db.begin() as session:
         recipient = session.scalars(select(Recipient)).one()
         assert recipient.method == "access_right_access_code"

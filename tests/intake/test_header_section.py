@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
-from sealgate.intake import ReadableMessage, process_incoming
+from sealgate.intake import ReadableMessage
 from sealgate.store import Conversation, Message, Recipient
 from tests.intake.conftest import Submit
+from tests.route.pipeline import process_incoming
 
 BOB, CAROL, DAVE = "bob@clinic.example", "carol@clinic.example", "dave@lab.example"
 

@@ -65,6 +65,15 @@ CASES: dict[str, Case] = {
     # No MX: the domain's own address is the mail host (implicit MX).
     "implicit.lab": Case("secure", Posture.VALID, mx=()),
     "nullmx.lab": Case("secure", None, mx=((0, "."),)),
+    # Secure address records, but the TLSA lookup is bogus: the TLSA name is a CNAME into
+    # the bogus zone, so the host is unusable (RFC 7672 §2.2), never "no TLSA".
+    "tlsa-bogus.lab": Case(
+        "secure",
+        Posture.VALID,
+        records=("_25._tcp.mx.tlsa-bogus.lab. 300 IN CNAME _25._tcp.mx.bogus.lab.",),
+    ),
+    # A secure, usable TLSA RRset on a host that offers no STARTTLS.
+    "dane-plain.lab": Case("secure", Posture.PLAIN, tlsa="wrong"),
     "bogus.lab": Case("bogus", Posture.VALID),
     "dead.lab": Case("dead", None, mx=((10, "mx.dead.lab"),)),
 }
@@ -90,6 +99,8 @@ EXPECTED: dict[str, tuple[str, str, bool]] = {
     "cname.lab": ("dane", "secure", False),
     "implicit.lab": ("pane", "secure", False),
     "nullmx.lab": ("none", "secure", False),  # permanent: conclusive (issue 8 item 18)
+    "tlsa-bogus.lab": ("none", "secure", False),  # a bogus TLSA answer counts, as NONE
+    "dane-plain.lab": ("none", "secure", False),
     "bogus.lab": ("none", "bogus", True),
     "dead.lab": ("none", "indeterminate", True),
 }

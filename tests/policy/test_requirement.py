@@ -60,3 +60,19 @@ def test_transport_security_demands_the_stronger_of_org_and_header(
     header's (TLS 1.3 included)."""
     facts = MessageFacts(sender=OrgPolicy(tsc=tsc), direct_delivery=header)
     assert requirement_for(Method.TRANSPORT_SECURITY, facts) == expected
+
+
+def test_a_null_required_level_is_opportunistic_dane() -> None:
+    requirement = Requirement.from_column(None)
+    assert requirement == Requirement.opportunistic_dane() and requirement.opportunistic
+    assert requirement.to_column() is None and requirement.to_text() == "opportunistic"
+    assert Requirement.from_text("opportunistic") == requirement
+    # No floor: the TLSA rule is per host, in delivery/tls_policy.py.
+    assert requirement.met_by(L.NONE, None)
+
+
+def test_a_level_requirement_round_trips_through_its_column() -> None:
+    requirement = Requirement(L.PKIX, tls13=True)
+    assert requirement.to_column() == "pkix+tls1.3"
+    assert Requirement.from_column("pkix+tls1.3") == requirement
+    assert not requirement.opportunistic

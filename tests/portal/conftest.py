@@ -99,14 +99,21 @@ def sender_factory(tmp_path: Path, database_url, tls_files) -> Iterator:
     opened: list[Runtime] = []
 
     def make(**env: str) -> tuple[Runtime, Sender]:
-        from sealgate.directory import add_account, create_credential, create_org
+        from sealgate.directory import (
+            CREDENTIAL_KEY_PURPOSE,
+            add_account,
+            create_credential,
+            create_org,
+        )
 
         rt = open_runtime(make_settings(tmp_path, database_url, tls_files, **env), create=True)
         opened.append(rt)
         with rt.db.begin() as session:
             create_org(session, "Hospital", ["hospital.example"])
             add_account(session, "alice@hospital.example", "Hospital", "alice-pw", "Alice Arts")
-            credential, password = create_credential(session, "Hospital", "tests")
+            credential, password = create_credential(
+                session, "Hospital", "tests", key=rt.subkey(CREDENTIAL_KEY_PURPOSE)
+            )
         return rt, Sender(
             "Hospital", "alice@hospital.example", "Alice Arts", credential.username, password
         )

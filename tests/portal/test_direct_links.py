@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.direct_mail import LARGE_ATTACHMENT
 from sealgate.directory import add_nta7516_domain, disable_account, find_account, set_policy
-from sealgate.intake import process_incoming
 from sealgate.notify import hash_token
 from sealgate.store import LinkToken, OutboundJob, Recipient
 from sealgate.submission.commit import AcceptedMessage, commit_submission
@@ -25,6 +24,7 @@ from tests.conftest import Sender
 from tests.portal.account import DORA, DORA_PASSWORD, enrol
 from tests.portal.guest import GuestBrowser, code_mails
 from tests.portal.recipients import Spec, add_reader, store_for
+from tests.route.pipeline import process_incoming
 
 BOB = "bob@example.org"
 DIRECT_METHODS = ["nta7516", "idd", "transport_security", "direct_delivery"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.queue import claim
 from sealgate.directory import create_org
-from sealgate.intake.runner import _claim_next
+from sealgate.intake.runner import _claim
 from sealgate.store import OutboundJob, Submission, new_id, utcnow
 
 # Rows so that PostgreSQL's planner has a table worth an index (with enable_seqscan off too).
@@ -110,7 +110,7 @@ def _uses(plan: str, index: str) -> bool:
 
 def test_the_intake_claim_reads_ix_submissions_incoming(runtime: Runtime) -> None:
     _fill(runtime)
-    [plan] = _plans_of(runtime, lambda session: _claim_next(session, runtime, set()))
+    [plan] = _plans_of(runtime, lambda session: _claim(session, runtime, set(), []))
     assert _uses(plan, "ix_submissions_incoming"), plan
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import add_account, create_org
 from sealgate.store import Submission
-from sealgate.submission.commit import AcceptedMessage, commit_submission
+from sealgate.submission.commit import AcceptedMessage, GroupCommitter, commit_submission
 
 
 def _accepted(rt: Runtime, raw: bytes) -> AcceptedMessage:
@@ -65,3 +68,91 @@ def test_failed_row_removes_the_blob(runtime: Runtime) -> None:
     assert _blob_files(runtime) == []
     with runtime.db.begin() as session:
         assert session.scalars(select(Submission)).all() == []
+
+
+# --- Group commit -------------------------------------------------------------------------
+
+
+def _message(accepted: AcceptedMessage, index: int, **changes: object) -> AcceptedMessage:
+    raw = f"From: alice@hospital.example\r\nSubject: {index}\r\n\r\nbody {index}\r\n".encode()
+    return dataclasses.replace(accepted, raw=raw, **changes)  # type: ignore[arg-type]
+
+
+def _count_commits(runtime: Runtime) -> list[int]:
+    commits: list[int] = []
+    event.listen(runtime.db.engine, "commit", lambda _connection: commits.append(1))
+    return commits
+
+
+async def test_group_commit_shares_transactions_and_every_row_is_durable(
+    runtime: Runtime,
+) -> None:
+    accepted = _accepted(runtime, b"")
+    committer = GroupCommitter(runtime)
+    commits = _count_commits(runtime)
+    messages = [_message(accepted, i) for i in range(40)]
+    queue_ids = await asyncio.gather(*(committer.commit(m) for m in messages))
+    await committer.close()
+    assert len(set(queue_ids)) == 40
+    # 40 sessions at once share far fewer transactions than one each.
+    assert 1 <= len(commits) < 40
+    with runtime.db.begin() as session:
+        rows = {row.id: row for row in session.scalars(select(Submission))}
+    assert set(rows) == set(queue_ids)
+    for queue_id, message in zip(queue_ids, messages, strict=True):
+        assert rows[queue_id].state == "incoming"
+        assert runtime.vault.get_bytes(rows[queue_id].blob_id) == message.raw
+    assert sorted(_blob_files(runtime)) == sorted(row.blob_id for row in rows.values())
+
+
+async def test_a_batch_takes_at_most_max_batch_rows(runtime: Runtime) -> None:
+    accepted = _accepted(runtime, b"")
+    committer = GroupCommitter(runtime, max_batch=4)
+    commits = _count_commits(runtime)
+    await asyncio.gather(*(committer.commit(_message(accepted, i)) for i in range(12)))
+    await committer.close()
+    assert len(commits) >= 3
+
+
+async def test_one_bad_row_fails_only_its_own_session_and_its_blob_is_deleted(
+    runtime: Runtime,
+) -> None:
+    accepted = _accepted(runtime, b"")
+    committer = GroupCommitter(runtime)
+    # mail_from is NOT NULL: that row cannot commit.
+    bad = _message(accepted, 99, mail_from=None)
+    good = [_message(accepted, i) for i in range(6)]
+    results = await asyncio.gather(
+        *(committer.commit(m) for m in [*good[:3], bad, *good[3:]]), return_exceptions=True
+    )
+    await committer.close()
+    assert isinstance(results[3], Exception)
+    queue_ids = [r for r in results if isinstance(r, str)]
+    assert len(queue_ids) == 6
+    with runtime.db.begin() as session:
+        rows = session.scalars(select(Submission)).all()
+    assert sorted(row.id for row in rows) == sorted(queue_ids)
+    # The bad row's blob is gone; every committed row's blob is there and readable.
+    assert sorted(_blob_files(runtime)) == sorted(row.blob_id for row in rows)
+    for row in rows:
+        assert runtime.vault.get_bytes(row.blob_id).startswith(b"From: alice")
+
+
+async def test_a_failed_commit_answers_every_waiting_session_with_the_error(
+    runtime: Runtime,
+) -> None:
+    accepted = _accepted(runtime, b"")
+    committer = GroupCommitter(runtime)
+    with runtime.db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE submissions RENAME TO submissions_away"))
+    try:
+        results = await asyncio.gather(
+            *(committer.commit(_message(accepted, i)) for i in range(5)),
+            return_exceptions=True,
+        )
+    finally:
+        with runtime.db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE submissions_away RENAME TO submissions"))
+    await committer.close()
+    assert all(isinstance(r, Exception) for r in results)
+    assert _blob_files(runtime) == []

@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import set_policy
-from sealgate.intake import process_incoming
 from sealgate.store import Message, Recipient
 from sealgate.store.schema import Base
 from sealgate.submission import SubmissionServer
 from sealgate.transport import AssumedLevels, UnknownTransport
 from sealgate.transport.cache import CachedProbes
 from tests.conftest import TEST_DATABASE, Sender
+from tests.route.pipeline import process_incoming
 from tests.submission.smtp_client import connect_auth, message, reply
 
 BOB, CAROL = "bob@example.org", "carol@example.net"

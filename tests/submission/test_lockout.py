@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import create_credential
+from sealgate.directory import CREDENTIAL_KEY_PURPOSE, create_credential
 from sealgate.store import utcnow
 from sealgate.submission import SubmissionServer, lockout
 from sealgate.submission import replies as r
@@ -24,7 +24,9 @@ def _auth(runtime: Runtime, username: str, password: str) -> str:
 
 def _second_credential(runtime: Runtime) -> tuple[str, str]:
     with runtime.db.begin() as session:
-        credential, password = create_credential(session, "Hospital", "colleague")
+        credential, password = create_credential(
+            session, "Hospital", "colleague", key=runtime.subkey(CREDENTIAL_KEY_PURPOSE)
+        )
     return credential.username, password
 
 

@@ -7,6 +7,7 @@ import contextlib
 import smtplib
 import socket
 import ssl
+import struct
 import threading
 import time
 import warnings
@@ -15,7 +16,13 @@ from collections.abc import Callable, Iterator
 import pytest
 import trustme
 
-from sealgate.transport.starttls import TlsFacts, open_starttls, quit_quietly
+from sealgate.transport.starttls import (
+    TlsFacts,
+    open_smtp,
+    open_starttls,
+    quit_quietly,
+    set_timeout,
+)
 from tests.lab.loopback import MX_FIRST, lab_address
 from tests.lab.mx_lab import MxLab, Posture
 
@@ -295,4 +302,25 @@ def test_timeout_during_sendmail_surfaces_as_an_smtp_error(
     with pytest.raises(smtplib.SMTPServerDisconnected, match="timed out"):
         smtp.sendmail("a@b.test", ["c@slow.test"], b"Subject: x\r\n\r\nx\r\n")
     assert time.monotonic() - started < 5
+    quit_quietly(smtp)
+
+
+def test_a_plain_session_stays_open_for_opportunistic_mail(lab: MxLab) -> None:
+    server = lab.server(_host(Posture.PLAIN))
+    facts, smtp = open_smtp(server.address, server.port, helo="probe.test", timeout=10)
+    assert smtp is not None and not smtp.has_extn("starttls")
+    assert facts.connected and facts.error is not None  # no TLS session
+    set_timeout(smtp, 3.0)
+    assert smtp.sock is not None and smtp.sock.gettimeout() == 3.0
+    quit_quietly(smtp)
+
+
+def test_set_timeout_on_a_tls_session_sets_the_kernel_timeouts(lab: MxLab) -> None:
+    facts, smtp = _open(lab, Posture.VALID)
+    assert smtp is not None and facts.error is None
+    set_timeout(smtp, 7.5)
+    raw = smtp.sock.raw  # type: ignore[union-attr]
+    timeval = raw.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)
+    assert struct.unpack("ll", timeval) == (7, 500_000)
+    assert smtp.noop()[0] == 250  # the session still works
     quit_quietly(smtp)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from sealgate.cli.common import common_options, emit, unit_of_work
-from sealgate.directory import create_credential, disable_credential
+from sealgate.cli.common import common_options, emit, runtime_work, unit_of_work
+from sealgate.directory import CREDENTIAL_KEY_PURPOSE, create_credential, disable_credential
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,13 +22,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run_create(args: argparse.Namespace) -> int:
-    with unit_of_work(args) as session:
-        credential, password = create_credential(session, args.org, args.label)
+    with runtime_work(args) as (rt, session):
+        key = rt.subkey(CREDENTIAL_KEY_PURPOSE)
+        credential, password = create_credential(session, args.org, args.label, key=key)
     emit(
         args,
         {"username": credential.username, "password": password, "org": args.org},
         f"username: {credential.username}\npassword: {password}\n"
-        "(the password is shown only now; only its hash is stored)",
+        "(the password is shown only now; only its keyed hash is stored)",
     )
     return 0
 

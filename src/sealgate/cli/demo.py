@@ -15,7 +15,13 @@ from sealgate.cli.init import initialise
 from sealgate.cli.serve import ROLES, _WebServer, configure_logging, serve
 from sealgate.config import load, split_hostport
 from sealgate.demo import Mailbox, mailbox_app
-from sealgate.directory import DirectoryError, add_account, create_credential, create_org
+from sealgate.directory import (
+    CREDENTIAL_KEY_PURPOSE,
+    DirectoryError,
+    add_account,
+    create_credential,
+    create_org,
+)
 
 ORG, DOMAIN, SENDER = "Demo Hospital", "demo.example", "alice@demo.example"
 
@@ -38,7 +44,9 @@ def _credentials(rt: Runtime, data_dir: Path) -> dict[str, str]:
         with rt.db.begin() as session:
             create_org(session, ORG, [DOMAIN])
             add_account(session, SENDER, ORG, display_name="Alice Demo")
-            credential, password = create_credential(session, ORG, "demo")
+            credential, password = create_credential(
+                session, ORG, "demo", key=rt.subkey(CREDENTIAL_KEY_PURPOSE)
+            )
     except DirectoryError as exc:
         raise CliError(f"demo data folder is inconsistent ({exc}); remove {data_dir}") from None
     values = {"username": credential.username, "password": password}

@@ -2,10 +2,10 @@
 
 Shows, per conversation and recipient, the method and delivery policy would choose for such
 a message and why each stronger method was not, through the same routing a real message
-gets (`intake.routing`, facts from `directory.facts`). Nothing is sent. Transport levels are
+gets (`route.facts`, facts from `directory.facts`). Nothing is sent. Transport levels are
 unknown (= not met) unless given with --assume-level DOMAIN=LEVEL, or, with --probe, taken
 from the probe cache that `sealgate serve` uses (probing what is missing, and storing it
-there); like intake, it asks for a level only where a rule could use it.
+there); like route, it asks for a level only where a rule could use it.
 """
 
 from __future__ import annotations
@@ -17,20 +17,27 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from sealgate.cli.common import CliError, common_options, emit, runtime_work
-from sealgate.directory import DirectoryError, find_account
-from sealgate.directory.accounts import normalise_address
-from sealgate.intake.control_headers import (
+from sealgate.directory import DirectoryError, find_account, normalise_address
+from sealgate.intake import (
     CONTROL_HEADER_NAMES,
     ControlHeaderError,
     ControlHeaders,
+    header_addresses,
     parse_control_headers,
+    parse_mime,
+    split_conversations,
 )
-from sealgate.intake.conversations import split_conversations
-from sealgate.intake.mime import header_addresses, parse_mime
-from sealgate.intake.routing import decide_recipient, message_policy
+from sealgate.mail import AddressError, Domain
 from sealgate.policy import Decision, explain_json, explain_text
-from sealgate.transport import AssumedLevels, TransportFacts, TransportLevel, UnknownTransport
-from sealgate.transport.cache import CachedProbes, ProbedTransport
+from sealgate.route import decide_recipient, message_policy
+from sealgate.transport import (
+    AssumedLevels,
+    CachedProbes,
+    ProbedTransport,
+    TransportFacts,
+    TransportLevel,
+    UnknownTransport,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -127,8 +134,9 @@ def assumed_levels(values: list[str], fallback: TransportFacts) -> AssumedLevels
         if not equals or not domain.strip():
             raise CliError(f"--assume-level {value!r}: expected DOMAIN=LEVEL")
         try:
-            levels[domain.strip().lower()] = TransportLevel.from_text(level)
-        except ValueError as exc:
+            # Keyed as fact gathering asks for it: the A-label (`exämple.org` works too).
+            levels[Domain.parse(domain).key] = TransportLevel.from_text(level)
+        except (AddressError, ValueError) as exc:
             raise CliError(f"--assume-level {value!r}: {exc}") from None
     return AssumedLevels(levels, fallback)
 

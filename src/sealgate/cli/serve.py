@@ -76,7 +76,9 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
     from sealgate.delivery import run_worker
     from sealgate.intake import run_intake
     from sealgate.portal import create_app, portal_config
+    from sealgate.route import run_route
     from sealgate.submission import SubmissionServer
+    from sealgate.transport.probe_runner import run_probe_runner
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -101,7 +103,9 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         tasks.append(asyncio.create_task(web.serve(sockets=[listener])))
         log.info("portal listening on %s (%s)", rt.settings.web.listen, rt.settings.web.base_url)
     if "worker" in roles:
-        tasks.append(asyncio.create_task(run_intake(rt, stop)))
+        # The stages between submission and the recipient's MX, each handing off by rows.
+        for runner in (run_intake, run_route, run_probe_runner):
+            tasks.append(asyncio.create_task(runner(rt, stop)))
         for _ in range(rt.settings.delivery.workers):
             tasks.append(asyncio.create_task(run_worker(rt, stop)))
     print("sealgate: ready", flush=True)

@@ -1,221 +1,260 @@
-"""The one SMTP client: hand one mail for one recipient to the next hop, report the Outcome.
+"""The one SMTP client: hand one mail for one recipient to the next hop, under its requirement.
 
-The next hop is the configured relay (`[delivery] relay = "host:port"`), else the mail hosts
-of the recipient's domain found by MX lookup (RFC 5321 section 5.1): MX records by preference,
-a null MX (RFC 7505) refuses all mail, no MX at all means the domain's own address records
-(the implicit MX). Hosts and their addresses are tried in order until one gives a definite
-answer; a temporary failure moves on to the next, a permanent one stops.
+    deliver(settings, prober, requirement, mail_from, rcpt_to, message)
+        -> Delivered | TemporaryFailure | PermanentFailure | BelowRequirement
 
-TLS: to the relay, STARTTLS is required when `relay_starttls` is set, and a relay that does
-not offer it, or whose certificate does not validate against `relay_ca_file` (else the system
-store) for the relay's host name, gets nothing (fail closed: TemporaryFailure, the mail
-waits). Otherwise, and to
-MX hosts, STARTTLS is opportunistic (Postfix's `may`/`encrypt` levels: encrypted, the
-certificate not verified): this client carries mail that holds no content (notifications,
-code mails, DSNs). Mail with content that must reach a level goes through `direct.py`.
+Every outbound job calls it: direct deliveries with the level their method demands, every
+other mail (notifications, code mails, DSNs, notices) with `Requirement.opportunistic_dane()`.
 
-Credentials for the relay never cross the network in the clear: AUTH only inside TLS, or to a
-relay on a loopback address.
+Next hop. Mail without a level goes to the configured relay (`[delivery] relay`) when there is
+one; everything else to the recipient domain's mail hosts, found by the probe's `plan` (one MX
+path for all mail): MX records by preference (equal ones spread by the recipient), the
+implicit MX when there are none. A null MX (RFC 7505) is PermanentFailure 5.1.10, NXDOMAIN and
+a domain with no mail host 5.1.2, MX hosts none of which has an address TemporaryFailure 4.4.4,
+a failed MX lookup TemporaryFailure 4.4.3 (never "no records"). Up to MAX_ADDRESSES addresses
+are tried in order (Postfix's smtp_mx_address_limit); a temporary answer moves on to the next,
+a delivery or a permanent refusal ends the walk.
+
+Direct deliveries (a level). Each connection is graded with the probe's rules and abandoned
+before MAIL FROM when below the level; the next host is tried. Hosts that answered but none
+proved it: `BelowRequirement` (policy chooses again, never a weaker direct delivery). DNS that
+failed or hosts that did not answer: TemporaryFailure.
+
+Opportunistic DANE: our reading of RFC 7672 §2.2 and Postfix's `dane` level.
+- A TLSA lookup is made only for a host whose address records are DNSSEC-secure (the probe's
+  plan does this, §2.2). A failed TLSA lookup (SERVFAIL, bogus, timeout) makes that host
+  unusable, never "no TLSA": it is skipped, and when no other host takes the mail the job is
+  deferred (4.4.3 when DNS was all that failed), as Postfix's `dane` defers.
+- A DNSSEC-secure TLSA RRset with usable DANE-TA/DANE-EE records is enforced: STARTTLS is
+  mandatory and the presented chain must match (`transport/dane.py`, as graded by
+  `transport/grade.py`). No STARTTLS or no match: TemporaryFailure 4.7.5 for that host,
+  nothing is sent there, the next host is tried. This holds also when the MX RRset itself is
+  insecure: the match is still enforced, it is only not reported as the DANE level (§2.2.1).
+- A secure TLSA RRset without usable records: TLS is mandatory, not authenticated (4.7.4
+  when it is not offered).
+- Otherwise (no TLSA, or insecure address records): opportunistic TLS, Postfix's `may`:
+  STARTTLS when offered, the certificate not checked; plaintext when not offered.
+- A host that offered STARTTLS and whose TLS handshake then failed is not retried in
+  plaintext (a notification carries a portal link; an active attacker who breaks handshakes
+  must not get it in the clear): TemporaryFailure 4.4.1 for that host, the next host is
+  tried. Postfix's `may` would later retry such a host in plaintext; we do not (fail closed).
+  The TLS floor is 1.2 here too, so a server offering only older TLS defers the mail.
+
+The relay keeps its verified STARTTLS on the same client: with `relay_starttls` a relay that
+does not offer STARTTLS (4.7.4) or whose certificate does not verify against `relay_ca_file`
+(else the system store) for the relay's host name (4.7.5) gets nothing, the mail waits;
+without it, STARTTLS is opportunistic. Credentials go only inside TLS, or to loopback.
+
+Timeouts: to MX hosts, `[transport] connect_timeout` bounds connecting, STARTTLS and the
+handshake (as for probes) and `[delivery] timeout` (when longer) each read and write of the
+transfer; to the relay, `[delivery] timeout` throughout.
+
+Sessions are blocking smtplib over pyOpenSSL, run in a bounded thread pool (MAX_SESSIONS at
+once per process), so a burst of jobs cannot start a thread each.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
+import asyncio
+import functools
 import logging
-import ssl
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-import aiosmtplib
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from sealgate.config import Settings, split_hostport
-from sealgate.delivery.mail_options import mail_options
 from sealgate.delivery.outcome import (
     S_BAD_DESTINATION,
     S_DNS_FAILURE,
+    S_NO_ANSWER,
     S_NO_ROUTE,
     S_NULL_MX,
-    S_TLS_NOT_OFFERED,
+    BelowRequirement,
     Delivered,
     Outcome,
     PermanentFailure,
     TemporaryFailure,
-    from_exception,
 )
+from sealgate.delivery.session import Attempt, Envelope, Hop, Unreachable, attempt
+from sealgate.delivery.tls_policy import Refusal, host_mode, relay_mode
 from sealgate.mail.address import address_domain
-from sealgate.transport.mx import mx_hosts
-from sealgate.transport.resolver import plain_resolver
+from sealgate.policy.requirement import Requirement
+from sealgate.transport.grade import HostGrade
+from sealgate.transport.probe import DomainPlan, HostPlan, PlanProblem, Prober
+from sealgate.transport.starttls import TlsFacts
 
 log = logging.getLogger("sealgate.delivery")
 
 # Postfix's smtp_mx_address_limit: stop after this many addresses in one attempt.
 MAX_ADDRESSES = 5
+# SMTP sessions running at once in this process (threads of the shared pool).
+MAX_SESSIONS = 16
 
 
-def mail_hosts(
-    domain: str, records: Iterable[tuple[int, str]], salt: str = ""
-) -> list[str] | PermanentFailure:
-    """The host names to try for `domain`, or a permanent failure for a null MX."""
-    hosts = mx_hosts(domain, records, salt)
-    if hosts is None:
-        return PermanentFailure(None, f"{domain} accepts no mail (null MX)", S_NULL_MX)
-    return [host.name for host in hosts]
+@functools.cache
+def _shared_pool() -> ThreadPoolExecutor:
+    """The process's pool for blocking SMTP sessions, made when the first mail goes out."""
+    return ThreadPoolExecutor(max_workers=MAX_SESSIONS, thread_name_prefix="smtp")
 
 
-@dataclass(frozen=True)
-class Hop:
-    """One address to connect to, and what the session there must do."""
-
-    address: str  # IP address or host name to connect to
-    port: int
-    server_name: str  # for TLS SNI and logs
-    tls_required: bool = False  # and verified: chain to `ca_file` (or the system store) + name
-    credentials: tuple[str, str] | None = None
-    ca_file: str = ""
-
-
-def _tls_context(hop: Hop) -> ssl.SSLContext:
-    """A required TLS hop (the relay) is verified; otherwise encrypt, don't verify
-    (opportunistic TLS for mail without content; direct deliveries use direct.py)."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=hop.ca_file or None)
-    if not hop.tls_required:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
-
-
-def _is_loopback(host: str) -> bool:
+async def deliver(
+    settings: Settings,
+    prober: Prober,
+    requirement: Requirement,
+    mail_from: str,
+    rcpt_to: str,
+    message: bytes,
+    *,
+    pool: Executor | None = None,
+) -> Outcome | BelowRequirement:
+    """Deliver `message` to `rcpt_to` on connections that meet `requirement`; never raises
+    for network or DNS trouble (every failure is an Outcome)."""
+    envelope = Envelope(mail_from, rcpt_to, message)
+    pool = pool or _shared_pool()
+    if requirement.opportunistic and settings.delivery.relay:
+        hop = _relay_hop(settings)
+        log.debug("to %s: relay %s:%d", rcpt_to, hop.address, hop.port)
+        result = await _run(pool, hop, requirement, envelope, None)
+        return result.failure() if isinstance(result, Refusal) else _settled(result)
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
+        domain = address_domain(rcpt_to)
+    except ValueError as error:
+        return PermanentFailure(None, str(error), S_BAD_DESTINATION)
+    plan = await prober.plan(domain, salt=rcpt_to)
+    if plan.problem is not None:
+        return _no_host(plan)
+    return await _walk(settings, prober, plan, requirement, envelope, pool)
 
 
-async def _greet(smtp: aiosmtplib.SMTP) -> None:
-    try:
-        await smtp.ehlo()
-    except aiosmtplib.SMTPHeloError:
-        await smtp.helo()
+def _grade(prober: Prober, host: HostPlan, address: str, facts: TlsFacts) -> HostGrade:
+    return prober.report(host, address, facts).grade
 
 
-async def _secure(smtp: aiosmtplib.SMTP, hop: Hop) -> TemporaryFailure | None:
-    """STARTTLS if offered; a hop that requires TLS and gets no offer fails closed."""
-    if smtp.supports_extension("starttls"):
-        await smtp.starttls(server_hostname=hop.server_name, tls_context=_tls_context(hop))
-        await _greet(smtp)
-    elif hop.tls_required:
-        return TemporaryFailure(
-            None,
-            f"TLS is required, but {hop.server_name} does not offer STARTTLS",
-            S_TLS_NOT_OFFERED,
-        )
-    if hop.credentials is not None:
-        encrypted = smtp.get_transport_info("sslcontext") is not None
-        if not encrypted and not _is_loopback(hop.address):
-            return TemporaryFailure(
-                None, f"refusing to send credentials to {hop.server_name} without TLS", "4.7.0"
-            )
-        try:
-            await smtp.login(*hop.credentials)
-        except aiosmtplib.SMTPAuthenticationError as error:
-            # Our credentials are wrong, not the recipient: defer, like Postfix's
-            # smtp_sasl_auth_soft_bounce, so the mail waits until an admin fixes them.
-            return TemporaryFailure(
-                None,
-                f"{hop.server_name} refused our credentials: {error.code} {error.message}",
-                "4.7.0",
-            )
-    return None
+def _settled(result: Outcome | Unreachable) -> Outcome:
+    if isinstance(result, Unreachable):
+        return TemporaryFailure(None, result.text, result.status)
+    return result
 
 
-async def _transfer(smtp: aiosmtplib.SMTP, mail_from: str, rcpt_to: str, message: bytes) -> Outcome:
-    """MAIL, RCPT, DATA; each refusal raises and is classified by the caller."""
-    options = mail_options(mail_from, rcpt_to, message, smtp.supports_extension)
-    if isinstance(options, PermanentFailure):
-        return options
-    await smtp.mail(mail_from, options=options, encoding="utf-8")
-    await smtp.rcpt(rcpt_to, encoding="utf-8")
-    reply = await smtp.data(message)
-    return Delivered(reply.code, reply.message)
-
-
-async def _session(
-    settings: Settings, hop: Hop, mail_from: str, rcpt_to: str, message: bytes
-) -> Outcome:
-    """One SMTP session to one address; never raises, every error becomes an Outcome."""
-    delivery = settings.delivery
-    smtp = aiosmtplib.SMTP(
-        hostname=hop.address,
-        port=hop.port,
-        local_hostname=delivery.helo_name,
-        timeout=delivery.timeout,
-        start_tls=False,
+async def _run(
+    pool: Executor,
+    hop: Hop,
+    requirement: Requirement,
+    envelope: Envelope,
+    host: HostPlan | None,
+    prober: Prober | None = None,
+) -> Attempt:
+    grader = None
+    if host is not None and prober is not None:
+        grader = functools.partial(_grade, prober, host, hop.address)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        pool, functools.partial(attempt, hop, requirement, envelope, grader)
     )
-    try:
-        await smtp.connect()
-        await _greet(smtp)
-        refused = await _secure(smtp, hop)
-        return refused or await _transfer(smtp, mail_from, rcpt_to, message)
-    except Exception as error:
-        return from_exception(error)
-    finally:
-        if smtp.is_connected:
-            # The outcome is already known; a failing QUIT changes nothing.
-            with contextlib.suppress(Exception):
-                await smtp.quit(timeout=min(delivery.timeout, 5.0))
-            smtp.close()
 
 
-async def _addresses(resolver: dns.asyncresolver.Resolver, host: str, lifetime: float) -> list[str]:
-    """IPv4 then IPv6 addresses of `host`; empty if it has none. DNS errors propagate."""
-    found: list[str] = []
-    for rdtype in ("A", "AAAA"):
-        try:
-            answer = await resolver.resolve(host, rdtype, lifetime=lifetime)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+async def _walk(
+    settings: Settings,
+    prober: Prober,
+    plan: DomainPlan,
+    requirement: Requirement,
+    envelope: Envelope,
+    pool: Executor,
+) -> Outcome | BelowRequirement:
+    """Try the hosts in order until one takes the mail or refuses it for good."""
+    walk = _Walk(requirement, plan.domain)
+    # Connecting and grading fail fast (the probe's timeout); sending may take longer.
+    transfer_timeout = max(prober.timeout, settings.delivery.timeout)
+    for host in plan.hosts:
+        if host.dns_error is not None:
+            walk.dns_errors.append(host.dns_error)
             continue
-        found.extend(record.to_text() for record in answer)
-    return found
+        mode = host_mode(requirement, host.tlsa_dnssec, host.tlsa)
+        for address in host.addresses:
+            if walk.tried == MAX_ADDRESSES:
+                return walk.result()
+            walk.tried += 1
+            hop = Hop(
+                address,
+                prober.port,
+                f"{host.host} [{address}]",
+                host.tls_name,
+                mode,
+                prober.helo,
+                prober.timeout,
+                transfer_timeout,
+            )
+            result = await _run(pool, hop, requirement, envelope, host, prober)
+            if isinstance(result, Delivered | PermanentFailure):
+                log.info(
+                    "to %s via %s (%s, required %s): %s",
+                    envelope.rcpt_to,
+                    hop.name,
+                    mode,
+                    requirement.to_text(),
+                    result.describe(),
+                )
+                return result
+            log.info("to %s via %s (%s): %s", envelope.rcpt_to, hop.name, mode, _text(result))
+            walk.note(result)
+            if isinstance(result, Refusal):
+                break  # the next host: another address of this one proves no more
+    return walk.result()
 
 
-async def _mx_hops(
-    settings: Settings, domain: str, resolver: dns.asyncresolver.Resolver, salt: str
-) -> list[Hop] | PermanentFailure | TemporaryFailure:
-    """The addresses to try for `domain`, or why there are none."""
-    lifetime = settings.delivery.timeout
-    try:
-        answer = await resolver.resolve(domain, "MX", lifetime=lifetime)
-        records = [(record.preference, record.exchange.to_text()) for record in answer]
-    except dns.resolver.NXDOMAIN:
-        return PermanentFailure(None, f"domain {domain} does not exist", S_BAD_DESTINATION)
-    except dns.resolver.NoAnswer:
-        records = []
-    except dns.exception.DNSException as error:
-        return TemporaryFailure(None, f"MX lookup for {domain} failed: {error}", S_DNS_FAILURE)
-    hosts = mail_hosts(domain, records, salt)
-    if isinstance(hosts, PermanentFailure):
-        return hosts
-    hops: list[Hop] = []
-    dns_error: str = ""
-    for host in hosts:
-        try:
-            addresses = await _addresses(resolver, host, lifetime)
-        except dns.exception.DNSException as error:
-            dns_error = f"address lookup for {host} failed: {error}"
-            continue
-        hops.extend(Hop(address, settings.transport.smtp_port, host) for address in addresses)
-    if hops:
-        return hops[:MAX_ADDRESSES]
-    if dns_error:
-        return TemporaryFailure(None, dns_error, S_DNS_FAILURE)
-    if not records:
-        return PermanentFailure(None, f"{domain} has no mail host", S_BAD_DESTINATION)
-    return TemporaryFailure(None, f"no mail host of {domain} has an address", S_NO_ROUTE)
+@dataclass
+class _Walk:
+    """What the hosts of one walk said, to report the best reason when none took the mail."""
+
+    requirement: Requirement
+    domain: str
+    tried: int = 0
+    dns_errors: list[str] = field(default_factory=list)
+    unreachable: list[Unreachable] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    below: list[Refusal] = field(default_factory=list)
+    answered: TemporaryFailure | None = None  # a server's own 4xx (or a lost session)
+
+    def note(self, result: Attempt) -> None:
+        if isinstance(result, Unreachable):
+            self.unreachable.append(result)
+        elif isinstance(result, Refusal):
+            (self.below if result.below else self.refused).append(result)
+        elif isinstance(result, TemporaryFailure):
+            self.answered = result
+
+    def result(self) -> TemporaryFailure | BelowRequirement:
+        """Prefer what a server said, then a security refusal, then below the level (policy
+        chooses again only when nothing better can be hoped for by waiting), then silence."""
+        if self.answered is not None:
+            return self.answered
+        prefix = "" if self.requirement.opportunistic else f"required {self._wanted()}; "
+        if self.refused:
+            texts = " | ".join(refusal.text for refusal in self.refused)
+            return TemporaryFailure(None, prefix + texts, self.refused[0].status)
+        if self.below:
+            observed = max(refusal.observed for refusal in self.below)
+            return BelowRequirement(observed, prefix + " | ".join(r.text for r in self.below))
+        reasons = [failure.text for failure in self.unreachable] + self.dns_errors
+        reason = " | ".join(reasons) or f"no mail host of {self.domain} could be reached"
+        if self.dns_errors and not self.unreachable:
+            return TemporaryFailure(None, prefix + reason, S_DNS_FAILURE)
+        status = self.unreachable[-1].status if self.unreachable else S_NO_ANSWER
+        return TemporaryFailure(None, prefix + reason, status)
+
+    def _wanted(self) -> str:
+        return self.requirement.to_text().upper()
+
+
+def _no_host(plan: DomainPlan) -> Outcome:
+    """The outcome for a domain with no mail host to try (`plan.problem` is set)."""
+    error = plan.error or f"{plan.domain} has no mail host"
+    if plan.problem is PlanProblem.DNS_FAILURE:
+        return TemporaryFailure(None, f"{error}; not delivering blind", S_DNS_FAILURE)
+    if plan.problem is PlanProblem.NO_ADDRESS:
+        return TemporaryFailure(None, error, S_NO_ROUTE)
+    if plan.problem is PlanProblem.NULL_MX:
+        return PermanentFailure(None, f"{error} (null MX)", S_NULL_MX)
+    return PermanentFailure(None, error, S_BAD_DESTINATION)
 
 
 def _relay_hop(settings: Settings) -> Hop:
@@ -227,43 +266,18 @@ def _relay_hop(settings: Settings) -> Hop:
     return Hop(
         host,
         port,
+        f"relay {host}",
         host,
-        tls_required=delivery.relay_starttls,
-        credentials=credentials,
-        ca_file=delivery.relay_ca_file,
+        relay_mode(delivery.relay_starttls),
+        delivery.helo_name,
+        delivery.timeout,
+        delivery.timeout,
+        credentials,
+        delivery.relay_ca_file or None,
     )
 
 
-async def send(
-    settings: Settings,
-    mail_from: str,
-    rcpt_to: str,
-    message: bytes,
-    *,
-    resolver: dns.asyncresolver.Resolver | None = None,
-) -> Outcome:
-    """Deliver `message` to `rcpt_to` via the relay or the recipient's MX hosts."""
-    if settings.delivery.relay:
-        hops: list[Hop] | PermanentFailure | TemporaryFailure = [_relay_hop(settings)]
-    else:
-        try:
-            domain = address_domain(rcpt_to)
-        except ValueError as error:
-            return PermanentFailure(None, str(error), S_BAD_DESTINATION)
-        try:
-            resolver = resolver or plain_resolver(
-                settings.transport.resolver, settings.transport.dns_timeout
-            )
-        except dns.exception.DNSException as error:
-            return TemporaryFailure(None, f"no DNS resolver: {error}", S_DNS_FAILURE)
-        hops = await _mx_hops(settings, domain, resolver, salt=rcpt_to)
-    if not isinstance(hops, list):
-        return hops
-    outcome: Outcome = TemporaryFailure(None, "no mail host to try", S_NO_ROUTE)
-    for hop in hops:
-        log.debug("to %s: connecting to %s[%s]:%d", rcpt_to, hop.server_name, hop.address, hop.port)
-        outcome = await _session(settings, hop, mail_from, rcpt_to, message)
-        if not isinstance(outcome, TemporaryFailure):
-            break
-        log.info("to %s via %s[%s]: %s", rcpt_to, hop.server_name, hop.address, outcome.describe())
-    return outcome
+def _text(result: Attempt) -> str:
+    if isinstance(result, Refusal | Unreachable):
+        return result.text
+    return result.describe()

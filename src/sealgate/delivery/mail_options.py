@@ -1,4 +1,4 @@
-"""The MAIL FROM parameters of one outbound transaction (pure), for both SMTP clients.
+"""The MAIL FROM parameters of one outbound transaction (pure), for the one SMTP client.
 
 BODY=8BITMIME when the mail has 8-bit octets and the next hop offers it (RFC 6152).
 SMTPUTF8 (RFC 6531) when an address is non-ASCII: required, and a next hop without it is a

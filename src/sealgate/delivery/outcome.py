@@ -1,6 +1,7 @@
 """What became of one delivery attempt to one recipient (pure).
 
     Outcome = Delivered | TemporaryFailure | PermanentFailure
+    BelowRequirement: no host proved a direct delivery's level (policy chooses again)
 
 A 2xx reply delivered the mail. A 5xx reply refused it for good: bounce. Everything else is
 temporary and retried later: 4xx replies, lost or refused connections, timeouts, TLS errors,
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sealgate.transport.levels import TransportLevel
+
 # "5.1.1 " at the start of a reply text (RFC 2034): class.subject.detail.
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?:\s+|$)")
 
@@ -27,6 +30,7 @@ S_DNS_FAILURE = "4.4.3"  # directory server failure: SERVFAIL, DNS timeout
 S_NO_ROUTE = "4.4.4"  # no usable address for any mail host
 S_EXPIRED = "4.4.7"  # delivery time expired
 S_TLS_NOT_OFFERED = "4.7.4"  # TLS required but the server does not offer STARTTLS
+S_NOT_AUTHENTICATED = "4.7.5"  # a secure TLSA RRset not matched (RFC 7672), a relay unverified
 S_BAD_DESTINATION = "5.1.2"  # the recipient's domain does not exist or has no mail host
 S_NULL_MX = "5.1.10"  # RFC 7505: the domain says it accepts no mail
 S_NO_UTF8 = "5.6.7"  # RFC 6531: non-ASCII address, server lacks SMTPUTF8
@@ -38,6 +42,9 @@ class Delivered:
 
     code: int = 250
     text: str = ""
+    # What the connection that carried the mail proved (NONE: plaintext); None when it was
+    # not graded (the relay path, whose TLS is verified against its own CA file instead).
+    proven: TransportLevel | None = None
 
     def describe(self) -> str:
         return f"{self.code} {self.text}".strip()
@@ -71,6 +78,18 @@ class PermanentFailure:
 
     def diagnostic(self) -> str:
         return diagnostic(self.code, self.status, self.text)
+
+
+@dataclass(frozen=True)
+class BelowRequirement:
+    """Every mail host that answered proved less than a direct delivery's requirement: the
+    message never left, and policy chooses the next method for the recipient."""
+
+    observed: TransportLevel  # the best level a host proved
+    text: str  # host by host: what it proved and why not more
+
+    def describe(self) -> str:
+        return self.text
 
 
 Outcome = Delivered | TemporaryFailure | PermanentFailure
@@ -115,11 +134,15 @@ def from_reply(code: int, text: str) -> Outcome:
 def from_exception(error: BaseException) -> Failure:
     """Classify what went wrong in an SMTP session; the unexpected is temporary.
 
-    An SMTP client library's reply exceptions carry `code` and `message` (aiosmtplib's
-    `SMTPResponseException` does); they are read by duck typing so this module stays free of
-    network imports.
+    An SMTP client library's reply exceptions carry the reply: `smtp_code` and `smtp_error`
+    (smtplib's `SMTPResponseException`, bytes or text) or `code` and `message` (aiosmtplib's);
+    they are read by duck typing so this module stays free of network imports.
     """
     code, message = getattr(error, "code", None), getattr(error, "message", None)
+    if hasattr(error, "smtp_code"):
+        code, message = error.smtp_code, getattr(error, "smtp_error", "")
+        if isinstance(message, bytes):
+            message = message.decode(errors="replace")
     if isinstance(code, int) and isinstance(message, str):
         outcome = from_reply(code, message)
         if isinstance(outcome, Delivered):

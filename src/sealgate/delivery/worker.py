@@ -6,7 +6,8 @@ commit, queue.OutcomeWriter). A batch is written whole or not at all, so a crash
 exactly the jobs whose outcome was not yet committed (at-least-once, never lost):
 
     Delivered         -> done
-    BelowRequirement  -> done; policy chose again for the recipient (direct deliveries only)
+    BelowRequirement  -> done; the recipient goes back to route `undecided` with the level
+                         the hosts proved (direct deliveries only; hand_back.py)
     TemporaryFailure  -> deferred, next attempt by exponential backoff; expired -> bounced
     PermanentFailure  -> bounced
     bounced           -> a DSN to the sender (null sender), unless the job is itself a DSN,
@@ -32,8 +33,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.client import send
-from sealgate.delivery.direct import BelowRequirement, deliver_direct
+from sealgate.delivery.client import deliver
 from sealgate.delivery.dsn import (
     DeliveryFailure,
     compose_dsn,
@@ -42,8 +42,11 @@ from sealgate.delivery.dsn import (
     wants_failure_report,
     wants_success_report,
 )
+from sealgate.delivery.hand_back import hand_back
 from sealgate.delivery.outcome import (
+    S_DNS_FAILURE,
     S_EXPIRED,
+    BelowRequirement,
     Delivered,
     Failure,
     Outcome,
@@ -312,26 +315,29 @@ async def _deliver(
             await asyncio.to_thread(_park_corrupt, rt, job, error)
             return
         message = await sign_outbound(rt, message)
-        if job.required_level is None:
-            outcome = await send(rt.settings, job.mail_from, job.rcpt_to, message)
+        # One client for every job: direct deliveries at their level, all other mail under
+        # RFC 7672 opportunistic DANE (required_level NULL).
+        requirement = Requirement.from_column(job.required_level)
+        outcome: Outcome | BelowRequirement
+        try:
+            built = prober()
+        except Exception as error:  # e.g. no resolv.conf: the job is deferred, never sent
+            why = f"no DNS resolver ({type(error).__name__})"
+            outcome = TemporaryFailure(None, why, S_DNS_FAILURE)
         else:
-            requirement = Requirement.from_text(job.required_level)
-            direct = await deliver_direct(
-                prober(), requirement, job.mail_from, job.rcpt_to, message
+            outcome = await deliver(
+                rt.settings, built, requirement, job.mail_from, job.rcpt_to, message
             )
-            if isinstance(direct, BelowRequirement):
-                await asyncio.to_thread(_fall_back, rt, job, direct)
-                return
-            outcome = direct
+        if isinstance(outcome, BelowRequirement):
+            await asyncio.to_thread(_fall_back, rt, job, outcome)
+            return
         await outcomes.record(_Result(job, outcome, header_block(message)))
 
 
 def _fall_back(rt: Runtime, job: OutboundJob, below: BelowRequirement) -> None:
-    """Hand the recipient back to policy (intake imports delivery, hence the late import)."""
-    from sealgate.intake.runner import fall_back
-
+    """Hand the recipient back to route by a row (hand_back.py): never a call into route."""
     log.info("job %s to %s: below the required level: %s", job.id, job.rcpt_to, below.text)
-    if not fall_back(rt, job, below.observed, below.text):
+    if not hand_back(rt, job, below.observed, below.text):
         log.warning("job %s: lease lost, fall-back not recorded", job.id)
 
 

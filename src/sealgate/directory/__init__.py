@@ -3,7 +3,8 @@
 Receives: admin commands (CLI) and look-ups from submission, intake, explain and portal.
 Hands off: plain values (`AccountInfo`, `CredentialInfo`, `PolicyInfo`, `ContactInfo`, and the
 policy facts of `facts.py`), never ORM rows, to other stages.
-Trust: verifies passwords against argon2 hashes; never stores or logs a password; stores
+Trust: verifies passwords against argon2 hashes and generated SMTP credentials against
+HMAC-SHA256 digests under a master-key subkey; never stores or logs a password; stores
 contact access codes only as argon2 hashes and never hands a hash to a listing.
 """
 
@@ -13,6 +14,7 @@ from sealgate.directory.accounts import (
     disable_account,
     find_account,
     find_active_account,
+    normalise_address,
 )
 from sealgate.directory.contacts import (
     ContactInfo,
@@ -23,6 +25,7 @@ from sealgate.directory.contacts import (
     remove_contact,
 )
 from sealgate.directory.credentials import (
+    CREDENTIAL_KEY_PURPOSE,
     CredentialInfo,
     create_credential,
     disable_credential,
@@ -32,6 +35,7 @@ from sealgate.directory.errors import DirectoryError
 from sealgate.directory.facts import (
     ContactEntry,
     find_contact,
+    has_account,
     message_facts,
     org_policy,
     recipient_facts,
@@ -42,7 +46,7 @@ from sealgate.directory.nta7516 import (
     list_nta7516_domains,
     remove_nta7516_domain,
 )
-from sealgate.directory.orgs import OrgInfo, create_org, find_org, org_claiming
+from sealgate.directory.orgs import OrgInfo, create_org, find_org, normalise_domain, org_claiming
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
     TSC_CHOICES,
@@ -57,6 +61,7 @@ __all__ = [
     "AccountInfo",
     "ContactEntry",
     "ContactInfo",
+    "CREDENTIAL_KEY_PURPOSE",
     "CredentialInfo",
     "DirectoryError",
     "IddInfo",
@@ -91,4 +96,7 @@ __all__ = [
     "set_policy",
     "verify_credential",
     "verify_password",
+    "has_account",
+    "normalise_address",
+    "normalise_domain",
 ]

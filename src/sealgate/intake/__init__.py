@@ -1,11 +1,11 @@
 """Intake: make a readable message and its recipients out of each accepted submission.
 
 Receives: `submissions` rows in state `incoming` and their raw-message vault blobs.
-Hands off: one transaction per submission: a `messages` row (control headers kept as data),
-its readable form as a vault blob (attachments as blobs of their own), `conversations`
-(To+Cc together, each Bcc alone), `recipients` with the policy decision, hashed link tokens,
-and a notification per recipient in the outbound queue; the submission becomes `done`, or
-`corrupt` when its blob cannot be read.
+Hands off: one transaction per submission: a `messages` row (control headers kept as data,
+access rights sealed), its readable form as a vault blob (attachments as blobs of their
+own), `conversations` (To+Cc together, each Bcc alone) and `recipients` in state
+`undecided`, for route; the submission becomes `done`, `corrupt` when its blob cannot be
+read, or `hold` when its control headers are invalid. No policy, no jobs.
 Trust: reads decrypted content in memory only; the zivver-* control headers are stripped
 before anything is stored for reading; notifications carry no content; logs ids, never content.
 Refuses: nothing that parses badly: malformed MIME is shown as text.
@@ -13,6 +13,7 @@ Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.defau
 """
 
 from sealgate.intake.control_headers import (
+    CONTROL_HEADER_NAMES,
     ControlHeaderError,
     ControlHeaders,
     controls_of,
@@ -22,6 +23,7 @@ from sealgate.intake.control_headers import (
     parse_minimum_verification,
     strip_control_headers,
 )
+from sealgate.intake.control_store import SEAL_PURPOSE, controls_from_stored
 from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
 from sealgate.intake.readable import Attachment, ReadableMessage
@@ -32,7 +34,9 @@ __all__ = [
     "Attachment",
     "ControlHeaderError",
     "ControlHeaders",
+    "SEAL_PURPOSE",
     "PlannedConversation",
+    "controls_from_stored",
     "controls_of",
     "ReadableMessage",
     "header_addresses",
@@ -47,4 +51,5 @@ __all__ = [
     "split_conversations",
     "strip_control_headers",
     "text_from_html",
+    "CONTROL_HEADER_NAMES",
 ]

@@ -1,8 +1,8 @@
 """What a message row keeps of its control headers: no phone number, no access code in the clear.
 
 A `zivver-access-right` header carries a secret (an access code) or personal data (a phone
-number). Intake needs it once more after the message is stored: when a direct delivery falls
-back (`runner.fall_back`), policy decides again, and the header's access right may then apply.
+number). Route needs it after the message is stored: it decides each recipient from the row,
+and again when delivery hands a direct one back, and the header's access right may apply.
 So `messages.control_headers` keeps, in the clear, only which recipients had an access right
 and its method; the header values themselves are sealed with AES-256-GCM under a key derived
 from the master key (`Runtime.subkey("control-headers")`), bound to the message id, so a

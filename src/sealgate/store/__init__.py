@@ -22,6 +22,7 @@ from sealgate.store.schema import (
     Organisation,
     OutboundJob,
     PortalSession,
+    ProbeRequest,
     Recipient,
     SmsQuota,
     SmtpCredential,
@@ -30,6 +31,15 @@ from sealgate.store.schema import (
     VerificationCode,
 )
 from sealgate.store.session import Database, new_id, utcnow
+from sealgate.store.states import (
+    IllegalTransition,
+    JobKind,
+    JobState,
+    ProbeRequestState,
+    RecipientState,
+    SubmissionState,
+)
+from sealgate.store.wakeup import Waiter, Wakeups
 
 __all__ = [
     "Account",
@@ -47,6 +57,7 @@ __all__ = [
     "Organisation",
     "OutboundJob",
     "PortalSession",
+    "ProbeRequest",
     "Recipient",
     "SmsQuota",
     "SmtpCredential",
@@ -56,4 +67,12 @@ __all__ = [
     "insert_missing",
     "new_id",
     "utcnow",
+    "IllegalTransition",
+    "JobKind",
+    "JobState",
+    "ProbeRequestState",
+    "RecipientState",
+    "SubmissionState",
+    "Waiter",
+    "Wakeups",
 ]

@@ -159,9 +159,30 @@ class Conversation(Base):
 
 
 class Recipient(Base):
-    """One recipient of one message, with the policy decision made for it."""
+    """One recipient of one message, with the policy decision made for it.
+
+    States (store/states.py): intake writes `undecided`; route leaves it `decided` (job
+    queued) or `awaiting_probe` (a probe request for `probe_domain`); delivery hands it back
+    `undecided` with `proven_level` and `fallback_note` when no host proved its level.
+    """
 
     __tablename__ = "recipients"
+    __table_args__ = (
+        # Route's claim and the probe runner's wake-up read only the waiting rows.
+        Index(
+            "ix_recipients_undecided",
+            "created_at",
+            "id",
+            sqlite_where=text("state = 'undecided'"),
+            postgresql_where=text("state = 'undecided'"),
+        ),
+        Index(
+            "ix_recipients_awaiting_probe",
+            "probe_domain",
+            sqlite_where=text("state = 'awaiting_probe'"),
+            postgresql_where=text("state = 'awaiting_probe'"),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
@@ -187,6 +208,36 @@ class Recipient(Base):
     code_sends_day: Mapped[int] = mapped_column(default=0, server_default="0")
     code_day_started_at: Mapped[datetime | None]
     sender_told_at: Mapped[datetime | None]
+    # Rows from before route was a stage of its own were all decided already.
+    state: Mapped[str] = mapped_column(String(16), server_default="decided")
+    # The domain whose probe this recipient waits (or last waited) for.
+    probe_domain: Mapped[str | None] = mapped_column(String(253))
+    # Set by delivery's hand-back: the level the servers proved, and why it fell short.
+    proven_level: Mapped[str | None] = mapped_column(String(8))
+    fallback_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class ProbeRequest(Base):
+    """A domain whose transport level route waits for; the probe runner fills the cache.
+
+    States (store/states.py): incoming -> active -> done; active -> incoming when its lease
+    runs out; done -> incoming when the cached level expired and someone waits again.
+    """
+
+    __tablename__ = "probe_requests"
+    __table_args__ = (
+        Index(
+            "ix_probe_requests_waiting",
+            "requested_at",
+            sqlite_where=text("state IN ('incoming', 'active')"),
+            postgresql_where=text("state IN ('incoming', 'active')"),
+        ),
+    )
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    probed_at: Mapped[datetime | None]
 
 
 class LinkToken(Base):

@@ -8,7 +8,8 @@ may touch. docs/architecture.md draws it. The values are the words stored in the
     submissions     incoming -> done | corrupt | hold
     recipients      undecided -> decided | awaiting_probe;  awaiting_probe -> undecided;
                     decided -> undecided  (delivery proved too little: route chooses again)
-    probe_requests  incoming -> active -> done;  active -> incoming (lease ran out)
+    probe_requests  incoming -> active -> done;  active -> incoming (lease ran out);
+                    done -> incoming  (the cached level expired and someone waits again)
     outbound_jobs   incoming | deferred -> active -> done | deferred | bounced | corrupt;
                     active -> active (a lapsed lease reclaimed);  hold -> incoming
 """
@@ -88,6 +89,7 @@ TRANSITIONS: dict[type[State], frozenset[tuple[State, State]]] = {
             (ProbeRequestState.INCOMING, ProbeRequestState.ACTIVE),
             (ProbeRequestState.ACTIVE, ProbeRequestState.DONE),
             (ProbeRequestState.ACTIVE, ProbeRequestState.INCOMING),
+            (ProbeRequestState.DONE, ProbeRequestState.INCOMING),
         }
     ),
     JobState: frozenset(

@@ -1,4 +1,4 @@
-"""AUTH for submission: argon2 credential checks, a growing delay and lockouts in the database.
+"""AUTH for submission: HMAC credential checks, a growing delay and lockouts in the database.
 
 Failures are counted per (client, username), per username and per client (lockout.py has
 the rules and the SQL); every process of a deployment, and the next start, see the same
@@ -29,9 +29,11 @@ log = logging.getLogger("sealgate.submission")
 # The delay before a 535 grows by this much per counted failure, up to the cap.
 FAILURE_DELAY_STEP = 0.5
 FAILURE_DELAY_CAP = 5.0
-# At most this many argon2 checks run at once: each costs tens of MB and a CPU for a while,
-# and anyone who completes STARTTLS can ask for one. The failure slots are claimed inside
-# this limit, so a burst of right logins holds at most this many slots at a time.
+# At most this many checks run at once. A generated credential costs one HMAC, but a row
+# from before the HMAC form costs an argon2 check (tens of MB and a CPU for a while) until
+# its first login rewrites it, and anyone who completes STARTTLS can ask for one. The
+# failure slots are claimed inside this limit, so a burst of right logins holds at most this
+# many slots at a time.
 VERIFY_CONCURRENCY = 4
 # Counters whose window has passed are deleted after this many failures of this process.
 PURGE_EVERY_FAILURES = 256
@@ -84,8 +86,9 @@ def client_key(host: str) -> str:
 class Authenticator:
     """Checks AUTH PLAIN/LOGIN credentials for the server; one instance shared by all sessions."""
 
-    def __init__(self, db: Database, limits: AuthLimits) -> None:
+    def __init__(self, db: Database, limits: AuthLimits, credential_key: bytes) -> None:
         self.db = db
+        self.credential_key = credential_key
         self.limits = limits
         self._verifying = asyncio.Semaphore(VERIFY_CONCURRENCY)
         self._failures_since_purge = 0
@@ -162,7 +165,7 @@ class Authenticator:
         except UnicodeDecodeError:
             return None
         with self.db.begin() as session:
-            credential = verify_credential(session, username, secret)
+            credential = verify_credential(session, username, secret, key=self.credential_key)
         if credential is None:
             return None
         return Submitter(credential.org_id, credential.id, credential.username)

@@ -1,20 +1,41 @@
 """Commit an accepted message: encrypted vault blob first, then its `submissions` row.
 
 This is Postfix's "acknowledge only after the commit": the caller sends the 250 only after
-`commit_submission` returns. The blob is fsynced before the row is written, and the row is the
-only thing that makes the blob visible to intake; so a crash in between leaves an orphan blob
-that nothing reads, never a row whose blob is missing. When the row cannot be written the blob
-is deleted again before the error goes up, and the client gets a 4xx and retries.
-Blocking (file and database I/O): call it with `asyncio.to_thread`.
+the commit returns. The blob is fsynced before the row is written, and the row is the only
+thing that makes the blob visible to intake; so a crash in between leaves an orphan blob that
+nothing reads, never a row whose blob is missing. When the row cannot be written the blob is
+deleted again before the error goes up, and the client gets a 4xx and retries.
+
+Two ways in, one row format:
+- `commit_submission`: one message, one transaction (blocking; for the CLI and tests).
+- `GroupCommitter.commit`: what the SMTP server uses. Many sessions share the work, the way
+  a database's group commit does: their blobs are written (and fsynced) in parallel in a
+  small thread pool, and one committer takes up to `MAX_BATCH` waiting rows after a short
+  linger and inserts them in one transaction, then wakes each waiting session. Each session
+  still hears "250" only after its own row is committed. A batch that fails is retried row by
+  row, so one bad row fails only its own session; a blob whose row failed is deleted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Submission, new_id, utcnow
+
+log = logging.getLogger("sealgate.submission")
+
+# One transaction takes at most this many rows; under load, a batch fills while the previous
+# one commits, so the linger is paid only when there is little to wait for.
+MAX_BATCH = 64
+LINGER_SECONDS = 0.002
+# Blob writes wait on fsync, not on the CPU: a few threads let concurrent sessions share the
+# disk's flushes.
+BLOB_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -31,30 +52,143 @@ class AcceptedMessage:
     dsn: dict[str, Any] | None = None  # the RFC 3461 request (esmtp_params.dsn_request)
 
 
+def _row(message: AcceptedMessage, blob_id: str) -> Submission:
+    """The `incoming` submission row of a message whose blob is `blob_id`."""
+    return Submission(
+        id=new_id(),
+        org_id=message.org_id,
+        account_id=message.account_id,
+        mail_from=message.mail_from,
+        rcpt_to=list(message.rcpt_to),
+        blob_id=blob_id,
+        size=len(message.raw),
+        client_address=message.client_address,
+        authenticated_as=message.authenticated_as,
+        dsn=message.dsn,
+        state="incoming",
+        error="",
+        received_at=utcnow(),
+    )
+
+
 def commit_submission(rt: Runtime, message: AcceptedMessage) -> str:
     """Store the raw message encrypted and queue it for intake; returns the queue id."""
     blob_id = rt.vault.put_bytes(message.raw)
-    queue_id = new_id()
     try:
+        row = _row(message, blob_id)
         with rt.db.begin() as session:
-            session.add(
-                Submission(
-                    id=queue_id,
-                    org_id=message.org_id,
-                    account_id=message.account_id,
-                    mail_from=message.mail_from,
-                    rcpt_to=list(message.rcpt_to),
-                    blob_id=blob_id,
-                    size=len(message.raw),
-                    client_address=message.client_address,
-                    authenticated_as=message.authenticated_as,
-                    dsn=message.dsn,
-                    state="incoming",
-                    error="",
-                    received_at=utcnow(),
-                )
-            )
+            session.add(row)
     except BaseException:
         rt.vault.delete(blob_id)
         raise
-    return queue_id
+    return row.id
+
+
+@dataclass
+class _Waiting:
+    """One session's row, waiting for the committer, and the future its session awaits."""
+
+    row: Submission
+    done: asyncio.Future[str] = field(repr=False)
+
+
+def write_rows(rt: Runtime, rows: list[Submission]) -> list[BaseException | None]:
+    """Insert `rows` in one transaction; when that fails, each in its own.
+
+    Returns, per row, None when it is committed or the error that kept it out (its blob is
+    then deleted). Blocking: the committer calls it in a thread.
+    """
+    try:
+        with rt.db.begin() as session:
+            session.add_all(rows)
+        return [None] * len(rows)
+    except Exception as error:  # noqa: BLE001 - each row gets its own verdict below
+        if len(rows) == 1:
+            rt.vault.delete(rows[0].blob_id)
+            return [error]
+        log.warning(
+            "batched commit of %d submissions failed (%s); retrying one by one",
+            len(rows),
+            type(error).__name__,
+        )
+    results: list[BaseException | None] = []
+    for row in rows:
+        results.append(write_rows(rt, [_copy(row)])[0])
+    return results
+
+
+def _copy(row: Submission) -> Submission:
+    """A fresh, transient copy of a row whose session failed (that row is now unusable)."""
+    columns = Submission.__table__.columns.keys()
+    return Submission(**{name: getattr(row, name) for name in columns})
+
+
+class GroupCommitter:
+    """Commits submissions of all sessions of one server in shared transactions.
+
+    The committer task runs only while rows wait and ends when none are left, so a server
+    needs no start or stop for it; `close()` waits for what is in flight.
+    """
+
+    def __init__(
+        self, rt: Runtime, max_batch: int = MAX_BATCH, linger: float = LINGER_SECONDS
+    ) -> None:
+        self.rt = rt
+        self.max_batch, self.linger = max_batch, linger
+        self._waiting: list[_Waiting] = []
+        self._committer: asyncio.Task[None] | None = None
+        self._blobs: ThreadPoolExecutor | None = None
+
+    async def commit(self, message: AcceptedMessage) -> str:
+        """The queue id of `message`, once its blob and its row are durable."""
+        loop = asyncio.get_running_loop()
+        if self._blobs is None:
+            self._blobs = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="sealgate-vault")
+        blob_id = await loop.run_in_executor(self._blobs, self.rt.vault.put_bytes, message.raw)
+        try:
+            row = _row(message, blob_id)
+        except BaseException:
+            self.rt.vault.delete(blob_id)
+            raise
+        waiting = _Waiting(row, loop.create_future())
+        self._waiting.append(waiting)
+        if self._committer is None or self._committer.done():
+            self._committer = loop.create_task(self._commit_waiting())
+        # The row is committed or refused whether or not this session is still there to hear
+        # it: a session that goes away meanwhile does not take its row out of the batch.
+        return await asyncio.shield(waiting.done)
+
+    async def _commit_waiting(self) -> None:
+        """Commit batches until no row waits."""
+        while self._waiting:
+            if len(self._waiting) < self.max_batch:
+                await asyncio.sleep(self.linger)
+            batch = self._waiting[: self.max_batch]
+            del self._waiting[: self.max_batch]
+            try:
+                results = await asyncio.to_thread(write_rows, self.rt, [w.row for w in batch])
+            except BaseException as error:
+                # Only a failure outside the rows (no thread, cancellation) gets here; the
+                # blobs stay as orphans, which no row points at, and each session hears a 4xx.
+                for waiting in batch:
+                    _settle(waiting, error)
+                raise
+            for waiting, result in zip(batch, results, strict=True):
+                _settle(waiting, result)
+
+    async def close(self) -> None:
+        """Wait for the rows in flight, then release the blob threads."""
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
+        if self._blobs is not None:
+            self._blobs.shutdown(wait=True)
+            self._blobs = None
+
+
+def _settle(waiting: _Waiting, result: BaseException | None) -> None:
+    if waiting.done.done():
+        return
+    if result is None:
+        waiting.done.set_result(waiting.row.id)
+    else:
+        waiting.done.set_exception(result)

@@ -94,6 +94,53 @@ class DataTransfer:
         self._line_length = 0
         return self._take_line(line, whole=False)
 
+    @property
+    def between_lines(self) -> bool:
+        """True when no line is half assembled: the next piece starts a line."""
+        return not self._fragments
+
+    def feed_lines(self, run: bytes) -> Outcome:
+        """Take a run of whole lines (each ending in CRLF) read in one go, between lines.
+
+        The end-of-data line, when in the run, is its last line. Same verdicts as feeding
+        the lines one by one; body lines that need no unstuffing and break no rule are
+        checked with a few scans of the run instead of a loop over its lines.
+        """
+        if self._in_header or self.problem is not None or not self._plain(run):
+            return self._take_each(run)
+        end = run == b".\r\n" or run.endswith(b"\r\n.\r\n")
+        text = run[:-3] if end else run
+        self._size += len(text)
+        if self._size > self.limits.max_message_size:
+            self._refuse(Problem.TOO_BIG)
+        else:
+            self._lines.append(text)
+        return Outcome.END if end else Outcome.MORE
+
+    def _plain(self, run: bytes) -> bool:
+        """No bare CR or LF, no line to unstuff and no line too long in `run`, end excepted."""
+        text = run[:-3] if run == b".\r\n" or run.endswith(b"\r\n.\r\n") else run
+        pairs = text.count(_CRLF)
+        if text.count(b"\r") != pairs or text.count(b"\n") != pairs:
+            return False
+        if text.startswith(b".") or b"\r\n." in text:
+            return False
+        limit = self.limits.max_line_length
+        return len(text) <= limit + 2 or max(map(len, text.split(_CRLF))) <= limit
+
+    def _take_each(self, run: bytes) -> Outcome:
+        """`run` line by line; once the header section ends, the rest as a run again."""
+        in_header, start = self._in_header, 0
+        while start < len(run):
+            stop = run.index(_CRLF, start) + 2
+            outcome = self._take_line(run[start:stop])
+            if outcome is not Outcome.MORE:
+                return outcome
+            start = stop
+            if in_header and not self._in_header and self.problem is None:
+                return self.feed_lines(run[start:]) if start < len(run) else Outcome.MORE
+        return Outcome.MORE
+
     def _take_fragment(self, piece: bytes) -> None:
         # Any CR or LF in a fragment is bare: the reader stops at every CRLF.
         if b"\r" in piece or b"\n" in piece:

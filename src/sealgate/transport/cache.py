@@ -17,9 +17,10 @@ import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from sealgate.config import Settings
-from sealgate.mail.address import normalise_domain
+from sealgate.mail import AddressError, Domain
 from sealgate.store.schema import TransportProbe
 from sealgate.store.session import Database, utcnow
 from sealgate.transport.levels import TransportLevel
@@ -44,8 +45,8 @@ def prober_for(settings: Settings) -> Prober:
 def _key(domain: str) -> str:
     """The cache key: the one normalised form (A-label); a name that is none stays as given."""
     try:
-        return normalise_domain(domain)
-    except ValueError:
+        return Domain.parse(domain).key
+    except AddressError:
         return domain.rstrip(".").lower()
 
 
@@ -53,6 +54,13 @@ class ProbeCache:
     def __init__(self, db: Database, *, min_seconds: int, max_seconds: int) -> None:
         self.db = db
         self.min_seconds, self.max_seconds = min_seconds, max_seconds
+
+    @classmethod
+    def for_settings(cls, settings: Settings, db: Database) -> ProbeCache:
+        transport = settings.transport
+        return cls(
+            db, min_seconds=transport.cache_min_seconds, max_seconds=transport.cache_max_seconds
+        )
 
     def lifetime(self, result: ProbeResult) -> timedelta:
         seconds = self.min_seconds if result.inconclusive else result.ttl
@@ -93,11 +101,7 @@ class CachedProbes:
 
     @classmethod
     def for_settings(cls, settings: Settings, db: Database) -> CachedProbes:
-        transport = settings.transport
-        cache = ProbeCache(
-            db, min_seconds=transport.cache_min_seconds, max_seconds=transport.cache_max_seconds
-        )
-        return cls(prober_for(settings), cache)
+        return cls(prober_for(settings), ProbeCache.for_settings(settings, db))
 
     async def result(self, domain: str) -> ProbeResult:
         domain = _key(domain)
@@ -124,54 +128,41 @@ def _probe_in_thread(probes: CachedProbes, domain: str) -> ProbeResult | None:
         return None
 
 
-class ProbesAhead:
-    """Probes started in the background for levels intake needs and has not cached yet, so
-    a domain whose servers are slow does not hold up the submissions behind it."""
+class CachedLevels:
+    """TransportFacts for route: the cached level only, read in route's own transaction.
 
-    def __init__(self, probes: CachedProbes) -> None:
-        self.probes = probes
-        self._threads: dict[str, threading.Thread] = {}
-        self._lock = threading.Lock()
-
-    def start(self, domain: str) -> None:
-        with self._lock:
-            if domain in self._threads:
-                return
-            thread = threading.Thread(
-                target=_probe_in_thread, args=(self.probes, domain), name=f"probe {domain}"
-            )
-            self._threads[domain] = thread
-        thread.start()
-
-    def wait(self) -> None:
-        with self._lock:
-            threads = list(self._threads.values())
-        for thread in threads:
-            thread.join()
-
-
-class ProbedTransport:
-    """TransportFacts for policy from (cached) probes; an inconclusive probe is unknown.
-
-    Policy runs synchronously inside intake's database work. Without `ahead`, a missing probe
-    runs there and then, on an event loop of its own thread (whether or not the caller has a
-    loop running). With `ahead`, a missing level answers unknown, is noted in `missing` and
-    probed in the background: the caller is expected to try again once it is cached.
+    A domain with nothing cached answers unknown and is noted in `missing`: route then writes
+    a probe request and lets the recipient wait, instead of probing inside its transaction.
+    `waited` is the domain this recipient already waited for once: if its probe left nothing
+    to cache, the level stays unknown (= not met, fail closed) rather than waiting forever.
     """
 
-    def __init__(self, probes: CachedProbes, ahead: ProbesAhead | None = None) -> None:
-        self.probes, self.ahead = probes, ahead
+    def __init__(self, session: Session, now: datetime, waited: str | None = None) -> None:
+        self.session, self.now, self.waited = session, now, waited
         self.missing: set[str] = set()
 
     def level(self, domain: str) -> TransportLevel | None:
         domain = _key(domain)
-        if self.ahead is not None:
-            cached = self.probes.cache.get(domain, utcnow())
-            if cached is None:
-                self.missing.add(domain)
-                self.ahead.start(domain)
-                return None
-            return cached.known_level
+        row = self.session.get(TransportProbe, domain)
+        if row is not None and row.expires_at > self.now:
+            ttl = int((row.expires_at - self.now).total_seconds())
+            return ProbeResult.from_json(json.loads(row.result), ttl).known_level
+        if domain != self.waited:
+            self.missing.add(domain)
+        return None
+
+
+class ProbedTransport:
+    """TransportFacts from (cached) probes, probing what is missing there and then, on an
+    event loop of its own thread (whether or not the caller has a loop running); an
+    inconclusive probe is unknown. For `sealgate explain --probe`: route never probes.
+    """
+
+    def __init__(self, probes: CachedProbes) -> None:
+        self.probes = probes
+
+    def level(self, domain: str) -> TransportLevel | None:
+        domain = _key(domain)
         box: list[ProbeResult | None] = []
         thread = threading.Thread(
             target=lambda: box.append(_probe_in_thread(self.probes, domain)),

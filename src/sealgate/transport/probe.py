@@ -16,6 +16,7 @@ import asyncio
 import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sealgate.mail.address import normalise_domain
@@ -55,6 +56,17 @@ class HostPlan:
         return self.tlsa_base or self.host
 
 
+class PlanProblem(StrEnum):
+    """Why a domain has no mail host to try; delivery maps each to its status code."""
+
+    NOT_A_DOMAIN = "not a domain"
+    DNS_FAILURE = "dns failure"  # the MX lookup failed (bogus, indeterminate)
+    NXDOMAIN = "nxdomain"
+    NULL_MX = "null mx"  # RFC 7505
+    NO_MAIL_HOST = "no mail host"  # no MX, and the domain itself has no address
+    NO_ADDRESS = "no address"  # MX hosts, none of which has an address
+
+
 @dataclass(frozen=True)
 class DomainPlan:
     domain: str
@@ -63,6 +75,7 @@ class DomainPlan:
     ttl: int
     error: str | None = None  # no usable mail host at all (reason)
     permanent: bool = False  # NXDOMAIN or null MX: will not change by retrying
+    problem: PlanProblem | None = None  # set exactly when `error` is
 
 
 @dataclass(frozen=True)
@@ -173,30 +186,46 @@ class Prober:
         self.timeout = timeout
         self.helo = helo
 
-    async def plan(self, domain: str) -> DomainPlan:
+    async def plan(self, domain: str, salt: str = "") -> DomainPlan:
+        """The mail hosts of `domain` in MX order, with their DNS facts; `salt` spreads hosts
+        of equal preference (delivery passes the recipient, so retries keep one order)."""
         try:
             domain = normalise_domain(domain)
         except ValueError:
-            return DomainPlan(domain, Dnssec.INSECURE, (), 0, f"{domain!r} is not a domain", True)
+            return DomainPlan(
+                domain,
+                Dnssec.INSECURE,
+                (),
+                0,
+                f"{domain!r} is not a domain",
+                True,
+                PlanProblem.NOT_A_DOMAIN,
+            )
         mx = await self.resolver.lookup(domain, "MX")
-        if (problem := _failure(mx, "MX")) is not None:
-            return DomainPlan(domain, mx.status, (), 0, problem)
+        if (failure := _failure(mx, "MX")) is not None:
+            return DomainPlan(domain, mx.status, (), 0, failure, problem=PlanProblem.DNS_FAILURE)
         if mx.rcode == "NXDOMAIN":
-            return DomainPlan(domain, mx.status, (), mx.ttl, f"{domain} does not exist", True)
+            error = f"{domain} does not exist"
+            return DomainPlan(domain, mx.status, (), mx.ttl, error, True, PlanProblem.NXDOMAIN)
         records = []
         for text in mx.records:
             preference, exchange = text.split(maxsplit=1)
             records.append((int(preference), exchange))
-        hosts = mx_hosts(domain, records)
+        hosts = mx_hosts(domain, records, salt)
         if hosts is None:
-            return DomainPlan(domain, mx.status, (), mx.ttl, f"{domain} accepts no mail", True)
+            error = f"{domain} accepts no mail"
+            return DomainPlan(domain, mx.status, (), mx.ttl, error, True, PlanProblem.NULL_MX)
         plans = await asyncio.gather(
             *(self._host(host.name, host.preference, mx.status) for host in hosts[:MAX_HOSTS])
         )
         ttl = min([mx.ttl, *(plan.ttl for plan in plans)])
         if all(not plan.addresses and plan.dns_error is None for plan in plans):
-            error = f"no mail host of {domain} has an address"
-            return DomainPlan(domain, mx.status, tuple(plans), ttl, error, permanent=True)
+            if not records:
+                error, problem = f"{domain} has no mail host", PlanProblem.NO_MAIL_HOST
+            else:
+                error = f"no mail host of {domain} has an address"
+                problem = PlanProblem.NO_ADDRESS
+            return DomainPlan(domain, mx.status, tuple(plans), ttl, error, True, problem)
         return DomainPlan(domain, mx.status, tuple(plans), ttl)
 
     async def _host(self, host: str, preference: int, mx_dnssec: Dnssec) -> HostPlan:
@@ -239,22 +268,25 @@ class Prober:
 
     async def connect(self, host: HostPlan, address: str) -> tuple[HostReport, smtplib.SMTP | None]:
         """Open STARTTLS to one address of `host` and grade it; the caller quits the session."""
-        tls, smtp = await asyncio.to_thread(
-            open_starttls,
-            address,
-            self.port,
-            server_name=host.tls_name,
-            helo=self.helo,
-            timeout=self.timeout,
+        return await asyncio.to_thread(self.connect_blocking, host, address)
+
+    def connect_blocking(
+        self, host: HostPlan, address: str
+    ) -> tuple[HostReport, smtplib.SMTP | None]:
+        """`connect`, in the calling thread (delivery runs it in its bounded pool)."""
+        tls, smtp = open_starttls(
+            address, self.port, server_name=host.tls_name, helo=self.helo, timeout=self.timeout
         )
+        return self.report(host, address, tls), smtp
+
+    def report(self, host: HostPlan, address: str | None, tls: TlsFacts) -> HostReport:
+        """Grade what one connection showed (blocking: PKIX reads the CA bundle)."""
         now = datetime.now(UTC)
         pkix_error = None
         if tls.chain:
-            pkix_error = await asyncio.to_thread(
-                pkix_problem, tls.chain, host.host, ca_file=self.ca_file, now=now
-            )
+            pkix_error = pkix_problem(tls.chain, host.host, ca_file=self.ca_file, now=now)
         grade = grade_host(_evidence(host, tls, pkix_error, now))
-        return HostReport(host, address, tls, pkix_error, grade), smtp
+        return HostReport(host, address, tls, pkix_error, grade)
 
     async def probe(self, domain: str) -> ProbeResult:
         plan = await self.plan(domain)

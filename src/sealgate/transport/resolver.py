@@ -125,12 +125,6 @@ def blocking_resolver(address: str | None, timeout: float) -> dns.resolver.Resol
     return resolver
 
 
-def plain_resolver(address: str, timeout: float) -> dns.asyncresolver.Resolver:
-    """An async dnspython resolver for `address` (no DNSSEC flags), for mail that may travel
-    at any level (notifications, DSNs): same server, no search domains, no cache."""
-    return _stub(address, timeout, dns.flags.RD)
-
-
 def _stub(address: str, timeout: float, flags: int) -> dns.asyncresolver.Resolver:
     if address:
         resolver = dns.asyncresolver.Resolver(configure=False)

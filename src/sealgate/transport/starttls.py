@@ -64,6 +64,23 @@ def open_starttls(
     On success the live session is returned, ready for `sendmail`; on any failure the socket
     is closed and the facts say why (never raises for network trouble).
     """
+    failed, smtp = open_smtp(address, port, helo=helo, timeout=timeout)
+    if smtp is None:
+        return failed, None
+    if not smtp.has_extn("starttls"):
+        quit_quietly(smtp)
+        return _failed(connected=True, error="server does not offer STARTTLS"), None
+    return start_tls(smtp, server_name=server_name, helo=helo, timeout=timeout)
+
+
+def open_smtp(
+    address: str, port: int, *, helo: str, timeout: float, helo_fallback: bool = False
+) -> tuple[TlsFacts, smtplib.SMTP | None]:
+    """Connect and say EHLO; the live plaintext session, or facts saying why there is none.
+
+    With `helo_fallback`, a server that refuses EHLO is greeted with HELO (RFC 5321 §3.2):
+    such a session has no extensions, so no STARTTLS; only opportunistic mail may use it.
+    """
     smtp = smtplib.SMTP(local_hostname=helo, timeout=timeout)
     try:
         code, greeting = smtp.connect(address, port)
@@ -79,12 +96,26 @@ def open_starttls(
         return _failed(connected=True, error=f"server greeted with {_reply(code, greeting)}"), None
     try:
         code, answer = smtp.ehlo(helo)
-        if code != 250:
-            quit_quietly(smtp)
-            return _failed(connected=True, error=f"EHLO refused: {_reply(code, answer)}"), None
-        if not smtp.has_extn("starttls"):
-            quit_quietly(smtp)
-            return _failed(connected=True, error="server does not offer STARTTLS"), None
+        if code != 250 and helo_fallback:
+            code, answer = smtp.helo(helo)
+    except (OSError, smtplib.SMTPException) as error:
+        _close(smtp)
+        return _failed(connected=True, error=f"SMTP dialogue failed: {_describe(error)}"), None
+    if code != 250:
+        quit_quietly(smtp)
+        return _failed(connected=True, error=f"EHLO refused: {_reply(code, answer)}"), None
+    return _failed(connected=True, error="no TLS session yet"), smtp
+
+
+def start_tls(
+    smtp: smtplib.SMTP, *, server_name: str, helo: str, timeout: float
+) -> tuple[TlsFacts, smtplib.SMTP | None]:
+    """STARTTLS on a greeted session that offers it, the handshake, and EHLO again.
+
+    The session comes back only with a TLS session up (`facts.error is None`); on any
+    failure it is closed, never left usable in plaintext.
+    """
+    try:
         code, answer = smtp.docmd("STARTTLS")
     except (OSError, smtplib.SMTPException) as error:
         _close(smtp)
@@ -94,6 +125,17 @@ def open_starttls(
         reason = f"STARTTLS refused: {_reply(code, answer)}"
         return _failed(connected=True, starttls=True, error=reason), None
     return _handshake(smtp, server_name=server_name, helo=helo, timeout=timeout)
+
+
+def set_timeout(smtp: smtplib.SMTP, timeout: float) -> None:
+    """Change a live session's timeout (plaintext or TLS), e.g. longer for DATA than for the
+    handshake; a closed session is left alone."""
+    sock = smtp.sock
+    if isinstance(sock, _TlsSocket):
+        _set_kernel_timeouts(sock.raw, timeout)
+    elif sock is not None:
+        sock.settimeout(timeout)
+    smtp.timeout = timeout
 
 
 def quit_quietly(smtp: smtplib.SMTP) -> None:
@@ -221,6 +263,10 @@ class _TlsSocket:
     def __init__(self, connection: SSL.Connection, raw: socket.socket) -> None:
         self._connection = connection
         self._raw = raw
+
+    @property
+    def raw(self) -> socket.socket:
+        return self._raw
 
     def sendall(self, data: bytes) -> None:
         _tls_call(lambda: self._connection.sendall(data))

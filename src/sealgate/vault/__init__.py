@@ -9,12 +9,14 @@ decrypt rather than returning partial content.
 
 from sealgate.vault.blobs import BlobStore, FilesystemBlobStore
 from sealgate.vault.envelope import MasterKey, VaultCorrupt
+from sealgate.vault.recording import RecordingVault
 from sealgate.vault.vault import Vault, load_master_key
 
 __all__ = [
     "BlobStore",
     "FilesystemBlobStore",
     "MasterKey",
+    "RecordingVault",
     "Vault",
     "VaultCorrupt",
     "load_master_key",

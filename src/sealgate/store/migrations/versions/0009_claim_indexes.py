@@ -1,7 +1,7 @@
 """claim indexes: a partial index on each waiting state, in the order its claim takes rows
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 16:00:00.000000
 
 With 20k submissions waiting, each intake claim was a sequential scan plus a sort (85 ms)
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -15,9 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 import sealgate.intake.runner
+import sealgate.route.rows
 from sealgate.bootstrap import Runtime
-from sealgate.intake import ReadableMessage, process_incoming, run_intake
+from sealgate.intake import ReadableMessage, run_intake
+from sealgate.intake import process_incoming as intake_incoming
 from sealgate.notify import hash_token
+from sealgate.route import route_undecided
 from sealgate.store import (
     Conversation,
     LinkToken,
@@ -29,6 +32,7 @@ from sealgate.store import (
 )
 from tests.conftest import TEST_DATABASE, Sender
 from tests.intake.conftest import Submit
+from tests.route.pipeline import process_incoming
 
 SECRET_SUBJECT = "Diagnosis for patient 4711"
 SECRET_BODY = "The biopsy shows nothing to worry about."
@@ -220,28 +224,57 @@ def test_crash_midway_rolls_back_and_a_rerun_makes_one_message(
 ) -> None:
     submission_id = submit(_mail(extra=CONTROLS), RECIPIENTS)
     before = _blob_files(runtime)
-    real_enqueue = sealgate.intake.runner.enqueue
-    calls = []
+    real_stored_controls = sealgate.intake.runner.stored_controls
 
-    def enqueue_then_fail(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        if len(calls) == 3:
-            raise OSError("disk full")
-        return real_enqueue(*args, **kwargs)
+    def fail(*args: object, **kwargs: object) -> object:
+        # Intake has written the readable form and the attachment by now.
+        raise OSError("disk full")
 
-    monkeypatch.setattr(sealgate.intake.runner, "enqueue", enqueue_then_fail)
+    monkeypatch.setattr(sealgate.intake.runner, "stored_controls", fail)
     assert process_incoming(runtime) == 0
     assert _state(runtime, submission_id).state == "incoming"
     for table in (Message, Conversation, Recipient, LinkToken, OutboundJob):
         assert _count(runtime, table) == 0
-    # The blobs the failed pass wrote (readable form, attachment, notifications) are gone.
+    # The blobs the failed pass wrote (readable form, attachment) are gone.
     assert _blob_files(runtime) == before
 
-    monkeypatch.setattr(sealgate.intake.runner, "enqueue", real_enqueue)
+    monkeypatch.setattr(sealgate.intake.runner, "stored_controls", real_stored_controls)
     assert process_incoming(runtime) == 1
     assert process_incoming(runtime) == 0
     assert _state(runtime, submission_id).state == "done"
     assert _count(runtime, Message) == 1
+    assert _count(runtime, OutboundJob) == len(RECIPIENTS)
+
+
+def test_a_crash_in_route_leaves_recipients_undecided_and_no_blob(
+    runtime: Runtime, submit: Submit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Route's batch is one transaction: a failure keeps no token, no job and no blob of it,
+    and the recipients wait `undecided` for the next pass."""
+    submit(_mail(), RECIPIENTS)
+    assert intake_incoming(runtime) == 1
+    before = _blob_files(runtime)
+    real_enqueue = sealgate.route.rows.enqueue
+    calls = []
+
+    def enqueue_then_fail(*args: object, **kwargs: object) -> object:
+        # The batch fails at its third job; alone, the first recipient passes, then none.
+        calls.append(1)
+        if len(calls) == 3 or len(calls) >= 5:
+            raise OSError("disk full")
+        return real_enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(sealgate.route.rows, "enqueue", enqueue_then_fail)
+    route_undecided(runtime)
+    with runtime.db.begin() as session:
+        states = sorted(session.scalars(select(Recipient.state)))
+    assert states.count("undecided") == len(RECIPIENTS) - 1  # one alone went through
+    assert _count(runtime, OutboundJob) == _count(runtime, LinkToken) == 1
+    assert len(_blob_files(runtime) - before) == 1  # that one's notification, nothing else
+
+    monkeypatch.setattr(sealgate.route.rows, "enqueue", real_enqueue)
+    assert route_undecided(runtime) == len(RECIPIENTS) - 1
+    assert route_undecided(runtime) == 0
     assert _count(runtime, OutboundJob) == len(RECIPIENTS)
 
 

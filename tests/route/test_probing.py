@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from sealgate.config import Settings
 from sealgate.directory import set_policy
-from sealgate.intake import process_incoming
-from sealgate.store import Message, Recipient, Submission
+from sealgate.store import OutboundJob, Recipient, Submission
 from sealgate.transport import TransportLevel
 from sealgate.transport.cache import CachedProbes
 from tests.conftest import lab_settings
+from tests.route.pipeline import process_incoming
 
 MAIL = b"From: alice@hospital.example\r\nTo: {to}\r\nSubject: Results\r\n\r\nBody.\r\n"
 
@@ -34,10 +34,12 @@ def test_a_submission_waiting_for_a_probe_lets_the_next_one_pass(runtime, sender
     assert process_incoming(runtime) == 2
 
     with runtime.db.begin() as session:
+        # Intake no longer waits for probes: what waits is the recipient, so "made" is when
+        # route queued each submission's job.
         made = {
             submission_id: created
             for submission_id, created in session.execute(
-                select(Message.submission_id, Message.created_at)
+                select(OutboundJob.submission_id, OutboundJob.created_at)
             )
         }
         states = set(session.scalars(select(Submission.state)))

@@ -10,7 +10,6 @@ from sqlalchemy import select, update
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import hash_password, verify_password
-from sealgate.intake import process_incoming
 from sealgate.store import (
     Contact,
     LinkToken,
@@ -22,6 +21,7 @@ from sealgate.store import (
 )
 from tests.conftest import Sender
 from tests.intake.conftest import Submit
+from tests.route.pipeline import process_incoming
 
 PATIENT = "pat@example.org"
 

@@ -1,0 +1,253 @@
+"""Route's rows: a decided recipient's verification data, link token and queued job.
+
+The plan (plan.py) says what to dispatch; this writes it into route's transaction: the
+phone or access code the method checks, a hashed link token, and the notification, direct
+delivery or DSN in the outbound queue. Every mail is rendered and stored in the vault here,
+before commit; a failed transaction's blobs are removed by the runner.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+from sealgate.bootstrap import Runtime
+from sealgate.delivery import DeliveryFailure, enqueue, queue_dsn
+from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
+from sealgate.directory import hash_password, verify_password
+from sealgate.directory.facts import find_contact
+from sealgate.intake import strip_control_headers
+from sealgate.notify import compose_notification, new_token
+from sealgate.policy import Decision
+from sealgate.policy.facts import Method
+from sealgate.route.facts import MessagePolicy
+from sealgate.route.plan import Dispatch, DispatchPlan
+from sealgate.store import LinkToken, Message, Recipient, Submission
+from sealgate.store.states import JobKind
+from sealgate.vault import Vault, VaultCorrupt
+
+log = logging.getLogger("sealgate.route")
+
+
+class MessageUnreadable(Exception):
+    """The raw message a direct delivery or DSN needs cannot be read from the vault."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a recipient verifies against, copied onto its row."""
+
+    phone: str = ""
+    access_code_hash: str = ""
+    access_code_hint: str = ""
+    contact_id: int | None = None
+
+
+def verification_for(
+    session: Session,
+    policy: MessagePolicy,
+    decision: Decision,
+    *,
+    org_id: int,
+    account_id: int | None,
+    address: str,
+) -> Verification:
+    """The phone or access code the chosen method checks, from the header or the contact.
+
+    A header that names the same phone or code as a contact-book entry links the entry, so
+    that opening this message is the "once opened" that lets the entry apply by itself later.
+    """
+    method = decision.method
+    right = policy.access_rights.get(address.lower())
+    if method == Method.ACCESS_RIGHT_SMS and right is not None:
+        contact = find_contact(session, org_id, account_id, address, "sms")
+        same = contact is not None and contact.phone == right.value
+        return Verification(phone=right.value, contact_id=contact.id if contact and same else None)
+    if method == Method.ACCESS_RIGHT_ACCESS_CODE and right is not None:
+        contact = find_contact(session, org_id, account_id, address, "access_code")
+        same = contact is not None and verify_password(contact.code_hash, right.value)
+        return Verification(
+            access_code_hash=hash_password(right.value),
+            contact_id=contact.id if contact and same else None,
+        )
+    if method in (Method.SMS, Method.ACCESS_CODE):
+        contact = find_contact(session, org_id, account_id, address, str(method))
+        if contact is not None:
+            return Verification(
+                phone=contact.phone,
+                access_code_hash=contact.code_hash,
+                access_code_hint=contact.hint,
+                contact_id=contact.id,
+            )
+    return Verification()
+
+
+@dataclass
+class MessageContext:
+    """What every recipient of one message is routed with, read once per batch."""
+
+    rt: Runtime
+    vault: Vault
+    message: Message
+    submission: Submission
+    policy: MessagePolicy
+
+    @property
+    def envelope_sender(self) -> str:
+        """The outbound MAIL FROM: the sender's address, or the null sender for a message of
+        the null sender (the organisation's own), so that a failure cannot bounce in a loop."""
+        message = self.message
+        return message.sender_address if message.sender_account_id is not None else ""
+
+    @cached_property
+    def readable_raw(self) -> bytes:
+        """The original message minus control headers: read (and decrypted) only when a
+        direct delivery or a DSN needs it; a notification carries no content."""
+        try:
+            raw = self.vault.get_bytes(self.submission.blob_id)
+        except (VaultCorrupt, FileNotFoundError, ValueError) as exc:
+            raise MessageUnreadable(type(exc).__name__) from None
+        return strip_control_headers(raw)
+
+    @cached_property
+    def direct_mail(self) -> DirectMail:
+        """What direct deliveries carry: planned once per message, and only if one is made."""
+        return plan_direct_mail(self.readable_raw)
+
+    def expiry(self) -> timedelta:
+        return timedelta(seconds=self.rt.settings.delivery.expiry_seconds)
+
+
+def apply_decision(
+    session: Session, ctx: MessageContext, recipient: Recipient, decision: Decision
+) -> None:
+    """Copy the decision, and the phone or access code its method checks, onto the row."""
+    verification = verification_for(
+        session,
+        ctx.policy,
+        decision,
+        address=recipient.address,
+        org_id=ctx.message.org_id,
+        account_id=ctx.message.sender_account_id,
+    )
+    recipient.method = decision.method
+    recipient.delivery = decision.delivery
+    recipient.decision = decision.to_json()
+    recipient.phone = verification.phone
+    recipient.access_code_hash = verification.access_code_hash
+    recipient.access_code_hint = verification.access_code_hint
+    recipient.contact_id = verification.contact_id
+
+
+def _link(session: Session, ctx: MessageContext, recipient: Recipient, now: datetime) -> str:
+    """A new portal link for the recipient; only the token's hash is stored."""
+    token, token_hash = new_token()
+    expires_at = now + timedelta(days=ctx.rt.settings.web.link_ttl_days)
+    session.add(LinkToken(recipient_id=recipient.id, token_hash=token_hash, expires_at=expires_at))
+    return f"{ctx.rt.settings.web.base_url}/m/{token}"
+
+
+def _queue_notification(
+    session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
+) -> None:
+    mail = compose_notification(
+        sender_name=ctx.message.sender_name,
+        sender_address=ctx.message.sender_address,
+        recipient=recipient.address,
+        link=_link(session, ctx, recipient, now),
+        now=now.replace(tzinfo=UTC),
+    )
+    enqueue(
+        session,
+        ctx.vault,
+        kind=JobKind.NOTIFICATION,
+        mail=mail,
+        mail_from=ctx.envelope_sender,
+        rcpt_to=recipient.address,
+        now=now,
+        expiry=ctx.expiry(),
+        submission_id=ctx.message.submission_id,
+        recipient_id=recipient.id,
+        dsn=recipient.dsn,
+    )
+
+
+def _queue_direct(
+    session: Session, ctx: MessageContext, recipient: Recipient, plan: DispatchPlan, now: datetime
+) -> None:
+    """The original message minus control headers, due now, with the level its method
+    demands: delivery proves that level on its connection or hands the recipient back.
+
+    Attachments of 10 MB and more travel as a download link instead (SPEC.md "Direct
+    delivery"); only then does the recipient get a link token, and it verifies in the portal.
+    """
+    assert plan.requirement is not None  # plan_dispatch never plans a direct one without
+    link = _link(session, ctx, recipient, now) if ctx.direct_mail.needs_link else None
+    enqueue(
+        session,
+        ctx.vault,
+        kind=JobKind.DIRECT,
+        mail=ctx.direct_mail.render(link),
+        mail_from=ctx.envelope_sender,
+        rcpt_to=recipient.address,
+        now=now,
+        expiry=ctx.expiry(),
+        submission_id=ctx.message.submission_id,
+        recipient_id=recipient.id,
+        required_level=plan.requirement.to_text(),
+        dsn=recipient.dsn,
+    )
+
+
+def _report_refusal(
+    session: Session, ctx: MessageContext, recipient: Recipient, plan: DispatchPlan, now: datetime
+) -> None:
+    """Nothing goes to the recipient; the sender learns why from a DSN."""
+    dsn = recipient.dsn or {}
+    failure = DeliveryFailure(
+        job_id=recipient.id,
+        kind="policy",
+        recipient=recipient.address,
+        status="5.7.0",
+        diagnostic=f"x-sealgate-policy; {plan.reason}",
+        arrival=recipient.created_at,
+        last_attempt=now,
+        original_headers=ctx.readable_raw,
+        envid=dsn.get("envid") or "",
+        orcpt=dsn.get("orcpt") or None,
+    )
+    queue_dsn(
+        ctx.rt,
+        session,
+        failure,
+        to=ctx.message.sender_address,
+        submission_id=ctx.message.submission_id,
+        recipient_id=recipient.id,
+    )
+
+
+def write_rows(
+    session: Session,
+    ctx: MessageContext,
+    recipient: Recipient,
+    decision: Decision,
+    plan: DispatchPlan,
+    now: datetime,
+) -> None:
+    """The decided recipient's rows, in the caller's transaction."""
+    apply_decision(session, ctx, recipient, decision)
+    if plan.dispatch == Dispatch.NOTIFICATION:
+        _queue_notification(session, ctx, recipient, now)
+    elif plan.dispatch == Dispatch.DIRECT:
+        _queue_direct(session, ctx, recipient, plan, now)
+    elif plan.dispatch == Dispatch.DSN:
+        log.info(
+            "route: recipient %s of message %s refused by policy", recipient.id, ctx.message.id
+        )
+        _report_refusal(session, ctx, recipient, plan, now)
+    else:
+        log.info("route: recipient %s refused by policy; no DSN asked for", recipient.id)

@@ -1,0 +1,251 @@
+"""The route runner: claim `undecided` recipients in batches and leave each one `decided`
+(its job queued) or `awaiting_probe` (a probe request written), in one transaction a batch.
+
+A batch that fails is tried again one recipient at a time, so one recipient whose message
+cannot be read holds up no other; a recipient that fails alone stays `undecided` and is not
+tried again within the pass. Blobs written by a failed transaction are deleted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sealgate.bootstrap import Runtime
+from sealgate.intake import SEAL_PURPOSE, controls_from_stored
+from sealgate.policy import Decision
+from sealgate.policy.decision import Step
+from sealgate.route.facts import decide_recipient, message_policy, transport_for
+from sealgate.route.plan import plan_dispatch
+from sealgate.route.rows import MessageContext, write_rows
+from sealgate.store import Message, ProbeRequest, Recipient, Submission, utcnow
+from sealgate.store.states import ProbeRequestState, RecipientState, check
+from sealgate.transport.cache import CachedLevels
+from sealgate.vault import RecordingVault, Vault
+
+log = logging.getLogger("sealgate.route")
+
+# Recipients claimed, decided and committed together.
+BATCH_SIZE = 64
+
+
+class _TakenElsewhere(Exception):
+    """Another runner moved this recipient first (SQLite has no row locks to prevent it)."""
+
+
+def _claim(session: Session, rt: Runtime, skipped: set[str], ids: Sequence[str]) -> list[Recipient]:
+    """The oldest `undecided` recipients no other runner holds (row locks on PostgreSQL)."""
+    query = select(Recipient).where(Recipient.state == RecipientState.UNDECIDED)
+    if ids:
+        query = query.where(Recipient.id.in_(ids))
+    if skipped:
+        query = query.where(Recipient.id.not_in(skipped))
+    query = query.order_by(Recipient.created_at, Recipient.id).limit(BATCH_SIZE)
+    if not rt.db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def _context(session: Session, rt: Runtime, vault: Vault, message_id: str) -> MessageContext:
+    """The message's policy, read again from its row; an accepted message's access codes
+    pass a minimum of 1, so a minimum raised since cannot strand it."""
+    message = session.get_one(Message, message_id)
+    submission = session.get_one(Submission, message.submission_id)
+    controls = controls_from_stored(rt.subkey(SEAL_PURPOSE), message.id, message.control_headers)
+    policy = message_policy(
+        session,
+        message.org_id,
+        controls,
+        list(submission.rcpt_to),
+        rt.settings.policy.default_phone_region,
+        code_minimum=1,
+    )
+    return MessageContext(rt, vault, message, submission, policy)
+
+
+@dataclass
+class _Moves:
+    """The state moves of one batch, written as one conditional UPDATE per target state at
+    the end of the transaction: unless every row is still where the claim found it (another
+    runner moved it first on SQLite), the whole batch rolls back."""
+
+    decided: list[str] = field(default_factory=list)
+    awaiting: dict[str, list[str]] = field(default_factory=dict)  # by probe domain
+
+    def write(self, session: Session, rt: Runtime, now: datetime) -> None:
+        check(RecipientState.UNDECIDED, RecipientState.DECIDED)
+        check(RecipientState.UNDECIDED, RecipientState.AWAITING_PROBE)
+        _move(session, self.decided, {"state": RecipientState.DECIDED})
+        for domain, ids in self.awaiting.items():
+            request_probe(session, rt, domain, now)
+            values = {"state": RecipientState.AWAITING_PROBE, "probe_domain": domain}
+            _move(session, ids, values)
+
+
+def _move(session: Session, ids: list[str], values: Mapping[str, object]) -> None:
+    if not ids:
+        return
+    result = session.execute(
+        update(Recipient)
+        .where(Recipient.id.in_(ids), Recipient.state == RecipientState.UNDECIDED)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(ids):  # type: ignore[attr-defined]
+        raise _TakenElsewhere
+
+
+def request_probe(session: Session, rt: Runtime, domain: str, now: datetime) -> None:
+    """A probe request for `domain`: a new one, an old one woken (done -> incoming), or one
+    already waiting or being probed left as it is. The row stays locked (PostgreSQL) until
+    commit, so the probe runner cannot finish it and miss a recipient that waits for it."""
+    insert = pg_insert if not rt.db.is_sqlite else sqlite_insert
+    session.execute(
+        insert(ProbeRequest)
+        .values(domain=domain, state=ProbeRequestState.INCOMING, requested_at=now)
+        .on_conflict_do_nothing(index_elements=["domain"])
+    )
+    query = select(ProbeRequest).where(ProbeRequest.domain == domain)
+    if not rt.db.is_sqlite:
+        query = query.with_for_update()
+    request = session.scalars(query.execution_options(populate_existing=True)).one()
+    if request.state == ProbeRequestState.DONE:
+        check(ProbeRequestState.DONE, ProbeRequestState.INCOMING)
+        request.state, request.requested_at = ProbeRequestState.INCOMING, now
+
+
+def _fell_back(recipient: Recipient, decision: Decision) -> Decision:
+    """The decision after a hand-back, its trace starting with why delivery fell back."""
+    why = f"{recipient.method} at delivery time: {recipient.fallback_note}"
+    note = Step("delivery", "fell back", why)
+    return Decision(decision.method, decision.delivery, (note, *decision.trace))
+
+
+def _route_recipient(
+    session: Session,
+    ctx: MessageContext,
+    recipient: Recipient,
+    now: datetime,
+    moves: _Moves,
+) -> None:
+    """Decide one recipient and write what its decision dispatches, or let it wait."""
+    transport = transport_for(session, recipient, now)
+    decision = decide_recipient(
+        session,
+        ctx.policy,
+        address=recipient.address,
+        transport=transport,
+        org_id=ctx.message.org_id,
+        account_id=ctx.message.sender_account_id,
+    )
+    if isinstance(transport, CachedLevels) and transport.missing:
+        domain = min(transport.missing)
+        moves.awaiting.setdefault(domain, []).append(recipient.id)
+        log.info("route: recipient %s waits for a probe of %s", recipient.id, domain)
+        return
+    if recipient.proven_level is not None:
+        decision = _fell_back(recipient, decision)
+        log.info("route: recipient %s falls back to %s", recipient.id, decision.method)
+    plan = plan_dispatch(decision, ctx.policy.facts, sender=ctx.envelope_sender, dsn=recipient.dsn)
+    write_rows(session, ctx, recipient, decision, plan, now)
+    moves.decided.append(recipient.id)
+
+
+def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> list[str] | None:
+    """Claim and route one batch in one transaction: the ids it claimed, or None when no
+    recipient is left. Raises (after removing its blobs) when the transaction failed."""
+    vault = RecordingVault(rt.vault)
+    try:
+        with rt.db.begin() as session:
+            recipients = _claim(session, rt, skipped, ids)
+            if not recipients:
+                return None
+            claimed = [recipient.id for recipient in recipients]
+            contexts: dict[str, MessageContext] = {}
+            moves = _Moves()
+            now = utcnow()
+            # Every blob (an fsync each) is written before the first row: on SQLite that
+            # takes the database's one write lock, and submission's commits must not wait
+            # for our disk.
+            with session.no_autoflush:
+                for recipient in recipients:
+                    message_id = recipient.message_id
+                    if message_id not in contexts:
+                        contexts[message_id] = _context(session, rt, vault, message_id)
+                    _route_recipient(session, contexts[message_id], recipient, now, moves)
+            moves.write(session, rt, now)
+    except BaseException as exc:
+        vault.forget_written()
+        exc.add_note(f"route batch of {len(ids) or BATCH_SIZE}")
+        raise
+    return claimed
+
+
+def _route_alone(rt: Runtime, skipped: set[str], recipient_id: str) -> bool:
+    """Route one recipient in its own transaction; False (and skipped) if that fails."""
+    try:
+        return _route_batch(rt, skipped, [recipient_id]) is not None
+    except _TakenElsewhere:
+        log.info("route: recipient %s was taken by another runner", recipient_id)
+    except Exception as exc:
+        # The exception text could quote content, so only its type is logged.
+        log.error(
+            "route: recipient %s failed (%s); left undecided", recipient_id, type(exc).__name__
+        )
+    skipped.add(recipient_id)
+    return False
+
+
+def _failed_batch(rt: Runtime, skipped: set[str]) -> list[str]:
+    """The ids the failed batch would have claimed, read again without routing them."""
+    with rt.db.begin() as session:
+        query = select(Recipient.id).where(Recipient.state == RecipientState.UNDECIDED)
+        if skipped:
+            query = query.where(Recipient.id.not_in(skipped))
+        query = query.order_by(Recipient.created_at, Recipient.id).limit(BATCH_SIZE)
+        return list(session.scalars(query))
+
+
+def route_undecided(rt: Runtime) -> int:
+    """Route every `undecided` recipient, oldest first, a batch per transaction.
+
+    Returns how many this call moved (to `decided` or `awaiting_probe`). A batch that fails
+    is routed again one recipient at a time.
+    """
+    skipped: set[str] = set()
+    moved = 0
+    while True:
+        try:
+            claimed = _route_batch(rt, skipped)
+        except Exception as exc:
+            log.warning(
+                "route: batch failed (%s); routing its recipients one by one", type(exc).__name__
+            )
+            ids = _failed_batch(rt, skipped)
+            if not ids:
+                return moved
+            moved += sum(_route_alone(rt, skipped, recipient_id) for recipient_id in ids)
+            continue
+        if claimed is None:
+            return moved
+        moved += len(claimed)
+
+
+async def run_route(rt: Runtime, stop: asyncio.Event) -> None:
+    """Run `route_undecided` every `[delivery] poll_interval` seconds until `stop` is set."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(route_undecided, rt)
+        except Exception as exc:  # e.g. the database is away: log, wait, try again
+            log.error("route: pass failed (%s)", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rt.settings.delivery.poll_interval)
