@@ -11,7 +11,8 @@ Two ways in, one row format:
 - `GroupCommitter.commit`: what the SMTP server uses. Many sessions share the work, the way
   a database's group commit does: their blobs are written (and fsynced) in parallel in a
   small thread pool, and one committer takes up to `MAX_BATCH` waiting rows after a short
-  linger and inserts them in one transaction, then wakes each waiting session. Each session
+  linger (only when it was idle) and inserts them in one transaction, then wakes each
+  waiting session. Each session
   still hears "250" only after its own row is committed. A batch that fails is retried row by
   row, so one bad row fails only its own session; a blob whose row failed is deleted.
 """
@@ -153,10 +154,14 @@ class GroupCommitter:
         return await asyncio.shield(waiting.done)
 
     async def _commit_waiting(self) -> None:
-        """Commit batches until no row waits."""
+        """Commit batches until no row waits.
+
+        Only the first batch of a burst lingers: rows that arrive while a batch commits
+        form the next batch by themselves, and waiting longer would only add latency.
+        """
+        if len(self._waiting) < self.max_batch:
+            await asyncio.sleep(self.linger)
         while self._waiting:
-            if len(self._waiting) < self.max_batch:
-                await asyncio.sleep(self.linger)
             batch = self._waiting[: self.max_batch]
             del self._waiting[: self.max_batch]
             try:
