@@ -27,6 +27,7 @@ from sealgate.directory.contacts import (
 from sealgate.directory.credentials import (
     CREDENTIAL_KEY_PURPOSE,
     CredentialInfo,
+    checked_by_argon2,
     create_credential,
     disable_credential,
     verify_credential,
@@ -70,6 +71,7 @@ __all__ = [
     "add_account",
     "add_contact",
     "add_nta7516_domain",
+    "checked_by_argon2",
     "create_credential",
     "create_org",
     "disable_account",
