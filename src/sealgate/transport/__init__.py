@@ -9,13 +9,14 @@ make a probe inconclusive, a secure TLSA RRset that matches nothing fails the ho
 Standards: RFC 7672, 7671, 6698 (DANE), 4033-4035 (DNSSEC), 3207, 5321, 7505, 6125.
 """
 
-from sealgate.transport.cache import CachedProbes, ProbedTransport, prober_for
+from sealgate.transport.cache import CachedLevels, CachedProbes, ProbedTransport, prober_for
 from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, is_usable, match_chain
 from sealgate.transport.dnssec import Dnssec
 from sealgate.transport.grade import HostGrade
 from sealgate.transport.levels import TransportLevel
 from sealgate.transport.mx import mx_hosts
 from sealgate.transport.probe import DomainPlan, HostPlan, PlanProblem, Prober, ProbeResult
+from sealgate.transport.probe_runner import run_probe_runner
 from sealgate.transport.provider import AssumedLevels, TransportFacts, UnknownTransport
 from sealgate.transport.relay_tls import relay_problem
 from sealgate.transport.resolver import Resolver, blocking_resolver
@@ -51,4 +52,6 @@ __all__ = [
     "relay_problem",
     "set_timeout",
     "start_tls",
+    "CachedLevels",
+    "run_probe_runner",
 ]
