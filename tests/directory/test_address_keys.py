@@ -16,8 +16,11 @@ from sealgate.directory import (
     find_account,
     find_contact,
     has_account,
+    list_contacts,
     normalise_address,
+    remove_contact,
 )
+from sealgate.store import Contact, utcnow
 
 U_LABEL, A_LABEL = "Zoë@Exämple.ORG", "zoë@xn--exmple-cua.org"
 
@@ -52,3 +55,33 @@ def test_a_contact_is_found_by_the_recipient_address_as_written(runtime, idn_org
 def test_a_directory_address_is_a_mailbox_in_a_dotted_domain(written):
     with pytest.raises(DirectoryError, match="not an email address"):
         normalise_address(written)
+
+
+def test_an_entry_stored_before_the_address_key_still_applies(runtime, idn_org):
+    """Entries used to be stored by the lower-cased text; for a U-label domain that is not
+    the key. Missing such an entry would let the recipient verify by e-mail only."""
+    legacy = U_LABEL.lower()
+    with runtime.db.begin() as session:
+        session.add(
+            Contact(
+                org_id=idn_org.id,
+                owner_account_id=None,
+                address=legacy,
+                kind="sms",
+                phone="+31612345678",
+                code_hash="",
+                hint="",
+                opened_at=None,
+                created_at=utcnow(),
+            )
+        )
+    with runtime.db.begin() as session:
+        entry = find_contact(session, idn_org.id, None, A_LABEL, "sms")
+        assert entry is not None and entry.address == legacy
+    with runtime.db.begin() as session:
+        add_contact(session, "Kliniek", U_LABEL, phone="+31687654321")
+    with runtime.db.begin() as session:
+        assert [(c.address, c.phone) for c in list_contacts(session, "Kliniek")] == [
+            (A_LABEL, "+31687654321")
+        ]
+        assert remove_contact(session, "Kliniek", U_LABEL) == 1

@@ -18,7 +18,7 @@ The layers, bottom to top. A layer imports only from layers below it or from its
   BOTTOM   mail, config, store, vault, bootstrap: shared values, settings, rows, blobs, and
            the `Runtime` that bundles them; they import no stage above them.
   STAGES   policy, transport, directory, notify, intake, delivery, submission, portal, demo,
-           and the routing stage: they import each other's public names, never in a cycle.
+           route: they import each other's public names, never in a cycle.
   EDGE     cli and __main__ (parse, call, print; `serve` wires the stages together):
            nothing below imports them.
 
@@ -99,30 +99,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         # accept (delivery/dkim.py: the signature's t= tag reads the clock; pass `now` in)
         ("clock", "sealgate.delivery.dkim", "time"),
         ("io", "sealgate.delivery.dkim", "time"),
-        # queue/route (delivery/__init__ -> worker -> intake.runner)
-        ("module-cycle", "sealgate.delivery", "sealgate.delivery.worker"),
-        # queue/route (delivery/worker.py: fall_back becomes a row, hand_back.py)
-        ("module-cycle", "sealgate.delivery.worker", "sealgate.intake"),
-        ("module-cycle", "sealgate.delivery.worker", "sealgate.intake.runner"),
-        ("private", "sealgate.delivery.worker", "sealgate.intake.runner"),
-        ("private", "sealgate.delivery.worker", "sealgate.policy.requirement"),
-        ("private", "sealgate.delivery.worker", "sealgate.transport.cache"),
-        ("private", "sealgate.delivery.worker", "sealgate.transport.probe"),
-        # route (intake/* moves to the routing stage)
-        ("module-cycle", "sealgate.intake", "sealgate.intake.runner"),
-        ("module-cycle", "sealgate.intake.runner", "sealgate.delivery"),
-        ("private", "sealgate.intake.control_headers", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.control_headers", "sealgate.transport.levels"),
-        ("private", "sealgate.intake.control_store", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.routing", "sealgate.directory.facts"),
-        ("private", "sealgate.intake.routing", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.runner", "sealgate.delivery.direct_mail"),
-        ("private", "sealgate.intake.runner", "sealgate.delivery.dsn"),
-        ("private", "sealgate.intake.runner", "sealgate.delivery.queue"),
-        ("private", "sealgate.intake.runner", "sealgate.policy.decision"),
-        ("private", "sealgate.intake.runner", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.runner", "sealgate.policy.requirement"),
-        ("private", "sealgate.intake.runner", "sealgate.transport.cache"),
         # accept (submission/*)
         ("module-cycle", "sealgate.submission.handler", "sealgate.submission.server"),
         ("module-cycle", "sealgate.submission.server", "sealgate.submission.handler"),
@@ -130,12 +106,18 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.submission.spf", "sealgate.transport.resolver"),
         # queue (bootstrap.py)
         ("private", "sealgate.bootstrap", "sealgate.store.wakeup"),
+        # queue + route (cli/serve.py)
+        ("private", "sealgate.cli.serve", "sealgate.transport.probe_runner"),
         # client (delivery/client.py)
         ("private", "sealgate.delivery.client", "sealgate.mail.address"),
         ("private", "sealgate.delivery.client", "sealgate.policy.requirement"),
         ("private", "sealgate.delivery.client", "sealgate.transport.grade"),
         ("private", "sealgate.delivery.client", "sealgate.transport.probe"),
         ("private", "sealgate.delivery.client", "sealgate.transport.starttls"),
+        # route (delivery/hand_back.py)
+        ("private", "sealgate.delivery.hand_back", "sealgate.policy.requirement"),
+        ("private", "sealgate.delivery.hand_back", "sealgate.store.states"),
+        ("private", "sealgate.delivery.hand_back", "sealgate.transport.levels"),
         # client (delivery/mail_options.py)
         ("private", "sealgate.delivery.mail_options", "sealgate.mail.address"),
         # client (delivery/outcome.py)
@@ -157,16 +139,41 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.delivery.tls_policy", "sealgate.transport.grade"),
         ("private", "sealgate.delivery.tls_policy", "sealgate.transport.levels"),
         ("private", "sealgate.delivery.tls_policy", "sealgate.transport.tlsa"),
+        # queue (delivery/worker.py)
+        ("private", "sealgate.delivery.worker", "sealgate.policy.requirement"),
+        ("private", "sealgate.delivery.worker", "sealgate.transport.cache"),
+        ("private", "sealgate.delivery.worker", "sealgate.transport.probe"),
+        # route (intake/*)
+        ("private", "sealgate.intake.control_headers", "sealgate.policy.facts"),
+        ("private", "sealgate.intake.control_headers", "sealgate.transport.levels"),
+        ("private", "sealgate.intake.control_store", "sealgate.policy.facts"),
+        ("private", "sealgate.intake.runner", "sealgate.delivery.dsn"),
+        ("private", "sealgate.intake.runner", "sealgate.policy.facts"),
+        ("private", "sealgate.intake.runner", "sealgate.store.states"),
         # client (policy/requirement.py)
         ("private", "sealgate.policy.requirement", "sealgate.transport.levels"),
+        # route (route/*)
+        ("private", "sealgate.route.facts", "sealgate.directory.facts"),
+        ("private", "sealgate.route.facts", "sealgate.intake.control_headers"),
+        ("private", "sealgate.route.facts", "sealgate.policy.facts"),
+        ("private", "sealgate.route.facts", "sealgate.transport.cache"),
+        ("private", "sealgate.route.plan", "sealgate.delivery.dsn"),
+        ("private", "sealgate.route.plan", "sealgate.policy.facts"),
+        ("private", "sealgate.route.plan", "sealgate.policy.requirement"),
+        ("private", "sealgate.route.rows", "sealgate.delivery.direct_mail"),
+        ("private", "sealgate.route.rows", "sealgate.directory.facts"),
+        ("private", "sealgate.route.rows", "sealgate.policy.facts"),
+        ("private", "sealgate.route.rows", "sealgate.store.states"),
+        ("private", "sealgate.route.runner", "sealgate.policy.decision"),
+        ("private", "sealgate.route.runner", "sealgate.store.states"),
+        ("private", "sealgate.route.runner", "sealgate.transport.cache"),
         # route (transport/cache.py)
         ("private", "sealgate.transport.cache", "sealgate.store.schema"),
         ("private", "sealgate.transport.cache", "sealgate.store.session"),
         # client (transport/probe.py)
         ("private", "sealgate.transport.probe", "sealgate.mail.address"),
-        # route + queue: intake.runner queues jobs in delivery; worker calls intake.runner.fall_back
-        ("stage-cycle", "delivery", "intake"),
-        ("stage-cycle", "intake", "delivery"),
+        # route (transport/probe_runner.py)
+        ("private", "sealgate.transport.probe_runner", "sealgate.store.states"),
     }
 )
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from sealgate.directory.contacts import KINDS
+from sealgate.directory.contacts import KINDS, stored_forms
 from sealgate.mail import address_key, domain_key
 from sealgate.policy import (
     AccessRight,
@@ -88,7 +88,7 @@ def _contacts(
     rows = session.scalars(
         select(Contact).where(
             Contact.org_id == sender_org_id,
-            Contact.address == address_key(address),
+            Contact.address.in_(stored_forms(address)),
             Contact.kind.in_(kinds),
             books,
         )
