@@ -301,6 +301,21 @@ async def test_mx_failures(tmp_path, tls_files, zone, sink, records, rcpt, kind,
     assert not sink.messages
 
 
+@pytest.mark.parametrize("rcpt", ["nobody", "bob@", "bob@a..b.example", "<bob@lab.example"])
+async def test_a_recipient_that_is_no_address_is_refused_unsent(
+    tmp_path, tls_files, zone, sink, rcpt
+) -> None:
+    """The client parses the recipient as an `Address`: what is none fails permanently
+    (5.1.2) before any look-up, even when its text would resolve as a domain (`nobody`)."""
+    zone.add("nobody", "A", "127.0.0.1")
+    zone.add("lab.example", "A", "127.0.0.1")
+    settings = _settings(tmp_path, tls_files, SEALGATE_TRANSPORT__SMTP_PORT=str(sink.port))
+    prober = Prober(Resolver(f"127.0.0.1:{zone.port}", timeout=2), port=sink.port, timeout=5)
+    outcome = await send(settings, FROM, rcpt, notification(TO).as_bytes(), prober=prober)
+    assert isinstance(outcome, PermanentFailure) and outcome.status == "5.1.2"
+    assert not sink.messages
+
+
 async def test_servfail_is_temporary(tmp_path, tls_files, zone, sink) -> None:
     zone.servfail.add("broken.example")
     outcome = await _send_via_mx(tmp_path, tls_files, zone, sink, "bob@broken.example")

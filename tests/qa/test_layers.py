@@ -106,35 +106,12 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.submission.spf", "sealgate.transport.resolver"),
         # queue (bootstrap.py)
         ("private", "sealgate.bootstrap", "sealgate.store.wakeup"),
-        # client (delivery/client.py)
-        ("private", "sealgate.delivery.client", "sealgate.mail.address"),
-        ("private", "sealgate.delivery.client", "sealgate.policy.requirement"),
-        ("private", "sealgate.delivery.client", "sealgate.transport.grade"),
-        ("private", "sealgate.delivery.client", "sealgate.transport.probe"),
-        ("private", "sealgate.delivery.client", "sealgate.transport.starttls"),
         # route (delivery/hand_back.py)
         ("private", "sealgate.delivery.hand_back", "sealgate.policy.requirement"),
-        # client (delivery/mail_options.py)
-        ("private", "sealgate.delivery.mail_options", "sealgate.mail.address"),
-        # client (delivery/outcome.py)
-        ("private", "sealgate.delivery.outcome", "sealgate.transport.levels"),
         # queue (delivery/queue.py)
         ("private", "sealgate.delivery.queue", "sealgate.store.states"),
-        # client (delivery/session.py)
-        ("private", "sealgate.delivery.session", "sealgate.policy.requirement"),
-        ("private", "sealgate.delivery.session", "sealgate.transport.grade"),
-        ("private", "sealgate.delivery.session", "sealgate.transport.levels"),
-        ("private", "sealgate.delivery.session", "sealgate.transport.relay_tls"),
-        ("private", "sealgate.delivery.session", "sealgate.transport.starttls"),
         # accept (delivery/signing.py)
         ("private", "sealgate.delivery.signing", "sealgate.mail.address"),
-        # client (delivery/tls_policy.py)
-        ("private", "sealgate.delivery.tls_policy", "sealgate.policy.requirement"),
-        ("private", "sealgate.delivery.tls_policy", "sealgate.transport.dane"),
-        ("private", "sealgate.delivery.tls_policy", "sealgate.transport.dnssec"),
-        ("private", "sealgate.delivery.tls_policy", "sealgate.transport.grade"),
-        ("private", "sealgate.delivery.tls_policy", "sealgate.transport.levels"),
-        ("private", "sealgate.delivery.tls_policy", "sealgate.transport.tlsa"),
         # queue (delivery/worker.py)
         ("private", "sealgate.delivery.worker", "sealgate.policy.requirement"),
         ("private", "sealgate.delivery.worker", "sealgate.transport.cache"),
@@ -144,8 +121,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.intake.control_headers", "sealgate.transport.levels"),
         ("private", "sealgate.intake.control_store", "sealgate.policy.facts"),
         ("private", "sealgate.intake.runner", "sealgate.delivery.dsn"),
-        # client (policy/requirement.py)
-        ("private", "sealgate.policy.requirement", "sealgate.transport.levels"),
         # route (route/*)
         ("private", "sealgate.route.plan", "sealgate.delivery.dsn"),
         ("private", "sealgate.route.plan", "sealgate.policy.requirement"),
@@ -153,8 +128,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         # route (transport/cache.py)
         ("private", "sealgate.transport.cache", "sealgate.store.schema"),
         ("private", "sealgate.transport.cache", "sealgate.store.session"),
-        # client (transport/probe.py)
-        ("private", "sealgate.transport.probe", "sealgate.mail.address"),
     }
 )
 

@@ -76,11 +76,9 @@ from sealgate.delivery.outcome import (
 )
 from sealgate.delivery.session import Attempt, Envelope, Hop, Unreachable, attempt
 from sealgate.delivery.tls_policy import Refusal, host_mode, relay_mode
-from sealgate.mail.address import address_domain
-from sealgate.policy.requirement import Requirement
-from sealgate.transport.grade import HostGrade
-from sealgate.transport.probe import DomainPlan, HostPlan, PlanProblem, Prober
-from sealgate.transport.starttls import TlsFacts
+from sealgate.mail import Address, AddressError
+from sealgate.policy import Requirement
+from sealgate.transport import DomainPlan, HostGrade, HostPlan, PlanProblem, Prober, TlsFacts
 
 log = logging.getLogger("sealgate.delivery")
 
@@ -116,8 +114,8 @@ async def deliver(
         result = await _run(pool, hop, requirement, envelope, None)
         return result.failure() if isinstance(result, Refusal) else _settled(result)
     try:
-        domain = address_domain(rcpt_to)
-    except ValueError as error:
+        domain = Address.parse(rcpt_to).domain.ascii
+    except AddressError as error:
         return PermanentFailure(None, str(error), S_BAD_DESTINATION)
     plan = await prober.plan(domain, salt=rcpt_to)
     if plan.problem is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from sealgate.delivery.dsn import header_block
 from sealgate.delivery.outcome import S_NO_UTF8, PermanentFailure
-from sealgate.mail.address import needs_smtputf8
+from sealgate.mail import needs_smtputf8
 
 
 def mail_options(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sealgate.transport.levels import TransportLevel
+from sealgate.transport import TransportLevel
 
 # "5.1.1 " at the start of a reply text (RFC 2034): class.subject.detail.
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?:\s+|$)")

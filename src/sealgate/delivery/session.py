@@ -39,14 +39,14 @@ from sealgate.delivery.tls_policy import (
     judge,
     without_starttls,
 )
-from sealgate.policy.requirement import Requirement
-from sealgate.transport.grade import HostGrade
-from sealgate.transport.levels import TransportLevel
-from sealgate.transport.relay_tls import relay_problem
-from sealgate.transport.starttls import (
+from sealgate.policy import Requirement
+from sealgate.transport import (
+    HostGrade,
     TlsFacts,
+    TransportLevel,
     open_smtp,
     quit_quietly,
+    relay_problem,
     set_timeout,
     start_tls,
 )

@@ -31,12 +31,8 @@ from sealgate.delivery.outcome import (
     S_TLS_NOT_OFFERED,
     TemporaryFailure,
 )
-from sealgate.policy.requirement import Requirement
-from sealgate.transport.dane import is_usable
-from sealgate.transport.dnssec import Dnssec
-from sealgate.transport.grade import HostGrade
-from sealgate.transport.levels import TransportLevel
-from sealgate.transport.tlsa import TLSARecord
+from sealgate.policy import Requirement
+from sealgate.transport import Dnssec, HostGrade, TLSARecord, TransportLevel, is_usable
 
 
 class TlsMode(StrEnum):

@@ -150,11 +150,6 @@ def normalise_domain(domain: str) -> str:
     return Domain.parse(domain).ascii
 
 
-def address_domain(address: str) -> str:
-    """The normalised domain of `local@domain` (see `normalise_domain`)."""
-    return normalise_domain(address.rpartition("@")[2])
-
-
 def address_key(address: str) -> str:
     """`Address.parse(address).key`, or the lower-cased text when it is no address at all.
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sealgate.policy.facts import MessageFacts, Method
 from sealgate.policy.rules import IDD_MINIMUM, NTA7516_MINIMUM, transport_security_minimum
-from sealgate.transport.levels import TransportLevel
+from sealgate.transport import TransportLevel
 
 _TLS13 = "+tls1.3"
 _OPPORTUNISTIC = "opportunistic"

@@ -343,7 +343,7 @@ class DkimKeyRow(Base):
     """A DKIM signing key of a claimed domain (`delivery.dkim.DkimKey` is the unsealed form).
 
     The private key PEM is sealed with AES-256-GCM under `rt.subkey("dkim")`, bound to domain
-    and selector; it is never stored in the clear (see directory/dkim_keys.py).
+    and selector; it is never stored in the clear (see delivery/dkim_keys.py).
     """
 
     __tablename__ = "dkim_keys"

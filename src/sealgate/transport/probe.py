@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sealgate.mail.address import normalise_domain
+from sealgate.mail import AddressError, Domain
 from sealgate.transport.dnssec import Dnssec, weakest
 from sealgate.transport.grade import HostEvidence, HostGrade, domain_level, grade_host
 from sealgate.transport.levels import TransportLevel
@@ -190,8 +190,8 @@ class Prober:
         """The mail hosts of `domain` in MX order, with their DNS facts; `salt` spreads hosts
         of equal preference (delivery passes the recipient, so retries keep one order)."""
         try:
-            domain = normalise_domain(domain)
-        except ValueError:
+            domain = Domain.parse(domain).ascii
+        except AddressError:
             return DomainPlan(
                 domain,
                 Dnssec.INSECURE,
