@@ -75,10 +75,12 @@ async def test_idle_runners_do_not_wake_themselves(runtime: Runtime) -> None:
     stop = asyncio.Event()
     tasks = [asyncio.create_task(run(runtime, stop)) for run in (run_route, run_probe_runner)]
     try:
+        # The first passes (and, on PostgreSQL, one more once LISTEN is up) are over by then.
+        await asyncio.sleep(1.5)
+        started = len(passes)
         await asyncio.sleep(1.0)
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 5)
         event.remove(runtime.db.engine, "before_cursor_execute", count)
-    # One pass each: route's claim; the probe runner's lease check and claim.
-    assert len(passes) <= 3, passes
+    assert started > 0 and passes[started:] == []
