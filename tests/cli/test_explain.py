@@ -484,6 +484,7 @@ def test_nothing_is_stored(cli, runtime):
         (["--header", "no colon"], "expected \"NAME: VALUE\""),
         (["--assume-level", "example.org"], "expected DOMAIN=LEVEL"),
         (["--assume-level", "example.org=ssl"], "unknown transport level 'ssl'"),
+        (["--assume-level", "exa mple.org=tls"], "not a domain name"),
     ],
 )  # fmt: skip
 def test_invalid_input_exits_non_zero_with_one_line(cli, args, reason):
@@ -525,3 +526,20 @@ def test_probe_takes_real_levels_where_none_are_assumed(
 
     assert methods() == ["email_verification", "transport_security"]
     assert methods("--probe") == ["transport_security", "transport_security"]
+
+
+def test_an_assumed_level_of_an_idn_domain_reaches_its_recipients(cli, runtime):
+    """--assume-level and the recipient may spell the domain in either IDNA form."""
+    with runtime.db.begin() as session:
+        set_policy(session, "Hospital", tsc="pkix")
+    for assumed, to in (
+        ("exämple.org", "zoë@xn--exmple-cua.org"),
+        ("xn--exmple-cua.org", "zoë@Exämple.org"),
+    ):
+        trace = explain(cli, "--to", to, "--assume-level", f"{assumed}=pkix")
+        step = trace["conversations"][0]["recipients"][0]["trace"][4]
+        assert step == applied(
+            "transport_security",
+            "the organisation's transport security minimum is PKIX and the mail servers of "
+            "exämple.org reach PKIX",
+        ), assumed

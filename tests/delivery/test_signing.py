@@ -12,9 +12,9 @@ from sqlalchemy import event, update
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import deliver_due
 from sealgate.delivery.dkim import DkimKey, dns_record
+from sealgate.delivery.dkim_keys import DKIM_KEY_PURPOSE, domain_keys
 from sealgate.delivery.signing import SigningKeys, sign_message, signing_domain, signing_keys
 from sealgate.directory import create_org
-from sealgate.directory.dkim_keys import DKIM_KEY_PURPOSE, domain_keys
 from sealgate.notify import compose_code_mail
 from sealgate.store import utcnow
 from sealgate.store.schema import DkimKeyRow

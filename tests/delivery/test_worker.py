@@ -145,6 +145,19 @@ async def test_relay_down_defers(tmp_path: Path, database_url: str, tls_files) -
     assert row.state == "deferred" and row.last_error.startswith("4.4.1 connection failed")
 
 
+async def test_a_resolver_that_cannot_be_built_defers(
+    tmp_path: Path, database_url: str, tls_files
+) -> None:
+    """Fail closed and visible: no prober means the job is deferred with the reason, not left
+    active until its lease runs out."""
+    env = {"SEALGATE_DELIVERY__RELAY": "", "SEALGATE_TRANSPORT__RESOLVER": "not an address"}
+    with runtime_with(tmp_path, database_url, tls_files, **env) as rt:
+        job_id = queue_mail(rt, notification())
+        await deliver_due(rt)
+        row = job_row(rt, job_id)
+    assert row.state == "deferred" and "no DNS resolver" in row.last_error
+
+
 async def test_required_starttls_not_offered_defers(
     tmp_path: Path, database_url: str, tls_files, sink: SmtpSink
 ) -> None:

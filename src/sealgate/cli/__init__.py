@@ -24,6 +24,8 @@ from sealgate.cli import (
 )
 from sealgate.cli.common import CliError, common_options, fail
 
+__all__ = ["build_parser", "main"]
+
 COMMAND_GROUPS = (
     init,
     org,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.cli.common import CliError, common_options, emit, runtime_work
-from sealgate.directory.dkim_keys import (
+from sealgate.delivery import (
     DKIM_KEY_PURPOSE,
     DnsRecord,
     RecordCheck,

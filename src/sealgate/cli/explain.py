@@ -17,8 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from sealgate.cli.common import CliError, common_options, emit, runtime_work
-from sealgate.directory import DirectoryError, find_account
-from sealgate.directory.accounts import normalise_address
+from sealgate.directory import DirectoryError, find_account, normalise_address
 from sealgate.intake import (
     CONTROL_HEADER_NAMES,
     ControlHeaderError,
@@ -28,6 +27,7 @@ from sealgate.intake import (
     parse_mime,
     split_conversations,
 )
+from sealgate.mail import AddressError, Domain
 from sealgate.policy import Decision, explain_json, explain_text
 from sealgate.route import decide_recipient, message_policy
 from sealgate.transport import (
@@ -134,8 +134,9 @@ def assumed_levels(values: list[str], fallback: TransportFacts) -> AssumedLevels
         if not equals or not domain.strip():
             raise CliError(f"--assume-level {value!r}: expected DOMAIN=LEVEL")
         try:
-            levels[domain.strip().lower()] = TransportLevel.from_text(level)
-        except ValueError as exc:
+            # Keyed as fact gathering asks for it: the A-label (`exämple.org` works too).
+            levels[Domain.parse(domain).key] = TransportLevel.from_text(level)
+        except (AddressError, ValueError) as exc:
             raise CliError(f"--assume-level {value!r}: {exc}") from None
     return AssumedLevels(levels, fallback)
 

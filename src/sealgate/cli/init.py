@@ -9,7 +9,7 @@ from pathlib import Path
 from sealgate.bootstrap import open_runtime
 from sealgate.cli.common import CliError, common_options, emit
 from sealgate.config import ConfigError, Settings, load
-from sealgate.submission.tls import write_self_signed
+from sealgate.submission import write_self_signed
 
 CONFIG_TEMPLATE = """\
 # sealgate configuration. Every key can be overridden by an environment variable

@@ -12,8 +12,8 @@ import asyncio
 import re
 
 from sealgate.cli.common import CliError, common_options, emit, load_settings
-from sealgate.transport.probe import Prober, ProbeResult
-from sealgate.transport.resolver import Resolver
+from sealgate.mail import AddressError, Domain
+from sealgate.transport import Prober, ProbeResult, Resolver
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 
@@ -55,7 +55,10 @@ def _prober(args: argparse.Namespace) -> Prober:
 
 
 def run_probe(args: argparse.Namespace) -> int:
-    domain = args.domain.strip().rstrip(".").lower()
+    try:
+        domain = Domain.parse(args.domain).ascii
+    except AddressError:
+        domain = ""
     if not _DOMAIN.match(domain):
         raise CliError(f"{args.domain!r} is not a domain name")
     if args.ca_file:

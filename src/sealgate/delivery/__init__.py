@@ -20,7 +20,18 @@ Standards: RFC 5321, 3207, 4954, 3463, 3464, 6152, 6531, 7505, 6376, 8463, 7672.
 """
 
 from sealgate.delivery.client import deliver
-from sealgate.delivery.dsn import DeliveryFailure
+from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
+from sealgate.delivery.dkim_keys import (
+    DKIM_KEY_PURPOSE,
+    DnsRecord,
+    RecordCheck,
+    check_record,
+    ensure_org_keys,
+    records_for,
+    resolver_txt_lookup,
+    spf_mechanism,
+)
+from sealgate.delivery.dsn import DeliveryFailure, recipient_dsn, wants_failure_report
 from sealgate.delivery.outcome import (
     BelowRequirement,
     Delivered,
@@ -43,4 +54,16 @@ __all__ = [
     "queue_dsn",
     "deliver",
     "run_worker",
+    "DKIM_KEY_PURPOSE",
+    "DnsRecord",
+    "RecordCheck",
+    "check_record",
+    "ensure_org_keys",
+    "records_for",
+    "resolver_txt_lookup",
+    "spf_mechanism",
+    "DirectMail",
+    "plan_direct_mail",
+    "recipient_dsn",
+    "wants_failure_report",
 ]

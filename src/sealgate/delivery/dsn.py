@@ -22,13 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from typing import Any
 
-from sealgate.mail.xtext import encode_xtext
+from sealgate.mail import Address, encode_xtext
 
 # What kind of mail failed, in words a sender understands (OutboundJob.kind → phrase).
 KIND_PHRASES = {
@@ -108,9 +108,11 @@ def header_block(raw_mail: bytes) -> bytes:
     return head.rstrip(b"\n") + b"\n"
 
 
-def _system_address(system_from: str) -> Address:
-    local, _, domain = system_from.rpartition("@")
-    return Address(display_name="Mail Delivery System", username=local, domain=domain)
+def _system_address(system_from: str) -> HeaderAddress:
+    parsed = Address.parse(system_from)
+    return HeaderAddress(
+        display_name="Mail Delivery System", username=parsed.local, domain=parsed.written_domain
+    )
 
 
 def _relayed_text(failure: DeliveryFailure, reporting_mta: str) -> str:

@@ -6,7 +6,7 @@ aligns with), exactly: a notification from alice@hospital.example is signed as
 hospital.example with both of its keys (ed25519 and rsa, RFC 8463 §4 dual signing); a code
 mail or DSN from `[delivery] system_from` is signed with that domain's keys, which exist when
 an organisation (e.g. the operator's) claimed it. Mail from a domain nobody claimed leaves
-unsigned. Keys are made on first use (directory/dkim_keys.py).
+unsigned. Keys are made on first use (delivery/dkim_keys.py).
 
 The queued blob stays unsigned: each attempt signs afresh, so a retry days later carries a
 fresh `t=` and the keys current at that moment.
@@ -14,7 +14,7 @@ fresh `t=` and the keys current at that moment.
 Keys are read from the database once per domain per `CACHE_SECONDS` (unclaimed domains are
 cached too), not per message. A signing failure never fails or delays a delivery: DKIM only
 adds evidence, so the mail goes out unsigned and a warning is logged. (Transport security is
-the opposite: there a failure defers, see direct.py.)
+the opposite: there a failure defers, see client.py.)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.dkim import DkimKey, sign
-from sealgate.directory.dkim_keys import DKIM_KEY_PURPOSE, ensure_domain_keys
+from sealgate.delivery.dkim_keys import DKIM_KEY_PURPOSE, ensure_domain_keys
 from sealgate.mail.address import normalise_domain
 from sealgate.store import Database, utcnow
 

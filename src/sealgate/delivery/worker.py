@@ -44,6 +44,7 @@ from sealgate.delivery.dsn import (
 )
 from sealgate.delivery.hand_back import hand_back
 from sealgate.delivery.outcome import (
+    S_DNS_FAILURE,
     S_EXPIRED,
     BelowRequirement,
     Delivered,
@@ -317,9 +318,16 @@ async def _deliver(
         # One client for every job: direct deliveries at their level, all other mail under
         # RFC 7672 opportunistic DANE (required_level NULL).
         requirement = Requirement.from_column(job.required_level)
-        outcome = await deliver(
-            rt.settings, prober(), requirement, job.mail_from, job.rcpt_to, message
-        )
+        outcome: Outcome | BelowRequirement
+        try:
+            built = prober()
+        except Exception as error:  # e.g. no resolv.conf: the job is deferred, never sent
+            why = f"no DNS resolver ({type(error).__name__})"
+            outcome = TemporaryFailure(None, why, S_DNS_FAILURE)
+        else:
+            outcome = await deliver(
+                rt.settings, built, requirement, job.mail_from, job.rcpt_to, message
+            )
         if isinstance(outcome, BelowRequirement):
             await asyncio.to_thread(_fall_back, rt, job, outcome)
             return

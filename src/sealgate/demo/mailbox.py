@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
-from sealgate.notify.sms import read_outbox
+from sealgate.notify import read_outbox
 from sealgate.store import new_id, utcnow
 
 

@@ -14,6 +14,7 @@ from sealgate.directory.accounts import (
     disable_account,
     find_account,
     find_active_account,
+    normalise_address,
 )
 from sealgate.directory.contacts import (
     ContactInfo,
@@ -26,6 +27,7 @@ from sealgate.directory.contacts import (
 from sealgate.directory.credentials import (
     CREDENTIAL_KEY_PURPOSE,
     CredentialInfo,
+    checked_by_argon2,
     create_credential,
     disable_credential,
     verify_credential,
@@ -34,6 +36,7 @@ from sealgate.directory.errors import DirectoryError
 from sealgate.directory.facts import (
     ContactEntry,
     find_contact,
+    has_account,
     message_facts,
     org_policy,
     recipient_facts,
@@ -44,7 +47,7 @@ from sealgate.directory.nta7516 import (
     list_nta7516_domains,
     remove_nta7516_domain,
 )
-from sealgate.directory.orgs import OrgInfo, create_org, find_org, org_claiming
+from sealgate.directory.orgs import OrgInfo, create_org, find_org, normalise_domain, org_claiming
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
     TSC_CHOICES,
@@ -68,6 +71,7 @@ __all__ = [
     "add_account",
     "add_contact",
     "add_nta7516_domain",
+    "checked_by_argon2",
     "create_credential",
     "create_org",
     "disable_account",
@@ -94,4 +98,7 @@ __all__ = [
     "set_policy",
     "verify_credential",
     "verify_password",
+    "has_account",
+    "normalise_address",
+    "normalise_domain",
 ]

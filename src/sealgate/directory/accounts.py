@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.headerregistry import Address
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import find_org
 from sealgate.directory.passwords import hash_password
+from sealgate.mail import Address, AddressError
 from sealgate.store import Account, utcnow
 
 
@@ -29,24 +29,29 @@ def _info(account: Account) -> AccountInfo:
     )
 
 
-def normalise_address(address: str) -> str:
-    """Lower-case an address for look-ups; raises DirectoryError when it is not one."""
-    address = address.strip()
+def parse_address(address: str) -> Address:
+    """An account's or contact's address: a mailbox in a dotted domain; else DirectoryError."""
     try:
-        parsed = Address(addr_spec=address)
-    except (ValueError, IndexError):
-        raise DirectoryError(f"not an email address: {address!r}") from None
-    if not parsed.username or not parsed.domain or "." not in parsed.domain:
-        raise DirectoryError(f"not an email address: {address!r}")
-    return f"{parsed.username}@{parsed.domain}".lower()
+        parsed = Address.parse(address)
+    except AddressError:
+        raise DirectoryError(f"not an email address: {address.strip()!r}") from None
+    if "." not in parsed.domain.key:
+        raise DirectoryError(f"not an email address: {address.strip()!r}")
+    return parsed
+
+
+def normalise_address(address: str) -> str:
+    """The form accounts and contacts are stored and looked up by: `mail.Address.key`."""
+    return parse_address(address).key
 
 
 def add_account(
     session: Session, email: str, org_name: str, password: str | None = None, display_name: str = ""
 ) -> AccountInfo:
     org = find_org(session, org_name)
-    email = normalise_address(email)
-    if email.rpartition("@")[2] not in org.domains:
+    parsed = parse_address(email)
+    email = parsed.key
+    if parsed.domain.key not in org.domains:
         raise DirectoryError(f"{email} is not in a domain of {org_name} ({', '.join(org.domains)})")
     if session.scalar(select(Account).where(Account.email == email)):
         raise DirectoryError(f"account {email} already exists")
@@ -68,8 +73,14 @@ def find_account(session: Session, email: str) -> AccountInfo | None:
         email = normalise_address(email)
     except DirectoryError:
         return None
-    account = session.scalar(select(Account).where(Account.email == email))
-    return _info(account) if account else None
+    # Columns, not an ORM object: submission asks this for every message, and building and
+    # tracking an entity cost more than the query.
+    row = session.execute(
+        select(
+            Account.id, Account.org_id, Account.email, Account.display_name, Account.active
+        ).where(Account.email == email)
+    ).first()
+    return AccountInfo(*row) if row else None
 
 
 def find_active_account(session: Session, email: str, org_id: int) -> AccountInfo | None:

@@ -21,6 +21,7 @@ from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import OrgInfo, find_org
 from sealgate.directory.passwords import hash_password
 from sealgate.directory.policy import access_code_minimum
+from sealgate.mail import Address, AddressError
 from sealgate.store import Account, Contact, utcnow
 
 KINDS = ("sms", "access_code")
@@ -63,6 +64,20 @@ def normalise_phone(phone: str, default_region: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise DirectoryError(f"not a valid phone number: {phone!r}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def stored_forms(address: str) -> tuple[str, ...]:
+    """The forms an entry for `address` may be stored under: its `mail.Address.key`, and the
+    lower-cased text entries were stored by before issue 9, with the domain as a U-label
+    (it differs from the key only for an internationalised domain). All are matched, so that
+    an SMS or access-code entry made earlier still applies: missing it would let that
+    recipient verify by a weaker method."""
+    try:
+        parsed = Address.parse(address)
+    except AddressError:
+        return (address.strip().lower(),)
+    forms = (parsed.key, parsed.text.lower(), f"{parsed.local.lower()}@{parsed.domain.unicode}")
+    return tuple(dict.fromkeys(forms))
 
 
 def _owner(session: Session, org: OrgInfo, owner: str | None) -> Account | None:
@@ -129,6 +144,7 @@ def add_contact(
                 "characters"
             )
     account = _owner(session, org, owner)
+    forms = stored_forms(address)
     address = normalise_address(address)
     kind = "sms" if phone is not None else "access_code"
     row = Contact(
@@ -142,17 +158,17 @@ def add_contact(
         opened_at=None,
         created_at=utcnow(),
     )
-    _delete(session, org, account, address, kind)
+    _delete(session, org, account, forms, kind)
     session.add(row)
     session.flush()
     return _info(org, account, row)
 
 
 def _delete(
-    session: Session, org: OrgInfo, owner: Account | None, address: str, kind: str | None
+    session: Session, org: OrgInfo, owner: Account | None, forms: tuple[str, ...], kind: str | None
 ) -> int:
     # NULL owners never collide in the unique constraint, so replacing is done by hand.
-    query = select(Contact).where(_book(org, owner), Contact.address == address)
+    query = select(Contact).where(_book(org, owner), Contact.address.in_(forms))
     if kind is not None:
         query = query.where(Contact.kind == kind)
     rows = list(session.scalars(query))
@@ -175,8 +191,9 @@ def remove_contact(
         raise DirectoryError(f"unknown contact kind {kind!r} ({', '.join(KINDS)})")
     org = find_org(session, org_name)
     account = _owner(session, org, owner)
+    forms = stored_forms(address)
     address = normalise_address(address)
-    removed = _delete(session, org, account, address, kind)
+    removed = _delete(session, org, account, forms, kind)
     if not removed:
         book = f"the personal contacts of {account.email}" if account else "the shared contacts"
         raise DirectoryError(f"no {kind or 'entry'} for {address} in {book} of {org.name!r}")

@@ -72,6 +72,18 @@ def create_credential(
     return CredentialInfo(row.id, row.org_id, row.username, row.label, row.active), password
 
 
+def checked_by_argon2(session: Session, username: str) -> bool:
+    """True when this username's credential is a row from before the HMAC form (argon2).
+
+    Such a check costs a CPU for a while, so submission does it outside any transaction
+    that holds locks; an unknown username is an HMAC check.
+    """
+    stored = session.scalar(
+        select(SmtpCredential.password_hash).where(SmtpCredential.username == username)
+    )
+    return stored is not None and not stored.startswith(HMAC_PREFIX)
+
+
 def disable_credential(session: Session, username: str) -> CredentialInfo:
     row = session.scalar(select(SmtpCredential).where(SmtpCredential.username == username))
     if row is None:

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from sealgate.directory.contacts import KINDS
-from sealgate.mail.address import address_domain
-from sealgate.policy.facts import (
+from sealgate.directory.contacts import KINDS, stored_forms
+from sealgate.mail import address_key, domain_key
+from sealgate.policy import (
     AccessRight,
     ContactMethod,
     DirectDeliveryHeader,
@@ -23,8 +23,7 @@ from sealgate.policy.facts import (
     RecipientFacts,
 )
 from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation
-from sealgate.transport.levels import TransportLevel
-from sealgate.transport.provider import TransportFacts
+from sealgate.transport import TransportFacts, TransportLevel
 
 
 @dataclass(frozen=True)
@@ -43,18 +42,6 @@ class ContactEntry:
     @property
     def opened(self) -> bool:
         return self.opened_at is not None
-
-
-def _key(address: str) -> str:
-    return address.strip().strip("<>").lower()
-
-
-def _domain(address: str) -> str:
-    """The address's domain as `Domain.name` stores it (lower case, IDNA)."""
-    try:
-        return address_domain(_key(address))
-    except ValueError:
-        return _key(address).rpartition("@")[2].rstrip(".")
 
 
 def org_policy(session: Session, org_id: int) -> OrgPolicy:
@@ -101,7 +88,7 @@ def _contacts(
     rows = session.scalars(
         select(Contact).where(
             Contact.org_id == sender_org_id,
-            Contact.address == _key(address),
+            Contact.address.in_(stored_forms(address)),
             Contact.kind.in_(kinds),
             books,
         )
@@ -133,7 +120,7 @@ def has_account(session: Session, address: str) -> bool:
     """Whether `address` has an active account (asked when routing and when a link opens)."""
     return bool(
         session.scalar(
-            select(exists().where(Account.email == _key(address), Account.active.is_(True)))
+            select(exists().where(Account.email == address_key(address), Account.active.is_(True)))
         )
     )
 
@@ -167,7 +154,9 @@ def recipient_facts(
     a rule could use it, i.e. `transport_matters` (the org's transport security compliance or a
     direct-delivery header) or the recipient is reachable by IDD or NTA 7516.
     """
-    domain = _domain(address)
+    # Accounts and contacts are stored by `mail.Address.key`, domains by their A-label;
+    # a malformed address keys to something no row holds.
+    domain = domain_key(address)
     idd, nta7516 = _idd(session, domain), _nta7516(session, domain)
     asks = transport_matters or idd or nta7516
     entries = _contacts(session, sender_org_id, sender_account_id, address, KINDS)

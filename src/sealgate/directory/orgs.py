@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
-from sealgate.mail.address import normalise_domain as mail_domain
+from sealgate.mail import AddressError
+from sealgate.mail import Domain as DomainName
 from sealgate.store import Domain, Organisation, utcnow
 
 
@@ -27,14 +28,14 @@ def _info(session: Session, org: Organisation) -> OrgInfo:
 
 
 def normalise_domain(domain: str) -> str:
-    """A claimable domain, as `mail.address.normalise_domain` keys it (A-label)."""
-    cleaned = domain.strip().rstrip(".")
-    if not cleaned or "@" in cleaned or " " in cleaned or "." not in cleaned:
-        raise DirectoryError(f"not a domain name: {domain!r}")
+    """A claimable domain's key, its A-label (`mail.Domain`); a name with a dot, not a host."""
     try:
-        return mail_domain(cleaned)
-    except ValueError as exc:
+        name = DomainName.parse(domain).key
+    except AddressError as exc:
         raise DirectoryError(str(exc)) from None
+    if "." not in name:
+        raise DirectoryError(f"not a domain name: {domain!r}")
+    return name
 
 
 def create_org(session: Session, name: str, domains: list[str]) -> OrgInfo:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import organisation_named
 from sealgate.store import Organisation
-from sealgate.transport.levels import TransportLevel
+from sealgate.transport import TransportLevel
 
 # "off" switches Transport Security Compliance off; the others are minimum transport levels.
 TSC_CHOICES = ("off", *(level.to_text() for level in TransportLevel if level > TransportLevel.NONE))

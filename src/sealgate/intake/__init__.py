@@ -52,4 +52,5 @@ __all__ = [
     "split_conversations",
     "strip_control_headers",
     "text_from_html",
+    "CONTROL_HEADER_NAMES",
 ]

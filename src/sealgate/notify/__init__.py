@@ -8,5 +8,22 @@ exists in the clear only inside the (encrypted) queued mail.
 
 from sealgate.notify.compose import compose_code_mail, compose_notification
 from sealgate.notify.links import hash_token, new_token
+from sealgate.notify.sms import (
+    SmsError,
+    SmsProvider,
+    compose_code_sms,
+    read_outbox,
+    sms_provider,
+)
 
-__all__ = ["compose_code_mail", "compose_notification", "hash_token", "new_token"]
+__all__ = [
+    "compose_code_mail",
+    "compose_notification",
+    "hash_token",
+    "new_token",
+    "SmsError",
+    "SmsProvider",
+    "compose_code_sms",
+    "read_outbox",
+    "sms_provider",
+]

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from sealgate.mail import Address
 
 _TEMPLATES = Environment(
     loader=PackageLoader("sealgate.notify", "templates"),
@@ -26,13 +28,14 @@ _TEMPLATES = Environment(
 )
 
 
-def _address(name: str, address: str) -> Address:
-    local, _, domain = address.rpartition("@")
-    return Address(display_name=name, username=local, domain=domain)
+def _address(name: str, address: str) -> HeaderAddress:
+    """A From or Sender field's address: parsed once, the domain as written."""
+    parsed = Address.parse(address)
+    return HeaderAddress(display_name=name, username=parsed.local, domain=parsed.written_domain)
 
 
 def _base(
-    *, from_: Address, sender: Address | None, to: str, subject: str, now: datetime
+    *, from_: HeaderAddress, sender: HeaderAddress | None, to: str, subject: str, now: datetime
 ) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = from_

@@ -24,6 +24,7 @@ from sealgate.policy.facts import (
     OrgPolicy,
     RecipientFacts,
 )
+from sealgate.policy.requirement import Requirement, requirement_for
 from sealgate.policy.rules import Hit, Rule, Skip
 from sealgate.policy.tables import DEFAULT_TABLE, DIRECT_DELIVERY_TABLE, Table
 
@@ -50,4 +51,6 @@ __all__ = [
     "explain_text",
     "table_for",
     "walk",
+    "Requirement",
+    "requirement_for",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sealgate.transport.levels import TransportLevel
+from sealgate.transport import TransportLevel
 
 
 class Method(StrEnum):

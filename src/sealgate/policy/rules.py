@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sealgate.mail import Address, AddressError
 from sealgate.policy.facts import Delivery, MessageFacts, Method, OrgPolicy, RecipientFacts
-from sealgate.transport.levels import TransportLevel
+from sealgate.transport import TransportLevel
 
 # The IDD requirement: TLS >= 1.2 with a valid certificate, DNSSEC with a valid certificate,
 # or DANE. Each of those is at least PKIX on our scale.
@@ -50,7 +51,11 @@ class Rule:
 
 
 def _domain(recipient: RecipientFacts) -> str:
-    return recipient.address.rpartition("@")[2]
+    """The recipient's domain as a reason shows it (the U-label of `mail.Domain`)."""
+    try:
+        return Address.parse(recipient.address).domain.unicode
+    except AddressError:
+        return recipient.address
 
 
 def meets(level: TransportLevel | None, minimum: TransportLevel) -> bool:

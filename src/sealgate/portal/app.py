@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sealgate.bootstrap import Runtime
-from sealgate.notify.sms import sms_provider
+from sealgate.notify import sms_provider
 from sealgate.portal.access_code import check_access_code
 from sealgate.portal.csrf import CsrfGuard
 from sealgate.portal.download import download_attachment

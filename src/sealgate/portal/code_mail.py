@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.queue import enqueue
+from sealgate.delivery import enqueue
 from sealgate.notify import compose_code_mail
 from sealgate.portal.link import LinkTarget
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.notify.sms import SmsError, SmsProvider, compose_code_sms
+from sealgate.notify import SmsError, SmsProvider, compose_code_sms
 from sealgate.portal.code_pages import code_page
 from sealgate.portal.code_rows import CodeIssue
 from sealgate.portal.codes import SMS_WINDOW, org_sms_wait

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.intake.readable import ReadableMessage
+from sealgate.intake import ReadableMessage
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.pages import Refusal

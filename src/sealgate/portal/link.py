@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory.facts import has_account
+from sealgate.directory import has_account
+from sealgate.mail import Address, AddressError
 from sealgate.notify import hash_token
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, LinkSends, link_cap
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
@@ -113,9 +114,12 @@ def find_target(rt: Runtime, token: str) -> LinkTarget | None:
 
 def mask_address(address: str) -> str:
     """j***n@example.org: enough for the guest to recognise, little for anyone else."""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        local, domain = address, ""
+    try:
+        parsed = Address.parse(address)
+    except AddressError:
+        local, at, domain = address, "", ""
+    else:
+        local, at, domain = parsed.local, "@", parsed.written_domain
     if len(local) <= 2:
         shown = local[:1] + "*" * max(1, len(local) - 1)
     else:

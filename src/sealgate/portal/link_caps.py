@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import WebSettings
-from sealgate.delivery.queue import enqueue
+from sealgate.delivery import enqueue
+from sealgate.mail import domain_key
 from sealgate.portal.codes import LINK_DAY, LinkCap, LinkSends
 from sealgate.portal.link import LinkTarget
 from sealgate.store import Message, Recipient
@@ -106,7 +107,7 @@ def compose_cap_notice(
     mail["To"] = target.sender_address
     mail["Subject"] = "A recipient could not get a code for your secure message"
     mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = make_msgid(domain=system_from.rpartition("@")[2] or None)
+    mail["Message-ID"] = make_msgid(domain=domain_key(system_from) or None)
     mail["Auto-Submitted"] = "auto-generated"
     why = (
         "asked for more verification codes in one day than allowed"

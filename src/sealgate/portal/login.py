@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
+from sealgate.mail import address_key
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page, start_enrolment
@@ -105,7 +106,7 @@ def check_password(
 
 def _is_recipient(account: Account, recipient_address: str | None) -> bool:
     """From a message's start page, only the recipient's own account logs in."""
-    return recipient_address is None or account.email.lower() == recipient_address.lower()
+    return recipient_address is None or address_key(account.email) == address_key(recipient_address)
 
 
 async def _login_target(request: Request) -> LinkTarget | None:
@@ -125,12 +126,13 @@ async def login(request: Request) -> Response:
     target = await _login_target(request)
     if target is not None and target.proof is not Proof.ACCOUNT:
         return RedirectResponse(target.start, status_code=303)
-    email = str(form.get("email", "")).strip().lower()
+    typed = str(form.get("email", "")).strip()
     password = str(form.get("password", ""))
-    if not email or not password:
+    if not typed or not password:
         error = "Please type your email address and your password."
         return login_page(request, target, status=400, error=error)
-    if len(email) > ADDRESS_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
+    email = address_key(typed)
+    if len(typed) > ADDRESS_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
         return login_page(request, target, status=400, error=LOGIN_FAILED)
     address = target.address if target is not None else None
     checked = await run_in_threadpool(check_password, rt, email, password, address)

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.intake.readable import ReadableMessage
+from sealgate.intake import ReadableMessage
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
+from sealgate.mail import address_key
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page
@@ -92,7 +93,7 @@ def _open_account_session(
 ) -> str:
     if ticket.recipient_id is not None:
         recipient = session.get(Recipient, ticket.recipient_id)
-        if recipient is not None and recipient.address.lower() == account.email.lower():
+        if recipient is not None and address_key(recipient.address) == address_key(account.email):
             mark_opened(session, recipient.id, now)
     return open_session(
         session,

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from sealgate.mail import address_key
 from sealgate.store import Account, PortalSession
 
 
@@ -75,7 +76,7 @@ class Reader:
         """A guest reads their own recipient; an account reads whatever came to its email."""
         if self.recipient_id is not None:
             return self.recipient_id == recipient_id
-        return bool(self.account_email) and self.account_email == address.strip().lower()
+        return bool(self.account_email) and self.account_email == address_key(address)
 
 
 def session_reader(session: Session, secret: str | None, now: datetime) -> Reader | None:
@@ -91,5 +92,5 @@ def session_reader(session: Session, secret: str | None, now: datetime) -> Reade
         return None
     recipient_id, account_id, email, active = row
     if account_id is not None:
-        return Reader(account_id=account_id, account_email=email.lower()) if active else None
+        return Reader(account_id=account_id, account_email=address_key(email)) if active else None
     return Reader(recipient_id=recipient_id)

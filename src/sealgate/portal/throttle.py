@@ -23,15 +23,12 @@ from typing import Any
 from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from sealgate.mail import address_key
 from sealgate.store import LoginAttempt, insert_missing
 
 LOGIN_MAX_FAILURES = 10
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_LOCKOUT = timedelta(minutes=15)
-
-
-def address_key(address: str) -> str:
-    return address.strip().lower()
 
 
 def _rowcount(result: Any) -> int:

@@ -41,6 +41,7 @@ from sealgate.store.states import (
     check,
     sources,
 )
+from sealgate.store.wakeup import Waiter, Wakeups
 
 __all__ = [
     "Account",
@@ -76,4 +77,6 @@ __all__ = [
     "new_id",
     "sources",
     "utcnow",
+    "Waiter",
+    "Wakeups",
 ]

@@ -61,6 +61,8 @@ class Waiter:
 
     def wake(self) -> None:
         """Called from any thread: the next (or the current) `wait` returns at once."""
+        if self._pending:
+            return  # a wake-up is on its way already: spare the loop another self-pipe write
         self._pending = True
         loop, woken = self._loop, self._event
         if loop is not None and woken is not None:

@@ -21,5 +21,10 @@ Standards: RFC 5321, 3207, 4954, 4616, 2034, 3463, 6152, 6531, 1870, 6409.
 """
 
 from sealgate.submission.server import SubmissionError, SubmissionServer
+from sealgate.submission.tls import write_self_signed
 
-__all__ = ["SubmissionError", "SubmissionServer"]
+__all__ = [
+    "SubmissionError",
+    "SubmissionServer",
+    "write_self_signed",
+]

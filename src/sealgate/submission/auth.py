@@ -5,6 +5,11 @@ the rules and the SQL); every process of a deployment, and the next start, see t
 counts. A client is its IPv4 address, or its IPv6 /64 (one host usually owns a whole /64, so
 counting single IPv6 addresses would let it rotate through them).
 
+An attempt claims its failure slots, is checked and settled in one transaction: a right
+credential rolls the claims back (a login writes nothing), a wrong one commits them. A
+credential row still in the argon2 form is checked outside that transaction (claim
+committed, check, give back), so its slow check never holds the claims' locks.
+
 A success does not reset a count, so a client holding one valid credential cannot interleave
 logins to keep guessing at others. Each failure is answered only after a delay that grows with
 the (client, username) count; a key at its limit refuses AUTH (454) without checking anything
@@ -20,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sealgate.directory import verify_credential
+from sealgate.directory import checked_by_argon2, verify_credential
 from sealgate.store import Database, utcnow
 from sealgate.submission import lockout
 
@@ -35,6 +40,8 @@ FAILURE_DELAY_CAP = 5.0
 # failure slots are claimed inside this limit, so a burst of right logins holds at most this
 # many slots at a time.
 VERIFY_CONCURRENCY = 4
+# What `_check_in_claim` returns for a credential row that needs the slow (argon2) check.
+_SLOW_CHECK = object()
 # Counters whose window has passed are deleted after this many failures of this process.
 PURGE_EVERY_FAILURES = 256
 
@@ -115,15 +122,15 @@ class Authenticator:
             per_client=self.limits.per_client,
         )
         async with self._verifying:
-            locked = await asyncio.to_thread(self._claim, keys)
-            if locked is not None:
-                log.warning("auth refused, locked client=%s scope=%s", host, locked.scope)
-                if locked.scope == "client":
+            checked = await asyncio.to_thread(self._check_in_claim, keys, login, password)
+            if checked is _SLOW_CHECK:
+                checked = await self._check_slowly(keys, login, password)
+            if isinstance(checked, lockout.FailureKey):
+                log.warning("auth refused, locked client=%s scope=%s", host, checked.scope)
+                if checked.scope == "client":
                     return AuthRefusal.LOCKED_CLIENT
                 return AuthRefusal.LOCKED_USERNAME
-            submitter = await asyncio.to_thread(self._verify, login, password)
-            if submitter is not None:
-                await asyncio.to_thread(self._give_back, keys)
+            submitter = checked if isinstance(checked, Submitter) else None
         if submitter is not None:
             log.info("auth ok client=%s username=%s", host, submitter.username)
             return submitter
@@ -131,6 +138,52 @@ class Authenticator:
         log.warning("auth failed client=%s delay=%.1fs", host, delay)
         await asyncio.sleep(delay)
         return AuthRefusal.FAILED
+
+    def _check_in_claim(
+        self, keys: tuple[lockout.FailureKey, ...], login: bytes, password: bytes
+    ) -> Submitter | lockout.FailureKey | object | None:
+        """Claim the slots, check the credential and settle, in one transaction.
+
+        A right credential rolls its claims back, so a login writes nothing and waits for no
+        fsync; a wrong one commits them as the failures they are. The claims' locks are held
+        only for an HMAC check. A row still in the argon2 form returns `_SLOW_CHECK`: that
+        check takes a CPU for a while and must not run while the claims hold their locks.
+        """
+        try:
+            username, secret = login.decode("utf-8"), password.decode("utf-8")
+        except UnicodeDecodeError:
+            username, secret = "", None
+        session = self.db.sessions()
+        try:
+            if username and checked_by_argon2(session, username):
+                session.rollback()
+                return _SLOW_CHECK
+            locked = lockout.claim(session, keys, utcnow(), self.limits.window)
+            if locked is not None:
+                session.rollback()
+                return locked
+            credential = None
+            if secret is not None:
+                credential = verify_credential(session, username, secret, key=self.credential_key)
+            if credential is None:
+                session.commit()
+                return None
+            session.rollback()
+            return Submitter(credential.org_id, credential.id, credential.username)
+        finally:
+            session.close()
+
+    async def _check_slowly(
+        self, keys: tuple[lockout.FailureKey, ...], login: bytes, password: bytes
+    ) -> Submitter | lockout.FailureKey | None:
+        """Claim (committed), check outside any transaction, give back on success."""
+        locked = await asyncio.to_thread(self._claim, keys)
+        if locked is not None:
+            return locked
+        submitter = await asyncio.to_thread(self._verify, login, password)
+        if submitter is not None:
+            await asyncio.to_thread(self._give_back, keys)
+        return submitter
 
     def _claim(self, keys: tuple[lockout.FailureKey, ...]) -> lockout.FailureKey | None:
         session = self.db.sessions()

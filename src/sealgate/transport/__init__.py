@@ -9,11 +9,24 @@ make a probe inconclusive, a secure TLSA RRset that matches nothing fails the ho
 Standards: RFC 7672, 7671, 6698 (DANE), 4033-4035 (DNSSEC), 3207, 5321, 7505, 6125.
 """
 
-from sealgate.transport.cache import CachedLevels, CachedProbes, ProbeCache, ProbedTransport
-from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, match_chain
+from sealgate.transport.cache import (
+    CachedLevels,
+    CachedProbes,
+    ProbeCache,
+    ProbedTransport,
+    prober_for,
+)
+from sealgate.transport.dane import NO_USABLE_RECORDS, DaneVerdict, is_usable, match_chain
+from sealgate.transport.dnssec import Dnssec
+from sealgate.transport.grade import HostGrade
 from sealgate.transport.levels import TransportLevel
+from sealgate.transport.mx import mx_hosts
+from sealgate.transport.probe import DomainPlan, HostPlan, PlanProblem, Prober, ProbeResult
 from sealgate.transport.probe_runner import probe_requested, run_probe_runner
 from sealgate.transport.provider import AssumedLevels, TransportFacts, UnknownTransport
+from sealgate.transport.relay_tls import relay_problem
+from sealgate.transport.resolver import Resolver, blocking_resolver
+from sealgate.transport.starttls import TlsFacts, open_smtp, quit_quietly, set_timeout, start_tls
 from sealgate.transport.tlsa import TLSARecord
 
 __all__ = [
@@ -29,6 +42,24 @@ __all__ = [
     "TransportLevel",
     "UnknownTransport",
     "match_chain",
+    "ProbeResult",
+    "Prober",
+    "Resolver",
+    "blocking_resolver",
+    "mx_hosts",
+    "prober_for",
+    "quit_quietly",
+    "DomainPlan",
+    "Dnssec",
+    "HostGrade",
+    "HostPlan",
+    "PlanProblem",
+    "TlsFacts",
+    "is_usable",
+    "open_smtp",
+    "relay_problem",
+    "set_timeout",
+    "start_tls",
     "probe_requested",
     "run_probe_runner",
 ]

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sealgate.config import Settings
-from sealgate.mail.address import normalise_domain
+from sealgate.mail import AddressError, Domain
 from sealgate.store.schema import TransportProbe
 from sealgate.store.session import Database, utcnow
 from sealgate.transport.levels import TransportLevel
@@ -45,8 +45,8 @@ def prober_for(settings: Settings) -> Prober:
 def _key(domain: str) -> str:
     """The cache key: the one normalised form (A-label); a name that is none stays as given."""
     try:
-        return normalise_domain(domain)
-    except ValueError:
+        return Domain.parse(domain).key
+    except AddressError:
         return domain.rstrip(".").lower()
 
 

@@ -13,6 +13,10 @@ The private key PEM is sealed at rest: base64(nonce ‖ AES-256-GCM(PEM)) under
 `rt.subkey("dkim")`, with "domain/selector" as associated data, so a sealed key copied to
 another row does not open. Functions here take that subkey as `seal_key` and a session; they
 hand out `delivery.dkim.DkimKey` values, never rows.
+
+The keys live in delivery, next to the signer that uses them, not in directory: directory
+is below delivery (delivery reads organisations from it), and a key module there that builds
+`DkimKey` values closed the cycle directory -> delivery -> worker -> signing -> directory.
 """
 
 from __future__ import annotations
@@ -35,10 +39,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.delivery.dkim import Algorithm, DkimKey, dns_record, generate_key, key_from_pem
-from sealgate.directory.errors import DirectoryError
-from sealgate.directory.orgs import find_org, normalise_domain
-from sealgate.store.schema import DkimKeyRow, Domain
-from sealgate.transport.resolver import blocking_resolver
+from sealgate.directory import DirectoryError, find_org, normalise_domain
+from sealgate.store import DkimKeyRow, Domain
+from sealgate.transport import blocking_resolver
 
 DKIM_KEY_PURPOSE = "dkim"
 

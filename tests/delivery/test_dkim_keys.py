@@ -8,8 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from sealgate.directory import DirectoryError, create_org
-from sealgate.directory.dkim_keys import (
+from sealgate.delivery.dkim_keys import (
     DKIM_KEY_PURPOSE,
     DnsRecord,
     LookupFailed,
@@ -23,6 +22,7 @@ from sealgate.directory.dkim_keys import (
     selector_for,
     spf_mechanism,
 )
+from sealgate.directory import DirectoryError, create_org
 from sealgate.store.schema import DkimKeyRow
 
 NOW = datetime(2026, 11, 25, 15, 0)
