@@ -106,18 +106,12 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.submission.spf", "sealgate.transport.resolver"),
         # queue (bootstrap.py)
         ("private", "sealgate.bootstrap", "sealgate.store.wakeup"),
-        # queue + route (cli/serve.py)
-        ("private", "sealgate.cli.serve", "sealgate.transport.probe_runner"),
         # client (delivery/client.py)
         ("private", "sealgate.delivery.client", "sealgate.mail.address"),
         ("private", "sealgate.delivery.client", "sealgate.policy.requirement"),
         ("private", "sealgate.delivery.client", "sealgate.transport.grade"),
         ("private", "sealgate.delivery.client", "sealgate.transport.probe"),
         ("private", "sealgate.delivery.client", "sealgate.transport.starttls"),
-        # route (delivery/hand_back.py)
-        ("private", "sealgate.delivery.hand_back", "sealgate.policy.requirement"),
-        ("private", "sealgate.delivery.hand_back", "sealgate.store.states"),
-        ("private", "sealgate.delivery.hand_back", "sealgate.transport.levels"),
         # client (delivery/mail_options.py)
         ("private", "sealgate.delivery.mail_options", "sealgate.mail.address"),
         # client (delivery/outcome.py)
@@ -143,37 +137,10 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.delivery.worker", "sealgate.policy.requirement"),
         ("private", "sealgate.delivery.worker", "sealgate.transport.cache"),
         ("private", "sealgate.delivery.worker", "sealgate.transport.probe"),
-        # route (intake/*)
-        ("private", "sealgate.intake.control_headers", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.control_headers", "sealgate.transport.levels"),
-        ("private", "sealgate.intake.control_store", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.runner", "sealgate.delivery.dsn"),
-        ("private", "sealgate.intake.runner", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.runner", "sealgate.store.states"),
         # client (policy/requirement.py)
         ("private", "sealgate.policy.requirement", "sealgate.transport.levels"),
-        # route (route/*)
-        ("private", "sealgate.route.facts", "sealgate.directory.facts"),
-        ("private", "sealgate.route.facts", "sealgate.intake.control_headers"),
-        ("private", "sealgate.route.facts", "sealgate.policy.facts"),
-        ("private", "sealgate.route.facts", "sealgate.transport.cache"),
-        ("private", "sealgate.route.plan", "sealgate.delivery.dsn"),
-        ("private", "sealgate.route.plan", "sealgate.policy.facts"),
-        ("private", "sealgate.route.plan", "sealgate.policy.requirement"),
-        ("private", "sealgate.route.rows", "sealgate.delivery.direct_mail"),
-        ("private", "sealgate.route.rows", "sealgate.directory.facts"),
-        ("private", "sealgate.route.rows", "sealgate.policy.facts"),
-        ("private", "sealgate.route.rows", "sealgate.store.states"),
-        ("private", "sealgate.route.runner", "sealgate.policy.decision"),
-        ("private", "sealgate.route.runner", "sealgate.store.states"),
-        ("private", "sealgate.route.runner", "sealgate.transport.cache"),
-        # route (transport/cache.py)
-        ("private", "sealgate.transport.cache", "sealgate.store.schema"),
-        ("private", "sealgate.transport.cache", "sealgate.store.session"),
         # client (transport/probe.py)
         ("private", "sealgate.transport.probe", "sealgate.mail.address"),
-        # route (transport/probe_runner.py)
-        ("private", "sealgate.transport.probe_runner", "sealgate.store.states"),
     }
 )
 
