@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, text
 from sealgate.bootstrap import open_runtime
 from sealgate.config import load
 from sealgate.delivery.queue import enqueue
-from sealgate.directory import add_account, create_credential, create_org
+from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_credential, create_org
 from sealgate.store import utcnow
 from sealgate.submission.tls import write_self_signed
 from tests.conftest import free_port
@@ -146,7 +146,9 @@ def prepare(folder: Path, database_url: str, sink_port: int) -> tuple[Path, str,
     with rt.db.begin() as session:
         create_org(session, "Bench", ["bench.example"])
         add_account(session, SENDER, "Bench")
-        credential, password = create_credential(session, "Bench")
+        credential, password = create_credential(
+            session, "Bench", key=rt.subkey(CREDENTIAL_KEY_PURPOSE)
+        )
     rt.close()
     return config, credential.username, password
 
