@@ -106,8 +106,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.submission.spf", "sealgate.transport.resolver"),
         # queue (bootstrap.py)
         ("private", "sealgate.bootstrap", "sealgate.store.wakeup"),
-        # route (delivery/hand_back.py)
-        ("private", "sealgate.delivery.hand_back", "sealgate.policy.requirement"),
         # queue (delivery/queue.py)
         ("private", "sealgate.delivery.queue", "sealgate.store.states"),
         # accept (delivery/signing.py)
@@ -116,18 +114,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         ("private", "sealgate.delivery.worker", "sealgate.policy.requirement"),
         ("private", "sealgate.delivery.worker", "sealgate.transport.cache"),
         ("private", "sealgate.delivery.worker", "sealgate.transport.probe"),
-        # route (intake/*)
-        ("private", "sealgate.intake.control_headers", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.control_headers", "sealgate.transport.levels"),
-        ("private", "sealgate.intake.control_store", "sealgate.policy.facts"),
-        ("private", "sealgate.intake.runner", "sealgate.delivery.dsn"),
-        # route (route/*)
-        ("private", "sealgate.route.plan", "sealgate.delivery.dsn"),
-        ("private", "sealgate.route.plan", "sealgate.policy.requirement"),
-        ("private", "sealgate.route.rows", "sealgate.delivery.direct_mail"),
-        # route (transport/cache.py)
-        ("private", "sealgate.transport.cache", "sealgate.store.schema"),
-        ("private", "sealgate.transport.cache", "sealgate.store.session"),
     }
 )
 

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import Settings
@@ -59,3 +59,28 @@ async def test_a_recipient_is_split_probed_and_decided_long_before_the_poll_inte
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 5)
+
+
+async def test_idle_runners_do_not_wake_themselves(runtime: Runtime) -> None:
+    """A pass that finds nothing writes nothing, so it wakes no one, itself included."""
+    passes = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith("SELECT") and (
+            "FROM recipients" in statement or "FROM probe_requests" in statement
+        ):
+            passes.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(run(runtime, stop)) for run in (run_route, run_probe_runner)]
+    try:
+        # The first passes (and, on PostgreSQL, one more once LISTEN is up) are over by then.
+        await asyncio.sleep(1.5)
+        started = len(passes)
+        await asyncio.sleep(1.0)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+    assert started > 0 and passes[started:] == []

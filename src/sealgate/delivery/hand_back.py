@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.queue import mark_done
-from sealgate.policy.requirement import Requirement
+from sealgate.policy import Requirement
 from sealgate.store import OutboundJob, Recipient, RecipientState, check, utcnow
 from sealgate.transport import TransportLevel
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import phonenumbers
 
 from sealgate.mail import HeaderField, HeaderSection, parse_header_section
-from sealgate.policy.facts import AccessRight, DirectDeliveryHeader
-from sealgate.transport.levels import TransportLevel
+from sealgate.policy import AccessRight, DirectDeliveryHeader
+from sealgate.transport import TransportLevel
 
 ACCESS_RIGHT = "zivver-access-right"
 DIRECT_DELIVERY = "zivver-direct-delivery"

@@ -28,7 +28,7 @@ from sealgate.intake.control_headers import (
     MINIMUM_RECIPIENT_VERIFICATION,
     ControlHeaders,
 )
-from sealgate.policy.facts import AccessRight
+from sealgate.policy import AccessRight
 
 SEAL_PURPOSE = "control-headers"
 SEALED_ACCESS_RIGHTS = "zivver-access-right-sealed"

@@ -18,7 +18,7 @@ from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.dsn import recipient_dsn
+from sealgate.delivery import recipient_dsn
 from sealgate.directory import access_code_minimum
 from sealgate.intake.control_headers import (
     ControlHeaderError,

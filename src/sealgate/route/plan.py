@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sealgate.delivery.dsn import wants_failure_report
-from sealgate.policy import Decision, Delivery, MessageFacts, Method
-from sealgate.policy.requirement import Requirement, requirement_for
+from sealgate.delivery import wants_failure_report
+from sealgate.policy import Decision, Delivery, MessageFacts, Method, Requirement, requirement_for
 
 
 class Dispatch(StrEnum):

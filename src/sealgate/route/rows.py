@@ -16,8 +16,7 @@ from functools import cached_property
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery import DeliveryFailure, enqueue, queue_dsn
-from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
+from sealgate.delivery import DeliveryFailure, DirectMail, enqueue, plan_direct_mail, queue_dsn
 from sealgate.directory import find_contact, hash_password, verify_password
 from sealgate.intake import strip_control_headers
 from sealgate.notify import compose_notification, new_token

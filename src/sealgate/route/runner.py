@@ -20,9 +20,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.intake import SEAL_PURPOSE, controls_from_stored
+from sealgate.intake import SEAL_PURPOSE, ControlHeaders, controls_from_stored
 from sealgate.policy import Decision, Step
-from sealgate.route.facts import decide_recipient, message_policy, transport_for
+from sealgate.route.facts import MessagePolicy, decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
 from sealgate.route.rows import MessageContext, write_rows
 from sealgate.store import (
@@ -69,21 +69,35 @@ def _load_messages(session: Session, message_ids: set[str]) -> None:
     list(session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
 
 
-def _context(session: Session, rt: Runtime, vault: Vault, message_id: str) -> MessageContext:
+# Messages of one organisation with the same control headers share their policy in a batch.
+_PolicyKey = tuple[int, ControlHeaders, tuple[str, ...]]
+
+
+def _context(
+    session: Session,
+    rt: Runtime,
+    vault: Vault,
+    message_id: str,
+    policies: dict[_PolicyKey, MessagePolicy],
+) -> MessageContext:
     """The message's policy, read again from its row; an accepted message's access codes
     pass a minimum of 1, so a minimum raised since cannot strand it."""
     message = session.get_one(Message, message_id)
     submission = session.get_one(Submission, message.submission_id)
     controls = controls_from_stored(rt.subkey(SEAL_PURPOSE), message.id, message.control_headers)
-    policy = message_policy(
-        session,
-        message.org_id,
-        controls,
-        list(submission.rcpt_to),
-        rt.settings.policy.default_phone_region,
-        code_minimum=1,
-    )
-    return MessageContext(rt, vault, message, submission, policy)
+    # The envelope matters only to access rights (each must name a recipient).
+    envelope = tuple(submission.rcpt_to) if controls.access_rights else ()
+    key = (message.org_id, controls, envelope)
+    if key not in policies:
+        policies[key] = message_policy(
+            session,
+            message.org_id,
+            controls,
+            list(submission.rcpt_to),
+            rt.settings.policy.default_phone_region,
+            code_minimum=1,
+        )
+    return MessageContext(rt, vault, message, submission, policies[key])
 
 
 @dataclass
@@ -186,6 +200,7 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
             claimed = [recipient.id for recipient in recipients]
             _load_messages(session, {recipient.message_id for recipient in recipients})
             contexts: dict[str, MessageContext] = {}
+            policies: dict[_PolicyKey, MessagePolicy] = {}
             moves = _Moves()
             now = utcnow()
             # Every blob (an fsync each) is written before the first row: on SQLite that
@@ -195,7 +210,7 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
                 for recipient in recipients:
                     message_id = recipient.message_id
                     if message_id not in contexts:
-                        contexts[message_id] = _context(session, rt, vault, message_id)
+                        contexts[message_id] = _context(session, rt, vault, message_id, policies)
                     _route_recipient(session, contexts[message_id], recipient, now, moves)
             moves.write(session, rt, now)
     except BaseException as exc:

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.config import Settings
 from sealgate.mail import AddressError, Domain
-from sealgate.store.schema import TransportProbe
-from sealgate.store.session import Database, utcnow
+from sealgate.store import Database, TransportProbe, utcnow
 from sealgate.transport.levels import TransportLevel
 from sealgate.transport.probe import Prober, ProbeResult
 from sealgate.transport.resolver import Resolver

@@ -47,12 +47,24 @@ def lease_for(rt: Runtime) -> timedelta:
 def _claim(rt: Runtime, now: datetime) -> list[str]:
     """Take up to BATCH_SIZE waiting requests; requests whose lease ran out wait again first."""
     with rt.db.begin() as session:
-        check(ProbeRequestState.ACTIVE, ProbeRequestState.INCOMING)
-        session.execute(
-            update(ProbeRequest)
-            .where(ProbeRequest.state == ProbeRequestState.ACTIVE, ProbeRequest.lease_until < now)
-            .values(state=ProbeRequestState.INCOMING, lease_until=None)
+        lapsed = list(
+            session.scalars(
+                select(ProbeRequest.domain).where(
+                    ProbeRequest.state == ProbeRequestState.ACTIVE, ProbeRequest.lease_until < now
+                )
+            )
         )
+        # Only an UPDATE that has rows to move: any write to probe_requests wakes this
+        # runner again (store/wakeup.py), and an idle runner must not wake itself.
+        if lapsed:
+            check(ProbeRequestState.ACTIVE, ProbeRequestState.INCOMING)
+            session.execute(
+                update(ProbeRequest)
+                .where(
+                    ProbeRequest.domain.in_(lapsed), ProbeRequest.state == ProbeRequestState.ACTIVE
+                )
+                .values(state=ProbeRequestState.INCOMING, lease_until=None)
+            )
         query = (
             select(ProbeRequest)
             .where(ProbeRequest.state == ProbeRequestState.INCOMING)
