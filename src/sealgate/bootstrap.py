@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sealgate.config import Settings
-from sealgate.store import Database
-from sealgate.store.wakeup import Wakeups
+from sealgate.store import Database, Wakeups
 from sealgate.vault import FilesystemBlobStore, Vault, load_master_key
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from sealgate.delivery.dkim import (
 )
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "dkim"
+
+# The signature's t=; dkimpy refuses one from the future.
+NOW = time.time()
 
 MESSAGE = (
     b"From: Alice Arts <alice@hospital.example>\r\n"
@@ -96,7 +100,7 @@ def test_names_are_normalised_and_non_dns_names_refused(ed_key: DkimKey) -> None
 @pytest.mark.parametrize("algorithm", ["ed25519", "rsa"])
 def test_signature_verifies_with_the_published_record(algorithm: str) -> None:
     key = generate_key("hospital.example", "s1", algorithm)  # type: ignore[arg-type]
-    signed = sign(MESSAGE, [key])
+    signed = sign(MESSAGE, [key], NOW)
     assert signed.endswith(MESSAGE)
     assert verifies(signed, published(key))
     tags = signature_tags(signed)
@@ -110,14 +114,14 @@ def test_signature_verifies_with_the_published_record(algorithm: str) -> None:
 
 
 def test_tampered_body_fails(ed_key: DkimKey, rsa_key: DkimKey) -> None:
-    signed = sign(MESSAGE, [ed_key, rsa_key])
+    signed = sign(MESSAGE, [ed_key, rsa_key], NOW)
     tampered = signed.replace(b"/m/token", b"/m/phish")
     assert not verifies(tampered, published(ed_key, rsa_key), 0)
     assert not verifies(tampered, published(ed_key, rsa_key), 1)
 
 
 def test_tampered_or_added_signed_header_fails(ed_key: DkimKey) -> None:
-    signed = sign(MESSAGE, [ed_key])
+    signed = sign(MESSAGE, [ed_key], NOW)
     dns = published(ed_key)
     assert not verifies(signed.replace(b"Subject: You", b"Subject: Urgent: you"), dns)
     # Reply-To is signed although absent, so it cannot be added afterwards.
@@ -126,23 +130,23 @@ def test_tampered_or_added_signed_header_fails(ed_key: DkimKey) -> None:
 
 
 def test_relaxed_canonicalisation_survives_refolding_and_line_ends(ed_key: DkimKey) -> None:
-    signed = sign(MESSAGE, [ed_key])
+    signed = sign(MESSAGE, [ed_key], NOW)
     refolded = signed.replace(b"Subject: You have", b"Subject:   You\r\n\thave").replace(
         b"/m/token\r\n", b"/m/token   \r\n\r\n"
     )
     assert verifies(refolded, published(ed_key))
-    lf_signed = sign(MESSAGE.replace(b"\r\n", b"\n"), [ed_key])
+    lf_signed = sign(MESSAGE.replace(b"\r\n", b"\n"), [ed_key], NOW)
     assert b"\r\n" not in lf_signed
     assert verifies(lf_signed, published(ed_key))
 
 
 def test_wrong_published_key_fails(ed_key: DkimKey) -> None:
     other = generate_key("hospital.example", "ed2026", "ed25519")
-    assert not verifies(sign(MESSAGE, [ed_key]), published(other))
+    assert not verifies(sign(MESSAGE, [ed_key], NOW), published(other))
 
 
 def test_dual_signature_both_verify(ed_key: DkimKey, rsa_key: DkimKey) -> None:
-    signed = sign(MESSAGE, [ed_key, rsa_key])
+    signed = sign(MESSAGE, [ed_key, rsa_key], NOW)
     dns = published(ed_key, rsa_key)
     assert signature_tags(signed, 0)[b"a"] == b"ed25519-sha256"
     assert signature_tags(signed, 1)[b"a"] == b"rsa-sha256"
@@ -152,7 +156,7 @@ def test_dual_signature_both_verify(ed_key: DkimKey, rsa_key: DkimKey) -> None:
 
 
 def test_no_keys_leaves_the_message_unchanged() -> None:
-    assert sign(MESSAGE, []) == MESSAGE
+    assert sign(MESSAGE, [], NOW) == MESSAGE
 
 
 @pytest.mark.parametrize("algorithm", ["ed25519", "rsa"])
@@ -251,7 +255,7 @@ def test_rfc8463_message_signed_here_verifies_with_the_rfc_record() -> None:
 @pytest.mark.parametrize("name", ["rfc6376.msg", "test.message"])
 def test_vector_messages_sign_and_verify(name: str, ed_key: DkimKey, rsa_key: DkimKey) -> None:
     message = vector(name)
-    signed = sign(message, [ed_key, rsa_key])
+    signed = sign(message, [ed_key, rsa_key], NOW)
     dns = published(ed_key, rsa_key)
     assert verifies(signed, dns, 0)
     assert verifies(signed, dns, 1)
@@ -260,10 +264,10 @@ def test_vector_messages_sign_and_verify(name: str, ed_key: DkimKey, rsa_key: Dk
 def test_a_key_is_parsed_once_not_per_message(ed_key: DkimKey, rsa_key: DkimKey) -> None:
     from sealgate.delivery import dkim as dkim_module
 
-    sign(MESSAGE, [ed_key, rsa_key])
+    sign(MESSAGE, [ed_key, rsa_key], NOW)
     before = dkim_module._private_key.cache_info()
     for _ in range(5):
-        sign(MESSAGE, [ed_key, rsa_key])
+        sign(MESSAGE, [ed_key, rsa_key], NOW)
     after = dkim_module._private_key.cache_info()
     assert after.misses == before.misses
     assert after.hits == before.hits + 10
@@ -288,7 +292,7 @@ def test_a_key_is_parsed_once_not_per_message(ed_key: DkimKey, rsa_key: DkimKey)
 def test_canonicalisation_agrees_with_dkimpy(
     message: bytes, ed_key: DkimKey, rsa_key: DkimKey
 ) -> None:
-    signed = sign(message, [ed_key, rsa_key])
+    signed = sign(message, [ed_key, rsa_key], NOW)
     dns = published(ed_key, rsa_key)
     assert verifies(signed, dns, 0)
     assert verifies(signed, dns, 1)
@@ -296,4 +300,4 @@ def test_canonicalisation_agrees_with_dkimpy(
 
 def test_a_header_section_that_is_not_fields_is_refused(ed_key: DkimKey) -> None:
     with pytest.raises(ValueError):
-        sign(b"not a header line\r\n\r\nbody\r\n", [ed_key])
+        sign(b"not a header line\r\n\r\nbody\r\n", [ed_key], NOW)

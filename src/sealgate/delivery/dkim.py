@@ -28,7 +28,6 @@ import base64
 import functools
 import hashlib
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -136,13 +135,14 @@ def dns_record(key: DkimKey) -> tuple[str, str]:
     return f"{key.selector}._domainkey.{key.domain}", key.public_record
 
 
-def sign(message: bytes, keys: Sequence[DkimKey], now: float | None = None) -> bytes:
+def sign(message: bytes, keys: Sequence[DkimKey], now: float) -> bytes:
     """`message` with one DKIM-Signature header per key in front, the first key's on top.
 
     Each signature covers the message as given (DKIM-Signature is not a signed header), so
     the order of the keys does not change what is signed, and the headers and body are
     canonicalised once for all keys. The message may use CRLF or LF line ends; the signature
-    headers use the same. `now` is the signature's `t=` (the clock when None).
+    headers use the same. `now` (Unix time) is the signature's `t=`: the caller reads the
+    clock, so this module stays pure.
     """
     if not keys:
         return message
@@ -150,7 +150,7 @@ def sign(message: bytes, keys: Sequence[DkimKey], now: float | None = None) -> b
     headers, body = _split(message)
     body_hash = base64.b64encode(hashlib.sha256(_relaxed_body(body)).digest())
     signed = b"".join(_relaxed_header(n, v) for n, v in _select(headers, _SIGNED_NAMES))
-    timestamp = int(time.time() if now is None else now)
+    timestamp = int(now)
     signatures = [_signature_header(key, signed, body_hash, timestamp, linesep) for key in keys]
     return b"".join(signatures) + message
 

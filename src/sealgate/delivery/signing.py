@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.dkim import DkimKey, sign
 from sealgate.delivery.dkim_keys import DKIM_KEY_PURPOSE, ensure_domain_keys
-from sealgate.mail.address import normalise_domain
+from sealgate.mail import Address, AddressError
 from sealgate.store import Database, utcnow
 
 log = logging.getLogger("sealgate.delivery.dkim")
@@ -47,17 +47,13 @@ def signing_domain(message: bytes) -> str | None:
     values = headers.get_all("From") or []
     if len(values) != 1:
         return None
-    domains = {
-        address.rpartition("@")[2].strip().rstrip(".").lower()
-        for _, address in getaddresses([str(values[0])])
-    }
-    if len(domains) != 1:
-        return None
-    domain = domains.pop()
     try:
-        return normalise_domain(domain) if domain else None
-    except ValueError:
+        domains = {
+            Address.parse(address).domain.key for _, address in getaddresses([str(values[0])])
+        }
+    except AddressError:
         return None
+    return domains.pop() if len(domains) == 1 else None
 
 
 class SigningKeys:
@@ -126,7 +122,7 @@ def sign_message(rt: Runtime, message: bytes) -> bytes:
         if domain is None:
             return message
         keys = signing_keys(rt).get(domain, lambda name: _load_keys(rt, name))
-        return sign(message, keys) if keys else message
+        return sign(message, keys, time.time()) if keys else message
     except Exception as error:  # noqa: BLE001 - DKIM must never stop a delivery
         # The type only: a database error's text can carry row values.
         log.warning(
