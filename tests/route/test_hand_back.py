@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.hand_back import hand_back, proven_below
 from sealgate.delivery.queue import claim
+from sealgate.mail import domain_key
+from sealgate.route import transport_for
 from sealgate.store import OutboundJob, Recipient, utcnow
 from sealgate.transport import TransportLevel as L
 from sealgate.transport.cache import ProbeCache
@@ -71,3 +73,13 @@ def test_a_second_hand_back_of_the_same_job_writes_nothing(
     job = _direct_job(runtime, submit)
     assert hand_back(runtime, job, L.TLS, "only TLS")
     assert not hand_back(runtime, job, L.TLS, "only TLS")  # the lease is gone with the job
+
+
+def test_a_handed_back_level_is_keyed_by_the_domain_policy_asks_for(runtime: Runtime) -> None:
+    """An IDN recipient's proven level is found under the A-label, the key fact gathering
+    uses; under the U-label the direct rule would never see it."""
+    recipient = Recipient(address="Bob@Klïnik.Example", proven_level="pkix", probe_domain=None)
+    with runtime.db.begin() as session:
+        transport = transport_for(session, recipient, utcnow())
+        assert transport.level(domain_key("bob@klïnik.example")) == L.PKIX
+        assert domain_key("bob@klïnik.example") == "xn--klnik-dta.example"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from sealgate.mail import HeaderField, HeaderSection, parse_header_section
+from sealgate.mail import HeaderField, HeaderSection, address_key, parse_header_section
 from sealgate.policy import AccessRight, DirectDeliveryHeader
 from sealgate.transport import TransportLevel
 
@@ -182,14 +182,14 @@ def _access_right(
             f'The {about} names an unknown method "{_shown(word, 30)}": '
             'use "sms", "access-code" or "sharedAccessCode".'
         )
-    if address.lower() not in recipients:
+    if address_key(address) not in recipients:
         raise ControlHeaderError(
             f"The {about} names an address that is not a recipient of this message."
         )
     rest = parts[2].strip() if len(parts) == 3 else ""
     if method == "sms":
-        return address.lower(), AccessRight("sms", _phone_e164(rest, region, about))
-    return address.lower(), AccessRight("access_code", _access_code(rest, about, code_minimum))
+        return address_key(address), AccessRight("sms", _phone_e164(rest, region, about))
+    return address_key(address), AccessRight("access_code", _access_code(rest, about, code_minimum))
 
 
 def parse_access_rights(
@@ -211,7 +211,7 @@ def parse_access_rights(
     """
     spellings: dict[str, list[str]] = {}
     for recipient in recipients:
-        spellings.setdefault(recipient.lower(), []).append(recipient)
+        spellings.setdefault(address_key(recipient), []).append(recipient)
     found: dict[str, AccessRight] = {}
     for value in values:
         key, right = _access_right(value, spellings, default_region, code_minimum)

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from sealgate.mail import address_key
+
 Role = Literal["to", "cc", "bcc"]
 Kind = Literal["to_cc", "bcc"]
 
@@ -34,8 +36,9 @@ class PlannedConversation:
 
 
 def _key(address: str) -> str:
-    """Addresses compare case-insensitively, as mail systems treat them in practice."""
-    return address.strip().strip("<>").lower()
+    """Addresses compare by `mail.address_key`: the local part without regard to case (as
+    mail systems treat them in practice), the domain by its A-label."""
+    return address_key(address)
 
 
 def _keys(addresses: Iterable[str]) -> set[str]:

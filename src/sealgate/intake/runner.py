@@ -32,7 +32,7 @@ from sealgate.intake.control_headers import (
 from sealgate.intake.control_store import SEAL_PURPOSE, stored_controls
 from sealgate.intake.conversations import split_conversations
 from sealgate.intake.mime import parse_mime, readable_from
-from sealgate.mail import HeaderSection, field_addresses, parse_header_section
+from sealgate.mail import HeaderSection, address_key, field_addresses, parse_header_section
 from sealgate.policy import AccessRight
 from sealgate.store import (
     Account,
@@ -95,12 +95,12 @@ def check_controls(
 ) -> dict[str, AccessRight]:
     """Parse every control header once (ControlHeaderError if one is invalid), so that a
     message route cannot act on is held here, before anything is stored for it; the access
-    rights by lower-cased recipient address, for `stored_controls`."""
+    rights by recipient address key, for `stored_controls`."""
     minimum = access_code_minimum(session, org_id)
     rights = parse_access_rights(controls.access_rights, envelope, region, minimum)
     parse_direct_delivery(controls.direct_delivery)
     parse_minimum_verification(controls.minimum_recipient_verification)
-    return {address.lower(): right for address, right in rights.items()}
+    return {address_key(address): right for address, right in rights.items()}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sealgate.intake import (
     parse_direct_delivery,
     parse_minimum_verification,
 )
+from sealgate.mail import address_key, domain_key
 from sealgate.policy import AccessRight, Decision, MessageFacts, decide
 from sealgate.store import Recipient
 from sealgate.transport import (
@@ -61,7 +62,7 @@ def message_policy(
         parse_direct_delivery(controls.direct_delivery),
         parse_minimum_verification(controls.minimum_recipient_verification),
     )
-    return MessagePolicy(facts, {address.lower(): right for address, right in rights.items()})
+    return MessagePolicy(facts, {address_key(address): right for address, right in rights.items()})
 
 
 def transport_for(
@@ -74,7 +75,7 @@ def transport_for(
     a missing level so that route lets the recipient wait for a probe.
     """
     if recipient.proven_level is not None:
-        domain = recipient.address.rpartition("@")[2]
+        domain = domain_key(recipient.address)
         proven = TransportLevel.from_text(recipient.proven_level)
         return AssumedLevels({domain: proven}, UnknownTransport())
     return CachedLevels(session, now, waited=recipient.probe_domain)
@@ -95,7 +96,7 @@ def decide_recipient(
         sender_org_id=org_id,
         sender_account_id=account_id,
         address=address,
-        access_right=policy.access_rights.get(address.lower()),
+        access_right=policy.access_rights.get(address_key(address)),
         transport=transport,
         transport_matters=(
             policy.facts.sender.tsc is not None or policy.facts.direct_delivery is not None

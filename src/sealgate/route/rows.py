@@ -19,6 +19,7 @@ from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, DirectMail, enqueue, plan_direct_mail, queue_dsn
 from sealgate.directory import find_contact, hash_password, verify_password
 from sealgate.intake import strip_control_headers
+from sealgate.mail import address_key
 from sealgate.notify import compose_notification, new_token
 from sealgate.policy import Decision, Method
 from sealgate.route.facts import MessagePolicy
@@ -58,7 +59,7 @@ def verification_for(
     that opening this message is the "once opened" that lets the entry apply by itself later.
     """
     method = decision.method
-    right = policy.access_rights.get(address.lower())
+    right = policy.access_rights.get(address_key(address))
     if method == Method.ACCESS_RIGHT_SMS and right is not None:
         contact = find_contact(session, org_id, account_id, address, "sms")
         same = contact is not None and contact.phone == right.value
