@@ -1,0 +1,90 @@
+"""One submission listener process, started by `processes.SubmissionProcesses`.
+
+    python -m sealgate.submission.listener PARENT_PID   (Settings, pickled, on stdin)
+
+The parent sends its Settings on a pipe, not as a config path, so that every listener runs
+with exactly the settings the parent checked (the file and the environment could change in
+between). The pipe is the parent's own: nothing else can write to it. The process opens its
+own Runtime (database engine, vault) but never migrates (the parent did), listens with
+SO_REUSEPORT on [submission] listen, writes READY on stdout once it listens, and drains
+and exits on SIGTERM. It asks the kernel for SIGTERM when its parent dies (prctl
+PR_SET_PDEATHSIG), so a killed supervisor leaves no listener behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import pickle
+import signal
+import sys
+
+from sealgate.bootstrap import Runtime, open_runtime
+from sealgate.config import Settings
+from sealgate.submission.server import SubmissionError, SubmissionServer
+
+READY = b"sealgate-submission: listening\n"
+# <linux/prctl.h>
+PR_SET_PDEATHSIG = 1
+log = logging.getLogger("sealgate.submission")
+
+
+def die_with_parent(parent: int) -> None:
+    """Get SIGTERM when the parent ends; exit now if it has already gone.
+
+    The check after prctl closes the race of a parent that dies before the call: the
+    process would then have been re-parented and the death signal never come.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def configure_logging() -> None:
+    """Like `sealgate serve`, with the process id in each line: several listeners share a log."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s[%(process)d] %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+async def listen(rt: Runtime) -> None:
+    """Serve SMTP until SIGTERM (or SIGINT), then drain like `sealgate serve` does."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    server = SubmissionServer(rt, reuse_port=True)
+    await server.start()
+    sys.stdout.buffer.write(READY)
+    sys.stdout.buffer.flush()
+    await stop.wait()
+    log.info("stopping: draining sessions")
+    await server.stop()
+
+
+def main(argv: list[str]) -> int:
+    die_with_parent(int(argv[0]))
+    configure_logging()
+    settings = pickle.load(sys.stdin.buffer)  # noqa: S301 - the parent's own pipe
+    if not isinstance(settings, Settings):
+        raise SubmissionError("the listener expects Settings on stdin")
+    try:
+        rt = open_runtime(settings, migrate=False)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"sealgate: {exc}", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(listen(rt))
+    except (OSError, SubmissionError) as exc:
+        print(f"sealgate: submission listener cannot start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        rt.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
