@@ -183,6 +183,7 @@ async def test_two_listeners_share_the_port_and_commit_every_250(
     served = {int(pid) for pid in re.findall(r"sealgate\.submission\[(\d+)\] auth ok", text)}
     assert listeners <= served, f"listeners {listeners}, sessions seen by {served}"
     assert "database is locked" not in text
+    assert "Traceback" not in text and "RuntimeWarning" not in text
     assert "batched commit" not in text
     rt = open_runtime(load(config, {}))
     try:

@@ -23,9 +23,9 @@ import sys
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings
+from sealgate.submission.processes import READY
 from sealgate.submission.server import SubmissionError, SubmissionServer
 
-READY = b"sealgate-submission: listening\n"
 # <linux/prctl.h>
 PR_SET_PDEATHSIG = 1
 log = logging.getLogger("sealgate.submission")

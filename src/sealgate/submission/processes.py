@@ -29,11 +29,12 @@ import time
 from asyncio.subprocess import PIPE, Process
 
 from sealgate.config import Settings, SubmissionSettings, split_hostport
-from sealgate.submission.listener import READY
 from sealgate.submission.server import STOP_GRACE_SECONDS, SubmissionError
 
 log = logging.getLogger("sealgate.submission")
 
+# What a listener writes on stdout once it listens (listener.py).
+READY = b"sealgate-submission: listening\n"
 START_TIMEOUT = 60.0
 RESTART_DELAY = 0.5
 RESTART_DELAY_MAX = 30.0
