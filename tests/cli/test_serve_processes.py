@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 import aiosmtplib
+import pytest
 from sqlalchemy import select
 
 from sealgate.bootstrap import open_runtime
@@ -193,6 +194,50 @@ async def test_two_listeners_share_the_port_and_commit_every_250(
         rt.close()
     assert len(queued) == (SESSIONS + 4) * MESSAGES
     assert set(queued) <= committed
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+async def test_intake_wakes_at_the_commit_of_any_listener(
+    tmp_path: Path, database_url: str, tls_files: tuple[Path, Path], processes: int
+) -> None:
+    """All roles, and a poll interval far beyond the test: only a wake-up moves the row."""
+    config = _config(tmp_path, database_url, tls_files)
+    text = config.read_text().replace("processes = 2", f"processes = {processes}")
+    config.write_text(text + "[delivery]\npoll_interval = 60\n")
+    user, password = _credential(config)
+    port = int(load(config, {}).submission.listen.rpartition(":")[2])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
+    with (tmp_path / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sealgate", "serve", "--config", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env=env,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            assert any("ready" in line for line in process.stdout)
+            # The first passes of the runners are behind us once they wait for their poll.
+            await asyncio.sleep(1)
+            queued = await asyncio.wait_for(_load(port, user, password, 2), 60)
+            rt = open_runtime(load(config, {}))
+            try:
+
+                def waiting() -> int:
+                    with rt.db.begin() as session:
+                        rows = session.scalars(
+                            select(Submission.state).where(Submission.id.in_(queued))
+                        )
+                        return sum(state == "incoming" for state in rows)
+
+                assert _wait_for(lambda: waiting() == 0, 15)
+            finally:
+                rt.close()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0
+        finally:
+            _stop(process)
 
 
 def test_listeners_die_with_a_killed_supervisor(

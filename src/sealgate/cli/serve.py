@@ -83,7 +83,9 @@ def _submission(rt: Runtime) -> SubmissionServer | SubmissionProcesses:
 
     count = process_count(rt.settings.submission)
     if count > 1:
-        return SubmissionProcesses(rt.settings, count)
+        return SubmissionProcesses(
+            rt.settings, count, on_commit=lambda: rt.wakeups.wake(("submissions",))
+        )
     return SubmissionServer(rt)
 
 

@@ -81,8 +81,8 @@ def commit_submission(rt: Runtime, message: AcceptedMessage) -> str:
     blob_id = rt.vault.put_bytes(message.raw)
     try:
         row = _row(message, blob_id)
-        with rt.db.engine.begin() as connection:
-            connection.execute(insert(Submission.__table__), [row])
+        with rt.db.begin() as session:
+            session.execute(insert(Submission.__table__), [row])
     except BaseException:
         rt.vault.delete(blob_id)
         raise
@@ -104,12 +104,15 @@ def write_rows(
 
     Returns, per row, None when it is committed or the error that kept it out (its blob is
     then deleted). A plain multi-row INSERT, not ORM objects: the ORM's unit of work cost
-    more CPU than the rest of the commit. `turn` queues the committers of several listener
-    processes on SQLite (write_turn.py). Blocking: the committer calls it in a thread.
+    more CPU than the rest of the commit. It runs in a session all the same, so that the
+    store's wake-ups see it: intake wakes at the commit (in this process, and through
+    NOTIFY on PostgreSQL) instead of at its next poll. `turn` queues the committers of
+    several listener processes on SQLite (write_turn.py). Blocking: the committer calls it
+    in a thread.
     """
     try:
-        with nullcontext() if turn is None else turn.held(), rt.db.engine.begin() as connection:
-            connection.execute(insert(Submission.__table__), rows)
+        with nullcontext() if turn is None else turn.held(), rt.db.begin() as session:
+            session.execute(insert(Submission.__table__), rows)
         return [None] * len(rows)
     except Exception as error:  # noqa: BLE001 - each row gets its own verdict below
         if len(rows) == 1:

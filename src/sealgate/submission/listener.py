@@ -6,8 +6,9 @@ The parent sends its Settings on a pipe, not as a config path, so that every lis
 with exactly the settings the parent checked (the file and the environment could change in
 between). The pipe is the parent's own: nothing else can write to it. The process opens its
 own Runtime (database engine, vault) but never migrates (the parent did), listens with
-SO_REUSEPORT on [submission] listen, writes READY on stdout once it listens, and drains
-and exits on SIGTERM. It asks the kernel for SIGTERM when its parent dies (prctl
+SO_REUSEPORT on [submission] listen, writes READY on stdout once it listens (and on SQLite
+a byte after each commit, so that the parent can wake its intake), and drains and exits
+on SIGTERM. It asks the kernel for SIGTERM when its parent dies (prctl
 PR_SET_PDEATHSIG), so a killed supervisor leaves no listener behind.
 """
 
@@ -23,11 +24,13 @@ import sys
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings
-from sealgate.submission.processes import READY
+from sealgate.submission.processes import COMMITTED, READY
 from sealgate.submission.server import SubmissionError, SubmissionServer
 
 # <linux/prctl.h>
 PR_SET_PDEATHSIG = 1
+# How long the commit relay sleeps when nothing is committed (it wakes at once for a commit).
+RELAY_IDLE_SECONDS = 60.0
 log = logging.getLogger("sealgate.submission")
 
 
@@ -60,9 +63,26 @@ async def listen(rt: Runtime) -> None:
     await server.start()
     sys.stdout.buffer.write(READY)
     sys.stdout.buffer.flush()
+    relay = asyncio.create_task(relay_commits(rt, stop)) if rt.db.is_sqlite else None
     await stop.wait()
     log.info("stopping: draining sessions")
     await server.stop()
+    if relay is not None:
+        await relay
+
+
+async def relay_commits(rt: Runtime, stop: asyncio.Event) -> None:
+    """Tell the parent, by a byte on stdout, that submissions were committed.
+
+    SQLite has no NOTIFY: without this the parent's intake would see this process's mail
+    only at its next poll. The parent turns the byte into a local wake-up (processes.py).
+    PostgreSQL needs none: the commit's own NOTIFY reaches every process.
+    """
+    waiter = rt.wakeups.waiter("submissions")
+    while not stop.is_set():
+        if await waiter.wait(RELAY_IDLE_SECONDS, stop):
+            sys.stdout.buffer.write(COMMITTED)
+            sys.stdout.buffer.flush()
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,7 @@ process). The supervisor:
 - checks first that no one else holds the address (SO_REUSEPORT would otherwise share it
   with any process of the same user), so a busy port fails the start as before;
 - waits until every listener says it listens, so "sealgate: ready" still means ready;
+- wakes this process's intake when a listener says it committed (SQLite has no NOTIFY);
 - restarts a listener that exits while serving, after a delay that doubles while it keeps
   failing quickly;
 - on stop, sends SIGTERM to each (they drain like a single server does) and kills what is
@@ -27,6 +28,7 @@ import socket
 import sys
 import time
 from asyncio.subprocess import PIPE, Process
+from collections.abc import Callable
 
 from sealgate.config import Settings, SubmissionSettings, split_hostport
 from sealgate.submission.server import STOP_GRACE_SECONDS, SubmissionError
@@ -35,6 +37,8 @@ log = logging.getLogger("sealgate.submission")
 
 # What a listener writes on stdout once it listens (listener.py).
 READY = b"sealgate-submission: listening\n"
+# What it writes after READY whenever it committed submissions (SQLite: no NOTIFY).
+COMMITTED = b"c"
 START_TIMEOUT = 60.0
 RESTART_DELAY = 0.5
 RESTART_DELAY_MAX = 30.0
@@ -60,11 +64,16 @@ def check_address_free(listen: str) -> None:
 class SubmissionProcesses:
     """`count` listener processes: `await start()`, later `await stop()`."""
 
-    def __init__(self, settings: Settings, count: int) -> None:
+    def __init__(
+        self, settings: Settings, count: int, on_commit: Callable[[], None] | None = None
+    ) -> None:
         self.settings = settings
         self.count = count
+        # Called when a listener says it committed submissions (wakes this process's intake).
+        self.on_commit = on_commit
         self._running: list[Process] = []
         self._watchers: list[asyncio.Task[None]] = []
+        self._relays: set[asyncio.Task[None]] = set()
         self._stopping = False
 
     @property
@@ -110,7 +119,16 @@ class SubmissionProcesses:
             code = await process.wait()
             raise SubmissionError(f"a submission listener did not start (exit code {code})")
         log.info("submission listener pid=%d listening", process.pid)
+        relay = asyncio.create_task(self._relay(process.stdout))
+        self._relays.add(relay)
+        relay.add_done_callback(self._relays.discard)
         return process
+
+    async def _relay(self, stdout: asyncio.StreamReader) -> None:
+        """Turn a listener's COMMITTED bytes into `on_commit` calls, until it ends."""
+        while chunk := await stdout.read(4096):
+            if self.on_commit is not None and COMMITTED in chunk:
+                self.on_commit()
 
     async def _watch(self, slot: int) -> None:
         """Restart the listener in `slot` whenever it ends, until stop()."""
@@ -145,6 +163,8 @@ class SubmissionProcesses:
         for watcher in self._watchers:
             watcher.cancel()
         await asyncio.gather(*self._watchers, return_exceptions=True)
+        for relay in list(self._relays):
+            relay.cancel()
         running = [p for p in self._running if p.returncode is None]
         for process in running:
             with contextlib.suppress(ProcessLookupError):
