@@ -272,3 +272,20 @@ def test_a_busy_port_fails_the_start(
         )
     assert result.returncode != 0
     assert "cannot start" in result.stderr
+
+
+def test_a_listener_that_cannot_start_fails_the_start(
+    tmp_path: Path, database_url: str, tls_files: tuple[Path, Path]
+) -> None:
+    config = _config(tmp_path, database_url, (tmp_path / "missing.pem", tls_files[1]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "sealgate", "serve", "--role", "smtp", "--config", str(config)],
+        capture_output=True,
+        env=env,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "cannot load the TLS certificate" in result.stderr
+    assert "cannot start: a submission listener did not start" in result.stderr
