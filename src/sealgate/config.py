@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -63,6 +63,10 @@ class SubmissionSettings(_Section):
     auth_max_failures_per_username: int = Field(50, gt=0)
     auth_max_failures_per_client: int = Field(30, gt=0)
     auth_lockout_seconds: float = Field(900.0, ge=0)
+    # SMTP listener processes on the one listen address (SO_REUSEPORT: the kernel spreads
+    # connections over them): a number, or "auto" for one per CPU. Each has its own database
+    # engine and group committer; connection limits count per process.
+    processes: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = 1
 
     _listen = field_validator("listen")(_check_listen)
 

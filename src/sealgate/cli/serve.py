@@ -9,12 +9,16 @@ import logging
 import signal
 import socket
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.common import CliError, common_options, load_settings
 from sealgate.config import split_hostport
+
+if TYPE_CHECKING:
+    from sealgate.submission import SubmissionProcesses, SubmissionServer
 
 ROLES = ("smtp", "web", "worker")
 log = logging.getLogger("sealgate.serve")
@@ -43,6 +47,8 @@ def configure_logging() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sealgate.submission import SubmissionError
+
     configure_logging()
     settings = load_settings(args)
     try:
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     try:
         asyncio.run(serve(rt, tuple(args.role or ROLES)))
-    except OSError as exc:
+    except (OSError, SubmissionError) as exc:
         raise CliError(f"cannot start: {exc}") from None
     finally:
         rt.close()
@@ -71,13 +77,24 @@ def helo_name_warning(helo_name: str, relay: str) -> str | None:
     )
 
 
+def _submission(rt: Runtime) -> SubmissionServer | SubmissionProcesses:
+    """The SMTP role: a server in this event loop, or [submission] processes listeners."""
+    from sealgate.submission import SubmissionProcesses, SubmissionServer, process_count
+
+    count = process_count(rt.settings.submission)
+    if count > 1:
+        return SubmissionProcesses(
+            rt.settings, count, on_commit=lambda: rt.wakeups.wake(("submissions",))
+        )
+    return SubmissionServer(rt)
+
+
 async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None = None) -> None:
     """Start the chosen stages, wait for SIGTERM/SIGINT (or `stop`), then drain and stop."""
     from sealgate.delivery import run_worker
     from sealgate.intake import run_intake
     from sealgate.portal import create_app, portal_config
     from sealgate.route import run_route
-    from sealgate.submission import SubmissionServer
     from sealgate.transport import run_probe_runner
 
     stop = stop or asyncio.Event()
@@ -90,7 +107,7 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         warning := helo_name_warning(rt.settings.delivery.helo_name, rt.settings.delivery.relay)
     ):
         log.warning("%s", warning)
-    submission = SubmissionServer(rt) if "smtp" in roles else None
+    submission = _submission(rt) if "smtp" in roles else None
     web: _WebServer | None = None
     if submission is not None:
         await submission.start()

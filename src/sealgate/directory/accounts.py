@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
@@ -68,7 +68,7 @@ def add_account(
     return _info(account)
 
 
-def find_account(session: Session, email: str) -> AccountInfo | None:
+def find_account(session: Session | Connection, email: str) -> AccountInfo | None:
     try:
         email = normalise_address(email)
     except DirectoryError:
@@ -83,7 +83,9 @@ def find_account(session: Session, email: str) -> AccountInfo | None:
     return AccountInfo(*row) if row else None
 
 
-def find_active_account(session: Session, email: str, org_id: int) -> AccountInfo | None:
+def find_active_account(
+    session: Session | Connection, email: str, org_id: int
+) -> AccountInfo | None:
     """The active account with this address in this organisation, or None."""
     account = find_account(session, email)
     if account is None or not account.active or account.org_id != org_id:

@@ -17,14 +17,20 @@ DATA (550 5.5.2, and the connection closes when the data ends in <LF>.<CR><LF>),
 overlong lines, header fields or header sections (552 5.3.4); a second STARTTLS (503 5.5.1);
 connections beyond the total, per-client or per-minute limits (421 4.7.0); idle, session,
 command-line and DATA-rate timeouts end with 421 4.4.2.
+Processes: [submission] processes > 1 runs that many listener processes on the one address
+(SO_REUSEPORT), supervised by `sealgate serve` (processes.py); each is a whole submission
+stage with its own database engine, and connection limits count per process.
 Standards: RFC 5321, 3207, 4954, 4616, 2034, 3463, 6152, 6531, 1870, 6409.
 """
 
+from sealgate.submission.processes import SubmissionProcesses, process_count
 from sealgate.submission.server import SubmissionError, SubmissionServer
 from sealgate.submission.tls import write_self_signed
 
 __all__ = [
     "SubmissionError",
+    "SubmissionProcesses",
     "SubmissionServer",
+    "process_count",
     "write_self_signed",
 ]

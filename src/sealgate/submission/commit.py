@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlalchemy import insert
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Submission, new_id, utcnow
+from sealgate.submission.write_turn import WriteTurn
 
 log = logging.getLogger("sealgate.submission")
 
@@ -79,8 +81,8 @@ def commit_submission(rt: Runtime, message: AcceptedMessage) -> str:
     blob_id = rt.vault.put_bytes(message.raw)
     try:
         row = _row(message, blob_id)
-        with rt.db.engine.begin() as connection:
-            connection.execute(insert(Submission.__table__), [row])
+        with rt.db.begin() as session:
+            session.execute(insert(Submission.__table__), [row])
     except BaseException:
         rt.vault.delete(blob_id)
         raise
@@ -95,16 +97,22 @@ class _Waiting:
     done: asyncio.Future[str] = field(repr=False)
 
 
-def write_rows(rt: Runtime, rows: list[dict[str, Any]]) -> list[BaseException | None]:
+def write_rows(
+    rt: Runtime, rows: list[dict[str, Any]], turn: WriteTurn | None = None
+) -> list[BaseException | None]:
     """Insert `rows` in one transaction; when that fails, each in its own.
 
     Returns, per row, None when it is committed or the error that kept it out (its blob is
     then deleted). A plain multi-row INSERT, not ORM objects: the ORM's unit of work cost
-    more CPU than the rest of the commit. Blocking: the committer calls it in a thread.
+    more CPU than the rest of the commit. It runs in a session all the same, so that the
+    store's wake-ups see it: intake wakes at the commit (in this process, and through
+    NOTIFY on PostgreSQL) instead of at its next poll. `turn` queues the committers of
+    several listener processes on SQLite (write_turn.py). Blocking: the committer calls it
+    in a thread.
     """
     try:
-        with rt.db.engine.begin() as connection:
-            connection.execute(insert(Submission.__table__), rows)
+        with nullcontext() if turn is None else turn.held(), rt.db.begin() as session:
+            session.execute(insert(Submission.__table__), rows)
         return [None] * len(rows)
     except Exception as error:  # noqa: BLE001 - each row gets its own verdict below
         if len(rows) == 1:
@@ -115,7 +123,7 @@ def write_rows(rt: Runtime, rows: list[dict[str, Any]]) -> list[BaseException | 
             len(rows),
             type(error).__name__,
         )
-    return [write_rows(rt, [row])[0] for row in rows]
+    return [write_rows(rt, [row], turn)[0] for row in rows]
 
 
 class GroupCommitter:
@@ -133,6 +141,7 @@ class GroupCommitter:
         self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
         self._blobs: ThreadPoolExecutor | None = None
+        self._turn = WriteTurn(rt.db.url)
 
     async def commit(self, message: AcceptedMessage) -> str:
         """The queue id of `message`, once its blob and its row are durable."""
@@ -165,7 +174,8 @@ class GroupCommitter:
             batch = self._waiting[: self.max_batch]
             del self._waiting[: self.max_batch]
             try:
-                results = await asyncio.to_thread(write_rows, self.rt, [w.row for w in batch])
+                rows = [w.row for w in batch]
+                results = await asyncio.to_thread(write_rows, self.rt, rows, self._turn)
             except BaseException as error:
                 # Only a failure outside the rows (no thread, cancellation) gets here; the
                 # blobs stay as orphans, which no row points at, and each session hears a 4xx.
@@ -182,6 +192,7 @@ class GroupCommitter:
         if self._blobs is not None:
             self._blobs.shutdown(wait=True)
             self._blobs = None
+        self._turn.close()
 
 
 def _settle(waiting: _Waiting, result: BaseException | None) -> None:

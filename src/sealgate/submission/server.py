@@ -560,10 +560,15 @@ class SubmissionSMTP(SMTP):
 
 
 class SubmissionServer:
-    """The listening submission service: `await start()`, later `await stop()`."""
+    """The listening submission service: `await start()`, later `await stop()`.
 
-    def __init__(self, rt: Runtime) -> None:
+    `reuse_port` binds with SO_REUSEPORT, so that several listener processes share the
+    listen address and the kernel spreads new connections over them (processes.py).
+    """
+
+    def __init__(self, rt: Runtime, *, reuse_port: bool = False) -> None:
         self.rt = rt
+        self.reuse_port = reuse_port
         self.settings = rt.settings.submission
         self.handler = SubmissionHandler(rt)
         self.authenticator = Authenticator(
@@ -616,7 +621,9 @@ class SubmissionServer:
                 loop=loop,
             )
 
-        self._server = await loop.create_server(new_session, host, port)
+        self._server = await loop.create_server(
+            new_session, host, port, reuse_port=self.reuse_port or None
+        )
         log.info("submission listening on %s:%d", host, port)
         self._check_handle_limit()
 
