@@ -59,6 +59,14 @@ def notification(recipient: str = "bob@example.org") -> EmailMessage:
     )
 
 
+def large_mail(size: int) -> EmailMessage:
+    """A mail over `size` bytes, From and To as a notification's."""
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "alice@hospital.example", "bob@example.org", "Big"
+    mail.set_content("y" * size)
+    return mail
+
+
 def queue_mail(
     rt: Runtime,
     mail: EmailMessage,

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import update
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.queue import bounce, claim, defer, mark_done
+from sealgate.delivery.queue import SEALED_MAIL_LIMIT, bounce, claim, defer, mark_done, queued_mail
 from sealgate.store import OutboundJob, utcnow
+from sealgate.vault import VaultCorrupt
 from tests.conftest import TEST_DATABASE
-from tests.delivery.conftest import job_row, notification, queue_mail
+from tests.delivery.conftest import job_row, large_mail, notification, queue_mail
 
 LEASE = timedelta(minutes=5)
 
@@ -95,3 +96,22 @@ def test_concurrent_claims_skip_locked_rows(runtime: Runtime) -> None:
             second = claim(second_session, utcnow(), 10, LEASE)
     assert len(first) == 2 and len(second) == 2
     assert {job.id for job in first} | {job.id for job in second} == ids
+
+
+def test_a_small_mail_is_sealed_in_its_row_and_a_large_one_is_a_blob(runtime: Runtime) -> None:
+    small = queue_mail(runtime, notification())
+    large = queue_mail(runtime, large_mail(SEALED_MAIL_LIMIT + 1))
+    small_row, large_row = job_row(runtime, small), job_row(runtime, large)
+    assert small_row.blob_id == "" and small_row.sealed_mail is not None
+    assert b"Alice Arts" not in small_row.sealed_mail
+    assert b"Alice Arts" in queued_mail(runtime.vault, small_row)
+    assert large_row.sealed_mail is None and large_row.blob_id
+    assert queued_mail(runtime.vault, large_row) == runtime.vault.get_bytes(large_row.blob_id)
+
+
+def test_a_sealed_mail_moved_to_another_row_does_not_open(runtime: Runtime) -> None:
+    first = queue_mail(runtime, notification())
+    second = queue_mail(runtime, notification(), rcpt_to="carol@example.org")
+    _set(runtime, second, sealed_mail=job_row(runtime, first).sealed_mail)
+    with pytest.raises(VaultCorrupt):
+        queued_mail(runtime.vault, job_row(runtime, second))

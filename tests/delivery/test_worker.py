@@ -19,12 +19,14 @@ from sqlalchemy.exc import OperationalError
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import deliver_due, run_worker
+from sealgate.delivery.queue import SEALED_MAIL_LIMIT
 from sealgate.store import OutboundJob, utcnow
 from tests.conftest import free_port
 from tests.delivery.conftest import (
     SECRET_LINK,
     all_jobs,
     job_row,
+    large_mail,
     notification,
     queue_mail,
     runtime_with,
@@ -197,10 +199,28 @@ async def test_a_live_lease_is_left_alone(runtime: Runtime, sink: SmtpSink) -> N
 
 
 async def test_an_unreadable_blob_is_parked_as_corrupt(runtime: Runtime, sink: SmtpSink) -> None:
-    job_id = queue_mail(runtime, notification())
+    # A mail over SEALED_MAIL_LIMIT is a vault blob; a small one is sealed in its row.
+    job_id = queue_mail(runtime, large_mail(SEALED_MAIL_LIMIT + 1))
+    assert job_row(runtime, job_id).sealed_mail is None
     runtime.vault.delete(job_row(runtime, job_id).blob_id)
     assert await deliver_due(runtime) == 1
     assert job_row(runtime, job_id).state == "corrupt"
+
+
+async def test_an_altered_sealed_mail_is_parked_as_corrupt(
+    runtime: Runtime, sink: SmtpSink
+) -> None:
+    job_id = queue_mail(runtime, notification())
+    sealed = job_row(runtime, job_id).sealed_mail
+    assert sealed is not None
+    altered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with runtime.db.begin() as session:
+        session.execute(
+            update(OutboundJob).where(OutboundJob.id == job_id).values(sealed_mail=altered)
+        )
+    assert await deliver_due(runtime) == 1
+    assert job_row(runtime, job_id).state == "corrupt"
+    assert not sink.messages
 
 
 async def test_several_jobs_in_one_pass(runtime: Runtime, sink: SmtpSink) -> None:

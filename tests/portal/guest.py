@@ -20,6 +20,7 @@ from sqlalchemy import select
 from starlette.types import ASGIApp
 
 from sealgate.bootstrap import Runtime
+from sealgate.delivery import queued_mail
 from sealgate.portal import create_app
 from sealgate.store import OutboundJob, VerificationCode
 
@@ -89,9 +90,8 @@ def code_mails(rt: Runtime, recipient_id: str) -> list[EmailMessage]:
             .where(OutboundJob.recipient_id == recipient_id, OutboundJob.kind == "code")
             .order_by(OutboundJob.created_at, OutboundJob.id)
         ).all()
-        blob_ids = [job.blob_id for job in jobs]
     parser = BytesParser(policy=policy.default)
-    return [parser.parsebytes(rt.vault.get_bytes(blob_id)) for blob_id in blob_ids]  # type: ignore[misc]
+    return [parser.parsebytes(queued_mail(rt.vault, job)) for job in jobs]  # type: ignore[misc]
 
 
 def code_in(mail: EmailMessage) -> str:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
+from sealgate.delivery import queued_mail
 from sealgate.delivery.direct_mail import LARGE_ATTACHMENT
 from sealgate.directory import add_nta7516_domain, disable_account, find_account, set_policy
 from sealgate.notify import hash_token
@@ -65,7 +66,7 @@ def _intake_nta7516(rt: Runtime, sender: Sender, raw: bytes) -> tuple[str, bytes
         assert (recipient.method, recipient.delivery) == ("nta7516", "direct")
         job = session.scalars(select(OutboundJob).where(OutboundJob.kind == "direct")).one()
         assert (job.state, job.required_level) == ("incoming", "pkix")
-        return recipient.id, rt.vault.get_bytes(job.blob_id)
+        return recipient.id, queued_mail(rt.vault, job)
 
 
 def _tokens(rt: Runtime, recipient_id: str) -> list[str]:

@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
+from sealgate.delivery import queued_mail
 from sealgate.store import OutboundJob, Recipient
 from tests.portal.guest import GuestBrowser, code_mails
 from tests.portal.recipients import Spec, store_for
@@ -35,7 +36,7 @@ def notices(rt: Runtime) -> list[tuple[OutboundJob, str]]:
     parser = BytesParser(policy=policy.default)
     found = []
     for job in jobs:
-        mail = parser.parsebytes(rt.vault.get_bytes(job.blob_id))
+        mail = parser.parsebytes(queued_mail(rt.vault, job))
         found.append((job, mail.get_body(preferencelist=("plain",)).get_content()))  # type: ignore[union-attr]
     return found
 

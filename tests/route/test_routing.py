@@ -9,6 +9,7 @@ from email.parser import BytesParser
 from sqlalchemy import select, update
 
 from sealgate.bootstrap import Runtime
+from sealgate.delivery import queued_mail
 from sealgate.directory import hash_password, verify_password
 from sealgate.store import (
     Contact,
@@ -87,7 +88,7 @@ def test_direct_delivery_is_queued_with_the_level_it_must_prove(
         ("direct", "incoming", "pkix")
     ]
     assert tokens == 0
-    delivered = runtime.vault.get_bytes(jobs[0].blob_id)
+    delivered = queued_mail(runtime.vault, jobs[0])
     assert b"Confidential body." in delivered and b"zivver" not in delivered.lower()
 
 
@@ -100,7 +101,7 @@ def test_fallback_prevented_sends_a_dsn_and_no_notification(
     assert [(job.kind, job.rcpt_to, job.mail_from) for job in jobs] == [("dsn", sender.address, "")]
     assert tokens == 0
     report = BytesParser(policy=email_policy.default).parsebytes(
-        runtime.vault.get_bytes(jobs[0].blob_id)
+        queued_mail(runtime.vault, jobs[0])
     )
     assert report.get_content_type() == "multipart/report"
     text = report.get_body(preferencelist=("plain",)).get_content()

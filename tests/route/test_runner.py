@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 import sealgate.intake.runner
 import sealgate.route.rows
 from sealgate.bootstrap import Runtime
+from sealgate.delivery import queued_mail
 from sealgate.intake import ReadableMessage, run_intake
 from sealgate.intake import process_incoming as intake_incoming
 from sealgate.notify import hash_token
@@ -163,7 +164,7 @@ def test_one_notification_per_recipient_with_link_and_no_content(
         assert recipients[job.recipient_id].address == job.rcpt_to
         expiry = timedelta(seconds=runtime.settings.delivery.expiry_seconds)
         assert job.expires_at - job.created_at == expiry
-        raw = runtime.vault.get_bytes(job.blob_id)
+        raw = queued_mail(runtime.vault, job)
         mail = BytesParser(policy=policy.default).parsebytes(raw)
         assert mail["Subject"] == f"Secure message from {sender.name}"
         assert mail["To"] == job.rcpt_to
@@ -270,7 +271,10 @@ def test_a_crash_in_route_leaves_recipients_undecided_and_no_blob(
         states = sorted(session.scalars(select(Recipient.state)))
     assert states.count("undecided") == len(RECIPIENTS) - 1  # one alone went through
     assert _count(runtime, OutboundJob) == _count(runtime, LinkToken) == 1
-    assert len(_blob_files(runtime) - before) == 1  # that one's notification, nothing else
+    # That one's notification is sealed in its job row (delivery/queue.py): no blob at all.
+    assert len(_blob_files(runtime) - before) == 0
+    with runtime.db.begin() as session:
+        assert session.scalars(select(OutboundJob.sealed_mail)).one() is not None
 
     monkeypatch.setattr(sealgate.route.rows, "enqueue", real_enqueue)
     assert route_undecided(runtime) == len(RECIPIENTS) - 1

@@ -61,3 +61,28 @@ def test_other_master_key_cannot_read(vault, tmp_path):
 def test_master_key_repr_hides_key():
     key = os.urandom(32)
     assert key.hex() not in repr(MasterKey(key))
+
+
+def test_sealed_record_round_trips_and_writes_no_blob(vault, tmp_path):
+    sealed = vault.seal(b"a notification with a link token", "outbound job j1")
+    assert b"link token" not in sealed
+    assert vault.unseal(sealed, "outbound job j1") == b"a notification with a link token"
+    assert not list((tmp_path / "blobs").glob("*/*"))
+
+
+def test_sealed_record_is_bound_to_its_context(vault):
+    sealed = vault.seal(b"for job j1 only", "outbound job j1")
+    with pytest.raises(VaultCorrupt):
+        vault.unseal(sealed, "outbound job j2")
+
+
+def test_altered_sealed_record_is_rejected(vault):
+    sealed = bytearray(vault.seal(b"do not change me", "outbound job j1"))
+    sealed[-1] ^= 1
+    with pytest.raises(VaultCorrupt):
+        vault.unseal(bytes(sealed), "outbound job j1")
+
+
+def test_seal_context_cannot_pass_for_a_blob_id(vault):
+    with pytest.raises(ValueError):
+        vault.seal(b"x", "0" * 32)

@@ -1,8 +1,8 @@
 """Delivery: the outbound queue, and the one SMTP client that empties it.
 
 Receives: `outbound_jobs` rows in state `incoming` (notifications, code mails, DSNs, and
-direct deliveries with the level they must prove), each pointing at a rendered mail in the
-vault; `enqueue()` is how other stages add them.
+direct deliveries with the level they must prove), each holding a rendered mail sealed by the
+vault (or, when large, pointing at a vault blob); `enqueue()` is how other stages add them.
 Hands off: each mail, DKIM-signed, through the one client (`deliver`, client.py) under the
 job's requirement: a direct delivery only to an MX host whose connection proves its level
 (else the recipient goes back to policy); all other mail to the relay or the MX hosts under
@@ -39,7 +39,7 @@ from sealgate.delivery.outcome import (
     PermanentFailure,
     TemporaryFailure,
 )
-from sealgate.delivery.queue import enqueue
+from sealgate.delivery.queue import enqueue, queued_mail
 from sealgate.delivery.worker import deliver_due, queue_dsn, run_worker
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "TemporaryFailure",
     "deliver_due",
     "enqueue",
+    "queued_mail",
     "queue_dsn",
     "deliver",
     "run_worker",

@@ -30,6 +30,9 @@ from sealgate.store import OutboundJob, new_id
 from sealgate.store.states import JobState
 from sealgate.vault import Vault
 
+# Queued mails up to this size are kept sealed in their row rather than in a vault blob.
+SEALED_MAIL_LIMIT = 64 * 1024
+
 
 def enqueue(
     session: Session,
@@ -54,15 +57,21 @@ def enqueue(
     `required_level` (a `Requirement` as text) makes the worker deliver it directly, only
     over a connection that proves that level. `dsn` is the recipient's RFC 3461 request.
     """
-    blob_id = vault.put_bytes(mail if isinstance(mail, bytes) else mail.as_bytes())
+    job_id = new_id()
+    data = mail if isinstance(mail, bytes) else mail.as_bytes()
+    # A small mail (notifications, codes, DSNs) is sealed into the row: durable with the
+    # caller's commit, at no fsync of its own. A large one (a direct message) is a blob, and
+    # the blob is durable before that commit (STYLE.md B.2).
+    sealed = vault.seal(data, _seal_context(job_id)) if len(data) <= SEALED_MAIL_LIMIT else None
     job = OutboundJob(
-        id=new_id(),
+        id=job_id,
         kind=kind,
         submission_id=submission_id,
         recipient_id=recipient_id,
         mail_from=mail_from,
         rcpt_to=rcpt_to,
-        blob_id=blob_id,
+        blob_id="" if sealed is not None else vault.put_bytes(data),
+        sealed_mail=sealed,
         state=state,
         attempts=0,
         next_attempt_at=now,
@@ -77,6 +86,22 @@ def enqueue(
     )
     session.add(job)
     return job
+
+
+def _seal_context(job_id: str) -> str:
+    """What a sealed mail is bound to: its own job, so it cannot be moved to another row."""
+    return f"outbound job {job_id}"
+
+
+def queued_mail(vault: Vault, job: OutboundJob) -> bytes:
+    """The mail a job sends, from its row or its blob.
+
+    Raises VaultCorrupt (altered, or moved from another row), FileNotFoundError (blob gone)
+    or ValueError (neither a sealed mail nor a blob id): the mail is unreadable, never sent.
+    """
+    if job.sealed_mail is not None:
+        return vault.unseal(job.sealed_mail, _seal_context(job.id))
+    return vault.get_bytes(job.blob_id)
 
 
 def _in_state(state: JobState) -> ColumnElement[bool]:

@@ -61,6 +61,7 @@ from sealgate.delivery.queue import (
     enqueue,
     mark_corrupt,
     mark_done,
+    queued_mail,
 )
 from sealgate.delivery.schedule import expired, next_attempt
 from sealgate.delivery.signing import sign_outbound
@@ -298,7 +299,11 @@ def _record_batch(rt: Runtime, results: Sequence[_Result]) -> list[BaseException
 def _park_corrupt(rt: Runtime, job: OutboundJob, error: Exception) -> None:
     with rt.db.begin() as session:
         mark_corrupt(session, job, f"queued mail unreadable: {type(error).__name__}", utcnow())
-    log.error("job %s: queued mail %s unreadable, moved to corrupt", job.id, job.blob_id)
+    log.error(
+        "job %s: queued mail %s unreadable, moved to corrupt",
+        job.id,
+        job.blob_id or "(sealed in row)",
+    )
 
 
 async def _deliver(
@@ -310,7 +315,7 @@ async def _deliver(
 ) -> None:
     async with slots:
         try:
-            message = await asyncio.to_thread(rt.vault.get_bytes, job.blob_id)
+            message = await asyncio.to_thread(queued_mail, rt.vault, job)
         except (VaultCorrupt, FileNotFoundError, ValueError) as error:
             await asyncio.to_thread(_park_corrupt, rt, job, error)
             return

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -321,7 +330,11 @@ class OutboundJob(Base):
     recipient_id: Mapped[str | None] = mapped_column(ForeignKey("recipients.id"))
     mail_from: Mapped[str] = mapped_column(String(320))
     rcpt_to: Mapped[str] = mapped_column(String(320))
+    # The queued mail's vault blob, or "" when the mail is small enough to be kept sealed in
+    # `sealed_mail` (vault envelope bound to this job's id): durable with this row's commit,
+    # at no fsync of its own.
     blob_id: Mapped[str] = mapped_column(String(64))
+    sealed_mail: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[str] = mapped_column(String(16), default="incoming")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

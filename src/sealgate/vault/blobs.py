@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-_BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
+BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
 # A `.part` file older than this was left by a write that died (a crash, a full disk): no
 # write takes this long, so a younger one may still belong to another process at work.
 STALE_PART_SECONDS = 3600.0
@@ -47,7 +47,7 @@ class FilesystemBlobStore:
         return removed
 
     def _path(self, blob_id: str) -> Path:
-        if not _BLOB_ID.match(blob_id):
+        if not BLOB_ID.match(blob_id):
             raise ValueError(f"not a blob id: {blob_id!r}")
         return self.root / blob_id[:2] / blob_id
 

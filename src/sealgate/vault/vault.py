@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sealgate.vault.blobs import BlobStore
+from sealgate.vault.blobs import BLOB_ID, BlobStore
 from sealgate.vault.envelope import MasterKey, decrypt_stream, encrypt_stream
 
 MASTER_KEY_FILE = "master.key"
@@ -55,6 +56,28 @@ class Vault:
 
     def delete(self, blob_id: str) -> None:
         self.store.delete(blob_id)
+
+    def seal(self, data: bytes, context: str) -> bytes:
+        """Encrypt `data` for the caller to keep (e.g. in a database row), bound to `context`.
+
+        The same envelope as a blob, without the blob store: the caller's own commit makes it
+        durable, so a small record costs no fsync of its own. `context` names the record
+        (say, "job <id>"); `unseal` with any other context fails. It never looks like a
+        blob id (32 hex digits), so a sealed record cannot pass for a blob, nor a blob for it.
+        """
+        if BLOB_ID.match(context):
+            raise ValueError("a seal context must not look like a blob id")
+        return b"".join(
+            encrypt_stream(
+                self.master, context, [data], secrets.token_bytes(32), secrets.token_bytes(19)
+            )
+        )
+
+    def unseal(self, sealed: bytes, context: str) -> bytes:
+        """The plaintext of `seal(data, context)`; VaultCorrupt if altered or moved."""
+        if BLOB_ID.match(context):
+            raise ValueError("a seal context must not look like a blob id")
+        return b"".join(decrypt_stream(self.master, context, io.BytesIO(sealed)))
 
 
 __all__ = ["Vault", "load_master_key"]
