@@ -26,8 +26,7 @@ from sqlalchemy import ColumnElement, and_, literal_column, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from sealgate.store import OutboundJob, new_id
-from sealgate.store.states import JobState
+from sealgate.store import JobState, OutboundJob, new_id
 from sealgate.vault import Vault
 
 # Queued mails up to this size are kept sealed in their row rather than in a vault blob.

@@ -65,10 +65,9 @@ from sealgate.delivery.queue import (
 )
 from sealgate.delivery.schedule import expired, next_attempt
 from sealgate.delivery.signing import sign_outbound
-from sealgate.policy.requirement import Requirement
+from sealgate.policy import Requirement
 from sealgate.store import OutboundJob, utcnow
-from sealgate.transport.cache import prober_for
-from sealgate.transport.probe import Prober
+from sealgate.transport import Prober, prober_for
 from sealgate.vault import VaultCorrupt
 
 log = logging.getLogger("sealgate.delivery")

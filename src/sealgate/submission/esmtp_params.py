@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sealgate.mail.xtext import decode_xtext, is_xtext
+from sealgate.mail import decode_xtext, is_xtext
 from sealgate.submission import replies
 
 BodyType = Literal["7BIT", "8BITMIME"]

@@ -31,7 +31,7 @@ import dns.exception
 import dns.resolver
 import spf  # type: ignore[import-untyped]  # pyspf ships no type information
 
-from sealgate.transport.resolver import blocking_resolver as make_resolver
+from sealgate.transport import blocking_resolver as make_resolver
 
 log = logging.getLogger(__name__)
 
