@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.hand_back import hand_back
@@ -100,6 +100,9 @@ def test_migration_0006_scrubs_stored_access_rights(
     config.set_main_option("script_location", str(MIGRATIONS))
     with runtime.db.engine.begin() as connection:
         config.attributes["connection"] = connection
+        # Migration 0010 refuses to drop queued mails sealed in their rows; this test is
+        # about the message row only.
+        connection.execute(delete(OutboundJob))
         command.downgrade(config, "0003")
         connection.execute(update(Message).values(control_headers=old_form))
         command.upgrade(config, "head")
