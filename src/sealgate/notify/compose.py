@@ -25,7 +25,11 @@ _TEMPLATES = Environment(
     loader=PackageLoader("sealgate.notify", "templates"),
     autoescape=select_autoescape(["html"]),
     keep_trailing_newline=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# Templates mark their words with _() for the gettext catalogs; until a language is chosen
+# per mail, the words stay as written.
+_TEMPLATES.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def _address(name: str, address: str) -> HeaderAddress:

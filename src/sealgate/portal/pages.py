@@ -32,7 +32,11 @@ def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("sealgate.portal", "templates"),
         autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
     )
+    # Pages mark their words with _() for the gettext catalogs; until a language is chosen
+    # per request, the words stay as written.
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     environment.filters["size"] = format_size
     return environment
 
