@@ -27,6 +27,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -36,16 +38,14 @@ import aiosmtplib
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
+from bench.submission import SENDER, prepare_sealgate
 from sealgate.bootstrap import open_runtime
 from sealgate.config import load
 from sealgate.delivery.queue import enqueue
-from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_credential, create_org
 from sealgate.store import utcnow
-from sealgate.submission.tls import write_self_signed
 from tests.conftest import free_port
 from tests.lab.quiet_dns import quiet_resolver
 
-SENDER = "bench@bench.example"
 GOAL_RATE = 150.0  # notifications/s
 GOAL_P99 = 1.0  # seconds, 250 -> delivery at the offered rate
 
@@ -130,27 +130,27 @@ async def submit_all(
     return run
 
 
-def prepare(folder: Path, database_url: str, sink_port: int) -> tuple[Path, str, str]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    write_self_signed(cert, key, "localhost")
-    config = folder / "sealgate.toml"
-    config.write_text(
-        f'[submission]\nlisten = "127.0.0.1:{free_port()}"\ntls_cert = "{cert}"\n'
-        f'tls_key = "{key}"\n'
-        f'[web]\nlisten = "127.0.0.1:{free_port()}"\n'
-        f'[storage]\ndata_dir = "{folder / "data"}"\ndatabase_url = "{database_url}"\n'
-        f'[delivery]\nrelay = "127.0.0.1:{sink_port}"\nsystem_from = "noreply@bench.example"\n'
-        f'[transport]\nresolver = "{quiet_resolver()}"\n'
-    )
-    rt = open_runtime(load(config, {}), create=True)
-    with rt.db.begin() as session:
-        create_org(session, "Bench", ["bench.example"])
-        add_account(session, SENDER, "Bench")
-        credential, password = create_credential(
-            session, "Bench", key=rt.subkey(CREDENTIAL_KEY_PURPOSE)
-        )
-    rt.close()
-    return config, credential.username, password
+@contextmanager
+def gateway_folder(
+    database_url: str | None, workers: int = 1
+) -> Iterator[tuple[Arrivals, Path, tuple[str, str]]]:
+    """A sink and a prepared gateway folder relaying to it and resolving through the quiet
+    lab (SQLite in the folder unless `database_url`): (arrivals, config, credentials)."""
+    arrivals = Arrivals()
+    sink = Controller(arrivals, hostname="127.0.0.1", port=free_port())
+    sink.start()
+    try:
+        with tempfile.TemporaryDirectory() as temporary:
+            folder = Path(temporary)
+            sections = (
+                f'[delivery]\nrelay = "127.0.0.1:{sink.port}"\nworkers = {workers}\n'
+                'system_from = "noreply@bench.example"\n'
+                f'[transport]\nresolver = "{quiet_resolver()}"\n'
+            )
+            config, user, password = prepare_sealgate(folder, database_url, sections)
+            yield arrivals, config, (user, password)
+    finally:
+        sink.stop()
 
 
 def start_gateway(config: Path, roles: tuple[str, ...] = ("smtp", "worker")) -> subprocess.Popen:
@@ -211,13 +211,7 @@ def _postgres_schema(url: str, schema: str, create: bool) -> str:
 
 def bench_database(name: str, database_url: str | None, args: argparse.Namespace) -> list[tuple]:
     rows = []
-    arrivals = Arrivals()
-    sink = Controller(arrivals, hostname="127.0.0.1", port=free_port())
-    sink.start()
-    with tempfile.TemporaryDirectory() as temporary:
-        folder = Path(temporary)
-        url = database_url or f"sqlite:///{folder / 'sealgate.db'}"
-        config, user, password = prepare(folder, url, sink.port)
+    with gateway_folder(database_url) as (arrivals, config, credentials):
         gateway = start_gateway(config)
         try:
             port = int(load(config, {}).submission.listen.rpartition(":")[2])
@@ -226,12 +220,11 @@ def bench_database(name: str, database_url: str | None, args: argparse.Namespace
                 burst = (args.burst // recipients or 1, recipients, 0.0, 16, args.size)
                 for phase, plan in (("offered", offered), ("burst", burst)):
                     tag = f"{phase[0]}{recipients}"
-                    result = measure(arrivals, port, (user, password), tag, plan)
+                    result = measure(arrivals, port, credentials, tag, plan)
                     rows.append((name, recipients, phase, plan, result))
         finally:
             gateway.terminate()
             gateway.wait()
-            sink.stop()
     return rows
 
 
@@ -239,15 +232,7 @@ def delivery_stage(database_url: str | None, jobs: int, workers: int) -> float:
     """The delivery stage alone: `jobs` notifications queued, then `serve --role worker`
     with `[delivery] workers`; notifications/s from the first arrival to the last (the
     process's start-up and migrations left out)."""
-    arrivals = Arrivals()
-    sink = Controller(arrivals, hostname="127.0.0.1", port=free_port())
-    sink.start()
-    with tempfile.TemporaryDirectory() as temporary:
-        folder = Path(temporary)
-        url = database_url or f"sqlite:///{folder / 'sealgate.db'}"
-        config, _, _ = prepare(folder, url, sink.port)
-        text_ = config.read_text().replace("[delivery]\n", f"[delivery]\nworkers = {workers}\n")
-        config.write_text(text_)
+    with gateway_folder(database_url, workers) as (arrivals, config, _):
         rt = open_runtime(load(config, {}))
         addresses = {f"d{n}@example.org" for n in range(jobs)}
         with rt.db.begin() as session:
@@ -273,7 +258,6 @@ def delivery_stage(database_url: str | None, jobs: int, workers: int) -> float:
         finally:
             gateway.terminate()
             gateway.wait()
-            sink.stop()
     return (len(addresses) - len(missing) - 1) / (last - first)
 
 

@@ -82,14 +82,20 @@ def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
     raise RuntimeError(f"{command[0]} did not start")
 
 
-def prepare_sealgate(folder: Path) -> tuple[Path, str, str]:
+def prepare_sealgate(
+    folder: Path, database_url: str | None = None, sections: str = ""
+) -> tuple[Path, str, str]:
+    """A gateway's config in `folder` (free loopback ports, a self-signed certificate, the
+    database at `database_url` or SQLite in the data folder, then `sections` as TOML), its
+    organisation, the sender's account and an SMTP credential: (config, user, password)."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     write_self_signed(cert, key, "localhost")
     config = folder / "sealgate.toml"
+    database = f'database_url = "{database_url}"\n' if database_url else ""
     config.write_text(
         f'[submission]\nlisten = "127.0.0.1:{free_port()}"\ntls_cert = "{cert}"\n'
         f'tls_key = "{key}"\n[web]\nlisten = "127.0.0.1:{free_port()}"\n'
-        f'[storage]\ndata_dir = "{folder / "data"}"\n'
+        f'[storage]\ndata_dir = "{folder / "data"}"\n{database}{sections}'
     )
     rt = open_runtime(load(config, {}), create=True)
     with rt.db.begin() as session:
