@@ -1,0 +1,93 @@
+"""The hash chain of the audit trail (pure: no I/O, no clock).
+
+Why a chain: each entry's hash covers the previous entry's hash, so editing, deleting or
+reordering any stored entry breaks every hash after it, and `verify` can name the first
+entry that no longer matches. The encoding is canonical JSON (sorted keys, no spaces,
+UTF-8) so the same entry always hashes to the same value on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+GENESIS_HASH = "0" * 64
+"""The `prev_hash` of the first entry: there is nothing before it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit entry as stored: who (actor), what (action), which object, when, outcome.
+
+    Never carries message content: `object_id` names a row, not what is in it.
+    """
+
+    seq: int
+    at: str  # UTC, ISO 8601, chosen by the caller (this module reads no clock)
+    actor_kind: str  # "cli" | "api_token" | "console_account" | "guest"
+    actor_id: str
+    action: str
+    organisation: str | None
+    object_id: str | None
+    outcome: str  # "ok" | "denied" | "failed"
+    prev_hash: str
+    entry_hash: str
+
+
+def canonical_bytes(
+    *,
+    seq: int,
+    at: str,
+    actor_kind: str,
+    actor_id: str,
+    action: str,
+    organisation: str | None,
+    object_id: str | None,
+    outcome: str,
+    prev_hash: str,
+) -> bytes:
+    """The bytes that are hashed: every field of the entry, the previous hash included."""
+    fields = {
+        "seq": seq,
+        "at": at,
+        "actor_kind": actor_kind,
+        "actor_id": actor_id,
+        "action": action,
+        "organisation": organisation,
+        "object_id": object_id,
+        "outcome": outcome,
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(**fields: object) -> str:
+    """The sha256 (hex) of an entry's canonical bytes."""
+    return hashlib.sha256(canonical_bytes(**fields)).hexdigest()  # type: ignore[arg-type]
+
+
+def first_broken(entries: Iterable[AuditEntry]) -> AuditEntry | None:
+    """The first entry (in seq order) whose link or hash does not match, or None if intact."""
+    prev = GENESIS_HASH
+    expected_seq: int | None = None
+    for entry in entries:
+        if expected_seq is not None and entry.seq != expected_seq:
+            return entry
+        recomputed = entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor_kind=entry.actor_kind,
+            actor_id=entry.actor_id,
+            action=entry.action,
+            organisation=entry.organisation,
+            object_id=entry.object_id,
+            outcome=entry.outcome,
+            prev_hash=entry.prev_hash,
+        )
+        if entry.prev_hash != prev or entry.entry_hash != recomputed:
+            return entry
+        prev = entry.entry_hash
+        expected_seq = entry.seq + 1
+    return None
