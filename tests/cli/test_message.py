@@ -1,14 +1,15 @@
-"""CLI contract of `sealgate message show ID`: decisions and queue states, never content."""
+"""CLI contract of `sealgate message show ID` and `message list`: never content."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
 from sealgate.directory import add_nta7516_domain, find_account, set_policy
-from sealgate.store import Message, OutboundJob, Recipient
+from sealgate.store import Message, OutboundJob, Recipient, Submission
 from sealgate.submission.commit import AcceptedMessage, commit_submission
 from tests.route.pipeline import process_incoming
 
@@ -23,7 +24,7 @@ RAW = (
 ENVELOPE = ("pat@example.org", "bob@example.net", "carol@example.com", "dave@example.org")
 
 
-def submit(runtime, sender) -> str:
+def submit(runtime, sender, rcpt_to: tuple[str, ...] = ENVELOPE) -> str:
     with runtime.db.begin() as session:
         account = find_account(session, sender.address)
     accepted = AcceptedMessage(
@@ -31,7 +32,7 @@ def submit(runtime, sender) -> str:
         org_id=account.org_id,
         account_id=account.id,
         mail_from=sender.address,
-        rcpt_to=ENVELOPE,
+        rcpt_to=rcpt_to,
         client_address="127.0.0.1",
         authenticated_as=sender.username,
     )
@@ -140,3 +141,109 @@ def test_a_direct_job_shows_the_level_it_must_prove(cli, runtime, sender) -> Non
     assert levels["bob@example.net"] == "pkix" and levels["pat@example.org"] is None
     text = cli("message", "show", submission_id).stdout
     assert "bob@example.net" in text and "at least PKIX" in text
+
+
+def stored_at(runtime, sender, received_at: str, rcpt_to: tuple[str, ...] = ENVELOPE) -> str:
+    """The message id of a processed submission, its reception time set to `received_at`."""
+    submission_id = submit(runtime, sender, rcpt_to)
+    assert process_incoming(runtime) == 1
+    with runtime.db.begin() as session:
+        session.get_one(Submission, submission_id).received_at = datetime.fromisoformat(received_at)
+        return session.scalar(select(Message.id).where(Message.submission_id == submission_id))
+
+
+def listed(cli, *args: str) -> list[dict]:
+    result = cli("message", "list", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def three(runtime, sender) -> list[str]:
+    """Message ids, oldest first: 1 Jan to everyone, 2 Jan to erin only, 3 Jan to everyone."""
+    return [
+        stored_at(runtime, sender, "2026-01-01T10:00:00"),
+        stored_at(runtime, sender, "2026-01-02T10:00:00", ("erin@example.org",)),
+        stored_at(runtime, sender, "2026-01-03T10:00:00"),
+    ]
+
+
+def test_list_gives_the_contract_newest_first(cli, runtime, three):
+    items = listed(cli)
+    assert [item["id"] for item in items] == three[::-1]
+    with runtime.db.begin() as session:
+        message = session.get_one(Message, three[0])
+        submission_id = message.submission_id
+    assert items[-1] == {
+        "id": three[0],
+        "submission_id": submission_id,
+        "from": "alice@hospital.example",
+        "subject": None,
+        "received_at": "2026-01-01T10:00:00",
+        "recipients": [
+            "bob@example.net",
+            "pat@example.org",
+            "carol@example.com",
+            "dave@example.org",
+        ],
+        "in_reply_to": None,
+    }
+    assert items[1]["recipients"] == ["erin@example.org"]
+
+
+def test_list_limit_keeps_the_newest(cli, three):
+    assert [item["id"] for item in listed(cli, "--limit", "2")] == three[:0:-1]
+
+
+def test_list_filters_by_recipient_and_sender_regardless_of_case(cli, runtime, three):
+    assert [item["id"] for item in listed(cli, "--to", "Erin@EXAMPLE.org")] == [three[1]]
+    assert [item["id"] for item in listed(cli, "--to", "<DAVE@example.org>")] == [
+        three[2],
+        three[0],
+    ]
+    with runtime.db.begin() as session:
+        session.get_one(Message, three[2]).sender_address = "Zed@Hospital.Example"
+    assert [item["id"] for item in listed(cli, "--from", "zed@hospital.EXAMPLE")] == [three[2]]
+    assert [item["id"] for item in listed(cli, "--from", "ALICE@hospital.example")] == [
+        three[1],
+        three[0],
+    ]
+    assert listed(cli, "--from", "zed@hospital.example", "--to", "erin@example.org") == []
+
+
+def test_list_since_takes_iso_dates_and_zones(cli, three):
+    assert [item["id"] for item in listed(cli, "--since", "2026-01-02")] == three[:0:-1]
+    assert [item["id"] for item in listed(cli, "--since", "2026-01-03T11:00:00+02:00")] == [
+        three[2]
+    ]
+    assert listed(cli, "--since", "2026-02-01T00:00:00Z") == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "reason"),
+    [
+        ("--since", "yesterday", "not an ISO 8601"),
+        ("--since", "2026-13-01", "not an ISO 8601"),
+        ("--limit", "0", "--limit"),
+        ("--limit", "many", "--limit"),
+    ],
+)
+def test_list_refuses_bad_since_and_limit_in_one_line(cli, three, flag, value, reason):
+    result = cli("message", "list", flag, value, "--json")
+    assert result.returncode == 1 and reason in result.stderr and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_list_text_is_a_table_without_content(cli, three):
+    result = cli("message", "list")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["RECEIVED", "ID", "FROM", "RECIPIENTS"]
+    assert lines[1].startswith("2026-01-03T10:00:00") and three[2] in lines[1]
+    assert "erin@example.org" in lines[2]
+    assert "Secret" not in result.stdout and "body" not in result.stdout.lower()
+
+
+def test_list_of_nothing_says_so(cli):
+    assert listed(cli) == []
+    assert cli("message", "list").stdout.strip() == "no messages"

@@ -7,6 +7,7 @@ never message content in the clear.
 """
 
 from sealgate.store.counter_rows import insert_missing
+from sealgate.store.message_list import MessageSummary, list_messages
 from sealgate.store.schema import (
     Account,
     AuthFailure,
@@ -55,6 +56,7 @@ __all__ = [
     "LinkToken",
     "LoginAttempt",
     "Message",
+    "MessageSummary",
     "Nta7516Domain",
     "Organisation",
     "OutboundJob",
@@ -74,6 +76,7 @@ __all__ = [
     "SubmissionState",
     "check",
     "insert_missing",
+    "list_messages",
     "new_id",
     "sources",
     "utcnow",

@@ -1,0 +1,94 @@
+"""The newest stored messages, optionally by sender, recipient and time: for `message list`
+and the portal's outbox.
+
+Only what rows hold: the subject lives in the encrypted content blob, so a list never has
+it (decrypting every message to list it would put content in reach of a listing). Addresses
+match by `address_key`, which a SQL `lower()` cannot reproduce for IDN domains, so the
+filter runs in Python over batches read newest first and stops once `limit` are found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sealgate.mail import address_key
+from sealgate.store.schema import Message, Recipient, Submission
+
+_BATCH = 200
+_ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """One line of a message list; `subject` and `in_reply_to` are None until rows hold them."""
+
+    id: str
+    submission_id: str
+    sender: str
+    received_at: datetime
+    recipients: tuple[str, ...]
+    subject: str | None = None
+    in_reply_to: str | None = None
+
+
+def _recipients(session: Session, message_ids: list[str]) -> dict[str, list[Recipient]]:
+    rows: dict[str, list[Recipient]] = {}
+    query = select(Recipient).where(Recipient.message_id.in_(message_ids))
+    for row in session.scalars(query):
+        rows.setdefault(row.message_id, []).append(row)
+    return rows
+
+
+def list_messages(
+    session: Session,
+    *,
+    sender: str | None = None,
+    recipient: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[MessageSummary]:
+    """Up to `limit` messages, newest received first, whose sender is `sender` and which have
+    `recipient` among their recipients (any role), received at or after `since`."""
+    sender_key = address_key(sender) if sender is not None else None
+    recipient_key = address_key(recipient) if recipient is not None else None
+    query = select(Message, Submission.received_at).join(
+        Submission, Submission.id == Message.submission_id
+    )
+    if since is not None:
+        query = query.where(Submission.received_at >= since)
+    query = query.order_by(Submission.received_at.desc(), Message.id.desc())
+    found: list[MessageSummary] = []
+    offset = 0
+    while len(found) < limit:
+        batch = session.execute(query.offset(offset).limit(_BATCH)).all()
+        if not batch:
+            break
+        offset += len(batch)
+        if sender_key is not None:
+            batch = [r for r in batch if address_key(r[0].sender_address) == sender_key]
+        recipients = _recipients(session, [r[0].id for r in batch]) if batch else {}
+        for message, received_at in batch:
+            rows = sorted(
+                recipients.get(message.id, []),
+                key=lambda row: (_ROLE_ORDER.get(row.role, 3), row.address),
+            )
+            if recipient_key is not None and not any(
+                address_key(row.address) == recipient_key for row in rows
+            ):
+                continue
+            found.append(
+                MessageSummary(
+                    id=message.id,
+                    submission_id=message.submission_id,
+                    sender=message.sender_address,
+                    received_at=received_at,
+                    recipients=tuple(row.address for row in rows),
+                )
+            )
+            if len(found) == limit:
+                break
+    return found
