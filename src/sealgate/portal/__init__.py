@@ -1,9 +1,11 @@
 """Portal: the web pages where a recipient proves who they are and reads a secure message.
 
 Receives: HTTPS requests from anyone holding a notification link `<base_url>/m/<token>`, and
-account logins at /login. Each recipient proves what its method (`Recipient.method`) asks:
-a code by mail, a code by SMS, the access code agreed with the sender, or an account login
-(password + TOTP); a logged-in account reads every message to its address at /inbox.
+account logins at /login; probes at /healthz (alive) and /readyz (database, vault folder
+and resolver answer: 200, else 503 naming the failed check). Each recipient proves what its
+method (`Recipient.method`) asks: a code by mail, a code by SMS, the access code agreed with
+the sender, or an account login (password + TOTP); a logged-in account reads every message
+to its address at /inbox.
 Hands off: code mails to the outbound queue (`outbound_jobs`, kind `code`); code SMS to the
 SMS provider (`notify.sms`), counted in `sms_quotas`; `portal_sessions` rows (of a recipient or
 of an account); `recipients.opened_at`, and `contacts.opened_at` for the "once opened" rule;

@@ -18,6 +18,7 @@ from sealgate.portal.access_code import check_access_code
 from sealgate.portal.csrf import CsrfGuard
 from sealgate.portal.download import download_attachment
 from sealgate.portal.headers import DEFAULT_HEADERS, SecurityHeaders
+from sealgate.portal.health import healthz, readyz
 from sealgate.portal.inbox import inbox_page
 from sealgate.portal.link import landing_page
 from sealgate.portal.login import login, login_form, logout
@@ -70,6 +71,8 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def routes() -> list[Route | Mount]:
     return [
         Route("/", front_page, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Route("/m/{token}", landing_page, methods=["GET"]),
         Route("/m/{token}/code", send_code, methods=["POST"]),
         Route("/m/{token}/verify", code_form, methods=["GET"]),
