@@ -66,7 +66,7 @@ from sealgate.delivery.queue import (
 from sealgate.delivery.schedule import expired, next_attempt
 from sealgate.delivery.signing import sign_outbound
 from sealgate.policy import Requirement
-from sealgate.store import OutboundJob, utcnow
+from sealgate.store import OutboundJob, run_passes, utcnow
 from sealgate.transport import Prober, prober_for
 from sealgate.vault import VaultCorrupt
 
@@ -368,13 +368,9 @@ async def deliver_due(rt: Runtime) -> int:
 async def run_worker(rt: Runtime, stop: asyncio.Event) -> None:
     """Deliver until `stop` is set. When a pass leaves nothing due, sleep until a commit
     writes the queue (a wake-up) or `poll_interval` passes (retries fall due by the clock)."""
-    interval = rt.settings.delivery.poll_interval
+
+    async def one_pass() -> bool:
+        return await deliver_due(rt) >= BATCH_SIZE
+
     waiter = rt.wakeups.waiter("outbound_jobs")
-    while not stop.is_set():
-        try:
-            tried = await deliver_due(rt)
-        except Exception:
-            log.exception("delivery pass failed; retrying after the poll interval")
-            tried = 0
-        if tried < BATCH_SIZE:
-            await waiter.wait(interval, stop)
+    await run_passes("delivery", one_pass, waiter, rt.settings.delivery.poll_interval, stop)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import literal_column, select, update
@@ -43,8 +44,11 @@ from sealgate.store import (
     RecipientState,
     Submission,
     SubmissionState,
+    TakenElsewhere,
     check,
+    drain,
     new_id,
+    run_passes,
     sources,
     utcnow,
 )
@@ -57,7 +61,9 @@ log = logging.getLogger("sealgate.intake")
 BATCH_SIZE = 16
 
 
-def _claim(session: Session, rt: Runtime, skipped: set[str], ids: list[str]) -> list[Submission]:
+def _claim(
+    session: Session, rt: Runtime, skipped: set[str], ids: Sequence[str]
+) -> list[Submission]:
     """The oldest `incoming` submissions no other runner holds (row locks on PostgreSQL)."""
     # A literal state: the partial index ix_submissions_incoming serves only such a query.
     query = select(Submission).where(Submission.state == literal_column("'incoming'"))
@@ -206,10 +212,6 @@ def _organisation_name(session: Session, submission: Submission) -> str:
     return session.get_one(Organisation, submission.org_id).name
 
 
-class _TakenElsewhere(Exception):
-    """Another runner finished this submission first (SQLite has no row locks to prevent it)."""
-
-
 def _finish(session: Session, submission: Submission) -> None:
     """Mark the submission `done`, unless another runner did while we built our rows.
 
@@ -227,7 +229,7 @@ def _finish(session: Session, submission: Submission) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise _TakenElsewhere
+        raise TakenElsewhere
 
 
 def _prepare(session: Session, rt: Runtime, vault: Vault, submission: Submission) -> _Rows | None:
@@ -244,7 +246,7 @@ def _prepare(session: Session, rt: Runtime, vault: Vault, submission: Submission
         return None
 
 
-def _process_batch(rt: Runtime, skipped: set[str], ids: list[str]) -> int | None:
+def _process_batch(rt: Runtime, skipped: set[str], ids: Sequence[str]) -> int | None:
     """Claim and split a batch of submissions in one transaction: how many it took, or None
     when none is left. Raises (after removing its blobs) when the transaction failed."""
     vault = RecordingVault(rt.vault)
@@ -275,21 +277,6 @@ def _process_batch(rt: Runtime, skipped: set[str], ids: list[str]) -> int | None
         raise
 
 
-def _process_alone(rt: Runtime, skipped: set[str], submission_id: str) -> int:
-    """Split one submission in its own transaction; 0 (and skipped) if that fails."""
-    try:
-        return _process_batch(rt, skipped, [submission_id]) or 0
-    except _TakenElsewhere:
-        log.info("intake: submission %s was taken by another runner", submission_id)
-    except Exception as exc:
-        # The exception text could quote content, so only its type is logged.
-        log.error(
-            "intake: submission %s failed (%s); left incoming", submission_id, type(exc).__name__
-        )
-    skipped.add(submission_id)
-    return 0
-
-
 def _waiting_ids(rt: Runtime, skipped: set[str]) -> list[str]:
     """The ids a failed batch would have claimed, read again without processing them."""
     with rt.db.begin() as session:
@@ -307,30 +294,21 @@ def process_incoming(rt: Runtime) -> int:
     processed again one submission at a time; one that fails alone stays `incoming` and is
     not retried within this call.
     """
-    skipped: set[str] = set()
-    taken = 0
-    while True:
-        try:
-            claimed = _process_batch(rt, skipped, [])
-        except Exception as exc:
-            log.warning("intake: batch failed (%s); one by one now", type(exc).__name__)
-            ids = _waiting_ids(rt, skipped)
-            if not ids:
-                return taken
-            taken += sum(_process_alone(rt, skipped, submission_id) for submission_id in ids)
-            continue
-        if claimed is None:
-            return taken
-        taken += claimed
+    return drain(
+        "intake",
+        lambda skipped, ids: _process_batch(rt, skipped, ids),
+        lambda skipped: _waiting_ids(rt, skipped),
+        left="incoming",
+    )
 
 
 async def run_intake(rt: Runtime, stop: asyncio.Event) -> None:
     """Run `process_incoming` until `stop` is set: again as soon as a commit writes
     `submissions` (a wake-up), and at least every `[delivery] poll_interval` seconds."""
+
+    async def one_pass() -> bool:
+        await asyncio.to_thread(process_incoming, rt)
+        return False
+
     waiter = rt.wakeups.waiter("submissions")
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(process_incoming, rt)
-        except Exception as exc:  # e.g. the database is away: log, wait, try again
-            log.error("intake: pass failed (%s)", type(exc).__name__)
-        await waiter.wait(rt.settings.delivery.poll_interval, stop)
+    await run_passes("intake", one_pass, waiter, rt.settings.delivery.poll_interval, stop)

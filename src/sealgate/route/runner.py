@@ -32,7 +32,10 @@ from sealgate.store import (
     Recipient,
     RecipientState,
     Submission,
+    TakenElsewhere,
     check,
+    drain,
+    run_passes,
     utcnow,
 )
 from sealgate.transport import CachedLevels
@@ -42,10 +45,6 @@ log = logging.getLogger("sealgate.route")
 
 # Recipients claimed, decided and committed together.
 BATCH_SIZE = 64
-
-
-class _TakenElsewhere(Exception):
-    """Another runner moved this recipient first (SQLite has no row locks to prevent it)."""
 
 
 def _claim(session: Session, rt: Runtime, skipped: set[str], ids: Sequence[str]) -> list[Recipient]:
@@ -129,7 +128,7 @@ def _move(session: Session, ids: list[str], values: Mapping[str, object]) -> Non
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != len(ids):  # type: ignore[attr-defined]
-        raise _TakenElsewhere
+        raise TakenElsewhere
 
 
 def request_probe(session: Session, rt: Runtime, domain: str, now: datetime) -> None:
@@ -188,8 +187,8 @@ def _route_recipient(
     moves.decided.append(recipient.id)
 
 
-def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> list[str] | None:
-    """Claim and route one batch in one transaction: the ids it claimed, or None when no
+def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> int | None:
+    """Claim and route one batch in one transaction: how many it claimed, or None when no
     recipient is left. Raises (after removing its blobs) when the transaction failed."""
     vault = RecordingVault(rt.vault)
     try:
@@ -197,7 +196,6 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
             recipients = _claim(session, rt, skipped, ids)
             if not recipients:
                 return None
-            claimed = [recipient.id for recipient in recipients]
             _load_messages(session, {recipient.message_id for recipient in recipients})
             contexts: dict[str, MessageContext] = {}
             policies: dict[_PolicyKey, MessagePolicy] = {}
@@ -217,22 +215,7 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> lis
         vault.forget_written()
         exc.add_note(f"route batch of {len(ids) or BATCH_SIZE}")
         raise
-    return claimed
-
-
-def _route_alone(rt: Runtime, skipped: set[str], recipient_id: str) -> bool:
-    """Route one recipient in its own transaction; False (and skipped) if that fails."""
-    try:
-        return _route_batch(rt, skipped, [recipient_id]) is not None
-    except _TakenElsewhere:
-        log.info("route: recipient %s was taken by another runner", recipient_id)
-    except Exception as exc:
-        # The exception text could quote content, so only its type is logged.
-        log.error(
-            "route: recipient %s failed (%s); left undecided", recipient_id, type(exc).__name__
-        )
-    skipped.add(recipient_id)
-    return False
+    return len(recipients)
 
 
 def _failed_batch(rt: Runtime, skipped: set[str]) -> list[str]:
@@ -251,33 +234,22 @@ def route_undecided(rt: Runtime) -> int:
     Returns how many this call moved (to `decided` or `awaiting_probe`). A batch that fails
     is routed again one recipient at a time.
     """
-    skipped: set[str] = set()
-    moved = 0
-    while True:
-        try:
-            claimed = _route_batch(rt, skipped)
-        except Exception as exc:
-            log.warning(
-                "route: batch failed (%s); routing its recipients one by one", type(exc).__name__
-            )
-            ids = _failed_batch(rt, skipped)
-            if not ids:
-                return moved
-            moved += sum(_route_alone(rt, skipped, recipient_id) for recipient_id in ids)
-            continue
-        if claimed is None:
-            return moved
-        moved += len(claimed)
+    return drain(
+        "route",
+        lambda skipped, ids: _route_batch(rt, skipped, ids),
+        lambda skipped: _failed_batch(rt, skipped),
+        left="undecided",
+    )
 
 
 async def run_route(rt: Runtime, stop: asyncio.Event) -> None:
     """Run `route_undecided` until `stop` is set: again as soon as a commit writes
     `recipients` (intake's split, the probe runner's wake, delivery's hand-back), and at
     least every `[delivery] poll_interval` seconds."""
+
+    async def one_pass() -> bool:
+        await asyncio.to_thread(route_undecided, rt)
+        return False
+
     waiter = rt.wakeups.waiter("recipients")
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(route_undecided, rt)
-        except Exception as exc:  # e.g. the database is away: log, wait, try again
-            log.error("route: pass failed (%s)", type(exc).__name__)
-        await waiter.wait(rt.settings.delivery.poll_interval, stop)
+    await run_passes("route", one_pass, waiter, rt.settings.delivery.poll_interval, stop)

@@ -8,6 +8,7 @@ never message content in the clear.
 
 from sealgate.store.counter_rows import insert_missing
 from sealgate.store.message_list import MessageSummary, list_messages
+from sealgate.store.passes import TakenElsewhere, drain, run_passes
 from sealgate.store.schema import (
     Account,
     AuthFailure,
@@ -74,10 +75,13 @@ __all__ = [
     "ProbeRequestState",
     "RecipientState",
     "SubmissionState",
+    "TakenElsewhere",
     "check",
+    "drain",
     "insert_missing",
     "list_messages",
     "new_id",
+    "run_passes",
     "sources",
     "utcnow",
     "Waiter",

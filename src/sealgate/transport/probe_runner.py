@@ -26,6 +26,7 @@ from sealgate.store import (
     Recipient,
     RecipientState,
     check,
+    run_passes,
     utcnow,
 )
 from sealgate.transport.cache import CachedProbes
@@ -129,12 +130,13 @@ async def run_probe_runner(rt: Runtime, stop: asyncio.Event) -> None:
     `probe_requests` (route asked), and at least every `[delivery] poll_interval` seconds."""
     # One prober (its resolvers read resolv.conf) serves every pass; not one per idle poll.
     probes: CachedProbes | None = None
+
+    async def one_pass() -> bool:
+        nonlocal probes
+        if probes is None:
+            probes = CachedProbes.for_settings(rt.settings, rt.db)
+        await probe_requested(rt, probes)
+        return False
+
     waiter = rt.wakeups.waiter("probe_requests")
-    while not stop.is_set():
-        try:
-            if probes is None:
-                probes = CachedProbes.for_settings(rt.settings, rt.db)
-            await probe_requested(rt, probes)
-        except Exception as exc:  # e.g. the database is away: log, wait, try again
-            log.error("probe runner: pass failed (%s)", type(exc).__name__)
-        await waiter.wait(rt.settings.delivery.poll_interval, stop)
+    await run_passes("probe runner", one_pass, waiter, rt.settings.delivery.poll_interval, stop)
