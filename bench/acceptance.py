@@ -29,13 +29,10 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,7 +42,7 @@ from sealgate.config import load
 from sealgate.submission.tls import write_self_signed
 from tests.conftest import free_port
 from tests.lab.loopback import lab_address
-from tests.lab.postfix_lab import MASTER, MASTER_CF, POSTFIX_COMMAND
+from tests.lab.postfix_lab import PrivatePostfix
 
 POSTFIX_OCTET = 61
 SASLPASSWD = "/usr/sbin/saslpasswd2"
@@ -102,36 +99,18 @@ def measure(
     return result
 
 
-class PostfixSmtpd:
+class PostfixSmtpd(PrivatePostfix):
     """A private Postfix 3.7 that accepts over STARTTLS + SASL and discards, in /tmp."""
 
     def __init__(self, cert: Path, key: Path) -> None:
+        super().__init__(lab_address(POSTFIX_OCTET))
         self.cert, self.key = cert, key
-        self.address = lab_address(POSTFIX_OCTET)
-        with socket.socket() as probe:
-            probe.bind((self.address, 0))
-            self.port = int(probe.getsockname()[1])
-        # Postfix's daemons run as `postfix` and must enter the queue: not pytest's 0700 dirs.
-        self.root = Path(tempfile.mkdtemp(prefix="sealgate-bench-postfix-"))
-        self.config = self.root / "etc"
-        self.process: subprocess.Popen[bytes] | None = None
 
-    def main_cf(self) -> str:
-        settings = {
-            "compatibility_level": "3.6",
-            "queue_directory": str(self.root / "queue"),
-            "data_directory": str(self.root / "data"),
-            "mail_owner": "postfix",
-            "setgid_group": "postdrop",
+    def settings(self) -> dict[str, str]:
+        return {
+            **self.base_settings(),
             "myhostname": HOSTNAME,
-            "inet_interfaces": "loopback-only",
-            "inet_protocols": "ipv4",
             "mynetworks": "",
-            "mydestination": "",
-            "local_recipient_maps": "",
-            "alias_maps": "",
-            "alias_database": "",
-            "biff": "no",
             # Submission as sealgate does it: STARTTLS first, then AUTH, then relay.
             "smtpd_tls_security_level": "encrypt",
             "smtpd_tls_cert_file": str(self.cert),
@@ -144,7 +123,6 @@ class PostfixSmtpd:
             "cyrus_sasl_config_path": str(self.config / "sasl"),
             "smtpd_sasl_local_domain": HOSTNAME,
             "smtpd_relay_restrictions": "permit_sasl_authenticated, reject",
-            "smtpd_recipient_restrictions": "",
             # No DNS here: a reverse look-up of 127.x would only wait for a timeout.
             "smtpd_peername_lookup": "no",
             "smtpd_client_connection_count_limit": "0",
@@ -154,18 +132,9 @@ class PostfixSmtpd:
             # Keep every process alive during the load so that its CPU stays countable.
             "max_use": "1000000",
             "max_idle": "3600s",
-            "maillog_file": str(self.root / "log" / "maillog"),
-            "maillog_file_prefixes": str(self.root),
         }
-        return "".join(f"{name} = {value}\n" for name, value in settings.items())
 
-    def start(self) -> None:
-        self.root.chmod(0o755)
-        for folder in (self.config, self.root / "log", self.root / "queue"):
-            folder.mkdir(mode=0o755)
-        (self.config / "main.cf").write_text(self.main_cf())
-        listen = f"{self.address}:{self.port}"
-        (self.config / "master.cf").write_text(MASTER_CF.format(listen=listen))
+    def write_extra(self) -> None:
         sasldb = self.config / "sasldb2"
         (self.config / "sasl").mkdir(mode=0o755)
         (self.config / "sasl" / "smtpd.conf").write_text(
@@ -180,33 +149,6 @@ class PostfixSmtpd:
         )
         shutil.chown(sasldb, "postfix", "postfix")
         sasldb.chmod(0o600)
-        subprocess.run([POSTFIX_COMMAND, "-c", str(self.config), "check"], check=True, timeout=60)
-        self.process = subprocess.Popen(
-            [MASTER, "-c", str(self.config), "-s"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection((self.address, self.port), timeout=2) as probe:
-                    if probe.recv(512).startswith(b"220"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"postfix smtpd did not answer on {listen}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def run_bare(folder: Path, env: dict[str, str], messages: int, clients: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 from tests.lab.loopback import lab_address
 
@@ -77,22 +78,20 @@ def free_port_on(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
-class PostfixLab:
-    """`with PostfixLab(relay_port, username, password, ca_file) as postfix:` ..."""
+class PrivatePostfix:
+    """A Postfix instance of its own under /tmp: `master` as a child process on a loopback
+    address of its own, ended by its PID. Subclasses say what it does (`settings`) and
+    write what else their configuration needs (`write_extra`)."""
 
-    def __init__(self, relay_port: int, username: str, password: str, ca_file: Path) -> None:
-        self.relay_port = relay_port
-        self.username = username
-        self.password = password
-        self.ca_file = ca_file
-        self.address = lab_address(POSTFIX)
+    def __init__(self, address: str) -> None:
+        self.address = address
         self.port = free_port_on(self.address)
         self.root = Path(tempfile.mkdtemp(prefix="sealgate-postfix-"))
         self.config = self.root / "etc"
         self.maillog = self.root / "log" / "maillog"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> PostfixLab:
+    def __enter__(self) -> Self:
         try:
             self.start()
         except BaseException:
@@ -105,60 +104,34 @@ class PostfixLab:
 
     # Configuration.
 
-    def main_cf(self) -> str:
-        queue, data = self.root / "queue", self.root / "data"
-        settings = {
+    def base_settings(self) -> dict[str, str]:
+        """What every private instance shares: its own folders, loopback only, no local
+        delivery, its log in a file of its own."""
+        return {
             "compatibility_level": "3.6",
-            "queue_directory": str(queue),
-            "data_directory": str(data),
+            "queue_directory": str(self.root / "queue"),
+            "data_directory": str(self.root / "data"),
             "mail_owner": "postfix",
             "setgid_group": "postdrop",
-            "myhostname": "mta.hospital.example",
-            "mydomain": "hospital.example",
-            "myorigin": "$myhostname",
             # smtpd binds the lab address itself (master.cf); Postfix accepts only an
             # interface address here, and 127.0.0.1 keeps everything else on loopback.
             "inet_interfaces": "loopback-only",
             "inet_protocols": "ipv4",
-            "mynetworks": f"{self.address}/32",
-            # Relay only: nothing is delivered on this host.
             "mydestination": "",
             "local_recipient_maps": "",
-            "local_transport": "error:5.1.1 local delivery is disabled",
             "alias_maps": "",
             "alias_database": "",
             "biff": "no",
-            "smtpd_relay_restrictions": "permit_mynetworks, reject",
             "smtpd_recipient_restrictions": "",
-            "smtputf8_enable": "yes",
-            # The relay hop to sealgate: SASL over STARTTLS, the certificate checked.
-            "relayhost": f"[127.0.0.1]:{self.relay_port}",
-            "smtp_bind_address": self.address,
-            "smtp_sasl_auth_enable": "yes",
-            "smtp_sasl_password_maps": f"hash:{self.config / 'sasl_passwd'}",
-            "smtp_sasl_security_options": "noanonymous",
-            "smtp_sasl_tls_security_options": "noanonymous",
-            "smtp_sasl_mechanism_filter": "plain, login",
-            "smtp_tls_security_level": "secure",
-            "smtp_tls_secure_cert_match": "nexthop",
-            "smtp_tls_CAfile": str(self.config / "ca.pem"),
-            "smtp_tls_mandatory_protocols": ">=TLSv1.2",
-            "smtp_tls_loglevel": "1",
-            # Deliver the 110 recipients of one message in one transaction as far as the
-            # next hop takes them (the default would split them into batches of 50).
-            "smtp_destination_recipient_limit": "1000",
-            # Applications send unwrapped HTML; Postfix would fold lines over 998 bytes with
-            # <CR><LF><SPACE>, which changes the content before sealgate ever sees it.
-            "smtp_line_length_limit": "0",
-            # Deferred mail is retried within seconds, not minutes.
-            "minimal_backoff_time": "1s",
-            "maximal_backoff_time": "2s",
-            "queue_run_delay": "1s",
-            "smtp_connect_timeout": "10s",
             "maillog_file": str(self.maillog),
             "maillog_file_prefixes": str(self.root),
         }
-        return "".join(f"{name} = {value}\n" for name, value in settings.items())
+
+    def settings(self) -> dict[str, str]:
+        return self.base_settings()
+
+    def main_cf(self) -> str:
+        return "".join(f"{name} = {value}\n" for name, value in self.settings().items())
 
     def write_config(self) -> None:
         self.root.chmod(0o755)
@@ -168,12 +141,10 @@ class PostfixLab:
         (self.config / "main.cf").write_text(self.main_cf())
         listen = f"{self.address}:{self.port}"
         (self.config / "master.cf").write_text(MASTER_CF.format(listen=listen))
-        shutil.copyfile(self.ca_file, self.config / "ca.pem")
-        passwords = self.config / "sasl_passwd"
-        descriptor = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(f"[127.0.0.1]:{self.relay_port} {self.username}:{self.password}\n")
-        self.run(POSTMAP, "-c", str(self.config), f"hash:{passwords}")
+        self.write_extra()
+
+    def write_extra(self) -> None:
+        """Files beyond main.cf and master.cf (maps, SASL): none here."""
 
     def run(self, *command: str) -> str:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
@@ -267,3 +238,59 @@ class PostfixLab:
             timeout=30,
             check=False,
         )
+
+
+class PostfixLab(PrivatePostfix):
+    """`with PostfixLab(relay_port, username, password, ca_file) as postfix:` ..."""
+
+    def __init__(self, relay_port: int, username: str, password: str, ca_file: Path) -> None:
+        super().__init__(lab_address(POSTFIX))
+        self.relay_port = relay_port
+        self.username = username
+        self.password = password
+        self.ca_file = ca_file
+
+    def settings(self) -> dict[str, str]:
+        return {
+            **self.base_settings(),
+            "myhostname": "mta.hospital.example",
+            "mydomain": "hospital.example",
+            "myorigin": "$myhostname",
+            "mynetworks": f"{self.address}/32",
+            # Relay only: nothing is delivered on this host.
+            "local_transport": "error:5.1.1 local delivery is disabled",
+            "smtpd_relay_restrictions": "permit_mynetworks, reject",
+            "smtputf8_enable": "yes",
+            # The relay hop to sealgate: SASL over STARTTLS, the certificate checked.
+            "relayhost": f"[127.0.0.1]:{self.relay_port}",
+            "smtp_bind_address": self.address,
+            "smtp_sasl_auth_enable": "yes",
+            "smtp_sasl_password_maps": f"hash:{self.config / 'sasl_passwd'}",
+            "smtp_sasl_security_options": "noanonymous",
+            "smtp_sasl_tls_security_options": "noanonymous",
+            "smtp_sasl_mechanism_filter": "plain, login",
+            "smtp_tls_security_level": "secure",
+            "smtp_tls_secure_cert_match": "nexthop",
+            "smtp_tls_CAfile": str(self.config / "ca.pem"),
+            "smtp_tls_mandatory_protocols": ">=TLSv1.2",
+            "smtp_tls_loglevel": "1",
+            # Deliver the 110 recipients of one message in one transaction as far as the
+            # next hop takes them (the default would split them into batches of 50).
+            "smtp_destination_recipient_limit": "1000",
+            # Applications send unwrapped HTML; Postfix would fold lines over 998 bytes with
+            # <CR><LF><SPACE>, which changes the content before sealgate ever sees it.
+            "smtp_line_length_limit": "0",
+            # Deferred mail is retried within seconds, not minutes.
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "2s",
+            "queue_run_delay": "1s",
+            "smtp_connect_timeout": "10s",
+        }
+
+    def write_extra(self) -> None:
+        shutil.copyfile(self.ca_file, self.config / "ca.pem")
+        passwords = self.config / "sasl_passwd"
+        descriptor = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(f"[127.0.0.1]:{self.relay_port} {self.username}:{self.password}\n")
+        self.run(POSTMAP, "-c", str(self.config), f"hash:{passwords}")
