@@ -15,12 +15,10 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
-from typing import IO
 
 import aiosmtplib
 import pytest
@@ -32,6 +30,7 @@ from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_crede
 from sealgate.store import Submission
 from sealgate.submission import replies
 from tests.conftest import free_port
+from tests.lab.serve_process import refused_serve, start_serve
 
 SENDER = "alice@hospital.example"
 QUEUED = replies.S250_QUEUED.format(queue_id="").removeprefix("250 ")
@@ -67,23 +66,6 @@ def _credential(config: Path) -> tuple[str, str]:
     finally:
         rt.close()
     return credential.username, password
-
-
-def _start(config: Path, log: IO[str]) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sealgate", "serve", "--role", "smtp", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        env=env,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "ready" in line:
-            return process
-    process.kill()
-    raise RuntimeError("sealgate serve did not start")
 
 
 def _alive(pid: int) -> bool:
@@ -160,7 +142,7 @@ async def test_two_listeners_share_the_port_and_commit_every_250(
     port = int(load(config, {}).submission.listen.rpartition(":")[2])
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
-        process = _start(config, log)
+        process = start_serve(config, "smtp", stderr=log)
         try:
             listeners = _children(process.pid)
             assert len(listeners) == 2
@@ -206,18 +188,9 @@ async def test_intake_wakes_at_the_commit_of_any_listener(
     config.write_text(text + "[delivery]\npoll_interval = 60\n")
     user, password = _credential(config)
     port = int(load(config, {}).submission.listen.rpartition(":")[2])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
     with (tmp_path / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sealgate", "serve", "--config", str(config)],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            env=env,
-            text=True,
-        )
+        process = start_serve(config, stderr=log)
         try:
-            assert process.stdout is not None
-            assert any("ready" in line for line in process.stdout)
             # The first passes of the runners are behind us once they wait for their poll.
             await asyncio.sleep(1)
             queued = await asyncio.wait_for(_load(port, user, password, 2), 60)
@@ -245,7 +218,7 @@ def test_listeners_die_with_a_killed_supervisor(
 ) -> None:
     config = _config(tmp_path, database_url, tls_files)
     with (tmp_path / "serve.log").open("w") as log:
-        process = _start(config, log)
+        process = start_serve(config, "smtp", stderr=log)
         try:
             listeners = _children(process.pid)
             assert len(listeners) == 2
@@ -261,15 +234,8 @@ def test_a_busy_port_fails_the_start(
 ) -> None:
     config = _config(tmp_path, database_url, tls_files)
     host, _, port = load(config, {}).submission.listen.rpartition(":")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
     with socket.create_server((host, int(port))):
-        result = subprocess.run(
-            [sys.executable, "-m", "sealgate", "serve", "--role", "smtp", "--config", str(config)],
-            capture_output=True,
-            env=env,
-            text=True,
-            timeout=60,
-        )
+        result = refused_serve(config, "smtp")
     assert result.returncode != 0
     assert "cannot start" in result.stderr
 
@@ -278,14 +244,7 @@ def test_a_listener_that_cannot_start_fails_the_start(
     tmp_path: Path, database_url: str, tls_files: tuple[Path, Path]
 ) -> None:
     config = _config(tmp_path, database_url, (tmp_path / "missing.pem", tls_files[1]))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "sealgate", "serve", "--role", "smtp", "--config", str(config)],
-        capture_output=True,
-        env=env,
-        text=True,
-        timeout=60,
-    )
+    result = refused_serve(config, "smtp")
     assert result.returncode != 0
     assert "cannot load the TLS certificate" in result.stderr
     assert "cannot start: a submission listener did not start" in result.stderr

@@ -15,7 +15,6 @@ import os
 import signal
 import ssl
 import subprocess
-import sys
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -30,6 +29,7 @@ from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_crede
 from sealgate.store import Submission
 from sealgate.submission import replies
 from tests.conftest import free_port
+from tests.lab.serve_process import start_serve
 
 SENDER = "alice@hospital.example"
 SESSIONS = 16
@@ -60,23 +60,6 @@ def _prepare(config: Path) -> tuple[str, str]:
     finally:
         rt.close()
     return credential.username, password
-
-
-def _start(config: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sealgate", "serve", "--role", "smtp", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "ready" in line:
-            return process
-    process.kill()
-    raise RuntimeError("sealgate serve did not start")
 
 
 def _raw(session: int, index: int) -> bytes:
@@ -130,7 +113,7 @@ async def test_sigkill_during_batched_commits_loses_nothing_acknowledged(
     config = _config(tmp_path, database_url, tls_files)
     user, password = _prepare(config)
     port = int(load(config, {}).submission.listen.rpartition(":")[2])
-    process = _start(config)
+    process = start_serve(config, "smtp")
     try:
         acked = await _burst_and_kill(process, port, user, password, kill_after)
     finally:
@@ -154,7 +137,7 @@ async def test_sigkill_during_batched_commits_loses_nothing_acknowledged(
     finally:
         rt.close()
     # And the restarted server takes mail again.
-    process = _start(config)
+    process = start_serve(config, "smtp")
     try:
         acked_again: dict[str, bytes] = {}
         await asyncio.wait_for(_one_message(port, user, password, acked_again), 30)
