@@ -6,7 +6,7 @@ import pytest
 
 from sealgate.delivery.mail_options import mail_options
 from sealgate.delivery.outcome import S_NO_UTF8, PermanentFailure
-from sealgate.directory.orgs import normalise_domain as claimed_domain
+from sealgate.directory import claimable_domain as claimed_domain
 from sealgate.mail import Address
 from sealgate.mail.address import normalise_domain
 from sealgate.transport.cache import _key as cache_key

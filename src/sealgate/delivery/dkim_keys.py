@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.delivery.dkim import Algorithm, DkimKey, dns_record, generate_key, key_from_pem
-from sealgate.directory import DirectoryError, find_org, normalise_domain
+from sealgate.directory import DirectoryError, claimable_domain, find_org
 from sealgate.store import DkimKeyRow, Domain
 from sealgate.transport import blocking_resolver
 
@@ -114,7 +114,7 @@ def ensure_domain_keys(
     loser's transaction fails with IntegrityError and a retry reads the winner's keys.
     """
     try:
-        name = normalise_domain(domain)
+        name = claimable_domain(domain)
     except DirectoryError:
         return []
     claim = session.scalar(select(Domain).where(Domain.name == name))

@@ -47,7 +47,7 @@ from sealgate.directory.nta7516 import (
     list_nta7516_domains,
     remove_nta7516_domain,
 )
-from sealgate.directory.orgs import OrgInfo, create_org, find_org, normalise_domain, org_claiming
+from sealgate.directory.orgs import OrgInfo, claimable_domain, create_org, find_org, org_claiming
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
     TSC_CHOICES,
@@ -100,5 +100,5 @@ __all__ = [
     "verify_password",
     "has_account",
     "normalise_address",
-    "normalise_domain",
+    "claimable_domain",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
-from sealgate.directory.orgs import find_org, normalise_domain
+from sealgate.directory.orgs import claimable_domain, find_org
 from sealgate.store import Domain
 
 
@@ -30,7 +30,7 @@ class IddInfo:
 def set_idd(session: Session, org_name: str, domain: str, enabled: bool) -> IddInfo:
     """Switch IDD on or off for a domain `org_name` claimed."""
     org = find_org(session, org_name)
-    name = normalise_domain(domain)
+    name = claimable_domain(domain)
     row = session.scalar(select(Domain).where(Domain.name == name, Domain.org_id == org.id))
     if row is None:
         raise DirectoryError(f"domain {name} is not claimed by organisation {org.name!r}")

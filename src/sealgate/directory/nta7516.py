@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
-from sealgate.directory.orgs import normalise_domain
+from sealgate.directory.orgs import claimable_domain
 from sealgate.store import Nta7516Domain, utcnow
 
 
 def add_nta7516_domain(session: Session, domain: str) -> str:
     """List `domain` as compliant; returns its normalised name."""
-    name = normalise_domain(domain)
+    name = claimable_domain(domain)
     if session.scalar(select(Nta7516Domain).where(Nta7516Domain.name == name)):
         raise DirectoryError(f"{name} is already listed as NTA 7516 compliant")
     session.add(Nta7516Domain(name=name, created_at=utcnow()))
@@ -25,7 +25,7 @@ def add_nta7516_domain(session: Session, domain: str) -> str:
 
 
 def remove_nta7516_domain(session: Session, domain: str) -> str:
-    name = normalise_domain(domain)
+    name = claimable_domain(domain)
     row = session.scalar(select(Nta7516Domain).where(Nta7516Domain.name == name))
     if row is None:
         raise DirectoryError(f"{name} is not listed as NTA 7516 compliant")

@@ -27,7 +27,7 @@ def _info(session: Session, org: Organisation) -> OrgInfo:
     return OrgInfo(org.id, org.name, tuple(names))
 
 
-def normalise_domain(domain: str) -> str:
+def claimable_domain(domain: str) -> str:
     """A claimable domain's key, its A-label (`mail.Domain`); a name with a dot, not a host."""
     try:
         name = DomainName.parse(domain).key
@@ -46,7 +46,7 @@ def create_org(session: Session, name: str, domains: list[str]) -> OrgInfo:
     org = Organisation(name=name, created_at=utcnow())
     session.add(org)
     session.flush()
-    for domain in dict.fromkeys(normalise_domain(d) for d in domains):
+    for domain in dict.fromkeys(claimable_domain(d) for d in domains):
         owner = session.scalar(select(Domain).where(Domain.name == domain))
         if owner is not None:
             raise DirectoryError(f"domain {domain} is already claimed by another organisation")
@@ -70,7 +70,7 @@ def find_org(session: Session, name: str) -> OrgInfo:
 def org_claiming(session: Session, domain: str) -> OrgInfo | None:
     """The organisation that claimed `domain`, if any (SPF-authorised submission asks)."""
     try:
-        name = normalise_domain(domain)
+        name = claimable_domain(domain)
     except DirectoryError:
         return None
     row = session.scalar(select(Domain).where(Domain.name == name))
