@@ -29,6 +29,7 @@ from sealgate.cli import (
     org,
     policy,
     probe,
+    queue,
     serve,
 )
 from sealgate.cli.common import CliError, common_options, fail
@@ -48,6 +49,7 @@ COMMAND_GROUPS = (
     explain,
     probe,
     message,
+    queue,
     serve,
     demo,
 )
