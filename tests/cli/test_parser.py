@@ -85,8 +85,9 @@ def test_usage_error_under_json_is_one_json_line():
 
 def test_no_traceback_on_a_closed_pipe(tmp_path):
     """`sealgate ... | head -1`: the reader goes away before the output is written."""
+    data_dir = str(tmp_path / "gw")
     process = subprocess.Popen(
-        [sys.executable, "-m", "sealgate", "--help"],
+        [sys.executable, "-m", "sealgate", "init", "--data-dir", data_dir, "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -94,4 +95,5 @@ def test_no_traceback_on_a_closed_pipe(tmp_path):
     process.stdout.close()
     stderr = process.stderr.read().decode()
     process.wait(timeout=60)
+    assert process.returncode == 1
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
