@@ -26,7 +26,7 @@ def cli(settings, runtime, sender, tmp_path):
     """Run `sealgate ARGS --config FILE` against the runtime that holds org Hospital and alice."""
     config = write_config(settings, tmp_path / "sealgate.toml")
 
-    def run(*args: str) -> Result:
-        return sealgate(*args, "--config", str(config))
+    def run(*args: str, stdin: str = "") -> Result:
+        return sealgate(*args, "--config", str(config), stdin=stdin)
 
     return run

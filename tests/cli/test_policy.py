@@ -8,20 +8,21 @@ import shlex
 import pytest
 from sqlalchemy import select
 
+from sealgate.directory import verify_password
 from sealgate.store import Contact
 from tests.cli.conftest import write_config
 from tests.cli.test_admin import sealgate
 
 
-def ok(cli, *args: str):
-    result = cli(*args, "--json")
+def ok(cli, *args: str, stdin: str = ""):
+    result = cli(*args, "--json", stdin=stdin)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def refused(cli, *args: str) -> str:
+def refused(cli, *args: str, stdin: str = "") -> str:
     """The one line that says why; a usage error (exit 2) has argparse's usage lines above it."""
-    result = cli(*args)
+    result = cli(*args, stdin=stdin)
     assert result.returncode in (1, 2), (result.returncode, result.stdout)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 or len(lines) == 1, result.stderr
@@ -107,13 +108,13 @@ def test_access_code_minimum_length_is_set_and_shown(cli):
 def test_contact_access_code_must_meet_the_minimum(cli):
     """Issue 8 item 8: a contact-book access code shorter than the org's minimum is refused
     with one line and a non-zero exit; at the minimum it is accepted."""
-    add = ("contacts", "add", "--org", "Hospital", "pat@example.org", "--access-code")
-    reason = refused(cli, *add, "12345")
+    add = ("contacts", "add", "--org", "Hospital", "pat@example.org", "--access-code-stdin")
+    reason = refused(cli, *add, stdin="12345\n")
     assert "shorter than the organisation's minimum of 6 characters" in reason
     assert "12345" not in reason
-    assert ok(cli, *add, "123456")["kind"] == "access_code"
+    assert ok(cli, *add, stdin="123456\n")["kind"] == "access_code"
     ok(cli, "policy", "set", "--org", "Hospital", "--access-code-min-length", "8")
-    assert "minimum of 8 characters" in refused(cli, *add, "1234567")
+    assert "minimum of 8 characters" in refused(cli, *add, stdin="1234567")
 
 
 def test_nta7516_add_list_remove(cli):
@@ -166,7 +167,7 @@ def test_contacts_add_list_remove(cli, runtime):
     }
     ok(
         cli, "contacts", "add", "--org", "Hospital", "--owner", "alice@hospital.example",
-        "pat@example.org", "--access-code", "tulip-42", "--hint", "a flower",
+        "pat@example.org", "--access-code-stdin", "--hint", "a flower", stdin="tulip-42\n",
     )  # fmt: skip
     shared = ok(cli, "contacts", "list", "--org", "Hospital")
     assert [(c["kind"], c["phone"]) for c in shared["contacts"]] == [("sms", "+31612345678")]
@@ -200,9 +201,9 @@ def test_contacts_add_again_replaces(cli):
     [
         ("add --org Hospital p@example.org --sms 12345", "phone number"),
         ("add --org Hospital p@example.org", "one of the arguments --sms"),
-        ("add --org Hospital p@example.org --sms 0612345678 --access-code x", "not allowed with"),
+        ("add --org Hospital p@example.org --sms 0612345678 --access-code-stdin", "not allowed"),
         ("add --org Hospital p@example.org --sms 0612345678 --hint h", "--hint"),
-        ('add --org Hospital p@example.org --access-code ""', "must not be empty"),
+        ("add --org Hospital p@example.org --access-code-stdin", "no access code on standard"),
         ("add --org Hospital not-an-address --sms 0612345678", "not an email"),
         (
             "add --org Hospital --owner eve@else.example p@example.org --sms 0612345678",
@@ -216,6 +217,27 @@ def test_contacts_add_again_replaces(cli):
 )
 def test_contacts_errors(cli, args, reason):
     assert reason in refused(cli, "contacts", *shlex.split(args))
+
+
+def test_access_code_on_the_command_line_is_refused(cli, runtime):
+    """Issue 12 item 5: the old flag put the code in the shell history; it is refused and
+    names the flag to use, and nothing is stored."""
+    reason = refused(cli, "contacts", "add", "--org", "Hospital", "p@example.org",
+                     "--access-code", "tulip-42")  # fmt: skip
+    assert "--access-code-stdin" in reason and "tulip-42" not in reason
+    with runtime.db.begin() as session:
+        assert session.scalar(select(Contact.id)) is None
+
+
+def test_access_code_stdin_reads_one_line_only(cli, runtime):
+    entry = ok(
+        cli, "contacts", "add", "--org", "Hospital", "p@example.org", "--access-code-stdin",
+        stdin="tulip-42\r\nsecond line\n",
+    )  # fmt: skip
+    assert entry["kind"] == "access_code" and "tulip-42" not in json.dumps(entry)
+    with runtime.db.begin() as session:
+        stored = session.scalar(select(Contact.code_hash))
+    assert verify_password(stored, "tulip-42")
 
 
 def test_default_phone_region_comes_from_the_config(cli, tmp_path, settings):

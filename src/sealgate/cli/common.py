@@ -39,9 +39,22 @@ def common_options(top_level: bool = False) -> argparse.ArgumentParser:
     return parent
 
 
-def fail(reason: str) -> int:
-    print(f"sealgate: error: {reason}", file=sys.stderr)
+def fail(reason: str, as_json: bool = False) -> int:
+    """Report a failed command on stderr: one line of text, or `{"error": ...}` under --json."""
+    if as_json:
+        print(json.dumps({"error": reason}), file=sys.stderr)
+    else:
+        print(f"sealgate: error: {reason}", file=sys.stderr)
     return 1
+
+
+def read_secret_line(option: str, what: str) -> str:
+    """One line of standard input, for a secret that must never be on the command line
+    (argv is in the shell history and in `ps` for every user of the machine)."""
+    secret = sys.stdin.readline().rstrip("\r\n")
+    if not secret:
+        raise CliError(f"{option}: no {what} on standard input")
+    return secret
 
 
 def config_path(args: argparse.Namespace) -> Path | None:

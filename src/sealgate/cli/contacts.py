@@ -1,13 +1,22 @@
 """sealgate contacts add|list|remove --org NAME [--owner EMAIL]: shared and personal contact books
 
 Without --owner the organisation's shared book is meant; with it, that account's personal one.
+An access code is read from standard input (--access-code-stdin), never from the command
+line, where the shell history and `ps` would keep it.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from sealgate.cli.common import CliError, common_options, emit, runtime_work, unit_of_work
+from sealgate.cli.common import (
+    CliError,
+    common_options,
+    emit,
+    read_secret_line,
+    runtime_work,
+    unit_of_work,
+)
 from sealgate.directory import ContactInfo, add_contact, list_contacts, remove_contact
 
 
@@ -18,20 +27,29 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     add.add_argument("recipient", help="the recipient's email address")
     method = add.add_mutually_exclusive_group(required=True)
     method.add_argument("--sms", metavar="PHONE", help="phone number for SMS codes")
-    method.add_argument("--access-code", metavar="CODE", help="access code agreed out of band")
+    method.add_argument(
+        "--access-code-stdin",
+        action="store_true",
+        help="read the access code agreed out of band from one line of stdin",
+    )
+    method.add_argument(
+        "--access-code",
+        metavar="CODE",
+        help="removed (a code in argv lands in the shell history): use --access-code-stdin",
+    )
     add.add_argument("--hint", default="", help="hint shown with an access code")
     add.set_defaults(run=run_add)
     listing = actions.add_parser("list", parents=[_book()], help="print one contact book")
     listing.set_defaults(run=run_list)
     remove = actions.add_parser("remove", parents=[_book()], help="remove a recipient's entries")
-    remove.add_argument("recipient")
+    remove.add_argument("recipient", help="the recipient's email address")
     remove.add_argument("--kind", choices=("sms", "access_code"), help="only this kind")
     remove.set_defaults(run=run_remove)
 
 
 def _book() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False, parents=[common_options()])
-    parent.add_argument("--org", required=True)
+    parent.add_argument("--org", required=True, help="the organisation whose book it is")
     parent.add_argument("--owner", metavar="EMAIL", help="an account: its personal book")
     return parent
 
@@ -43,8 +61,16 @@ def _line(entry: ContactInfo) -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    if args.hint and args.access_code is None:
-        raise CliError("--hint goes with --access-code")
+    if args.access_code is not None:
+        raise CliError(
+            "--access-code is no longer accepted (the shell history would keep the code): "
+            "pass --access-code-stdin and write the code on standard input"
+        )
+    if args.hint and not args.access_code_stdin:
+        raise CliError("--hint goes with --access-code-stdin")
+    code = None
+    if args.access_code_stdin:
+        code = read_secret_line("--access-code-stdin", "access code")
     with runtime_work(args) as (rt, session):
         entry = add_contact(
             session,
@@ -52,7 +78,7 @@ def run_add(args: argparse.Namespace) -> int:
             args.recipient,
             owner=args.owner,
             phone=args.sms,
-            access_code=args.access_code,
+            access_code=code,
             hint=args.hint,
             default_region=rt.settings.policy.default_phone_region,
         )

@@ -1,4 +1,7 @@
-"""sealgate credentials create --org NAME [--label TEXT] | credentials disable USERNAME"""
+"""sealgate credentials create --org NAME [--label TEXT] | disable USERNAME | list [--org NAME]
+
+A listing never shows a secret or its digest: the secret is shown once, at create.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,24 @@ from dataclasses import asdict
 
 from sealgate.cli.common import common_options, emit, runtime_work, unit_of_work
 from sealgate.directory import CREDENTIAL_KEY_PURPOSE, create_credential, disable_credential
+from sealgate.directory.listings import CredentialSummary, list_credentials
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = commands.add_parser("credentials", help="manage SMTP submission credentials")
     actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", parents=[common_options()], help="generate a credential")
-    create.add_argument("--org", required=True)
-    create.add_argument("--label", default="")
+    create.add_argument("--org", required=True, help="the organisation it submits for")
+    create.add_argument("--label", default="", help="a note to tell credentials apart")
     create.set_defaults(run=run_create)
     disable = actions.add_parser("disable", parents=[common_options()], help="disable one")
-    disable.add_argument("username")
+    disable.add_argument("username", help="the credential's username (sg-...)")
     disable.set_defaults(run=run_disable)
+    listing = actions.add_parser(
+        "list", parents=[common_options()], help="credentials (never their secrets)"
+    )
+    listing.add_argument("--org", help="only this organisation's (default: all)")
+    listing.set_defaults(run=run_list)
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -38,4 +47,33 @@ def run_disable(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
         credential = disable_credential(session, args.username)
     emit(args, asdict(credential), f"disabled credential {credential.username}")
+    return 0
+
+
+def _credential(item: CredentialSummary) -> dict[str, object]:
+    return {
+        "username": item.username,
+        "org": item.org,
+        "label": item.label,
+        "active": item.active,
+        "created": item.created_at.isoformat(),
+    }
+
+
+def _list_text(items: list[CredentialSummary]) -> str:
+    if not items:
+        return "no credentials"
+    lines = [f"{'USERNAME':<20}  {'ORG':<24}  {'CREATED':<19}  {'STATE':<8}  LABEL"]
+    lines.extend(
+        f"{item.username:<20}  {item.org:<24}  {item.created_at.isoformat()[:19]:<19}  "
+        f"{'active' if item.active else 'disabled':<8}  {item.label}"
+        for item in items
+    )
+    return "\n".join(lines)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with unit_of_work(args) as session:
+        items = list_credentials(session, args.org)
+    emit(args, [_credential(item) for item in items], _list_text(items))
     return 0

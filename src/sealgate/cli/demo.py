@@ -28,9 +28,24 @@ ORG, DOMAIN, SENDER = "Demo Hospital", "demo.example", "alice@demo.example"
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser("demo", parents=[common_options()], help="try sealgate locally")
-    parser.add_argument("--data-dir", default="sealgate-demo", metavar="DIR")
-    parser.add_argument("--mailbox-smtp", default="127.0.0.1:2525", metavar="HOST:PORT")
-    parser.add_argument("--mailbox-web", default="127.0.0.1:8025", metavar="HOST:PORT")
+    parser.add_argument(
+        "--data-dir",
+        default="sealgate-demo",
+        metavar="DIR",
+        help="the demo's data folder (default sealgate-demo)",
+    )
+    parser.add_argument(
+        "--mailbox-smtp",
+        default="127.0.0.1:2525",
+        metavar="HOST:PORT",
+        help="where the demo mailbox takes mail (default 127.0.0.1:2525)",
+    )
+    parser.add_argument(
+        "--mailbox-web",
+        default="127.0.0.1:8025",
+        metavar="HOST:PORT",
+        help="where the demo mailbox's web page listens (default 127.0.0.1:8025)",
+    )
     parser.add_argument("--setup-only", action="store_true", help="prepare, print, don't serve")
     parser.set_defaults(run=run)
 

@@ -30,14 +30,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         parents=[common_options()],
         help="print the DKIM, SPF and DMARC records an organisation must publish",
     )
-    records.add_argument("--org", required=True)
+    records.add_argument("--org", required=True, help="the organisation")
     records.set_defaults(run=run_records)
     check = commands.add_parser(
         "dns-check",
         parents=[common_options()],
         help="look the records up; exit 1 unless every DKIM record is published",
     )
-    check.add_argument("--org", required=True)
+    check.add_argument("--org", required=True, help="the organisation")
     check.set_defaults(run=run_check)
 
 

@@ -48,7 +48,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     parser.add_argument("--from", dest="sender", metavar="ADDR", help="an active account")
     for role in ("to", "cc", "bcc"):
-        parser.add_argument(f"--{role}", action="append", default=[], metavar="ADDR")
+        parser.add_argument(
+            f"--{role}",
+            action="append",
+            default=[],
+            metavar="ADDR",
+            help=f"a {role.capitalize()} recipient (repeatable)",
+        )
     parser.add_argument(
         "--header", action="append", default=[], metavar='"NAME: VALUE"', help="a zivver-* header"
     )

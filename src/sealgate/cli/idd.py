@@ -15,7 +15,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         parser = actions.add_parser(
             action, parents=[common_options()], help=f"{action} IDD for a domain"
         )
-        parser.add_argument("--org", required=True)
+        parser.add_argument("--org", required=True, help="the organisation")
         parser.add_argument("--domain", required=True, help="a domain the organisation claimed")
         parser.set_defaults(run=run_enable if enabled else run_disable)
 

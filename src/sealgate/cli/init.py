@@ -59,8 +59,12 @@ database_url = ""
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     init = commands.add_parser("init", parents=[common_options()], help="create a data folder")
-    init.add_argument("--data-dir", required=True, metavar="DIR")
-    init.add_argument("--hostname", default="localhost")
+    init.add_argument(
+        "--data-dir", required=True, metavar="DIR", help="the folder to create (keys, vault, db)"
+    )
+    init.add_argument(
+        "--hostname", default="localhost", help="this gateway's host name (default localhost)"
+    )
     init.set_defaults(run=run)
 
 

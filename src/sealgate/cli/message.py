@@ -1,4 +1,4 @@
-"""sealgate message show ID / message list: what was decided for stored messages.
+"""sealgate message show ID / message list / message search: what was decided for messages.
 
 `list` gives the newest messages (sender, recipients, time) with optional filters; the
 subject is only in the encrypted content, so it is null there.
@@ -44,6 +44,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     listing.add_argument("--since", metavar="ISO8601", help="only those received at or after")
     listing.add_argument("--limit", default="50", metavar="N", help="at most N (default 50)")
     listing.set_defaults(run=run_list)
+    from sealgate.cli import message_search  # it uses this module's helpers: import late
+
+    message_search.register(actions)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -178,12 +181,12 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_since(value: str) -> datetime:
+def parse_since(value: str, option: str = "--since") -> datetime:
     """An ISO 8601 time as the naive UTC the database holds; a time without zone is UTC."""
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise CliError(f"--since {value!r} is not an ISO 8601 date or time") from None
+        raise CliError(f"{option} {value!r} is not an ISO 8601 date or time") from None
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
     return when

@@ -1,4 +1,4 @@
-"""sealgate org create NAME --domain DOMAIN [...]"""
+"""sealgate org create NAME --domain DOMAIN [...] | org list"""
 
 from __future__ import annotations
 
@@ -7,19 +7,53 @@ from dataclasses import asdict
 
 from sealgate.cli.common import common_options, emit, unit_of_work
 from sealgate.directory import create_org
+from sealgate.directory.listings import OrgSummary, list_orgs
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = commands.add_parser("org", help="manage organisations")
     actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", parents=[common_options()], help="create an organisation")
-    create.add_argument("name")
+    create.add_argument("name", help="the organisation's name")
     create.add_argument("--domain", action="append", required=True, help="a domain it claims")
     create.set_defaults(run=run_create)
+    listing = actions.add_parser(
+        "list", parents=[common_options()], help="every organisation, its domains and accounts"
+    )
+    listing.set_defaults(run=run_list)
 
 
 def run_create(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
         org = create_org(session, args.name, args.domain)
     emit(args, asdict(org), f"created organisation {org.name} ({', '.join(org.domains)})")
+    return 0
+
+
+def _org(item: OrgSummary) -> dict[str, object]:
+    return {
+        "name": item.name,
+        "display_name": item.display_name,
+        "domains": list(item.domains),
+        "accounts": item.accounts,
+        "active_accounts": item.active_accounts,
+        "created": item.created_at.isoformat(),
+    }
+
+
+def _list_text(items: list[OrgSummary]) -> str:
+    if not items:
+        return "no organisations"
+    lines = [f"{'NAME':<24}  {'ACCOUNTS':>8}  {'ACTIVE':>6}  DOMAINS"]
+    lines.extend(
+        f"{item.name:<24}  {item.accounts:>8}  {item.active_accounts:>6}  {', '.join(item.domains)}"
+        for item in items
+    )
+    return "\n".join(lines)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with unit_of_work(args) as session:
+        items = list_orgs(session)
+    emit(args, [_org(item) for item in items], _list_text(items))
     return 0

@@ -15,10 +15,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     group = commands.add_parser("policy", help="an organisation's Email Security Policy")
     actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = actions.add_parser("show", parents=[common_options()], help="print the policy")
-    show.add_argument("--org", required=True)
+    show.add_argument("--org", required=True, help="the organisation")
     show.set_defaults(run=run_show)
     change = actions.add_parser("set", parents=[common_options()], help="change settings")
-    change.add_argument("--org", required=True)
+    change.add_argument("--org", required=True, help="the organisation")
     onoff = {"choices": ("on", "off"), "default": None}
     change.add_argument("--sms", **onoff, help="SMS code verification")
     change.add_argument("--access-code", **onoff, help="access code verification")

@@ -54,6 +54,7 @@ class DeliveryFailure:
     last_attempt: datetime
     original_headers: bytes  # the failed mail's header block; a whole mail is cut to it
     expired: bool = False
+    cancelled: bool = False  # an admin gave the job up (`queue cancel`)
     action: str = "failed"  # RFC 3464 2.3.3: failed, delayed or relayed
     envid: str = ""  # RFC 3461 ENVID, decoded
     orcpt: list[str] | tuple[str, ...] | None = None  # RFC 3461 ORCPT: (type, decoded address)
@@ -150,6 +151,8 @@ def _human_text(failure: DeliveryFailure, reporting_mta: str) -> str:
     what = KIND_PHRASES.get(failure.kind, DEFAULT_PHRASE)
     if failure.kind == "policy":
         why = "Your organisation's Email Security Policy left no safe way to deliver it:"
+    elif failure.cancelled:
+        why = "An administrator of the mail system stopped the delivery attempts:"
     elif failure.expired:
         why = "The receiving mail server could not be reached or kept deferring it, and the\n"
         why += "delivery time ran out. The last error was:"

@@ -19,10 +19,14 @@ def code_page(
     error: str | None = None,
     headers: dict[str, str] | None = None,
     sent: bool = True,
+    code_waiting: bool = True,
 ) -> Response:
     """The form to type the code into, saying where the code went (masked).
 
     `sent=False` when this request sent nothing and no code may be on its way.
+    `code_waiting=False` when no code can be checked now (used, expired, too many wrong
+    tries): the page then does not say a code was sent, only where a new one would go,
+    so it never reads "We mailed a code" above "There is no code to check".
     """
     by_sms = target.proof is Proof.SMS_CODE
     return render_form(
@@ -35,6 +39,7 @@ def code_page(
         masked=target.masked_phone if by_sms else mask_address(target.address),
         error=error,
         sent=sent,
+        code_waiting=code_waiting,
         digits=CODE_DIGITS,
     )
 

@@ -179,7 +179,7 @@ def _attempt_refused(request: Request, target: LinkTarget, verdict: AttemptVerdi
         error = f"That code is wrong. {verdict.left} {plural} left."
         return code_page(request, target, status=400, error=error)
     status, error = _ATTEMPT_PAGES[verdict.outcome]
-    return code_page(request, target, status=status, error=error)
+    return code_page(request, target, status=status, error=error, code_waiting=False)
 
 
 async def check_code(request: Request) -> Response:

@@ -1,10 +1,13 @@
-"""The newest stored messages, optionally by sender, recipient and time: for `message list`
-and the portal's outbox.
+"""The newest stored messages, optionally by sender, recipient, time and state: for
+`message list`, `message search` and the portal's outbox.
 
 Only what rows hold: the subject lives in the encrypted content blob, so a list never has
 it (decrypting every message to list it would put content in reach of a listing). Addresses
 match by `address_key`, which a SQL `lower()` cannot reproduce for IDN domains, so the
 filter runs in Python over batches read newest first and stops once `limit` are found.
+Time and state filter in SQL: a message is in a state when one of its recipients is
+(undecided, awaiting_probe, decided) or one of its queue jobs is (incoming, deferred,
+bounced, ...), since an admin looking for "stuck" or "bounced" mail means either.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from sealgate.mail import address_key
-from sealgate.store.schema import Message, Recipient, Submission
+from sealgate.store.schema import Message, OutboundJob, Recipient, Submission
+from sealgate.store.states import JobState, RecipientState
+
+# The states `state=` may name: a recipient's or a queue job's (store/states.py).
+MESSAGE_STATES = tuple(sorted({*RecipientState, *JobState}))
 
 _BATCH = 200
 _ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
@@ -43,16 +50,38 @@ def _recipients(session: Session, message_ids: list[str]) -> dict[str, list[Reci
     return rows
 
 
+def _in_state(state: str) -> ColumnElement[bool]:
+    """The message has a recipient, or a queue job, in `state`."""
+    if state not in MESSAGE_STATES:
+        raise ValueError(f"not a recipient or job state: {state!r}")
+    recipient_in_state = exists().where(
+        Recipient.message_id == Message.id, Recipient.state == state
+    )
+    job_in_state = exists().where(
+        OutboundJob.state == state,
+        or_(
+            OutboundJob.submission_id == Message.submission_id,
+            OutboundJob.recipient_id.in_(
+                select(Recipient.id).where(Recipient.message_id == Message.id).correlate(Message)
+            ),
+        ),
+    )
+    return or_(recipient_in_state, job_in_state)
+
+
 def list_messages(
     session: Session,
     *,
     sender: str | None = None,
     recipient: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
+    state: str | None = None,
     limit: int = 50,
 ) -> list[MessageSummary]:
     """Up to `limit` messages, newest received first, whose sender is `sender` and which have
-    `recipient` among their recipients (any role), received at or after `since`."""
+    `recipient` among their recipients (any role), received at or after `since` and before
+    `until`, with a recipient or a queue job in `state` (one of MESSAGE_STATES)."""
     sender_key = address_key(sender) if sender is not None else None
     recipient_key = address_key(recipient) if recipient is not None else None
     query = select(Message, Submission.received_at).join(
@@ -60,6 +89,10 @@ def list_messages(
     )
     if since is not None:
         query = query.where(Submission.received_at >= since)
+    if until is not None:
+        query = query.where(Submission.received_at < until)
+    if state is not None:
+        query = query.where(_in_state(state))
     query = query.order_by(Submission.received_at.desc(), Message.id.desc())
     found: list[MessageSummary] = []
     offset = 0

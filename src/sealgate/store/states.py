@@ -11,7 +11,8 @@ may touch. docs/architecture.md draws it. The values are the words stored in the
     probe_requests  incoming -> active -> done;  active -> incoming (lease ran out);
                     done -> incoming  (the cached level expired and someone waits again)
     outbound_jobs   incoming | deferred -> active -> done | deferred | bounced | corrupt;
-                    active -> active (a lapsed lease reclaimed);  hold -> incoming
+                    active -> active (a lapsed lease reclaimed);  hold -> incoming;
+                    incoming | deferred | hold -> bounced  (an admin gave it up: queue cancel)
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ TRANSITIONS: dict[type[State], frozenset[tuple[State, State]]] = {
             (JobState.ACTIVE, JobState.BOUNCED),
             (JobState.ACTIVE, JobState.CORRUPT),
             (JobState.HOLD, JobState.INCOMING),
+            # `sealgate queue cancel`: given up before a worker took it (delivery/queue_admin.py).
+            (JobState.INCOMING, JobState.BOUNCED),
+            (JobState.DEFERRED, JobState.BOUNCED),
+            (JobState.HOLD, JobState.BOUNCED),
         }
     ),
 }
