@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,29 @@ def unit_of_work(args: argparse.Namespace) -> Iterator[Session]:
 
 def emit(args: argparse.Namespace, value: dict[str, Any] | list[Any], text: str) -> None:
     print(json.dumps(value, indent=2, default=str) if args.json else text)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 for output, or None."""
+    return value.isoformat() if value else None
+
+
+def parse_time(value: str, option: str) -> datetime:
+    """An ISO 8601 time as the naive UTC the database holds; a time without zone is UTC."""
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CliError(f"{option} {value!r} is not an ISO 8601 date or time") from None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when
+
+
+def parse_limit(value: str) -> int:
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise CliError(f"--limit {value!r} is not a whole number of at least 1")
+    return limit

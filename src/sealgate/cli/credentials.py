@@ -9,8 +9,13 @@ import argparse
 from dataclasses import asdict
 
 from sealgate.cli.common import common_options, emit, runtime_work, unit_of_work
-from sealgate.directory import CREDENTIAL_KEY_PURPOSE, create_credential, disable_credential
-from sealgate.directory.listings import CredentialSummary, list_credentials
+from sealgate.directory import (
+    CREDENTIAL_KEY_PURPOSE,
+    CredentialSummary,
+    create_credential,
+    disable_credential,
+    list_credentials,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

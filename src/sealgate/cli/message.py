@@ -11,22 +11,20 @@ outbound jobs; never the subject or the body.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sealgate.cli.common import CliError, common_options, emit, unit_of_work
+from sealgate.cli import message_list
+from sealgate.cli.common import CliError, common_options, emit, iso, unit_of_work
 from sealgate.store import (
     Conversation,
     Message,
-    MessageSummary,
     Organisation,
     OutboundJob,
     Recipient,
     Submission,
-    list_messages,
 )
 
 _ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
@@ -38,19 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     show = actions.add_parser("show", parents=[common_options()], help="decisions and queue state")
     show.add_argument("id", help="a message id or a submission id")
     show.set_defaults(run=run_show)
-    listing = actions.add_parser("list", parents=[common_options()], help="the newest messages")
-    listing.add_argument("--from", dest="sender", metavar="ADDR", help="only those ADDR sent")
-    listing.add_argument("--to", dest="recipient", metavar="ADDR", help="only those sent to ADDR")
-    listing.add_argument("--since", metavar="ISO8601", help="only those received at or after")
-    listing.add_argument("--limit", default="50", metavar="N", help="at most N (default 50)")
-    listing.set_defaults(run=run_list)
-    from sealgate.cli import message_search  # it uses this module's helpers: import late
-
-    message_search.register(actions)
-
-
-def _when(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    message_list.register(actions)
 
 
 def _find_message(session: Session, ident: str) -> Message:
@@ -75,7 +61,7 @@ def _recipient(row: Recipient) -> dict[str, Any]:
         "method": row.method,
         "delivery": row.delivery,
         "trace": list(row.decision.get("trace", [])),
-        "opened_at": _when(row.opened_at),
+        "opened_at": iso(row.opened_at),
     }
 
 
@@ -114,10 +100,10 @@ def _job(job: OutboundJob) -> dict[str, Any]:
         "state": job.state,
         "required_level": job.required_level,
         "attempts": job.attempts,
-        "next_attempt_at": _when(job.next_attempt_at),
-        "expires_at": _when(job.expires_at),
+        "next_attempt_at": iso(job.next_attempt_at),
+        "expires_at": iso(job.expires_at),
         "last_error": job.last_error,
-        "updated_at": _when(job.updated_at),
+        "updated_at": iso(job.updated_at),
     }
 
 
@@ -143,7 +129,7 @@ def describe_message(session: Session, ident: str) -> dict[str, Any]:
         "submission_id": message.submission_id,
         "org": session.get_one(Organisation, message.org_id).name,
         "sender": message.sender_address,
-        "created": _when(message.created_at),
+        "created": iso(message.created_at),
         "conversations": conversations,
         "jobs": _jobs(session, message, ids),
     }
@@ -178,61 +164,4 @@ def run_show(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
         value = describe_message(session, args.id)
     emit(args, value, _text(value))
-    return 0
-
-
-def parse_since(value: str, option: str = "--since") -> datetime:
-    """An ISO 8601 time as the naive UTC the database holds; a time without zone is UTC."""
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise CliError(f"{option} {value!r} is not an ISO 8601 date or time") from None
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    return when
-
-
-def parse_limit(value: str) -> int:
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise CliError(f"--limit {value!r} is not a whole number of at least 1")
-    return limit
-
-
-def _summary(item: MessageSummary) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "submission_id": item.submission_id,
-        "from": item.sender,
-        "subject": item.subject,
-        "received_at": _when(item.received_at),
-        "recipients": list(item.recipients),
-        "in_reply_to": item.in_reply_to,
-    }
-
-
-def _list_text(items: list[dict[str, Any]]) -> str:
-    if not items:
-        return "no messages"
-    lines = [f"{'RECEIVED':<19}  {'ID':<32}  {'FROM':<32}  RECIPIENTS"]
-    lines.extend(
-        f"{(item['received_at'] or '')[:19]:<19}  {item['id']:<32}  {item['from']:<32}  "
-        + ", ".join(item["recipients"])
-        for item in items
-    )
-    return "\n".join(lines)
-
-
-def run_list(args: argparse.Namespace) -> int:
-    since = parse_since(args.since) if args.since is not None else None
-    limit = parse_limit(args.limit)
-    with unit_of_work(args) as session:
-        found = list_messages(
-            session, sender=args.sender, recipient=args.recipient, since=since, limit=limit
-        )
-        items = [_summary(item) for item in found]
-    emit(args, items, _list_text(items))
     return 0

@@ -6,8 +6,7 @@ import argparse
 from dataclasses import asdict
 
 from sealgate.cli.common import common_options, emit, unit_of_work
-from sealgate.directory import create_org
-from sealgate.directory.listings import OrgSummary, list_orgs
+from sealgate.directory import OrgSummary, create_org, list_orgs
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

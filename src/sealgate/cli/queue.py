@@ -11,11 +11,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sealgate.cli.common import CliError, common_options, emit, runtime_work, unit_of_work
-from sealgate.cli.message import parse_limit
-from sealgate.delivery.queue_admin import QueueError, cancel_job, list_jobs, retry_job
-from sealgate.store import OutboundJob, utcnow
-from sealgate.store.states import JobKind, JobState
+from sealgate.cli.common import (
+    CliError,
+    common_options,
+    emit,
+    iso,
+    parse_limit,
+    runtime_work,
+    unit_of_work,
+)
+from sealgate.delivery import QueueError, cancel_job, list_jobs, retry_job
+from sealgate.store import JobKind, JobState, OutboundJob, utcnow
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,10 +55,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     cancel.set_defaults(run=run_cancel)
 
 
-def _when(value: Any) -> str | None:
-    return value.isoformat() if value else None
-
-
 def job_json(job: OutboundJob) -> dict[str, Any]:
     return {
         "id": job.id,
@@ -60,7 +62,7 @@ def job_json(job: OutboundJob) -> dict[str, Any]:
         "state": job.state,
         "recipient": job.rcpt_to,
         "attempts": job.attempts,
-        "next_attempt_at": _when(job.next_attempt_at),
+        "next_attempt_at": iso(job.next_attempt_at),
         "last_error": job.last_error,
     }
 

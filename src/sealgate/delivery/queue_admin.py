@@ -29,8 +29,7 @@ from sealgate.bootstrap import Runtime
 from sealgate.delivery.dsn import DeliveryFailure, header_block, wants_failure_report
 from sealgate.delivery.queue import queued_mail
 from sealgate.delivery.worker import queue_dsn
-from sealgate.store import OutboundJob
-from sealgate.store.states import JobState, check
+from sealgate.store import JobState, OutboundJob, check
 from sealgate.vault import VaultCorrupt
 
 # What `queue list` shows without --state: what is still in the queue (Postfix's mailq).

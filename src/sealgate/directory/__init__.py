@@ -42,6 +42,12 @@ from sealgate.directory.facts import (
     recipient_facts,
 )
 from sealgate.directory.idd import IddInfo, idd_domains, set_idd
+from sealgate.directory.listings import (
+    CredentialSummary,
+    OrgSummary,
+    list_credentials,
+    list_orgs,
+)
 from sealgate.directory.nta7516 import (
     add_nta7516_domain,
     list_nta7516_domains,
@@ -58,6 +64,10 @@ from sealgate.directory.policy import (
 )
 
 __all__ = [
+    "CredentialSummary",
+    "OrgSummary",
+    "list_credentials",
+    "list_orgs",
     "TSC_CHOICES",
     "AccountInfo",
     "ContactEntry",

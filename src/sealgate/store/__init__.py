@@ -7,7 +7,7 @@ never message content in the clear.
 """
 
 from sealgate.store.counter_rows import insert_missing
-from sealgate.store.message_list import MessageSummary, list_messages
+from sealgate.store.message_list import MESSAGE_STATES, MessageSummary, list_messages
 from sealgate.store.passes import TakenElsewhere, drain, run_passes
 from sealgate.store.schema import (
     Account,
@@ -46,6 +46,7 @@ from sealgate.store.states import (
 from sealgate.store.wakeup import Waiter, Wakeups
 
 __all__ = [
+    "MESSAGE_STATES",
     "Account",
     "AuthFailure",
     "Base",
