@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sealgate.cli import (
     account,
+    backup,
     contacts,
     credentials,
     demo,
@@ -41,6 +42,7 @@ COMMAND_GROUPS = (
     message,
     serve,
     demo,
+    backup,
 )
 
 
