@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import Settings
@@ -17,7 +18,8 @@ def wipe(rt: Runtime, settings: Settings) -> None:
     """Lose the database and every file of the data folder but the master key."""
     rt.db.dispose()
     if TEST_DATABASE == "sqlite":
-        for path in settings.data_dir.glob("sealgate.db*"):
+        database = Path(make_url(settings.database_url).database or "")
+        for path in database.parent.glob(database.name + "*"):
             path.unlink()
     else:
         _reset_postgres_schema(TEST_DATABASE, PG_SCHEMA)
