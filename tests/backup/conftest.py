@@ -12,6 +12,9 @@ from sealgate.config import Settings
 from tests.cli.conftest import write_config
 from tests.cli.test_admin import Result, sealgate
 from tests.conftest import PG_SCHEMA, TEST_DATABASE, _reset_postgres_schema
+from tests.e2e.conftest import sink
+
+__all__ = ["sink", "wipe"]
 
 
 def wipe(rt: Runtime, settings: Settings) -> None:
