@@ -62,3 +62,29 @@ async def test_backup_wipe_restore_then_read_in_the_portal(
         page, bodies = await _read_in_portal(sink, link)
     assert "Lab results 2026-11" in page and "your lab results are attached" in page
     assert sorted(bodies) == sorted([ATTACHMENT_PDF, ATTACHMENT_TXT])
+
+
+async def test_key_rotate_then_read_in_the_portal(
+    tmp_path, database_url, tls_files, sink, sender, runtime, cli
+):
+    settings: Settings = make_settings(
+        tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}"
+    )
+    async with running_gateway(settings) as gateway:
+        port = split_hostport(gateway.settings.submission.listen)[1]
+        mail = secure_message(
+            sender.address, zivver_minimum_recipient_verification="email-verification"
+        )
+        await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [BOB])
+        link = link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+
+    old_key = (settings.data_dir / "master.key").read_text()
+    rotated = cli("key", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "master key rotated" in rotated.stdout
+    assert (settings.data_dir / "master.key").read_text() != old_key
+
+    async with running_gateway(settings):
+        page, bodies = await _read_in_portal(sink, link)
+    assert "Lab results 2026-11" in page
+    assert sorted(bodies) == sorted([ATTACHMENT_PDF, ATTACHMENT_TXT])

@@ -14,6 +14,14 @@ another master key, or at a schema revision newer than this code's.
 
 from sealgate.backup.manifest import BackupError, Manifest
 from sealgate.backup.restore import restore_backup
+from sealgate.backup.rotate import RotationReport, rotate_master_key
 from sealgate.backup.take import take_backup
 
-__all__ = ["BackupError", "Manifest", "restore_backup", "take_backup"]
+__all__ = [
+    "BackupError",
+    "Manifest",
+    "RotationReport",
+    "restore_backup",
+    "rotate_master_key",
+    "take_backup",
+]

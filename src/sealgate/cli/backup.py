@@ -12,19 +12,26 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from sealgate.backup import BackupError, restore_backup, take_backup
+from sealgate.backup import BackupError, restore_backup, rotate_master_key, take_backup
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.common import CliError, common_options, emit, load_settings
 from sealgate.vault import VaultCorrupt
+from sealgate.vault.rotation import RotationError
 
 KEY_NOTE = (
     "the master key is NOT in the backup: keep it in escrow, apart from the backup;"
     " a restore needs it"
+)
+
+ROTATE_NOTE = (
+    "put the new master key in escrow now; backups made before this rotation still need the"
+    " old key: keep it in escrow as long as you keep them. Restart every sealgate process"
 )
 
 
@@ -62,7 +69,7 @@ def _runtime(args: argparse.Namespace, make_data_dir: bool = False) -> Iterator[
         raise CliError(str(exc).splitlines()[0]) from None
     try:
         yield rt
-    except (BackupError, VaultCorrupt) as exc:
+    except (BackupError, RotationError, VaultCorrupt) as exc:
         raise CliError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise CliError(f"database error: {str(exc).splitlines()[0]}") from None
@@ -108,4 +115,14 @@ def run_restore(args: argparse.Namespace) -> int:
 
 
 def run_rotate(args: argparse.Namespace) -> int:
-    raise CliError("key rotate is not available yet")
+    with _runtime(args) as rt:
+        report = rotate_master_key(rt)
+    value = {**asdict(report), "note": ROTATE_NOTE}
+    resumed = " (an interrupted rotation, resumed)" if report.resumed else ""
+    text = (
+        f"master key rotated{resumed}: {report.blobs_rewrapped} blobs and"
+        f" {report.rows_rewrapped} sealed rows re-wrapped under key {report.new_key_id};"
+        f" key {report.old_key_id} is retired from {report.key_file}\n{ROTATE_NOTE}"
+    )
+    emit(args, value, text)
+    return 0

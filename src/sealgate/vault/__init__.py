@@ -10,7 +10,7 @@ decrypt rather than returning partial content.
 from sealgate.vault.blobs import BlobStore, FilesystemBlobStore
 from sealgate.vault.envelope import MasterKey, VaultCorrupt
 from sealgate.vault.recording import RecordingVault
-from sealgate.vault.vault import Vault, load_master_key
+from sealgate.vault.vault import Vault, load_master_key, load_pending_keys
 
 __all__ = [
     "BlobStore",
@@ -20,4 +20,5 @@ __all__ = [
     "Vault",
     "VaultCorrupt",
     "load_master_key",
+    "load_pending_keys",
 ]

@@ -13,6 +13,8 @@ from sealgate.vault.blobs import BLOB_ID, BlobStore
 from sealgate.vault.envelope import MasterKey, decrypt_stream, encrypt_stream
 
 MASTER_KEY_FILE = "master.key"
+# Written by `sealgate key rotate` before it re-wraps anything (vault/rotation.py).
+PENDING_KEY_FILE = "master.key.next"
 
 
 def load_master_key(data_dir: Path, configured: str, create: bool = False) -> MasterKey:
@@ -28,6 +30,18 @@ def load_master_key(data_dir: Path, configured: str, create: bool = False) -> Ma
         with os.fdopen(descriptor, "w") as handle:
             handle.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
     return MasterKey(base64.b64decode(path.read_text().strip(), validate=True))
+
+
+def load_pending_keys(data_dir: Path) -> tuple[MasterKey, ...]:
+    """The new key of a key rotation under way (`master.key.next`), if any: read with it too.
+
+    While it exists some blobs may be wrapped by it and the rest by the master key; a gateway
+    started during an interrupted rotation reads both.
+    """
+    path = data_dir / PENDING_KEY_FILE
+    if not path.exists():
+        return ()
+    return (MasterKey(base64.b64decode(path.read_text().strip(), validate=True)),)
 
 
 class Vault:
@@ -89,4 +103,4 @@ class Vault:
         return b"".join(decrypt_stream(self.key_ring(), context, io.BytesIO(sealed)))
 
 
-__all__ = ["Vault", "load_master_key"]
+__all__ = ["Vault", "load_master_key", "load_pending_keys"]
