@@ -30,7 +30,7 @@ from sealgate.backup.manifest import (
     read_chunks,
 )
 from sealgate.bootstrap import Runtime
-from sealgate.store.snapshot import (
+from sealgate.store import (
     code_revisions,
     count_rows,
     database_revision,
@@ -40,8 +40,7 @@ from sealgate.store.snapshot import (
     reset_sequences,
     upgrade,
 )
-from sealgate.vault import FilesystemBlobStore
-from sealgate.vault.envelope import HEADER, key_id_of
+from sealgate.vault import HEADER, FilesystemBlobStore, key_id_of
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -30,13 +30,13 @@ from sealgate.backup.manifest import (
     read_chunks,
 )
 from sealgate.bootstrap import Runtime
-from sealgate.store import utcnow
-from sealgate.store.snapshot import (
+from sealgate.store import (
     database_revision,
     dump_rows,
     read_snapshot,
     reflect,
     table_kinds,
+    utcnow,
 )
 from sealgate.vault import FilesystemBlobStore
 

@@ -21,8 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sealgate.backup import BackupError, restore_backup, rotate_master_key, take_backup
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.common import CliError, common_options, emit, load_settings
-from sealgate.vault import VaultCorrupt
-from sealgate.vault.rotation import RotationError
+from sealgate.vault import RotationError, VaultCorrupt
 
 KEY_NOTE = (
     "the master key is NOT in the backup: keep it in escrow, apart from the backup;"

@@ -39,7 +39,7 @@ from sealgate.delivery.outcome import (
     PermanentFailure,
     TemporaryFailure,
 )
-from sealgate.delivery.queue import enqueue, queued_mail
+from sealgate.delivery.queue import enqueue, queued_mail, seal_context
 from sealgate.delivery.worker import deliver_due, queue_dsn, run_worker
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "TemporaryFailure",
     "deliver_due",
     "enqueue",
+    "seal_context",
     "queued_mail",
     "queue_dsn",
     "deliver",

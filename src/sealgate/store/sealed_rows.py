@@ -42,7 +42,7 @@ def rewrap_sealed_rows(db: Database, rewrap: Callable[[str, bytes], bytes | None
         after = rows[-1][0]
 
 
-def sealed_rows(db: Database) -> Iterator[tuple[str, bytes]]:
+def sealed_mails(db: Database) -> Iterator[tuple[str, bytes]]:
     """Every (job id, sealed mail), read a batch per transaction, in id order."""
     after = ""
     while True:

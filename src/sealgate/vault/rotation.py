@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sealgate.vault.blobs import FilesystemBlobStore
 from sealgate.vault.envelope import HEADER, MasterKey, VaultCorrupt, key_id_of, rewrap_header
+from sealgate.vault.vault import MASTER_KEY_FILE, PENDING_KEY_FILE
 
 JOURNAL_FILE = "rotation.journal"
 BATCH = 256
@@ -141,3 +142,55 @@ def fsync_folder(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+class KeyRotation:
+    """One rotation of the master key kept in `<data_dir>/master.key`, step by step.
+
+    `master` is the key in that file; `pending` the keys read from `master.key.next` (the
+    new key of an interrupted rotation, if any). The caller re-wraps its sealed rows between
+    `rewrap_blobs` and `finish` (the vault knows no table).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        store: FilesystemBlobStore,
+        master: MasterKey,
+        pending: tuple[MasterKey, ...],
+    ) -> None:
+        self.data_dir, self.store, self.old = data_dir, store, master
+        self.resumed = bool(pending)
+        self.journal = data_dir / JOURNAL_FILE
+        if not pending:
+            # A journal without a pending key is what a finished rotation left behind.
+            self.journal.unlink(missing_ok=True)
+            self.new = master.successor(secrets.token_bytes(32))
+            write_key_file(data_dir / PENDING_KEY_FILE, self.new)
+        else:
+            self.new = pending[0]
+        self._blobs = BlobRewrap(store, self.old, self.new, self.journal)
+
+    def rewrap_blobs(self) -> tuple[int, int]:
+        """Repair torn headers, then re-wrap every blob: (re-wrapped, repaired)."""
+        repaired = self._blobs.repair()
+        return self._blobs.run(), repaired
+
+    def rewrap_sealed(self, context: str, sealed: bytes) -> bytes | None:
+        """A sealed record re-wrapped under the new key; None when it is already."""
+        if key_id_of(sealed) == self.new.key_id:
+            return None
+        nonce = secrets.token_bytes(12)
+        return rewrap_header(self.old, self.new, context, sealed, nonce) + sealed[HEADER:]
+
+    def opens_sealed(self, context: str, sealed: bytes) -> bool:
+        return opens(self.new, context, sealed[:HEADER])
+
+    def finish(self) -> None:
+        """Retire the old key, once every blob opens with the new one (atomic rename)."""
+        unopened = self._blobs.unopened()
+        if unopened:
+            raise RotationError(f"blob {unopened[0]} does not open with the new key; run again")
+        os.replace(self.data_dir / PENDING_KEY_FILE, self.data_dir / MASTER_KEY_FILE)
+        fsync_folder(self.data_dir)
+        self.journal.unlink(missing_ok=True)
