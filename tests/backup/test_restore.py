@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings
 from sealgate.intake.readable import ReadableMessage
-from sealgate.store import Message, Organisation, Recipient
+from sealgate.store import Account, Message, Organisation, Recipient, upgrade
+from sealgate.store.session import MIGRATIONS
 from sealgate.store.snapshot import code_revisions, database_revision
 from tests.backup.conftest import wipe
 from tests.conftest import Sender
@@ -137,3 +140,26 @@ def test_restore_refuses_a_folder_without_manifest(runtime: Runtime, cli, tmp_pa
     result = cli("restore", str(tmp_path / "half"))
     assert result.returncode == 1
     assert "holds no manifest.json" in result.stderr
+
+
+def test_a_backup_of_an_older_schema_is_restored_then_migrated(
+    runtime: Runtime, sender: Sender, settings: Settings, cli, tmp_path
+):
+    with runtime.db.engine.begin() as connection:
+        downgrade_to = code_revisions()[-2]
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.downgrade(config, downgrade_to)
+    taken = _backup(cli, tmp_path / "backup")
+    assert taken["revision"] == downgrade_to
+    with runtime.db.engine.begin() as connection:
+        upgrade(connection, "head")
+
+    # Over a database at another revision with rows: --force drops it and rebuilds.
+    forced = cli("restore", str(tmp_path / "backup"), "--force")
+    assert forced.returncode == 0, forced.stderr
+    with runtime.db.engine.connect() as connection:
+        assert database_revision(connection) == code_revisions()[-1]
+    with runtime.db.begin() as session:
+        assert session.scalars(select(Account.email)).all() == [sender.address]
