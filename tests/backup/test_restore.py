@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from pathlib import Path
 
 from alembic import command
@@ -163,3 +165,30 @@ def test_a_backup_of_an_older_schema_is_restored_then_migrated(
         assert database_revision(connection) == code_revisions()[-1]
     with runtime.db.begin() as session:
         assert session.scalars(select(Account.email)).all() == [sender.address]
+
+
+def test_restore_without_the_master_key_says_where_it_goes(
+    runtime: Runtime, settings, cli, tmp_path
+):
+    _backup(cli, tmp_path / "backup")
+    wipe(runtime, settings)
+    (settings.data_dir / "master.key").unlink()
+    result = cli("restore", str(tmp_path / "backup"))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"sealgate: error: no master key at {settings.data_dir / 'master.key'}: put there the"
+        " key the backup was made under (from escrow); restore never makes one\n"
+    )
+
+
+def test_restore_refuses_a_backup_made_under_another_key(runtime: Runtime, settings, cli, tmp_path):
+    _backup(cli, tmp_path / "backup")
+    wipe(runtime, settings)
+    old = (settings.data_dir / "master.key").read_text()
+    (settings.data_dir / "master.key").write_text(base64.b64encode(os.urandom(32)).decode())
+    result = cli("restore", str(tmp_path / "backup"))
+    assert result.returncode == 1
+    assert "backup was made under master key " in result.stderr
+    assert old.strip() not in result.stderr
+    with runtime.db.engine.connect() as connection:
+        assert database_revision(connection) is None

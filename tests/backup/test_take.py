@@ -25,6 +25,7 @@ def test_backup_writes_a_private_manifested_copy(runtime: Runtime, sender: Sende
     assert result.returncode == 0, result.stderr
     value = json.loads(result.stdout)
     assert value["master_key_included"] is False
+    assert value["master_key_id"] == runtime.vault.master.key_id.hex()
     assert "NOT in the backup" in value["note"]
     assert value["tables"]["recipients"] == 2 and value["tables"]["organisations"] == 1
 

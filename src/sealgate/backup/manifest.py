@@ -82,6 +82,7 @@ class Manifest:
             "rows": sum(entry.rows for entry in self.tables),
             "blobs": len(self.blobs),
             "blob_bytes": sum(entry.size for entry in self.blobs),
+            "master_key_id": self.master_key_id,
             "master_key_included": False,
         }
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, Table
 
@@ -119,7 +118,3 @@ def take_backup(rt: Runtime, folder: Path) -> Manifest:
         os.fsync(handle.fileno())
     fsync_folder(folder)
     return manifest
-
-
-def report(manifest: Manifest, folder: Path) -> dict[str, Any]:
-    return {"dir": str(folder), **manifest.summary(), "missing_blobs": manifest.missing_blobs}

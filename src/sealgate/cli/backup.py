@@ -63,6 +63,12 @@ def _runtime(args: argparse.Namespace, make_data_dir: bool = False) -> Iterator[
     try:
         if make_data_dir:
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            key_file = settings.data_dir / "master.key"
+            if not settings.storage.master_key.get_secret_value() and not key_file.exists():
+                raise CliError(
+                    f"no master key at {key_file}: put there the key the backup was made"
+                    " under (from escrow); restore never makes one"
+                )
         rt = open_runtime(settings, migrate=False)
     except (OSError, ValueError, SQLAlchemyError) as exc:
         raise CliError(str(exc).splitlines()[0]) from None
