@@ -97,7 +97,8 @@ def take_backup(rt: Runtime, folder: Path) -> Manifest:
         if revision is None:
             raise BackupError("the database has no schema; nothing to back up")
         tables = [_dump_table(connection, t, folder, referenced) for t in reflect(connection)]
-        # Listed inside the read transaction: no row of the snapshot can lose its blob first.
+        # Listed once the rows are read: each blob a row names was written before the row's
+        # commit, so it is here, unless deleted since (then it is reported as missing).
         blob_ids = list(store.ids())
     blobs = [entry for b in blob_ids if (entry := _copy_blob(store, b, folder)) is not None]
     for sub in (folder / "tables", *sorted((folder / "blobs").iterdir()), folder / "blobs"):
