@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sealgate.config import Settings
 from sealgate.store import Database, Wakeups
-from sealgate.vault import FilesystemBlobStore, Vault, load_master_key
+from sealgate.vault import FilesystemBlobStore, Vault, load_master_key, load_pending_keys
 
 
 @dataclass
@@ -52,4 +52,5 @@ def open_runtime(settings: Settings, *, create: bool = False, migrate: bool = Tr
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
-    return Runtime(settings, db, Vault(master, FilesystemBlobStore(data_dir / "blobs")))
+    store = FilesystemBlobStore(data_dir / "blobs")
+    return Runtime(settings, db, Vault(master, store, load_pending_keys(data_dir)))

@@ -86,3 +86,34 @@ def test_altered_sealed_record_is_rejected(vault):
 def test_seal_context_cannot_pass_for_a_blob_id(vault):
     with pytest.raises(ValueError):
         vault.seal(b"x", "0" * 32)
+
+
+def test_a_successor_key_wraps_anew_and_derives_as_before():
+    old = MasterKey(os.urandom(32))
+    new = old.successor(os.urandom(32))
+    assert new.key_id != old.key_id and new.derive_base == old.derive_base
+    assert MasterKey(new.to_bytes()).key_id == new.key_id
+    assert "derive" not in repr(new) and new.to_bytes().hex() not in repr(new)
+    with pytest.raises(ValueError):
+        MasterKey(os.urandom(48))
+
+
+def test_rewrap_header_changes_only_the_header(vault, tmp_path):
+    from sealgate.vault.envelope import HEADER, rewrap_header
+
+    data = os.urandom(2 * SEGMENT + 5)
+    blob = vault.put_bytes(data)
+    path = tmp_path / "blobs" / blob[:2] / blob
+    raw = path.read_bytes()
+    new = vault.master.successor(os.urandom(32))
+    path.write_bytes(
+        rewrap_header(vault.master, new, blob, raw[:HEADER], os.urandom(12)) + raw[HEADER:]
+    )
+    assert Vault(new, vault.store).get_bytes(blob) == data
+    with pytest.raises(VaultCorrupt, match="another master key"):
+        vault.get_bytes(blob)
+    # A vault that reads with both keys (a rotation under way) opens it too.
+    assert Vault(vault.master, vault.store, (new,)).get_bytes(blob) == data
+    # The wrapped key is bound to its blob id: a header moved to another blob fails.
+    with pytest.raises(VaultCorrupt):
+        rewrap_header(new, new, "0" * 32, path.read_bytes()[:HEADER], os.urandom(12))

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from sealgate.cli import (
     account,
+    backup,
     contacts,
     credentials,
     demo,
@@ -52,6 +53,7 @@ COMMAND_GROUPS = (
     queue,
     serve,
     demo,
+    backup,
 )
 
 

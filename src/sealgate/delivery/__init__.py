@@ -39,7 +39,7 @@ from sealgate.delivery.outcome import (
     PermanentFailure,
     TemporaryFailure,
 )
-from sealgate.delivery.queue import enqueue, queued_mail
+from sealgate.delivery.queue import enqueue, queued_mail, seal_context
 from sealgate.delivery.queue_admin import QueueError, cancel_job, list_jobs, retry_job
 from sealgate.delivery.worker import deliver_due, queue_dsn, run_worker
 
@@ -70,6 +70,7 @@ __all__ = [
     "resolver_txt_lookup",
     "retry_job",
     "run_worker",
+    "seal_context",
     "spf_mechanism",
     "wants_failure_report",
 ]

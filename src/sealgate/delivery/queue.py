@@ -61,7 +61,7 @@ def enqueue(
     # A small mail (notifications, codes, DSNs) is sealed into the row: durable with the
     # caller's commit, at no fsync of its own. A large one (a direct message) is a blob, and
     # the blob is durable before that commit (STYLE.md B.2).
-    sealed = vault.seal(data, _seal_context(job_id)) if len(data) <= SEALED_MAIL_LIMIT else None
+    sealed = vault.seal(data, seal_context(job_id)) if len(data) <= SEALED_MAIL_LIMIT else None
     job = OutboundJob(
         id=job_id,
         kind=kind,
@@ -87,7 +87,7 @@ def enqueue(
     return job
 
 
-def _seal_context(job_id: str) -> str:
+def seal_context(job_id: str) -> str:
     """What a sealed mail is bound to: its own job, so it cannot be moved to another row."""
     return f"outbound job {job_id}"
 
@@ -99,7 +99,7 @@ def queued_mail(vault: Vault, job: OutboundJob) -> bytes:
     or ValueError (neither a sealed mail nor a blob id): the mail is unreadable, never sent.
     """
     if job.sealed_mail is not None:
-        return vault.unseal(job.sealed_mail, _seal_context(job.id))
+        return vault.unseal(job.sealed_mail, seal_context(job.id))
     return vault.get_bytes(job.blob_id)
 
 

@@ -32,7 +32,22 @@ from sealgate.store.schema import (
     TransportProbe,
     VerificationCode,
 )
+from sealgate.store.sealed_rows import rewrap_sealed_rows, sealed_mails
 from sealgate.store.session import Database, new_id, utcnow
+from sealgate.store.snapshot import (
+    SnapshotError,
+    code_revisions,
+    count_rows,
+    database_revision,
+    drop_schema,
+    dump_rows,
+    load_rows,
+    read_snapshot,
+    reflect,
+    reset_sequences,
+    table_kinds,
+    upgrade,
+)
 from sealgate.store.states import (
     IllegalTransition,
     JobKind,
@@ -87,4 +102,19 @@ __all__ = [
     "utcnow",
     "Waiter",
     "Wakeups",
+    # Backup, restore and key rotation (sealgate/backup/).
+    "SnapshotError",
+    "code_revisions",
+    "count_rows",
+    "database_revision",
+    "drop_schema",
+    "dump_rows",
+    "load_rows",
+    "read_snapshot",
+    "reflect",
+    "reset_sequences",
+    "rewrap_sealed_rows",
+    "sealed_mails",
+    "table_kinds",
+    "upgrade",
 ]

@@ -8,16 +8,22 @@ decrypt rather than returning partial content.
 """
 
 from sealgate.vault.blobs import BlobStore, FilesystemBlobStore
-from sealgate.vault.envelope import MasterKey, VaultCorrupt
+from sealgate.vault.envelope import HEADER, MasterKey, VaultCorrupt, key_id_of
 from sealgate.vault.recording import RecordingVault
-from sealgate.vault.vault import Vault, load_master_key
+from sealgate.vault.rotation import KeyRotation, RotationError
+from sealgate.vault.vault import Vault, load_master_key, load_pending_keys
 
 __all__ = [
+    "HEADER",
     "BlobStore",
     "FilesystemBlobStore",
+    "KeyRotation",
     "MasterKey",
     "RecordingVault",
+    "RotationError",
     "Vault",
     "VaultCorrupt",
+    "key_id_of",
     "load_master_key",
+    "load_pending_keys",
 ]

@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -77,6 +77,18 @@ class FilesystemBlobStore:
 
     def open(self, blob_id: str) -> BinaryIO:
         return open(self._path(blob_id), "rb")
+
+    def ids(self) -> Iterator[str]:
+        """The ids of the blobs in the store now (never a `.part` file), in sorted order."""
+        for folder in sorted(self.root.iterdir()):
+            if folder.is_dir() and len(folder.name) == 2:
+                for path in sorted(folder.iterdir()):
+                    if BLOB_ID.match(path.name) and path.name.startswith(folder.name):
+                        yield path.name
+
+    def path_of(self, blob_id: str) -> Path:
+        """Where a blob's file is: for backup, restore and key rotation, which work on files."""
+        return self._path(blob_id)
 
     def delete(self, blob_id: str) -> None:
         self._path(blob_id).unlink(missing_ok=True)

@@ -12,7 +12,7 @@ No I/O here: callers bring bytes and random values.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -30,18 +30,36 @@ class VaultCorrupt(Exception):
 
 
 class MasterKey:
-    """The key-encryption key; `repr` never shows it."""
+    """The key-encryption key; `repr` never shows it.
+
+    32 bytes: the key wraps data keys and is the base of the derived keys. 64 bytes (what a
+    `sealgate key rotate` writes): a new wrapping key, then the derivation base carried over
+    from the key it replaced, so that keyed hashes of secrets nobody keeps (credential
+    passwords, recovery codes) and values sealed under derived keys stay valid.
+    """
 
     def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ValueError("master key must be 32 bytes")
-        self._aead = AESGCM(key)
-        self.key_id = hashlib.sha256(b"sealgate key id" + key).digest()[:KEY_ID]
+        if len(key) not in (32, 64):
+            raise ValueError("master key must be 32 bytes (or 64 after a rotation)")
+        wrapping = key[:32]
+        self._aead = AESGCM(wrapping)
+        self.key_id = hashlib.sha256(b"sealgate key id" + wrapping).digest()[:KEY_ID]
         # Base for keys derived per purpose (HMAC of codes, CSRF); never used to encrypt.
-        self.derive_base = hashlib.sha256(b"sealgate derive" + key).digest()
+        self.derive_base = (
+            key[32:] if len(key) == 64 else hashlib.sha256(b"sealgate derive" + key).digest()
+        )
+        self._material = key
 
     def __repr__(self) -> str:
         return f"MasterKey(id={self.key_id.hex()})"
+
+    def successor(self, wrapping: bytes) -> MasterKey:
+        """A new master key that wraps with `wrapping` and derives as this one does."""
+        return MasterKey(wrapping + self.derive_base)
+
+    def to_bytes(self) -> bytes:
+        """The key material, for the one place that writes it (the key file)."""
+        return self._material
 
     def wrap(self, data_key: bytes, nonce: bytes, blob_id: str) -> bytes:
         return self._aead.encrypt(nonce, data_key, b"sealgate dek " + blob_id.encode())
@@ -51,6 +69,29 @@ class MasterKey:
             return self._aead.decrypt(nonce, wrapped, b"sealgate dek " + blob_id.encode())
         except InvalidTag:
             raise VaultCorrupt(f"blob {blob_id}: data key does not unwrap") from None
+
+
+def key_id_of(header: bytes) -> bytes:
+    """The id of the master key that wrapped a blob's data key, from its first bytes."""
+    return header[len(MAGIC) : len(MAGIC) + KEY_ID]
+
+
+def _key_for(keys: MasterKey | Sequence[MasterKey], blob_id: str, header: bytes) -> MasterKey:
+    for key in [keys] if isinstance(keys, MasterKey) else keys:
+        if key.key_id == key_id_of(header):
+            return key
+    raise VaultCorrupt(f"blob {blob_id}: wrapped by another master key")
+
+
+def rewrap_header(
+    keys: MasterKey | Sequence[MasterKey], new: MasterKey, blob_id: str, header: bytes, nonce: bytes
+) -> bytes:
+    """The blob header with its data key wrapped by `new` (12-byte `nonce`); the segments
+    that follow it stay as they are. VaultCorrupt when no key in `keys` unwraps it."""
+    if len(header) < HEADER or not header.startswith(MAGIC):
+        raise VaultCorrupt(f"blob {blob_id}: bad header")
+    data_key = _key_for(keys, blob_id, header).unwrap(header[24:72], header[12:24], blob_id)
+    return MAGIC + new.key_id + nonce + new.wrap(data_key, nonce, blob_id) + header[72:HEADER]
 
 
 def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
@@ -91,13 +132,15 @@ class Readable(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
-def decrypt_stream(master: MasterKey, blob_id: str, source: Readable) -> Iterator[bytes]:
-    """Yield the plaintext segments of a blob read from `source`."""
+def decrypt_stream(
+    keys: MasterKey | Sequence[MasterKey], blob_id: str, source: Readable
+) -> Iterator[bytes]:
+    """Yield the plaintext segments of a blob read from `source`, under whichever of `keys`
+    wrapped its data key (two only while a key rotation is under way)."""
     header = source.read(HEADER)
     if len(header) < HEADER or not header.startswith(MAGIC):
         raise VaultCorrupt(f"blob {blob_id}: bad header")
-    if header[4:12] != master.key_id:
-        raise VaultCorrupt(f"blob {blob_id}: wrapped by another master key")
+    master = _key_for(keys, blob_id, header)
     aead = AESGCM(master.unwrap(header[24:72], header[12:24], blob_id))
     prefix = header[72:79]
     current = source.read(SEGMENT + TAG)

@@ -16,7 +16,7 @@ class RecordingVault(Vault):
     """
 
     def __init__(self, vault: Vault) -> None:
-        super().__init__(vault.master, vault.store)
+        super().__init__(vault.master, vault.store, vault.fallback)
         self.written: list[str] = []
 
     def put(self, chunks: Iterable[bytes]) -> str:

@@ -13,6 +13,8 @@ from sealgate.vault.blobs import BLOB_ID, BlobStore
 from sealgate.vault.envelope import MasterKey, decrypt_stream, encrypt_stream
 
 MASTER_KEY_FILE = "master.key"
+# Written by `sealgate key rotate` before it re-wraps anything (vault/rotation.py).
+PENDING_KEY_FILE = "master.key.next"
 
 
 def load_master_key(data_dir: Path, configured: str, create: bool = False) -> MasterKey:
@@ -30,10 +32,31 @@ def load_master_key(data_dir: Path, configured: str, create: bool = False) -> Ma
     return MasterKey(base64.b64decode(path.read_text().strip(), validate=True))
 
 
+def load_pending_keys(data_dir: Path) -> tuple[MasterKey, ...]:
+    """The new key of a key rotation under way (`master.key.next`), if any: read with it too.
+
+    While it exists some blobs may be wrapped by it and the rest by the master key; a gateway
+    started during an interrupted rotation reads both.
+    """
+    path = data_dir / PENDING_KEY_FILE
+    if not path.exists():
+        return ()
+    return (MasterKey(base64.b64decode(path.read_text().strip(), validate=True)),)
+
+
 class Vault:
-    def __init__(self, master: MasterKey, store: BlobStore) -> None:
+    """Blobs encrypted under `master`; `fallback` keys only read (during a key rotation)."""
+
+    def __init__(
+        self, master: MasterKey, store: BlobStore, fallback: tuple[MasterKey, ...] = ()
+    ) -> None:
         self.master = master
         self.store = store
+        self.fallback = fallback
+
+    def key_ring(self) -> tuple[MasterKey, ...]:
+        """Every key a blob may be wrapped by: the master key first."""
+        return (self.master, *self.fallback)
 
     def put(self, chunks: Iterable[bytes]) -> str:
         """Encrypt a byte stream under a fresh data key; durable when this returns."""
@@ -49,7 +72,7 @@ class Vault:
 
     def stream(self, blob_id: str) -> Iterator[bytes]:
         with self.store.open(blob_id) as handle:
-            yield from decrypt_stream(self.master, blob_id, handle)
+            yield from decrypt_stream(self.key_ring(), blob_id, handle)
 
     def get_bytes(self, blob_id: str) -> bytes:
         return b"".join(self.stream(blob_id))
@@ -77,7 +100,7 @@ class Vault:
         """The plaintext of `seal(data, context)`; VaultCorrupt if altered or moved."""
         if BLOB_ID.match(context):
             raise ValueError("a seal context must not look like a blob id")
-        return b"".join(decrypt_stream(self.master, context, io.BytesIO(sealed)))
+        return b"".join(decrypt_stream(self.key_ring(), context, io.BytesIO(sealed)))
 
 
-__all__ = ["Vault", "load_master_key"]
+__all__ = ["Vault", "load_master_key", "load_pending_keys"]

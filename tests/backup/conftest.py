@@ -1,0 +1,46 @@
+"""Backup fixtures: the CLI against the test runtime, and a way to wipe the installation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+
+from sealgate.bootstrap import Runtime
+from sealgate.config import Settings
+from tests.cli.conftest import write_config
+from tests.cli.test_admin import Result, sealgate
+from tests.conftest import PG_SCHEMA, TEST_DATABASE, _reset_postgres_schema
+from tests.e2e.conftest import sink
+
+__all__ = ["sink", "wipe"]
+
+
+def wipe(rt: Runtime, settings: Settings) -> None:
+    """Lose the database and every file of the data folder but the master key."""
+    rt.db.dispose()
+    if TEST_DATABASE == "sqlite":
+        database = Path(make_url(settings.database_url).database or "")
+        for path in database.parent.glob(database.name + "*"):
+            path.unlink()
+    else:
+        _reset_postgres_schema(TEST_DATABASE, PG_SCHEMA)
+    for path in sorted(settings.data_dir.rglob("*"), reverse=True):
+        if path.name == "master.key":
+            continue
+        if path.is_dir():
+            path.rmdir()
+        else:
+            path.unlink()
+
+
+@pytest.fixture
+def cli(settings: Settings, runtime: Runtime, tmp_path: Path):
+    """Run `sealgate ARGS --config FILE` against the test runtime's data folder and database."""
+    config = write_config(settings, tmp_path / "sealgate.toml")
+
+    def run(*args: str) -> Result:
+        return sealgate(*args, "--config", str(config))
+
+    return run

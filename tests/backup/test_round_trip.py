@@ -1,0 +1,90 @@
+"""Backup → wipe → restore over the whole path: a message submitted over SMTP before the
+backup is read, with byte-identical attachments, in the portal after the restore."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+
+from sealgate.config import Settings, split_hostport
+from tests.backup.conftest import wipe
+from tests.conftest import make_settings
+from tests.e2e.mailflow import Browser, link_in, running_gateway, submit, text_of, wait_for_mail
+from tests.e2e.test_whole_path import ATTACHMENT_PDF, ATTACHMENT_TXT, secure_message
+
+BOB = "bob@example.org"
+
+
+async def _read_in_portal(sink, link: str) -> tuple[str, list[bytes]]:
+    """Follow `link` as bob: ask for a code by mail, type it, read, download every attachment."""
+    async with httpx.AsyncClient(timeout=20) as client:
+        browser = Browser(client)
+        landing = await browser.request("GET", link)
+        assert landing.status_code == 200
+        sink.messages.clear()
+        asked = await browser.submit_form(landing)
+        if asked.status_code == 303:
+            asked = await browser.request("GET", str(asked.url.join(asked.headers["location"])))
+        code_mail = await wait_for_mail(sink, BOB, "code")
+        code = re.search(r"\b(\d{6})\b", text_of(code_mail)).group(1)
+        verified = await browser.submit_form(asked, code=code)
+        assert verified.status_code == 303
+        page = await browser.request("GET", str(verified.url.join(verified.headers["location"])))
+        assert page.status_code == 200
+        hrefs = re.findall(r'href="([^"]*/attachments/[^"]+)"', page.text)
+        bodies = [(await browser.request("GET", str(page.url.join(h)))).content for h in hrefs]
+    return page.text, bodies
+
+
+async def test_backup_wipe_restore_then_read_in_the_portal(
+    tmp_path, database_url, tls_files, sink, sender, runtime, cli
+):
+    settings: Settings = make_settings(
+        tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}"
+    )
+    async with running_gateway(settings) as gateway:
+        port = split_hostport(gateway.settings.submission.listen)[1]
+        mail = secure_message(
+            sender.address, zivver_minimum_recipient_verification="email-verification"
+        )
+        await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [BOB])
+        link = link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+
+    backup = cli("backup", str(tmp_path / "backup"))
+    assert backup.returncode == 0, backup.stderr
+    wipe(runtime, settings)
+    restored = cli("restore", str(tmp_path / "backup"))
+    assert restored.returncode == 0, restored.stderr
+
+    async with running_gateway(settings):
+        page, bodies = await _read_in_portal(sink, link)
+    assert "Lab results 2026-11" in page and "your lab results are attached" in page
+    assert sorted(bodies) == sorted([ATTACHMENT_PDF, ATTACHMENT_TXT])
+
+
+async def test_key_rotate_then_read_in_the_portal(
+    tmp_path, database_url, tls_files, sink, sender, runtime, cli
+):
+    settings: Settings = make_settings(
+        tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}"
+    )
+    async with running_gateway(settings) as gateway:
+        port = split_hostport(gateway.settings.submission.listen)[1]
+        mail = secure_message(
+            sender.address, zivver_minimum_recipient_verification="email-verification"
+        )
+        await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [BOB])
+        link = link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+
+    old_key = (settings.data_dir / "master.key").read_text()
+    rotated = cli("key", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "master key rotated" in rotated.stdout
+    assert (settings.data_dir / "master.key").read_text() != old_key
+
+    async with running_gateway(settings):
+        page, bodies = await _read_in_portal(sink, link)
+    assert "Lab results 2026-11" in page
+    assert sorted(bodies) == sorted([ATTACHMENT_PDF, ATTACHMENT_TXT])
