@@ -93,14 +93,7 @@ CLOCK_CALLS = frozenset(
 )
 
 # Violations still present, as (rule, importer, imported); the list may only shrink.
-KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
-    {
-        # handler.py names SubmissionSession (server.py) under TYPE_CHECKING only: no cycle
-        # at run time; a session Protocol in handler.py would remove it.
-        ("module-cycle", "sealgate.submission.handler", "sealgate.submission.server"),
-        ("module-cycle", "sealgate.submission.server", "sealgate.submission.handler"),
-    }
-)
+KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset({})
 
 
 @dataclass(frozen=True)

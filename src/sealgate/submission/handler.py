@@ -40,12 +40,12 @@ from sealgate.submission.esmtp_params import (
     parse_mail_parameters,
     parse_rcpt_parameters,
 )
+from sealgate.submission.session import SubmissionSession
 from sealgate.submission.spf import check_spf, spf_authorises
 
 if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP
 
-    from sealgate.submission.server import SubmissionSession
 
 log = logging.getLogger("sealgate.submission")
 

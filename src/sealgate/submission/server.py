@@ -36,7 +36,7 @@ from email.errors import HeaderParseError
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Session, syntax
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, syntax
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import SubmissionSettings, split_hostport
@@ -52,6 +52,7 @@ from sealgate.submission.auth import (
 from sealgate.submission.connections import ClientConnections, ConnectionLimits, ConnectionRefusal
 from sealgate.submission.data import DataLimits, DataTransfer, Outcome, Problem
 from sealgate.submission.handler import SubmissionEnvelope, SubmissionHandler
+from sealgate.submission.session import SubmissionSession
 from sealgate.submission.tls import server_context
 
 log = logging.getLogger("sealgate.submission")
@@ -88,33 +89,6 @@ CONNECTION_REFUSALS: dict[ConnectionRefusal, str] = {
 
 class SubmissionError(Exception):
     """The submission server cannot start."""
-
-
-class SubmissionSession(Session):
-    """aiosmtpd's per-connection state plus ours; a new one starts after STARTTLS (RFC 3207)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(loop)
-        self.submitter: Submitter | None = None
-        # Set per transaction (MAIL FROM) when SPF, not AUTH, authorises the client.
-        self.spf_submitter: Submitter | None = None
-        # True while the handler decides and commits at the end of DATA.
-        self.busy = False
-
-    @property
-    def client(self) -> str:
-        """The client's IP address, for logs and the submission row."""
-        return str(self.peer[0]) if isinstance(self.peer, tuple) else str(self.peer or "")
-
-    # aiosmtpd sets login_data after every AUTH and logs a deprecation warning when it does;
-    # we keep the submitter instead, so the legacy attribute is accepted and dropped quietly.
-    @property
-    def login_data(self) -> Any:
-        return None
-
-    @login_data.setter
-    def login_data(self, value: Any) -> None:
-        pass
 
 
 @functools.lru_cache(maxsize=1024)
