@@ -50,14 +50,17 @@ from sealgate.directory.nta7516 import (
 from sealgate.directory.orgs import OrgInfo, create_org, find_org, normalise_domain, org_claiming
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
+    EXPIRY_OFF,
     TSC_CHOICES,
     PolicyInfo,
     access_code_minimum,
+    expiry_days_default,
     get_policy,
     set_policy,
 )
 
 __all__ = [
+    "EXPIRY_OFF",
     "TSC_CHOICES",
     "AccountInfo",
     "ContactEntry",
@@ -82,6 +85,7 @@ __all__ = [
     "find_org",
     "org_claiming",
     "access_code_minimum",
+    "expiry_days_default",
     "get_policy",
     "hash_password",
     "idd_domains",
