@@ -1,4 +1,5 @@
-"""Directory: organisations, their domains, accounts, credentials, policy settings and contacts.
+"""Directory: organisations, their domains, accounts, credentials, policy settings, contacts,
+and the revocation and expiry of messages' links.
 
 Receives: admin commands (CLI) and look-ups from submission, intake, explain and portal.
 Hands off: plain values (`AccountInfo`, `CredentialInfo`, `PolicyInfo`, `ContactInfo`, and the
@@ -58,8 +59,28 @@ from sealgate.directory.policy import (
     get_policy,
     set_policy,
 )
+from sealgate.directory.revocation import (
+    EXPIRED,
+    REVOKED,
+    LinkChange,
+    LinkClosure,
+    RevocationError,
+    link_closure,
+    revoke_links,
+    set_expiry,
+    unrevoke_links,
+)
 
 __all__ = [
+    "EXPIRED",
+    "REVOKED",
+    "LinkChange",
+    "LinkClosure",
+    "RevocationError",
+    "link_closure",
+    "revoke_links",
+    "set_expiry",
+    "unrevoke_links",
     "EXPIRY_OFF",
     "TSC_CHOICES",
     "AccountInfo",
