@@ -8,9 +8,9 @@ conversations, each recipient's method, delivery, status, decision trace, openin
 and expiry, and the outbound jobs; never the subject or the body. A recipient's times are
 ISO 8601 UTC ("Z"); `replied_at` stays null until portal replies exist.
 
-A recipient's `status` is the first that holds of: revoked, expired, replied, opened, pending
-(not decided yet), refused (policy sends nothing), bounced, deferred, delivered (direct) or
-notified (notification sent), queued.
+A recipient's `status` is the first that holds of: revoked, expired, replied (once portal
+replies exist), opened, pending (not decided yet), refused (policy sends nothing), bounced,
+deferred, delivered (direct) or notified (notification sent), queued.
 """
 
 from __future__ import annotations
