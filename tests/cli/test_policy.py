@@ -38,6 +38,7 @@ DEFAULT = {
     "tsc": "off",
     "nta7516": False,
     "access_code_min_length": 6,
+    "expiry_days": None,
 }
 
 
@@ -103,6 +104,25 @@ def test_access_code_minimum_length_is_set_and_shown(cli):
     assert "invalid int value" in refused(
         cli, "policy", "set", "--org", "Hospital", "--access-code-min-length", "six"
     )
+
+
+def test_default_expiry_days_is_off_until_set(cli):
+    """Issue 10 item 4: an organisation default expiry in days; SPEC.md names none, so off."""
+    assert ok(cli, "policy", "show", "--org", "Hospital")["expiry_days"] is None
+    assert "default expiry:      off" in cli("policy", "show", "--org", "Hospital").stdout
+    changed = ok(cli, "policy", "set", "--org", "Hospital", "--expiry-days", "30")
+    assert changed == {**DEFAULT, "expiry_days": 30}
+    assert ok(cli, "policy", "show", "--org", "Hospital")["expiry_days"] == 30
+    assert "default expiry:      30 days" in cli("policy", "show", "--org", "Hospital").stdout
+    assert ok(cli, "policy", "set", "--org", "Hospital", "--expiry-days", "OFF") == DEFAULT
+    for wrong, reason in (
+        ("0", "off or 1 to 3650 days"),
+        ("3651", "off or 1 to 3650 days"),
+        ("30d", "not a whole number of days"),
+        ("-1", "not a whole number"),
+    ):
+        assert reason in refused(cli, "policy", "set", "--org", "Hospital", "--expiry-days", wrong)
+    assert ok(cli, "policy", "show", "--org", "Hospital")["expiry_days"] is None
 
 
 def test_contact_access_code_must_meet_the_minimum(cli):

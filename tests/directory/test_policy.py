@@ -16,6 +16,8 @@ def test_a_new_organisation_has_the_default_policy(runtime, sender):
         "tsc": "off",
         "nta7516": False,
         "access_code_min_length": 6,
+        # SPEC.md names no default expiry, so a new organisation has none.
+        "expiry_days": None,
     }
 
 

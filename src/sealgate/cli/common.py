@@ -111,8 +111,8 @@ def emit(args: argparse.Namespace, value: dict[str, Any] | list[Any], text: str)
 
 
 def iso(value: datetime | None) -> str | None:
-    """A stored (naive UTC) time as ISO 8601 for output, or None."""
-    return value.isoformat() if value else None
+    """A stored time (naive UTC) as ISO 8601 UTC with `Z` for output, or None."""
+    return value.isoformat() + "Z" if value else None
 
 
 def parse_time(value: str, option: str) -> datetime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from sealgate.cli.common import common_options, emit, runtime_work, unit_of_work
+from sealgate.cli.common import common_options, emit, iso, runtime_work, unit_of_work
 from sealgate.directory import (
     CREDENTIAL_KEY_PURPOSE,
     CredentialSummary,
@@ -61,7 +61,7 @@ def _credential(item: CredentialSummary) -> dict[str, object]:
         "org": item.org,
         "label": item.label,
         "active": item.active,
-        "created": item.created_at.isoformat(),
+        "created": iso(item.created_at),
     }
 
 

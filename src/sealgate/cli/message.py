@@ -4,27 +4,38 @@
 subject is only in the encrypted content, so it is null there.
 
 ID is a message id or the id of the submission it was made from. Shows the sender, the
-conversations, each recipient's method, delivery, decision trace and opening, and the
-outbound jobs; never the subject or the body.
+conversations, each recipient's method, delivery, status, decision trace, opening, revocation
+and expiry, and the outbound jobs; never the subject or the body. A recipient's times are
+ISO 8601 UTC ("Z"); `replied_at` stays null until portal replies exist.
+
+A recipient's `status` is the first that holds of: revoked, expired, replied (once portal
+replies exist), opened, pending (not decided yet), refused (policy sends nothing), bounced,
+deferred, delivered (direct) or notified (notification sent), queued.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sealgate.cli import message_list
-from sealgate.cli.common import CliError, common_options, emit, iso, unit_of_work
+from sealgate.cli import message_list, revoke
+from sealgate.cli.common import common_options, emit, iso, unit_of_work
+from sealgate.cli.message_lookup import find_message
+from sealgate.directory import link_closure
 from sealgate.store import (
     Conversation,
+    JobKind,
+    JobState,
     Message,
     Organisation,
     OutboundJob,
     Recipient,
-    Submission,
+    RecipientState,
+    utcnow,
 )
 
 _ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
@@ -37,36 +48,70 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     show.add_argument("id", help="a message id or a submission id")
     show.set_defaults(run=run_show)
     message_list.register(actions)
+    revoke.register(actions)
 
 
-def _find_message(session: Session, ident: str) -> Message:
-    ident = ident.strip()
-    message = session.get(Message, ident) or session.scalar(
-        select(Message).where(Message.submission_id == ident)
-    )
-    if message is not None:
-        return message
-    submission = session.get(Submission, ident)
-    if submission is None:
-        raise CliError(f"no message or submission with id {ident!r}")
-    error = f": {submission.error}" if submission.error else ""
-    raise CliError(f"submission {ident} is {submission.state}; no message was made of it{error}")
+# The look-up every message command shares (revoke.py too); kept under its old name here.
+_find_message = find_message
 
 
-def _recipient(row: Recipient) -> dict[str, Any]:
+# The job states a recipient's status names as they are.
+_JOB_STATUS = {JobState.BOUNCED: "bounced", JobState.DEFERRED: "deferred"}
+
+
+def recipient_status(row: Recipient, job_states: list[str], now: datetime) -> str:
+    """One word for where the recipient stands (module docstring); `job_states` are those of
+    its own direct or notification jobs."""
+    closure = link_closure(row.revoked_at, row.expires_at, now)
+    if closure is not None:
+        return closure.reason
+    if row.opened_at is not None:
+        return "opened"
+    if row.state != RecipientState.DECIDED:
+        return "pending"
+    if row.delivery == "none":
+        return "refused"
+    for state, status in _JOB_STATUS.items():
+        if state in job_states:
+            return status
+    if job_states and all(state == JobState.DONE for state in job_states):
+        return "delivered" if row.delivery == "direct" else "notified"
+    return "queued"
+
+
+def _recipient(row: Recipient, job_states: list[str], now: datetime) -> dict[str, Any]:
     return {
         "id": row.id,
         "address": row.address,
         "role": row.role,
         "method": row.method,
         "delivery": row.delivery,
+        "status": recipient_status(row, job_states, now),
         "trace": list(row.decision.get("trace", [])),
         "opened_at": iso(row.opened_at),
+        "replied_at": None,
+        "revoked_at": iso(row.revoked_at),
+        "expires_at": iso(row.expires_at),
     }
+
+
+def _job_states(session: Session, message: Message) -> dict[str, list[str]]:
+    """The states of each recipient's own mails (direct or notification), by recipient id."""
+    found: dict[str, list[str]] = {}
+    query = select(OutboundJob.recipient_id, OutboundJob.state).where(
+        OutboundJob.submission_id == message.submission_id,
+        OutboundJob.kind.in_((JobKind.DIRECT, JobKind.NOTIFICATION)),
+    )
+    for recipient_id, state in session.execute(query):
+        if recipient_id is not None:
+            found.setdefault(recipient_id, []).append(state)
+    return found
 
 
 def _conversations(session: Session, message: Message) -> list[dict[str, Any]]:
     """To/Cc conversation first, then each Bcc one; recipients in role, then address order."""
+    now = utcnow()
+    job_states = _job_states(session, message)
     by_conversation: dict[str, list[Recipient]] = {}
     for row in session.scalars(select(Recipient).where(Recipient.message_id == message.id)):
         by_conversation.setdefault(row.conversation_id, []).append(row)
@@ -82,7 +127,9 @@ def _conversations(session: Session, message: Message) -> list[dict[str, Any]]:
             {
                 "id": conversation.id,
                 "kind": conversation.kind,
-                "recipients": [_recipient(row) for row in recipients],
+                "recipients": [
+                    _recipient(row, job_states.get(row.id, []), now) for row in recipients
+                ],
             }
         )
     return sorted(
@@ -130,6 +177,7 @@ def describe_message(session: Session, ident: str) -> dict[str, Any]:
         "org": session.get_one(Organisation, message.org_id).name,
         "sender": message.sender_address,
         "created": iso(message.created_at),
+        "revoked_for_everyone": message.revoked_for_everyone,
         "conversations": conversations,
         "jobs": _jobs(session, message, ids),
     }
@@ -140,12 +188,17 @@ def _text(value: dict[str, Any]) -> str:
         f"message {value['id']} (submission {value['submission_id']})",
         f"  from {value['sender']} ({value['org']}), created {value['created']}",
     ]
+    if value["revoked_for_everyone"]:
+        lines.append("  revoked for everyone (hidden from the sender)")
     for number, conversation in enumerate(value["conversations"], 1):
         lines.append(f"  conversation {number} ({conversation['kind']})")
         for r in conversation["recipients"]:
             opened = f"opened {r['opened_at']}" if r["opened_at"] else "not opened"
             lines.append(
-                f"    {r['address']} [{r['role']}]: {r['method']}, {r['delivery']}, {opened}"
+                f"    {r['address']} [{r['role']}]: {r['status']}, {r['method']}, "
+                f"{r['delivery']}, {opened}"
+                + (f", revoked {r['revoked_at']}" if r["revoked_at"] else "")
+                + (f", expires {r['expires_at']}" if r["expires_at"] else "")
             )
             lines.extend(f"      {s['outcome']:<8} {s['step']}: {s['reason']}" for s in r["trace"])
     lines.append("  outbound jobs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from sealgate.cli.common import common_options, emit, unit_of_work
+from sealgate.cli.common import common_options, emit, iso, unit_of_work
 from sealgate.directory import OrgSummary, create_org, list_orgs
 
 
@@ -36,7 +36,7 @@ def _org(item: OrgSummary) -> dict[str, object]:
         "domains": list(item.domains),
         "accounts": item.accounts,
         "active_accounts": item.active_accounts,
-        "created": item.created_at.isoformat(),
+        "created": iso(item.created_at),
     }
 
 

@@ -1,12 +1,12 @@
 """sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
-[--access-code-min-length N]"""
+[--access-code-min-length N] [--expiry-days N|off]"""
 
 from __future__ import annotations
 
 import argparse
 
 from sealgate.cli.common import CliError, common_options, emit, unit_of_work
-from sealgate.directory import TSC_CHOICES, PolicyInfo, get_policy, set_policy
+from sealgate.directory import EXPIRY_OFF, TSC_CHOICES, PolicyInfo, get_policy, set_policy
 
 _SWITCHES = ("sms", "access_code", "email_verification", "nta7516")
 
@@ -34,7 +34,25 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N",
         help="fewest characters an access code may have (headers and contact books)",
     )
+    change.add_argument(
+        "--expiry-days",
+        default=None,
+        metavar="N|off",
+        help="days a new message's links stay open by default (off: no default expiry)",
+    )
     change.set_defaults(run=run_set)
+
+
+def _expiry_days(value: str | None) -> int | str | None:
+    """--expiry-days as set_policy takes it: a whole number of days or EXPIRY_OFF."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value == EXPIRY_OFF:
+        return EXPIRY_OFF
+    if not value.isascii() or not value.isdigit():
+        raise CliError(f"--expiry-days {value!r} is not a whole number of days or 'off'")
+    return int(value)
 
 
 def _text(policy: PolicyInfo) -> str:
@@ -50,8 +68,15 @@ def _text(policy: PolicyInfo) -> str:
             f"  transport security:  {policy.tsc}",
             f"  NTA 7516 compliant:  {word(policy.nta7516)}",
             f"  access code minimum: {policy.access_code_min_length} characters",
+            f"  default expiry:      {_days(policy.expiry_days)}",
         ]
     )
+
+
+def _days(days: int | None) -> str:
+    if days is None:
+        return "off"
+    return "1 day" if days == 1 else f"{days} days"
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -65,10 +90,12 @@ def run_set(args: argparse.Namespace) -> int:
     switches = {
         name: getattr(args, name) == "on" for name in _SWITCHES if getattr(args, name) is not None
     }
-    if not switches and args.tsc is None and args.access_code_min_length is None:
+    expiry_days = _expiry_days(args.expiry_days)
+    unchanged = (args.tsc, args.access_code_min_length, expiry_days)
+    if not switches and all(value is None for value in unchanged):
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
-            "--tsc, --nta7516 or --access-code-min-length)"
+            "--tsc, --nta7516, --access-code-min-length or --expiry-days)"
         )
     with unit_of_work(args) as session:
         policy = set_policy(
@@ -76,6 +103,7 @@ def run_set(args: argparse.Namespace) -> int:
             args.org,
             tsc=args.tsc,
             access_code_min_length=args.access_code_min_length,
+            expiry_days=expiry_days,
             **switches,
         )
     emit(args, policy.to_json(), _text(policy))

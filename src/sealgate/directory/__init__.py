@@ -1,4 +1,5 @@
-"""Directory: organisations, their domains, accounts, credentials, policy settings and contacts.
+"""Directory: organisations, their domains, accounts, credentials, policy settings, contacts,
+and the revocation and expiry of messages' links.
 
 Receives: admin commands (CLI) and look-ups from submission, intake, explain and portal.
 Hands off: plain values (`AccountInfo`, `CredentialInfo`, `PolicyInfo`, `ContactInfo`, and the
@@ -56,18 +57,41 @@ from sealgate.directory.nta7516 import (
 from sealgate.directory.orgs import OrgInfo, claimable_domain, create_org, find_org, org_claiming
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
+    EXPIRY_OFF,
     TSC_CHOICES,
     PolicyInfo,
     access_code_minimum,
+    expiry_days_default,
     get_policy,
     set_policy,
+)
+from sealgate.directory.revocation import (
+    EXPIRED,
+    REVOKED,
+    LinkChange,
+    LinkClosure,
+    RevocationError,
+    link_closure,
+    revoke_links,
+    set_expiry,
+    unrevoke_links,
 )
 
 __all__ = [
     "CredentialSummary",
+    "EXPIRED",
+    "EXPIRY_OFF",
+    "LinkChange",
+    "LinkClosure",
     "OrgSummary",
+    "REVOKED",
+    "RevocationError",
+    "link_closure",
     "list_credentials",
     "list_orgs",
+    "revoke_links",
+    "set_expiry",
+    "unrevoke_links",
     "TSC_CHOICES",
     "AccountInfo",
     "ContactEntry",
@@ -92,6 +116,7 @@ __all__ = [
     "find_org",
     "org_claiming",
     "access_code_minimum",
+    "expiry_days_default",
     "get_policy",
     "hash_password",
     "idd_domains",

@@ -16,6 +16,10 @@ from sealgate.transport import TransportLevel
 TSC_CHOICES = ("off", *(level.to_text() for level in TransportLevel if level > TransportLevel.NONE))
 # The bounds an admin may set the access-code minimum length within.
 ACCESS_CODE_MIN_LENGTH_RANGE = (1, 128)
+# The bounds of an organisation's default expiry in days (about ten years at most).
+EXPIRY_DAYS_RANGE = (1, 3650)
+# What `set_policy(expiry_days=...)` takes to switch the default expiry off.
+EXPIRY_OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class PolicyInfo:
     tsc: str
     nta7516: bool
     access_code_min_length: int
+    expiry_days: int | None  # None: new messages do not expire unless a header says so
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +48,7 @@ def _info(org: Organisation) -> PolicyInfo:
         tsc=org.policy_tsc,
         nta7516=org.nta7516,
         access_code_min_length=org.policy_access_code_min_length,
+        expiry_days=org.policy_expiry_days,
     )
 
 
@@ -60,9 +66,15 @@ def set_policy(
     tsc: str | None = None,
     nta7516: bool | None = None,
     access_code_min_length: int | None = None,
+    expiry_days: int | str | None = None,
 ) -> PolicyInfo:
-    """Change the settings given (None leaves one as it is) and return the whole policy."""
+    """Change the settings given (None leaves one as it is) and return the whole policy.
+
+    `expiry_days` is a number of days or `EXPIRY_OFF`.
+    """
     org = organisation_named(session, org_name)
+    if expiry_days is not None:
+        org.policy_expiry_days = _expiry_days(expiry_days)
     if access_code_min_length is not None:
         low, high = ACCESS_CODE_MIN_LENGTH_RANGE
         if not low <= access_code_min_length <= high:
@@ -85,6 +97,20 @@ def set_policy(
         org.nta7516 = nta7516
     session.flush()
     return _info(org)
+
+
+def _expiry_days(value: int | str) -> int | None:
+    if value == EXPIRY_OFF:
+        return None
+    low, high = EXPIRY_DAYS_RANGE
+    if isinstance(value, str) or not low <= value <= high:
+        raise DirectoryError(f"the default expiry must be {EXPIRY_OFF} or {low} to {high} days")
+    return value
+
+
+def expiry_days_default(session: Session, org_id: int) -> int | None:
+    """The organisation's default expiry of new messages in days, or None when it has none."""
+    return session.get_one(Organisation, org_id).policy_expiry_days
 
 
 def access_code_minimum(session: Session, org_id: int) -> int:

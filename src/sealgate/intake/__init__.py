@@ -6,8 +6,9 @@ access rights sealed), its readable form as a vault blob (attachments as blobs o
 own), `conversations` (To+Cc together, each Bcc alone) and `recipients` in state
 `undecided`, for route; the submission becomes `done`, `corrupt` when its blob cannot be
 read, or `hold` when its control headers are invalid. No policy, no jobs.
-Trust: reads decrypted content in memory only; the zivver-* control headers are stripped
-before anything is stored for reading; notifications carry no content; logs ids, never content.
+Trust: reads decrypted content in memory only; the zivver-* and sealgate-* control headers
+are stripped before anything is stored for reading; notifications carry no content; logs ids,
+never content.
 Refuses: nothing that parses badly: malformed MIME is shown as text.
 Standards: RFC 5322, 2045-2049 (via the standard library's `email`, policy.default), 2183.
 """
@@ -25,12 +26,26 @@ from sealgate.intake.control_headers import (
 )
 from sealgate.intake.control_store import SEAL_PURPOSE, controls_from_stored
 from sealgate.intake.conversations import Addressee, PlannedConversation, split_conversations
+from sealgate.intake.expiry import (
+    MAX_EXPIRY_DAYS,
+    ExpiryError,
+    expiry_at,
+    parse_expiry,
+    parse_expiry_days,
+    parse_expiry_time,
+)
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
 from sealgate.intake.readable import Attachment, ReadableMessage
 from sealgate.intake.runner import process_incoming, run_intake
 
 __all__ = [
     "CONTROL_HEADER_NAMES",
+    "MAX_EXPIRY_DAYS",
+    "ExpiryError",
+    "expiry_at",
+    "parse_expiry",
+    "parse_expiry_days",
+    "parse_expiry_time",
     "Addressee",
     "Attachment",
     "ControlHeaderError",

@@ -1,10 +1,12 @@
-"""The zivver-* control headers: read them from a raw message, cut them out, and parse them.
+"""The control headers: read them from a raw message, cut them out, and parse them.
 
 A sender's mail system sets these headers to steer the policy for one message; they are
 instructions to the gateway, not part of the message, so nothing stored for reading and
 nothing delivered may carry them. `parse_control_headers` keeps their raw values;
 `parse_access_rights`, `parse_direct_delivery` and `parse_minimum_verification` turn those
-into policy facts (their effect belongs to `policy/`). Pure: bytes in, values out.
+into policy facts (their effect belongs to `policy/`). Besides the zivver-* ones there are
+our extensions (SPEC.md "Extension headers"): `sealgate-expiry`, read by `expiry.py`.
+Pure: bytes in, values out.
 
 The header section is read by `sealgate.mail`, the parser every check uses: a field name may
 be followed by blanks before its colon (RFC 5322 obsolete syntax) and a stray line does not end
@@ -27,7 +29,10 @@ from sealgate.transport import TransportLevel
 ACCESS_RIGHT = "zivver-access-right"
 DIRECT_DELIVERY = "zivver-direct-delivery"
 MINIMUM_RECIPIENT_VERIFICATION = "zivver-minimum-recipient-verification"
-CONTROL_HEADER_NAMES = frozenset({ACCESS_RIGHT, DIRECT_DELIVERY, MINIMUM_RECIPIENT_VERIFICATION})
+EXPIRY = "sealgate-expiry"
+CONTROL_HEADER_NAMES = frozenset(
+    {ACCESS_RIGHT, DIRECT_DELIVERY, MINIMUM_RECIPIENT_VERIFICATION, EXPIRY}
+)
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -44,11 +49,15 @@ class ControlHeaders:
     access_rights: tuple[str, ...] = ()
     direct_delivery: tuple[str, ...] = ()
     minimum_recipient_verification: tuple[str, ...] = ()
+    expiry: tuple[str, ...] = ()
 
     @property
     def present(self) -> bool:
         return bool(
-            self.access_rights or self.direct_delivery or self.minimum_recipient_verification
+            self.access_rights
+            or self.direct_delivery
+            or self.minimum_recipient_verification
+            or self.expiry
         )
 
     def to_json(self) -> dict[str, list[str]]:
@@ -56,6 +65,7 @@ class ControlHeaders:
             ACCESS_RIGHT: list(self.access_rights),
             DIRECT_DELIVERY: list(self.direct_delivery),
             MINIMUM_RECIPIENT_VERIFICATION: list(self.minimum_recipient_verification),
+            EXPIRY: list(self.expiry),
         }
 
     @classmethod
@@ -70,6 +80,7 @@ class ControlHeaders:
             access_rights=values(ACCESS_RIGHT),
             direct_delivery=values(DIRECT_DELIVERY),
             minimum_recipient_verification=values(MINIMUM_RECIPIENT_VERIFICATION),
+            expiry=values(EXPIRY),
         )
 
 
@@ -92,6 +103,7 @@ def controls_of(section: HeaderSection) -> ControlHeaders:
         access_rights=tuple(found[ACCESS_RIGHT]),
         direct_delivery=tuple(found[DIRECT_DELIVERY]),
         minimum_recipient_verification=tuple(found[MINIMUM_RECIPIENT_VERIFICATION]),
+        expiry=tuple(found[EXPIRY]),
     )
 
 

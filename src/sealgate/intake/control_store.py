@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sealgate.intake.control_headers import (
     ACCESS_RIGHT,
     DIRECT_DELIVERY,
+    EXPIRY,
     MINIMUM_RECIPIENT_VERIFICATION,
     ControlHeaders,
 )
@@ -70,6 +71,9 @@ def stored_controls(
             for address, right in sorted(rights.items())
         ],
     }
+    if controls.expiry:
+        # No secret in it; its effect is on the recipient rows (`recipients.expires_at`).
+        stored[EXPIRY] = list(controls.expiry)
     if controls.access_rights:
         stored[SEALED_ACCESS_RIGHTS] = _seal(key, message_id, controls.access_rights)
     return stored
@@ -89,4 +93,5 @@ def controls_from_stored(key: bytes, message_id: str, data: Mapping[str, Any]) -
         minimum_recipient_verification=tuple(
             str(value) for value in data.get(MINIMUM_RECIPIENT_VERIFICATION, [])
         ),
+        expiry=tuple(str(value) for value in data.get(EXPIRY, [])),
     )

@@ -14,13 +14,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import recipient_dsn
-from sealgate.directory import access_code_minimum
+from sealgate.directory import access_code_minimum, expiry_days_default
 from sealgate.intake.control_headers import (
     ControlHeaderError,
     ControlHeaders,
@@ -32,6 +33,7 @@ from sealgate.intake.control_headers import (
 )
 from sealgate.intake.control_store import SEAL_PURPOSE, stored_controls
 from sealgate.intake.conversations import split_conversations
+from sealgate.intake.expiry import parse_expiry
 from sealgate.intake.mime import parse_mime, readable_from
 from sealgate.mail import HeaderSection, address_key, field_addresses, parse_header_section
 from sealgate.policy import AccessRight
@@ -135,10 +137,24 @@ def _addresses(section: HeaderSection, name: str) -> tuple[str, ...]:
     return tuple(address for address in found if address)
 
 
+def links_expire_at(
+    session: Session, submission: Submission, controls: ControlHeaders
+) -> datetime | None:
+    """When the message's links expire: its `sealgate-expiry` header, else the organisation's
+    default days from submission, else never. The header is read as of the submission's
+    arrival, as submission checked it (ControlHeaderError if invalid)."""
+    header = parse_expiry(controls.expiry, submission.received_at)
+    if header is not None:
+        return header
+    days = expiry_days_default(session, submission.org_id)
+    return submission.received_at + timedelta(days=days) if days else None
+
+
 def _message(
     session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: bytes
-) -> tuple[Message, HeaderSection]:
-    """The message row of a readable submission, its readable form stored in the vault.
+) -> tuple[Message, HeaderSection, datetime | None]:
+    """The message row of a readable submission, its readable form stored in the vault, and
+    when its links expire.
 
     The control headers are checked before anything is written to the vault, so a
     submission whose headers are invalid costs no encryption, no fsync and leaves no blob.
@@ -147,6 +163,7 @@ def _message(
     controls = controls_of(section)
     region = rt.settings.policy.default_phone_region
     rights = check_controls(session, submission.org_id, controls, list(submission.rcpt_to), region)
+    expires_at = links_expire_at(session, submission, controls)
     readable_raw = strip_control_headers(raw, section)
     readable = readable_from(parse_mime(readable_raw), readable_raw, vault)
     account = session.get(Account, submission.account_id) if submission.account_id else None
@@ -164,16 +181,16 @@ def _message(
         control_headers=stored_controls(rt.subkey(SEAL_PURPOSE), message_id, controls, rights),
         created_at=utcnow(),
     )
-    return message, section
+    return message, section, expires_at
 
 
 def _build_rows(
     session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: bytes
 ) -> _Rows:
     """The message, its conversations (To+Cc together, each Bcc alone) and its recipients,
-    `undecided`, not yet added to `session`. To and Cc are read by the same header parser
-    as submission's checks (`sealgate.mail`)."""
-    message, section = _message(session, rt, vault, submission, raw)
+    `undecided`, each with the message's expiry, not yet added to `session`. To and Cc are
+    read by the same header parser as submission's checks (`sealgate.mail`)."""
+    message, section, expires_at = _message(session, rt, vault, submission, raw)
     rows = _Rows(message)
     to, cc = _addresses(section, "To"), _addresses(section, "Cc")
     for plan in split_conversations(to, cc, list(submission.rcpt_to)):
@@ -195,6 +212,8 @@ def _build_rows(
                     created_at=message.created_at,
                     access_code_attempts=0,
                     dsn=recipient_dsn(submission.dsn, addressee.address),
+                    # Kept per recipient: `message expire --recipient` changes one of them.
+                    expires_at=expires_at,
                 )
             )
     return rows

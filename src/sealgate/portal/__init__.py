@@ -17,7 +17,9 @@ and argon2 hashes of passwords and access codes. A GET never changes state (mail
 pre-fetch links). Nothing here logs content, subjects, addresses, phone numbers, codes or
 tokens. HTML bodies are sanitised (nh3) and shown in a sandboxed iframe under a CSP that
 loads nothing; attachments are always downloads.
-Refuses: unknown/expired links (404), forms without a valid CSRF token or from another origin
+Refuses: unknown/expired links (404), a link or inbox message its sender withdrew or whose
+expiry passed (410 on every route, downloads included: the date and the organisation, no
+content; checked on every request), forms without a valid CSRF token or from another origin
 (403), sessions of another recipient or account (403 or back to the start page; 404 in the
 inbox), wrong codes (400), too many codes, SMS, attempts or failed log-ins, or a link past its
 code caps (429; every such limit is a database counter changed by one conditional UPDATE, and

@@ -27,6 +27,7 @@ from sealgate.portal.pages import Refusal, render, render_refusal
 from sealgate.portal.read import html_body, read_page
 from sealgate.portal.second_factor import check_totp, confirm_enrolment, totp_form
 from sealgate.portal.verify import check_code, code_form, send_code
+from sealgate.portal.withdrawn import LinkClosed, closed_page
 
 STATIC = Path(__file__).parent / "static"
 CSRF_KEY_PURPOSE = "portal-csrf"
@@ -107,6 +108,7 @@ def create_app(rt: Runtime) -> Starlette:
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             Refusal: _refusal,
+            LinkClosed: closed_page,
             HTTPException: _http_error,
             500: _server_error,
         },

@@ -8,7 +8,9 @@ An account session (`PortalSession.account_id`) may open any recipient row whose
 the account's email (compared case-insensitively), whatever method the policy chose for it:
 the login is at least as strong as any guest proof. Rows addressed to anyone else look like
 rows that do not exist (404). Recipients whose delivery is `none` were never delivered and
-are not shown. Without an account session the inbox sends the browser to the login form.
+are not shown. A message the sender withdrew or that expired is listed without its subject
+or a way in, and its addresses answer 410 (withdrawn.py). Without an account session the
+inbox sends the browser to the login form.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
+from sealgate.directory import LinkClosure, link_closure
 from sealgate.intake import ReadableMessage
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.pages import Refusal
 from sealgate.portal.sessions import Reader, session_reader
+from sealgate.portal.withdrawn import refuse_closed
 from sealgate.store import Message, Recipient, utcnow
 
 INBOX_SIZE = 100
@@ -44,6 +48,8 @@ class InboxEntry:
     content_blob_id: str
     received_at: datetime
     subject: str = ""
+    # Set when the sender withdrew the message or it expired: listed without its subject.
+    closed: LinkClosure | None = None
 
     @property
     def start(self) -> str:
@@ -69,18 +75,20 @@ def _addressed_to(email: str) -> ColumnElement[bool]:
     return and_(func.lower(Recipient.address) == email, Recipient.delivery != "none")
 
 
-def _entry(recipient: Recipient, message: Message) -> InboxEntry:
+def _entry(recipient: Recipient, message: Message, now: datetime) -> InboxEntry:
     return InboxEntry(
         recipient.id,
         message.sender_name,
         message.sender_address,
         message.content_blob_id,
         message.created_at,
+        closed=link_closure(recipient.revoked_at, recipient.expires_at, now),
     )
 
 
 def inbox_entry(session: Session, reader: Reader, recipient_id: str) -> InboxEntry | None:
-    """The account's own recipient row with this id, or None."""
+    """The account's own recipient row with this id, or None; `LinkClosed` (410) when the
+    sender withdrew it or it expired."""
     if len(recipient_id) != _RECIPIENT_ID_LENGTH or not reader.account_email:
         return None
     row = session.execute(
@@ -88,7 +96,13 @@ def inbox_entry(session: Session, reader: Reader, recipient_id: str) -> InboxEnt
         .join(Message, Message.id == Recipient.message_id)
         .where(_addressed_to(reader.account_email), Recipient.id == recipient_id)
     ).first()
-    return _entry(row[0], row[1]) if row is not None else None
+    if row is None:
+        return None
+    recipient, message = row
+    # Checked on every request, as for a link (withdrawn.py).
+    now = utcnow()
+    refuse_closed(session, recipient.revoked_at, recipient.expires_at, message.org_id, now)
+    return _entry(recipient, message, now)
 
 
 def account_reader(session: Session, cookie: str | None) -> Reader:
@@ -113,10 +127,13 @@ def _inbox(rt: Runtime, cookie: str | None) -> tuple[str, list[InboxEntry]]:
             .order_by(Message.created_at.desc(), Recipient.id)
             .limit(INBOX_SIZE)
         ).all()
-        entries = [_entry(recipient, message) for recipient, message in rows]
-    # The subject lives only in the encrypted readable form; it is shown, never logged.
+        now = utcnow()
+        entries = [_entry(recipient, message, now) for recipient, message in rows]
+    # The subject lives only in the encrypted readable form; it is shown, never logged, and
+    # not even read for a message that was withdrawn or expired.
     return reader.account_email, [
-        replace(entry, subject=_subject(rt, entry.content_blob_id)) for entry in entries
+        entry if entry.closed else replace(entry, subject=_subject(rt, entry.content_blob_id))
+        for entry in entries
     ]
 
 

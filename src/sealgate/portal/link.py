@@ -28,6 +28,7 @@ from sealgate.portal.csrf import render_form
 from sealgate.portal.methods import DIRECT_METHODS, Proof, mask_phone, proof_for
 from sealgate.portal.pages import access_code_locked, link_capped, link_not_valid
 from sealgate.portal.sessions import session_reader
+from sealgate.portal.withdrawn import refuse_closed
 from sealgate.store import LinkToken, Message, Recipient, utcnow
 
 # Our tokens are 43 characters of base64url; anything much longer is not one of them.
@@ -68,7 +69,10 @@ class LinkTarget:
 
 
 def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | None:
-    """The target of an unexpired link, or None; looked up by hash, so no timing oracle."""
+    """The target of an unexpired link, or None; looked up by hash, so no timing oracle.
+
+    Raises `LinkClosed` (410) when the sender withdrew the recipient's link or it expired.
+    """
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
     row = session.execute(
@@ -80,6 +84,8 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
     if row is None:
         return None
     recipient, message = row
+    # Checked on every request that resolves the link, downloads included (withdrawn.py).
+    refuse_closed(session, recipient.revoked_at, recipient.expires_at, message.org_id, now)
     return LinkTarget(
         token=token,
         recipient_id=recipient.id,

@@ -24,7 +24,7 @@ from sealgate.intake import SEAL_PURPOSE, ControlHeaders, controls_from_stored
 from sealgate.policy import Decision, Step
 from sealgate.route.facts import MessagePolicy, decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
-from sealgate.route.rows import MessageContext, write_rows
+from sealgate.route.rows import MessageContext, apply_decision, write_rows
 from sealgate.store import (
     Message,
     ProbeRequest,
@@ -183,7 +183,13 @@ def _route_recipient(
         decision = _fell_back(recipient, decision)
         log.info("route: recipient %s falls back to %s", recipient.id, decision.method)
     plan = plan_dispatch(decision, ctx.policy.facts, sender=ctx.envelope_sender, dsn=recipient.dsn)
-    write_rows(session, ctx, recipient, decision, plan, now)
+    if recipient.revoked_at is not None:
+        # Revoked before it was sent: a direct copy could never be taken back, so nothing
+        # goes out at all (fail closed); the decision is still recorded for `message show`.
+        apply_decision(session, ctx, recipient, decision)
+        log.info("route: recipient %s was revoked before it was sent; nothing queued", recipient.id)
+    else:
+        write_rows(session, ctx, recipient, decision, plan, now)
     moves.decided.append(recipient.id)
 
 

@@ -47,6 +47,9 @@ class Organisation(Base):
     # The fewest characters an access code may have (control headers and contact books).
     policy_access_code_min_length: Mapped[int] = mapped_column(default=6, server_default="6")
     nta7516: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Days a new message's links stay open unless a `sealgate-expiry` header says otherwise;
+    # None: no default expiry (SPEC.md names no default).
+    policy_expiry_days: Mapped[int | None]
 
 
 class Domain(Base):
@@ -158,6 +161,8 @@ class Message(Base):
     # values (phone numbers, access codes) are sealed (intake/control_store.py).
     control_headers: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    # Revoked "for everyone": hidden from the sender too, and never undone (cli/revoke.py).
+    revoked_for_everyone: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class Conversation(Base):
@@ -224,6 +229,10 @@ class Recipient(Base):
     # Set by delivery's hand-back: the level the servers proved, and why it fell short.
     proven_level: Mapped[str | None] = mapped_column(String(8))
     fallback_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When the sender or an admin withdrew this recipient's link (None: not withdrawn), and
+    # when it stops opening (None: never); the portal checks both on every request.
+    revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 class ProbeRequest(Base):

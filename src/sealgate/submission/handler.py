@@ -27,8 +27,9 @@ from sealgate.directory import (
     find_active_account,
     org_claiming,
 )
-from sealgate.intake import ControlHeaderError, controls_of, parse_access_rights
+from sealgate.intake import ControlHeaderError, controls_of, parse_access_rights, parse_expiry
 from sealgate.mail import HeaderSection, field_addresses, parse_header_section
+from sealgate.store import utcnow
 from sealgate.submission import replies
 from sealgate.submission.auth import Submitter
 from sealgate.submission.commit import AcceptedMessage, GroupCommitter
@@ -390,13 +391,20 @@ class SubmissionHandler:
     async def _control_header_problem(
         self, section: HeaderSection, recipients: list[str], submitter: Submitter
     ) -> str:
-        """Why the zivver-access-right headers cannot be applied ("" when they can).
+        """Why the zivver-access-right or sealgate-expiry headers cannot be applied ("" when
+        they can).
 
         Checked here, before the 250, so that the sender hears of it; intake parses them again.
-        An access code shorter than the organisation's minimum length is one such reason. Most
-        messages carry no such header: they cost neither a look-up nor a thread.
+        An access code shorter than the organisation's minimum length is one such reason, an
+        expiry in the past another. Most messages carry no such header: they cost neither a
+        look-up nor a thread.
         """
-        access_rights = controls_of(section).access_rights
+        controls = controls_of(section)
+        try:
+            parse_expiry(controls.expiry, utcnow())
+        except ControlHeaderError as exc:
+            return str(exc)
+        access_rights = controls.access_rights
         if not access_rights:
             return ""
         region = self.rt.settings.policy.default_phone_region
