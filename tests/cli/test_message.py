@@ -179,7 +179,7 @@ def test_list_gives_the_contract_newest_first(cli, runtime, three):
         "submission_id": submission_id,
         "from": "alice@hospital.example",
         "subject": None,
-        "received_at": "2026-01-01T10:00:00",
+        "received_at": "2026-01-01T10:00:00Z",
         "recipients": [
             "bob@example.net",
             "pat@example.org",
