@@ -8,13 +8,27 @@ HMAC-SHA256 digests under a master-key subkey; never stores or logs a password; 
 contact access codes only as argon2 hashes and never hands a hash to a listing.
 """
 
+from sealgate.directory.account_tokens import (
+    AccountLink,
+    LinkPurpose,
+    find_account_link,
+    issue_account_link,
+    spend_account_link,
+)
 from sealgate.directory.accounts import (
     AccountInfo,
+    AccountListing,
+    active_account_id,
     add_account,
     disable_account,
+    enable_account,
     find_account,
     find_active_account,
+    is_set_up,
+    list_accounts,
     normalise_address,
+    reset_second_factor,
+    set_account_password,
 )
 from sealgate.directory.contacts import (
     ContactInfo,
@@ -48,6 +62,12 @@ from sealgate.directory.nta7516 import (
     remove_nta7516_domain,
 )
 from sealgate.directory.orgs import OrgInfo, create_org, find_org, normalise_domain, org_claiming
+from sealgate.directory.password_rules import (
+    PASSWORD_MIN_LENGTH,
+    PASSWORD_PROBLEMS,
+    password_problem,
+    password_problem_code,
+)
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
     TSC_CHOICES,
@@ -60,6 +80,22 @@ from sealgate.directory.policy import (
 __all__ = [
     "TSC_CHOICES",
     "AccountInfo",
+    "AccountLink",
+    "AccountListing",
+    "LinkPurpose",
+    "active_account_id",
+    "enable_account",
+    "find_account_link",
+    "is_set_up",
+    "issue_account_link",
+    "list_accounts",
+    "PASSWORD_MIN_LENGTH",
+    "PASSWORD_PROBLEMS",
+    "password_problem",
+    "password_problem_code",
+    "reset_second_factor",
+    "set_account_password",
+    "spend_account_link",
     "ContactEntry",
     "ContactInfo",
     "CREDENTIAL_KEY_PURPOSE",

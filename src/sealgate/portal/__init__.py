@@ -26,7 +26,8 @@ does not arrive whole within `request_timeout` (408), past `max_connections` (50
 Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), CSP Level 3.
 """
 
+from sealgate.portal.account_links import AccountLinkSent, send_account_link
 from sealgate.portal.app import create_app
 from sealgate.portal.server import portal_config
 
-__all__ = ["create_app", "portal_config"]
+__all__ = ["AccountLinkSent", "create_app", "portal_config", "send_account_link"]

@@ -10,6 +10,8 @@ from sealgate.store.counter_rows import insert_missing
 from sealgate.store.message_list import MessageSummary, list_messages
 from sealgate.store.schema import (
     Account,
+    AccountLinkRequest,
+    AccountToken,
     AuthFailure,
     Base,
     Contact,
@@ -46,6 +48,8 @@ from sealgate.store.wakeup import Waiter, Wakeups
 
 __all__ = [
     "Account",
+    "AccountLinkRequest",
+    "AccountToken",
     "AuthFailure",
     "Base",
     "Contact",
