@@ -1,6 +1,7 @@
 """The rules a new password must meet, wherever one is set (CLI and portal).
 
-At least `PASSWORD_MIN_LENGTH` characters, and not one of the 30,000 most common passwords.
+At least `PASSWORD_MIN_LENGTH` characters, not one of the 30,000 most common passwords (nor one
+of them padded with digits and signs, or repeated), and not the account's own address.
 The list is the "passwords" frequency list that ships with the zxcvbn package (MIT licence,
 Dropbox; itself drawn from leaked-password corpora); it is read once, on first use, since
 importing it costs tens of milliseconds that no other command should pay. Length is what
@@ -15,6 +16,7 @@ from functools import cache
 PASSWORD_MIN_LENGTH = 12
 # Longer than any passphrase anyone types; it bounds the argon2 input a stranger can send.
 PASSWORD_MAX_LENGTH = 1024
+_PADDING = "0123456789 !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 
 @cache
@@ -28,9 +30,26 @@ def _common_passwords() -> frozenset[str]:
 PASSWORD_PROBLEMS = {
     "short": f"The password must have at least {PASSWORD_MIN_LENGTH} characters.",
     "long": f"The password may have at most {PASSWORD_MAX_LENGTH} characters.",
-    "common": "This password is one of the most common passwords. Please choose another.",
+    "common": (
+        "This password is too easy to guess: it is, or is made of, one of the most common "
+        "passwords. Please choose another."
+    ),
     "address": "The password may not be your email address. Please choose another.",
 }
+
+
+def _is_common(folded: str) -> bool:
+    """On the list, or a listed word padded with digits and signs, repeated, or next to
+    no characters at all: "password123456", "monkeymonkey", "aaaaaaaaaaaa"."""
+    common = _common_passwords()
+    core = folded.strip().strip(_PADDING)
+    if len(set(folded)) < 4 or core in common or len(core) < 4:
+        return True
+    return any(
+        core == core[:size] * (len(core) // size)
+        for size in range(1, len(core) // 2 + 1)
+        if len(core) % size == 0 and core[:size] in common
+    )
 
 
 def password_problem_code(password: str, email: str = "") -> str | None:
@@ -40,7 +59,7 @@ def password_problem_code(password: str, email: str = "") -> str | None:
     if len(password) > PASSWORD_MAX_LENGTH:
         return "long"
     folded = password.casefold()
-    if folded.strip() in _common_passwords():
+    if _is_common(folded):
         return "common"
     if email and folded in {email.casefold(), email.casefold().partition("@")[0]}:
         return "address"

@@ -66,7 +66,7 @@ def take_link_request(
             "window_started_at": case((stale, now), else_=table.c.window_started_at),
         },
     ).returning(table.c.key, table.c.requests)
-    counts: dict[str, int] = dict(session.execute(statement).tuples().all())
+    counts: dict[str, int] = {key: int(n) for key, n in session.execute(statement)}
     _forget_old(session, now, limits.window)
     return counts[address_row] <= limits.per_address and counts[client_row] <= limits.per_client
 
