@@ -5,7 +5,9 @@ Hands off: plain values (`AccountInfo`, `CredentialInfo`, `PolicyInfo`, `Contact
 policy facts of `facts.py`), never ORM rows, to other stages.
 Trust: verifies passwords against argon2 hashes and generated SMTP credentials against
 HMAC-SHA256 digests under a master-key subkey; never stores or logs a password; stores
-contact access codes only as argon2 hashes and never hands a hash to a listing.
+contact access codes only as argon2 hashes and never hands a hash to a listing. New passwords
+must pass `password_rules.py`; account links (invitation, reset) are kept only as SHA-256
+hashes and each is spent once.
 """
 
 from sealgate.directory.account_tokens import (
