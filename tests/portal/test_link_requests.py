@@ -48,3 +48,16 @@ def test_old_rows_are_forgotten(runtime):
     _take(runtime, "new@x.example", "192.0.2.2", now)
     with runtime.db.begin() as session:
         assert len(session.scalars(select(AccountLinkRequest)).all()) == 2
+
+
+def test_parallel_requests_never_pass_the_limit_together(runtime):
+    # Each thread its own connection and transaction: the upsert's returned count decides,
+    # so of twelve at once exactly `per_address` get through, on SQLite and PostgreSQL.
+    from concurrent.futures import ThreadPoolExecutor
+
+    now = utcnow()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(
+            pool.map(lambda i: _take(runtime, "race@x.example", f"192.0.2.{i}", now), range(12))
+        )
+    assert results.count(True) == LIMITS.per_address

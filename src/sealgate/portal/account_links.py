@@ -8,6 +8,7 @@ never from here, and exists only if the token row was committed with it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,8 @@ from sealgate.delivery import enqueue
 from sealgate.directory import LinkPurpose, issue_account_link
 from sealgate.notify import compose_account_mail
 from sealgate.store import Account, JobKind, Organisation
+
+log = logging.getLogger("sealgate.portal")
 
 # A link mail undelivered after this long is of no use: the link itself may have expired.
 ACCOUNT_MAIL_EXPIRY = timedelta(days=1)
@@ -74,4 +77,6 @@ def send_account_link(
         now=now,
         expiry=ACCOUNT_MAIL_EXPIRY,
     )
+    # Audit hook: ids only, never the address or the link.
+    log.info("account.link_queued purpose=%s account_id=%d", purpose.value, account.id)
     return AccountLinkSent(link, expires_at)

@@ -1,11 +1,14 @@
-"""The two ways a person asks for an account link: "forgot password", and an invitation
-from a message's start page when their account is not set up yet.
+"""The two ways a person asks for an account link: "forgot password", and an invitation.
+
+The invitation is asked for on a message's start page when the account is not set up yet.
 
 GET  /forgot             the form: one email address
-POST /forgot             counts the request (`link_requests.py`); if within limits and the
-                         address has an active account, mails it a reset link; always 303 to
-                         /forgot/sent, whatever the address, so the answer never tells
-                         whether an account exists
+POST /forgot             counts the request (`link_requests.py`); within the limits, 303 to
+                         /forgot/sent whatever the address, and only after that answer (a
+                         background task) queues a reset link when the address has an
+                         active account: neither the answer nor its timing tells whether
+                         an account exists. A crash in between loses that mail; the person
+                         asks again.
 GET  /forgot/sent        "if there is an account, a link is on its way"
 POST /m/{token}/invite   for a message to an account that has no password yet: counts the
                          request the same way and mails an invitation that leads back to the
@@ -19,6 +22,7 @@ uvicorn's `--forwarded-allow-ips` decides which header it trusts).
 
 from __future__ import annotations
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -41,26 +45,25 @@ def _client(request: Request) -> str:
     return request.client.host if request.client is not None else "-"
 
 
-def _request_link(
-    rt: Runtime,
-    address: str,
-    client: str,
-    purpose: LinkPurpose,
-    recipient_id: str | None = None,
-) -> bool:
-    """Count the request; send the link when allowed and fitting. False: a limit was hit."""
-    now = utcnow()
+def _count_request(rt: Runtime, address: str, client: str) -> bool:
+    """Count the request (committed); False when a limit was reached."""
     limits = LinkRequestLimits.of(rt.settings.accounts)
     with rt.db.begin() as session:
-        if not take_link_request(session, address, client, now, limits):
-            return False
+        return take_link_request(session, address, client, utcnow(), limits)
+
+
+def _send_link(
+    rt: Runtime, address: str, purpose: LinkPurpose, recipient_id: str | None = None
+) -> None:
+    """Queue the link for the active account `address`, if it has one that needs it."""
+    now = utcnow()
+    with rt.db.begin() as session:
         account = find_account(session, address)
         if account is None or not account.active:
-            return True
+            return
         if purpose is LinkPurpose.INVITE and is_set_up(session, account.email):
-            return True
+            return
         send_account_link(session, rt, account.id, purpose, now, recipient_id)
-    return True
 
 
 async def forgot_form(request: Request) -> Response:
@@ -72,10 +75,14 @@ async def forgot(request: Request) -> Response:
     typed = str(form.get("email", "")).strip()[:ADDRESS_MAX_LENGTH]
     # A malformed address is answered like an unknown one (and counted like one).
     address = address_key(typed) if typed else "-"
-    sent = await run_in_threadpool(
-        _request_link, request.app.state.rt, address, _client(request), LinkPurpose.RESET
-    )
-    return RedirectResponse("/forgot/sent" if sent else "/account/wait", status_code=303)
+    rt: Runtime = request.app.state.rt
+    if not await run_in_threadpool(_count_request, rt, address, _client(request)):
+        return RedirectResponse("/account/wait", status_code=303)
+    # Whether a mail is queued must not show in the answer's timing either: the look-up
+    # and the queueing run after the answer has gone out (they take a few milliseconds
+    # more when the account exists).
+    task = BackgroundTask(_send_link, rt, address, LinkPurpose.RESET)
+    return RedirectResponse("/forgot/sent", status_code=303, background=task)
 
 
 async def forgot_sent(request: Request) -> Response:
@@ -92,15 +99,11 @@ async def request_invitation(request: Request) -> Response:
         raise link_not_valid()
     if target.proof is not Proof.ACCOUNT:
         return RedirectResponse(target.start, status_code=303)
-    sent = await run_in_threadpool(
-        _request_link,
-        rt,
-        target.address,
-        _client(request),
-        LinkPurpose.INVITE,
-        target.recipient_id,
-    )
-    return RedirectResponse(f"{target.start}/invited" if sent else "/account/wait", 303)
+    # The start page already says that this address has an account: no timing to hide.
+    if not await run_in_threadpool(_count_request, rt, target.address, _client(request)):
+        return RedirectResponse("/account/wait", status_code=303)
+    await run_in_threadpool(_send_link, rt, target.address, LinkPurpose.INVITE, target.recipient_id)
+    return RedirectResponse(f"{target.start}/invited", status_code=303)
 
 
 async def invitation_sent(request: Request) -> Response:

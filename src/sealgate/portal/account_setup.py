@@ -16,6 +16,7 @@ needs its code after a reset.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ from sealgate.portal.login_ticket import (
 from sealgate.portal.pages import link_not_valid
 from sealgate.portal.setup_enrolment import begin_setup_enrolment, setup_enrolment
 from sealgate.store import Account, utcnow
+
+log = logging.getLogger("sealgate.portal")
 
 ERRORS = {**PASSWORD_PROBLEMS, "mismatch": "The two passwords are not the same."}
 
@@ -92,6 +95,8 @@ def _set_password(rt: Runtime, token: str, password: str) -> PasswordSet | str |
         if not spend_account_link(session, link, now):
             return None
         set_account_password(session, link.account_id, password)
+        # Audit hook: ids only.
+        log.info("account.password_set purpose=%s account_id=%d", link.purpose, link.account_id)
         account = session.scalars(
             select(Account).where(Account.id == link.account_id).with_for_update()
         ).one()
