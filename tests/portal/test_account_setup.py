@@ -192,3 +192,14 @@ async def test_a_recipient_without_set_up_account_is_invited_then_reads(runtime,
 async def test_the_login_page_links_to_forgot(browser):
     page = await browser.get("/login")
     assert re.search(r'<a href="/forgot">Forgot your password\?</a>', page.text)
+
+
+async def test_enrol_page_never_shows_codes_that_would_not_work(runtime, browser):
+    # An enrolment started by a login has random recovery codes, shown once in that answer;
+    # the GET page shows the same key but none of its own.
+    from tests.portal.recipients import add_reader
+
+    add_reader(runtime, DORA, DORA_PASSWORD)
+    started = enrolment_of(await log_in(browser, DORA, DORA_PASSWORD))
+    again = enrolment_of(await browser.get("/account/enrol"))
+    assert again.secret == started.secret and again.recovery_codes == []
