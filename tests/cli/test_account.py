@@ -142,6 +142,16 @@ def test_reset_2fa_clears_the_factor_ends_sessions_and_logs(cli, runtime, caplog
         assert session.scalars(select(PortalSession)).all() == []
 
 
+def test_a_reset_before_any_password_is_an_invitation(cli, runtime):
+    cli("account", "add", BOB, "--org", "Hospital")
+    assert cli("account", "reset-password", BOB).returncode == 0
+    first, second = account_mails(runtime, BOB)
+    assert first["Subject"] == second["Subject"] == "Hospital: set up your account for secure mail"
+    # Only the latest link works.
+    with runtime.db.begin() as session:
+        assert len(session.scalars(select(AccountToken)).all()) == 1
+
+
 def test_disable_enable_and_list(cli, runtime):
     cli("account", "add", BOB, "--org", "Hospital")
     assert _json(cli("account", "disable", BOB, "--json"))["active"] is False

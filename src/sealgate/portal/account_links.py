@@ -47,9 +47,14 @@ def send_account_link(
     now: datetime,
     recipient_id: str | None = None,
 ) -> AccountLinkSent:
-    """Issue a link for the account and queue its mail (kind `account`)."""
+    """Issue a link for the account and queue its mail (kind `account`).
+
+    A reset for an account that never had a password is an invitation: its words fit.
+    """
     account = session.get(Account, account_id)
     assert account is not None, "the caller found the account"
+    if purpose is LinkPurpose.RESET and not account.password_hash:
+        purpose = LinkPurpose.INVITE
     org = session.get(Organisation, account.org_id)
     assert org is not None
     token, expires_at = issue_account_link(
