@@ -174,6 +174,18 @@ class TransportSettings(_Section):
     cache_max_seconds: int = Field(3600, gt=0)
 
 
+class AccountSettings(_Section):
+    """Account set-up links (invitation, password reset) and how often they may be asked for."""
+
+    invite_ttl_hours: int = Field(7 * 24, gt=0)
+    reset_ttl_minutes: int = Field(60, gt=0)
+    # "Forgot password" and "send me an invitation" requests per address and per client
+    # (IP) within `link_request_window` seconds; past either, nothing is sent.
+    link_requests_per_address: int = Field(3, gt=0)
+    link_requests_per_client: int = Field(20, gt=0)
+    link_request_window: int = Field(3600, gt=0)
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -188,6 +200,7 @@ class Settings(_Section):
     policy: PolicySettings = PolicySettings()
     transport: TransportSettings = TransportSettings()
     sms: SmsSettings = SmsSettings()
+    accounts: AccountSettings = AccountSettings()
     config_path: str = ""
 
     @property

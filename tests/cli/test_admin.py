@@ -117,7 +117,7 @@ def test_org_account_credentials_contract(config):
         "Hospital",
         "--password-stdin",
         *c,
-        stdin="s3cret\n",
+        stdin="a long enough passphrase\n",
     )
     assert account["active"] is True
     created = ok_json("credentials", "create", "--org", "Hospital", "--label", "EHR", *c)

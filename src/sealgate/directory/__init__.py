@@ -6,16 +6,32 @@ Hands off: plain values (`AccountInfo`, `CredentialInfo`, `PolicyInfo`, `Contact
 policy facts of `facts.py`), never ORM rows, to other stages.
 Trust: verifies passwords against argon2 hashes and generated SMTP credentials against
 HMAC-SHA256 digests under a master-key subkey; never stores or logs a password; stores
-contact access codes only as argon2 hashes and never hands a hash to a listing.
+contact access codes only as argon2 hashes and never hands a hash to a listing. New passwords
+must pass `password_rules.py`; account links (invitation, reset) are kept only as SHA-256
+hashes and each is spent once.
 """
 
+from sealgate.directory.account_tokens import (
+    AccountLink,
+    LinkPurpose,
+    find_account_link,
+    issue_account_link,
+    spend_account_link,
+)
 from sealgate.directory.accounts import (
     AccountInfo,
+    AccountListing,
+    active_account_id,
     add_account,
     disable_account,
+    enable_account,
     find_account,
     find_active_account,
+    is_set_up,
+    list_accounts,
     normalise_address,
+    reset_second_factor,
+    set_account_password,
 )
 from sealgate.directory.contacts import (
     ContactInfo,
@@ -55,6 +71,12 @@ from sealgate.directory.nta7516 import (
     remove_nta7516_domain,
 )
 from sealgate.directory.orgs import OrgInfo, claimable_domain, create_org, find_org, org_claiming
+from sealgate.directory.password_rules import (
+    PASSWORD_MIN_LENGTH,
+    PASSWORD_PROBLEMS,
+    password_problem,
+    password_problem_code,
+)
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
     EXPIRY_OFF,
@@ -94,6 +116,22 @@ __all__ = [
     "unrevoke_links",
     "TSC_CHOICES",
     "AccountInfo",
+    "AccountLink",
+    "AccountListing",
+    "LinkPurpose",
+    "active_account_id",
+    "enable_account",
+    "find_account_link",
+    "is_set_up",
+    "issue_account_link",
+    "list_accounts",
+    "PASSWORD_MIN_LENGTH",
+    "PASSWORD_PROBLEMS",
+    "password_problem",
+    "password_problem_code",
+    "reset_second_factor",
+    "set_account_password",
+    "spend_account_link",
     "ContactEntry",
     "ContactInfo",
     "CREDENTIAL_KEY_PURPOSE",

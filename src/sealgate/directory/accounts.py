@@ -1,17 +1,25 @@
-"""Accounts: the people who send (and, later, read with a login)."""
+"""Accounts: the people who send, and who read with a login (password + TOTP).
+
+An account added without a password is "not set up": it receives an invitation link
+(`account_tokens.py`) to choose one. Changing a password or clearing the second factor ends
+the account's portal sessions, so a stolen session does not outlive the change.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import find_org
 from sealgate.directory.passwords import hash_password
 from sealgate.mail import Address, AddressError
-from sealgate.store import Account, utcnow
+from sealgate.store import Account, Organisation, PortalSession, utcnow
+
+log = logging.getLogger("sealgate.directory")
 
 
 @dataclass(frozen=True)
@@ -93,9 +101,100 @@ def find_active_account(
     return account
 
 
-def disable_account(session: Session, email: str) -> AccountInfo:
+def _account_row(session: Session, email: str) -> Account:
     account = session.scalar(select(Account).where(Account.email == normalise_address(email)))
     if account is None:
         raise DirectoryError(f"no account {email}")
+    return account
+
+
+def _end_sessions(session: Session, account_id: int) -> None:
+    session.execute(delete(PortalSession).where(PortalSession.account_id == account_id))
+
+
+def disable_account(session: Session, email: str) -> AccountInfo:
+    account = _account_row(session, email)
     account.active = False
     return _info(account)
+
+
+def enable_account(session: Session, email: str) -> AccountInfo:
+    """Undo `disable_account`: the password and second factor it had work again."""
+    account = _account_row(session, email)
+    account.active = True
+    return _info(account)
+
+
+def active_account_id(session: Session, email: str) -> int:
+    """The id of the active account `email`; DirectoryError when there is none."""
+    account = _account_row(session, email)
+    if not account.active:
+        raise DirectoryError(f"account {account.email} is disabled; enable it first")
+    return account.id
+
+
+def set_account_password(session: Session, account_id: int, password: str) -> None:
+    """Replace the password hash (the old password stops working) and end the sessions.
+
+    The caller has checked `password_rules.password_problem` first.
+    """
+    account = session.get(Account, account_id)
+    if account is None:
+        raise DirectoryError(f"no account with id {account_id}")
+    account.password_hash = hash_password(password)
+    _end_sessions(session, account_id)
+
+
+def reset_second_factor(session: Session, email: str) -> AccountInfo:
+    """Forget the TOTP secret and recovery codes: the next login enrols a new app."""
+    account = _account_row(session, email)
+    account.totp_enabled = False
+    account.totp_secret = ""
+    account.recovery_codes = None
+    _end_sessions(session, account.id)
+    # Audit hook: the audit trail (issue 12) records this admin action from this event.
+    log.info("account.reset_2fa account_id=%d", account.id)
+    return _info(account)
+
+
+def is_set_up(session: Session | Connection, email: str) -> bool:
+    """Whether the account `email` has a password (False also when there is no account)."""
+    try:
+        email = normalise_address(email)
+    except DirectoryError:
+        return False
+    stored = session.scalar(select(Account.password_hash).where(Account.email == email))
+    return bool(stored)
+
+
+@dataclass(frozen=True)
+class AccountListing:
+    """One row of `account list`: never a hash, a secret or a recovery code."""
+
+    email: str
+    org: str
+    name: str
+    active: bool
+    password_set: bool
+    totp_enrolled: bool
+
+
+def list_accounts(session: Session, org_name: str | None = None) -> list[AccountListing]:
+    query = (
+        select(
+            Account.email,
+            Organisation.name,
+            Account.display_name,
+            Account.active,
+            Account.password_hash,
+            Account.totp_enabled,
+        )
+        .join(Organisation, Organisation.id == Account.org_id)
+        .order_by(Organisation.name, Account.email)
+    )
+    if org_name is not None:
+        query = query.where(Organisation.id == find_org(session, org_name).id)
+    return [
+        AccountListing(email, org, name, active, bool(password_hash), totp)
+        for email, org, name, active, password_hash, totp in session.execute(query)
+    ]

@@ -6,6 +6,7 @@ Trust: a notification carries only the sender's name and address and a link; the
 exists in the clear only inside the (encrypted) queued mail.
 """
 
+from sealgate.notify.account_mail import compose_account_mail
 from sealgate.notify.compose import compose_code_mail, compose_notification
 from sealgate.notify.links import hash_token, new_token
 from sealgate.notify.sms import (
@@ -17,6 +18,7 @@ from sealgate.notify.sms import (
 )
 
 __all__ = [
+    "compose_account_mail",
     "compose_code_mail",
     "compose_notification",
     "hash_token",

@@ -5,8 +5,11 @@ account logins at /login; probes at /healthz (alive) and /readyz (database, vaul
 and resolver answer: 200, else 503 naming the failed check). Each recipient proves what its
 method (`Recipient.method`) asks: a code by mail, a code by SMS, the access code agreed with
 the sender, or an account login (password + TOTP); a logged-in account reads every message
-to its address at /inbox.
-Hands off: code mails to the outbound queue (`outbound_jobs`, kind `code`); code SMS to the
+to its address at /inbox. An account without a password is set up from a single-use link
+(/account/<token>: password, then TOTP), mailed by `account add`, `account reset-password`,
+/forgot or the invitation button of a message's start page.
+Hands off: code mails and account-link mails to the outbound queue (`outbound_jobs`, kinds
+`code` and `account`); `account_tokens` (hashes) and `account_link_requests`; code SMS to the
 SMS provider (`notify.sms`), counted in `sms_quotas`; `portal_sessions` rows (of a recipient or
 of an account); `recipients.opened_at`, and `contacts.opened_at` for the "once opened" rule;
 an account's sealed TOTP secret and recovery-code hashes. Reads messages from the vault.
@@ -28,7 +31,8 @@ does not arrive whole within `request_timeout` (408), past `max_connections` (50
 Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), CSP Level 3.
 """
 
+from sealgate.portal.account_links import AccountLinkSent, send_account_link
 from sealgate.portal.app import create_app
 from sealgate.portal.server import portal_config
 
-__all__ = ["create_app", "portal_config"]
+__all__ = ["AccountLinkSent", "create_app", "portal_config", "send_account_link"]

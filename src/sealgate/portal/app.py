@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from sealgate.bootstrap import Runtime
 from sealgate.notify import sms_provider
 from sealgate.portal.access_code import check_access_code
+from sealgate.portal.account_routes import account_routes
 from sealgate.portal.csrf import CsrfGuard
 from sealgate.portal.download import download_attachment
 from sealgate.portal.headers import DEFAULT_HEADERS, SecurityHeaders
@@ -93,6 +94,7 @@ def routes() -> list[Route | Mount]:
         Route("/inbox/{recipient_id}/read", read_page, methods=["GET"]),
         Route("/inbox/{recipient_id}/html", html_body, methods=["GET"]),
         Route("/inbox/{recipient_id}/attachments/{index}", download_attachment, methods=["GET"]),
+        *account_routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

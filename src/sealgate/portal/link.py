@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import has_account
+from sealgate.directory import has_account, is_set_up
 from sealgate.mail import Address, AddressError
 from sealgate.notify import hash_token
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, LinkSends, link_cap
@@ -52,6 +52,8 @@ class LinkTarget:
     has_access_code: bool
     access_code_attempts: int
     sends: LinkSends  # the codes sent for this link so far (link_caps.py)
+    # An account without a password yet: the start page offers an invitation, not a login.
+    account_pending: bool = False
 
     @property
     def start(self) -> str:
@@ -86,6 +88,12 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
     recipient, message = row
     # Checked on every request that resolves the link, downloads included (withdrawn.py).
     refuse_closed(session, recipient.revoked_at, recipient.expires_at, message.org_id, now)
+    # For direct methods the account is looked up when the link opens: an account made
+    # since then logs in, a disabled one falls back to the mailed code.
+    proof = proof_for(
+        recipient.method,
+        has_account=recipient.method in DIRECT_METHODS and has_account(session, recipient.address),
+    )
     return LinkTarget(
         token=token,
         recipient_id=recipient.id,
@@ -94,14 +102,7 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
         sender_address=message.sender_address,
         content_blob_id=message.content_blob_id,
         org_id=message.org_id,
-        # For direct methods the account is looked up when the link opens: an account made
-        # since then logs in, a disabled one falls back to the mailed code.
-        proof=proof_for(
-            recipient.method,
-            has_account=(
-                recipient.method in DIRECT_METHODS and has_account(session, recipient.address)
-            ),
-        ),
+        proof=proof,
         phone=recipient.phone,
         access_code_hint=recipient.access_code_hint,
         has_access_code=bool(recipient.access_code_hash),
@@ -109,6 +110,7 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
         sends=LinkSends(
             recipient.code_sends_total, recipient.code_sends_day, recipient.code_day_started_at
         ),
+        account_pending=proof is Proof.ACCOUNT and not is_set_up(session, recipient.address),
     )
 
 

@@ -11,6 +11,8 @@ from sealgate.store.message_list import MESSAGE_STATES, MessageSummary, list_mes
 from sealgate.store.passes import TakenElsewhere, drain, run_passes
 from sealgate.store.schema import (
     Account,
+    AccountLinkRequest,
+    AccountToken,
     AuthFailure,
     Base,
     Contact,
@@ -63,6 +65,8 @@ from sealgate.store.wakeup import Waiter, Wakeups
 __all__ = [
     "MESSAGE_STATES",
     "Account",
+    "AccountLinkRequest",
+    "AccountToken",
     "AuthFailure",
     "Base",
     "Contact",

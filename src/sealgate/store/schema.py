@@ -107,6 +107,38 @@ class Account(Base):
     recovery_codes: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
+class AccountToken(Base):
+    """A single-use link to set an account's password: an invitation or a reset.
+
+    Only the SHA-256 of the 256-bit token is kept. `used_at` is set by the one conditional
+    UPDATE that spends it; `recipient_id` is the message the link was asked for from, read
+    right after the account is set up.
+    """
+
+    __tablename__ = "account_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # invite, reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    recipient_id: Mapped[str | None] = mapped_column(ForeignKey("recipients.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AccountLinkRequest(Base):
+    """Account links asked for under one key (an address or a client) in a window.
+
+    The key is a SHA-256 of (scope, value), so no address is kept in the clear; see
+    portal/link_requests.py.
+    """
+
+    __tablename__ = "account_link_requests"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    requests: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SmtpCredential(Base):
     """Submission credentials an admin generated; only the argon2 hash of the password is kept."""
 

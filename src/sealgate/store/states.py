@@ -65,6 +65,7 @@ class JobKind(StrEnum):
     DSN = "dsn"
     CODE = "code"  # a verification code mail from the portal
     NOTICE = "notice"  # a content-free notice to the sender (e.g. a link's code cap)
+    ACCOUNT = "account"  # an account's invitation or password-reset link
 
 
 State = SubmissionState | RecipientState | ProbeRequestState | JobState

@@ -1,0 +1,48 @@
+"""Compose the mails that carry an account link: an invitation, or a password reset.
+
+The mail names the organisation (the person must know who invites them), says until when
+the link works, and carries the link itself; the link's token exists in the clear only
+inside this (sealed, queued) mail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+
+from sealgate.notify.compose import _address, _base, _render
+
+SUBJECTS = {
+    "invite": "{org}: set up your account for secure mail",
+    "reset": "{org}: choose a new password",
+}
+
+
+def compose_account_mail(
+    *,
+    purpose: str,
+    recipient: str,
+    display_name: str,
+    org_name: str,
+    link: str,
+    expires_at: datetime,
+    system_from: str,
+    now: datetime,
+) -> EmailMessage:
+    """The invitation (`purpose` "invite") or reset ("reset") mail to an account's address."""
+    mail = _base(
+        from_=_address(org_name, system_from),
+        sender=None,
+        to=recipient,
+        subject=SUBJECTS[purpose].format(org=org_name),
+        now=now,
+    )
+    return _render(
+        mail,
+        f"account_{purpose}",
+        name=display_name,
+        email=recipient,
+        org=org_name,
+        link=link,
+        expires=expires_at.strftime("%d %B %Y, %H:%M UTC"),
+    )
