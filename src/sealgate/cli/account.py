@@ -34,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     add = actions.add_parser(
         "add", parents=[common_options()], help="add an active account and invite it"
     )
-    add.add_argument("email")
+    add.add_argument("email", help="the address the account sends and reads as")
     add.add_argument("--org", required=True, help="the account's organisation")
     add.add_argument("--name", default="", help="display name")
     add.add_argument(
@@ -50,12 +50,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         ("reset-2fa", run_reset_2fa, "forget the account's TOTP app; the next login enrols"),
     ):
         action = actions.add_parser(name, parents=[common_options()], help=text)
-        action.add_argument("email")
+        action.add_argument("email", help="the account's address")
         action.set_defaults(run=run)
     reset = actions.add_parser(
         "reset-password", parents=[common_options()], help="mail a link to choose a new password"
     )
-    reset.add_argument("email")
+    reset.add_argument("email", help="the account's address")
     _print_link_option(reset, "reset")
     reset.set_defaults(run=run_reset_password)
     listing = actions.add_parser("list", parents=[common_options()], help="list accounts")
