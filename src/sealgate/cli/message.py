@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from sealgate.cli import evidence
 from sealgate.cli.common import CliError, common_options, emit, unit_of_work
 from sealgate.store import (
     Conversation,
@@ -44,6 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     listing.add_argument("--since", metavar="ISO8601", help="only those received at or after")
     listing.add_argument("--limit", default="50", metavar="N", help="at most N (default 50)")
     listing.set_defaults(run=run_list)
+    evidence.register(actions, _find_message)
 
 
 def _when(value: datetime | None) -> str | None:

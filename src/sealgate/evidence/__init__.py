@@ -28,6 +28,7 @@ from sealgate.evidence.events import (
     to_json,
 )
 from sealgate.evidence.log import load, record, verify
+from sealgate.evidence.report import Subject, to_text
 
 __all__ = [
     "ACCEPTED",
@@ -36,6 +37,7 @@ __all__ = [
     "DELIVERY_ATTEMPT",
     "DOWNLOADED",
     "OPENED",
+    "Subject",
     "VERIFIED",
     "Event",
     "EvidenceError",
@@ -46,5 +48,6 @@ __all__ = [
     "load",
     "record",
     "to_json",
+    "to_text",
     "verify",
 ]

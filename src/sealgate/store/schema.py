@@ -135,6 +135,9 @@ class Submission(Base):
     size: Mapped[int]
     client_address: Mapped[str] = mapped_column(String(64), default="")
     authenticated_as: Mapped[str] = mapped_column(String(100), default="")
+    # The client's TLS session ("" for none), kept as evidence of how the mail arrived.
+    tls_version: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    tls_cipher: Mapped[str] = mapped_column(String(64), default="", server_default="")
     state: Mapped[str] = mapped_column(String(16), default="incoming")
     error: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime]

@@ -20,6 +20,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # How a submission arrived (its TLS session), for the "accepted" event.
+    with op.batch_alter_table("submissions") as batch:
+        batch.add_column(
+            sa.Column("tls_version", sa.String(length=16), server_default="", nullable=False)
+        )
+        batch.add_column(
+            sa.Column("tls_cipher", sa.String(length=64), server_default="", nullable=False)
+        )
     op.create_table(
         "evidence_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -45,3 +53,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_evidence_events_recipient_id"), table_name="evidence_events")
     op.drop_table("evidence_events")
+    with op.batch_alter_table("submissions") as batch:
+        batch.drop_column("tls_cipher")
+        batch.drop_column("tls_version")
