@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pypdf
 import pytest
 from sqlalchemy import select, text
 
@@ -130,3 +131,23 @@ def test_unknown_id_is_one_line_error(cli, stored):
     assert result.stderr.splitlines() == [
         "sealgate: error: no message or submission with id 'nope'"
     ]
+
+
+def test_pdf_is_written_privately_next_to_the_text_report(cli, stored, tmp_path):
+    message_id, _ = stored
+    target = tmp_path / "proof.pdf"
+    result = cli("message", "evidence", message_id, "--pdf", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "head of the chain" in result.stdout
+    assert target.stat().st_mode & 0o777 == 0o600
+    head = evidence(cli, message_id)["head"]
+    shown = "".join(page.extract_text() for page in pypdf.PdfReader(target).pages)
+    assert head in shown.replace("\n", "") and "pat@example.org" in shown
+
+
+def test_pdf_to_a_folder_that_does_not_exist_is_one_line_error(cli, stored, tmp_path):
+    message_id, _ = stored
+    result = cli("message", "evidence", message_id, "--pdf", str(tmp_path / "no" / "x.pdf"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("sealgate: error: cannot write ")
+    assert len(result.stderr.splitlines()) == 1

@@ -8,6 +8,7 @@ every recorded event per recipient in UTC and ends with the head of the hash cha
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.cli.common import CliError, common_options, emit, fail, unit_of_work
-from sealgate.evidence import Event, Subject, first_broken, head, load, to_json, to_text
-from sealgate.store import Message, Recipient
+from sealgate.evidence import (
+    Event,
+    Subject,
+    first_broken,
+    head,
+    load,
+    to_json,
+    to_pdf,
+    to_text,
+)
+from sealgate.store import Message, Recipient, utcnow
 
 FindMessage = Callable[[Session, str], Message]
 _ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
@@ -83,4 +93,11 @@ def run_evidence(args: argparse.Namespace, find: FindMessage) -> int:
 
 
 def _write_pdf(path: str, subject: Subject, events: list[Event]) -> None:
-    raise CliError("--pdf is not available yet")
+    """The report as a PDF at `path` (made private: it names recipients and hosts)."""
+    document = to_pdf(subject, events, utcnow())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(document)
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror}") from None

@@ -11,6 +11,8 @@ any later edit, deletion or reordering of a stored event visible; it cannot show
 newest events were cut off, which is why every report prints the head.
 """
 
+from datetime import datetime
+
 from sealgate.evidence.events import (
     ACCEPTED,
     CODE_SENT,
@@ -30,6 +32,15 @@ from sealgate.evidence.events import (
 from sealgate.evidence.log import load, record, verify
 from sealgate.evidence.report import Subject, to_text
 
+
+def to_pdf(subject: Subject, events: list[Event], now: datetime) -> bytes:
+    """The report as PDF bytes (pdf.py). fpdf2 takes half a second to import, so it is
+    loaded only when a PDF is asked for, not by every stage that records events."""
+    from sealgate.evidence.pdf import to_pdf as render
+
+    return render(subject, events, now)
+
+
 __all__ = [
     "ACCEPTED",
     "CODE_SENT",
@@ -48,6 +59,7 @@ __all__ = [
     "load",
     "record",
     "to_json",
+    "to_pdf",
     "to_text",
     "verify",
 ]
