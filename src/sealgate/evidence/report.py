@@ -47,13 +47,23 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _record(item: dict[str, Any]) -> str:
+    """A trace step as `message show` prints one; any other record as its pairs."""
+    if set(item) == {"step", "outcome", "reason"}:
+        return f"{item['outcome']:<8} {item['step']}: {item['reason']}"
+    return _value(item)
+
+
 def detail_lines(details: dict[str, Any], indent: str) -> list[str]:
-    """One line per detail; a list of records (a decision trace) one line per record."""
+    """One line per detail that has a value; a list of records (a decision trace) one line
+    per record. (The JSON report keeps every key, the empty ones too.)"""
     lines = []
     for key, value in details.items():
+        if value is None:
+            continue
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"{indent}{key}:")
-            lines.extend(f"{indent}  - {_value(item)}" for item in value)
+            lines.extend(f"{indent}  - {_record(item)}" for item in value)
         else:
             lines.append(f"{indent}{key}: {_value(value)}")
     return lines
