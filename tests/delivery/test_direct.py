@@ -121,3 +121,16 @@ def test_null_mx_and_nxdomain_fail_permanently(
 ) -> None:
     outcome = _deliver(transport_world, domain, Requirement(L.TLS))
     assert isinstance(outcome, PermanentFailure) and reason in outcome.text
+
+
+def test_the_outcome_carries_what_its_connection_showed(transport_world: TransportWorld) -> None:
+    """The evidence of a delivery attempt (sealgate.evidence): host, IP, TLS, the leaf
+    certificate's sha256 and the verdict, from the very connection that carried the mail."""
+    outcome = _deliver(transport_world, "dane-ee.lab", Requirement(L.DANE), "evidence")
+    assert isinstance(outcome, Delivered) and outcome.connection is not None
+    connection = outcome.connection
+    assert connection.host == "mx.dane-ee.lab" and connection.address.startswith("127.")
+    assert connection.tls_version in ("TLSv1.2", "TLSv1.3") and connection.cipher
+    assert connection.level == "dane" and connection.dane_match is True
+    assert connection.certificate_sha256 is not None and len(connection.certificate_sha256) == 64
+    assert connection.reasons

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sealgate.bootstrap import Runtime
 from sealgate.delivery.hand_back import hand_back, proven_below
 from sealgate.delivery.queue import claim
+from sealgate.evidence import load
 from sealgate.mail import domain_key
 from sealgate.route import transport_for
 from sealgate.store import OutboundJob, Recipient, utcnow
@@ -65,6 +66,15 @@ def test_a_hand_back_is_a_row_and_route_falls_back_never_weaker(
     assert (first["step"], first["outcome"]) == ("delivery", "fell back")
     assert first["reason"].startswith("direct_delivery at delivery time: required PKIX")
     assert "direct" in jobs and len(jobs) == 2
+    with runtime.db.begin() as session:
+        events = load(session, recipient.message_id)
+    # The evidence tells the same story: decided direct, fell short, decided again.
+    assert [e.kind for e in events] == ["accepted", "decided", "delivery_attempt", "decided"]
+    assert events[1].details["dispatch"] == "direct" and events[1].details["requirement"]
+    attempt = events[2].details
+    assert (attempt["result"], attempt["proven_level"]) == ("below_requirement", "tls")
+    assert attempt["reply"].startswith("required PKIX")
+    assert events[3].details["trace"][0]["outcome"] == "fell back"
 
 
 def test_a_second_hand_back_of_the_same_job_writes_nothing(

@@ -63,6 +63,8 @@ async def test_accepted_message_is_committed_byte_identical(
     assert row.rcpt_to == ["bob@example.org", "carol@example.net"]
     assert row.authenticated_as == sender.username
     assert row.client_address == "127.0.0.1"
+    # How it arrived, kept as evidence (sealgate.evidence "accepted").
+    assert row.tls_version in ("TLSv1.2", "TLSv1.3") and row.tls_cipher
     assert row.size == len(raw)
     assert runtime.vault.get_bytes(row.blob_id) == raw
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 GENESIS_HASH = "0" * 64
 """The `prev_hash` of the first entry: there is nothing before it."""
@@ -60,7 +61,7 @@ def canonical_bytes(
         "outcome": outcome,
         "prev_hash": prev_hash,
     }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_json(fields)
 
 
 def entry_hash(**fields: object) -> str:
@@ -70,12 +71,9 @@ def entry_hash(**fields: object) -> str:
 
 def first_broken(entries: Iterable[AuditEntry]) -> AuditEntry | None:
     """The first entry (in seq order) whose link or hash does not match, or None if intact."""
-    prev = GENESIS_HASH
-    expected_seq: int | None = None
-    for entry in entries:
-        if expected_seq is not None and entry.seq != expected_seq:
-            return entry
-        recomputed = entry_hash(
+
+    def recompute(entry: AuditEntry) -> str:
+        return entry_hash(
             seq=entry.seq,
             at=entry.at,
             actor_kind=entry.actor_kind,
@@ -86,8 +84,52 @@ def first_broken(entries: Iterable[AuditEntry]) -> AuditEntry | None:
             outcome=entry.outcome,
             prev_hash=entry.prev_hash,
         )
-        if entry.prev_hash != prev or entry.entry_hash != recomputed:
-            return entry
-        prev = entry.entry_hash
-        expected_seq = entry.seq + 1
+
+    return first_broken_link(entries, recompute)
+
+
+# -- any chain of links: the audit trail above, and each message's evidence (sealgate.evidence)
+
+
+def canonical_json(fields: Mapping[str, object]) -> bytes:
+    """Canonical JSON (sorted keys, no spaces, UTF-8): what a link's hash is computed over."""
+    return json.dumps(
+        dict(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def fields_hash(fields: Mapping[str, object]) -> str:
+    """The sha256 (hex) of `fields` in canonical JSON; `fields` includes the previous hash."""
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+class Link(Protocol):
+    """What `first_broken_link` needs of a stored link: its place and the two hashes."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def entry_hash(self) -> str: ...
+
+
+L = TypeVar("L", bound=Link)
+
+
+def first_broken_link(links: Iterable[L], recompute: Callable[[L], str]) -> L | None:
+    """The first link (in seq order) that is out of sequence, points to the wrong previous
+    hash, or whose own hash `recompute` does not reproduce; None if the chain is intact.
+
+    The first link must point to GENESIS_HASH, so that cutting off the head is seen too.
+    """
+    prev = GENESIS_HASH
+    expected_seq: int | None = None
+    for link in links:
+        if expected_seq is not None and link.seq != expected_seq:
+            return link
+        if link.prev_hash != prev or link.entry_hash != recompute(link):
+            return link
+        prev = link.entry_hash
+        expected_seq = link.seq + 1
     return None

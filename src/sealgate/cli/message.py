@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sealgate.cli import message_list, revoke
+from sealgate.cli import evidence, message_list, revoke
 from sealgate.cli.common import common_options, emit, iso, unit_of_work
 from sealgate.cli.message_lookup import find_message
 from sealgate.directory import link_closure
@@ -49,10 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     show.set_defaults(run=run_show)
     message_list.register(actions)
     revoke.register(actions)
-
-
-# The look-up every message command shares (revoke.py too); kept under its old name here.
-_find_message = find_message
+    evidence.register(actions)
 
 
 # The job states a recipient's status names as they are.
@@ -168,7 +165,7 @@ def _jobs(session: Session, message: Message, recipient_ids: list[str]) -> list[
 
 
 def describe_message(session: Session, ident: str) -> dict[str, Any]:
-    message = _find_message(session, ident)
+    message = find_message(session, ident)
     conversations = _conversations(session, message)
     ids = [r["id"] for c in conversations for r in c["recipients"]]
     return {

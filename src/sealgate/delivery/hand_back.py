@@ -13,6 +13,8 @@ import logging
 from sqlalchemy import update
 
 from sealgate.bootstrap import Runtime
+from sealgate.delivery.outcome import BelowRequirement
+from sealgate.delivery.proof import record_attempt
 from sealgate.delivery.queue import mark_done
 from sealgate.policy import Requirement
 from sealgate.store import OutboundJob, Recipient, RecipientState, check, utcnow
@@ -61,6 +63,8 @@ def hand_back(rt: Runtime, job: OutboundJob, proven: TransportLevel, why: str) -
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise _NotDecided
+            below = BelowRequirement(proven, why)
+            record_attempt(session, job, "below_requirement", below, proven_level=level.to_text())
     except _NotDecided:
         log.warning("job %s: recipient %s is not decided; no hand-back", job.id, job.recipient_id)
         return False

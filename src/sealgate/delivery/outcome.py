@@ -16,7 +16,8 @@ reply when it gave a plausible one, else a default of the right class; the DSN r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sealgate.transport import TransportLevel
 
@@ -37,6 +38,31 @@ S_NO_UTF8 = "5.6.7"  # RFC 6531: non-ASCII address, server lacks SMTPUTF8
 
 
 @dataclass(frozen=True)
+class Connection:
+    """What the session that gave an outcome showed: the evidence of one delivery attempt.
+
+    `level` is what this connection proved by the probe's rules (None: not graded, the
+    relay); `dane_match` None when no usable secure TLSA record applied.
+    """
+
+    host: str
+    address: str
+    port: int
+    tls_version: str | None = None
+    cipher: str | None = None
+    certificate_sha256: str | None = None  # of the leaf certificate as presented (DER)
+    level: str | None = None
+    dane_match: bool | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def _connection() -> Any:
+    """An outcome's connection is evidence about it, not part of what it is: equal
+    outcomes compare equal whichever host gave them."""
+    return field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Delivered:
     """The receiving server accepted the mail (a 2xx reply to the end of DATA)."""
 
@@ -45,6 +71,7 @@ class Delivered:
     # What the connection that carried the mail proved (NONE: plaintext); None when it was
     # not graded (the relay path, whose TLS is verified against its own CA file instead).
     proven: TransportLevel | None = None
+    connection: Connection | None = _connection()
 
     def describe(self) -> str:
         return f"{self.code} {self.text}".strip()
@@ -57,6 +84,7 @@ class TemporaryFailure:
     code: int | None
     text: str
     status: str = "4.0.0"
+    connection: Connection | None = _connection()
 
     def describe(self) -> str:
         return describe(self.code, self.status, self.text)
@@ -72,6 +100,7 @@ class PermanentFailure:
     code: int | None
     text: str
     status: str = "5.0.0"
+    connection: Connection | None = _connection()
 
     def describe(self) -> str:
         return describe(self.code, self.status, self.text)

@@ -16,6 +16,8 @@ nothing of the mail; the caller logs addresses and outcomes.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import ipaddress
 import re
 import smtplib
@@ -26,6 +28,7 @@ from sealgate.delivery.mail_options import mail_options
 from sealgate.delivery.outcome import (
     S_BAD_CONNECTION,
     S_NO_ANSWER,
+    Connection,
     Delivered,
     Outcome,
     PermanentFailure,
@@ -102,13 +105,14 @@ def attempt(
     secured = _secure(hop, requirement, smtp, grader)
     if isinstance(secured, Refusal):
         return secured
-    smtp, proven = secured
+    smtp, proven, connection = secured
     try:
         refused = _authenticate(hop, smtp, proven)
         if refused is not None:
             return refused
         set_timeout(smtp, hop.transfer_timeout)
-        return _transfer(smtp, envelope, proven if grader is not None else None)
+        outcome = _transfer(smtp, envelope, proven if grader is not None else None)
+        return dataclasses.replace(outcome, connection=connection)
     finally:
         quit_quietly(smtp)
 
@@ -126,16 +130,34 @@ def _not_opened(hop: Hop, facts: TlsFacts) -> Attempt:
     return Refusal(f"{hop.name}: {error}", S_BAD_CONNECTION if timed_out else S_NO_ANSWER)
 
 
+def _connection(hop: Hop, facts: TlsFacts | None, grade: HostGrade | None) -> Connection:
+    """The evidence of the session at `hop`: its TLS facts and, when graded, its verdict."""
+    leaf = facts.chain[0] if facts is not None and facts.chain else None
+    return Connection(
+        host=hop.server_name,
+        address=hop.address,
+        port=hop.port,
+        tls_version=facts.tls_version if facts is not None else None,
+        cipher=facts.cipher if facts is not None else None,
+        certificate_sha256=hashlib.sha256(leaf).hexdigest() if leaf else None,
+        level=grade.level.to_text() if grade is not None else None,
+        dane_match=grade.dane_match if grade is not None else None,
+        reasons=grade.reasons if grade is not None else (),
+    )
+
+
 def _secure(
     hop: Hop, requirement: Requirement, smtp: smtplib.SMTP, grader: Grader | None
-) -> tuple[smtplib.SMTP, TransportLevel] | Refusal:
-    """The session to send on and the level it proved, or why it may not carry the mail."""
+) -> tuple[smtplib.SMTP, TransportLevel, Connection] | Refusal:
+    """The session to send on, the level it proved and its evidence, or why it may not
+    carry the mail."""
     if not smtp.has_extn("starttls"):
         refusal = without_starttls(hop.mode, hop.name)
         if refusal is not None:
             quit_quietly(smtp)
             return refusal
-        return smtp, TransportLevel.NONE
+        plaintext = HostGrade(TransportLevel.NONE, None, ("no STARTTLS offered",))
+        return smtp, TransportLevel.NONE, _connection(hop, None, plaintext)
     facts, secured = start_tls(
         smtp, server_name=hop.server_name, helo=hop.helo, timeout=hop.timeout
     )
@@ -149,7 +171,7 @@ def _secure(
     if refusal is not None:
         quit_quietly(secured)
         return refusal
-    return secured, grade.level
+    return secured, grade.level, _connection(hop, facts, grade if grader is not None else None)
 
 
 def _ungraded(facts: TlsFacts) -> HostGrade:

@@ -53,6 +53,7 @@ from sealgate.delivery.outcome import (
     PermanentFailure,
     TemporaryFailure,
 )
+from sealgate.delivery.proof import record_attempt
 from sealgate.delivery.queue import (
     OutcomeWriter,
     bounce,
@@ -178,6 +179,7 @@ def _bounce(
         log.warning("job %s: lease lost, outcome not recorded", job.id)
         return
     log.info("job %s to %s: bounced: %s", job.id, job.rcpt_to, error)
+    record_attempt(session, job, "bounced", failure, expired=timed_out)
     if _wants_dsn(job) and wants_failure_report(job.dsn):
         report = _report(
             job,
@@ -209,6 +211,7 @@ def _defer(
         log.warning("job %s: lease lost, outcome not recorded", job.id)
         return
     log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe())
+    record_attempt(session, job, "deferred", failure, next_attempt_at=retry_at)
     if report_delay:
         report = _report(
             job,
@@ -230,6 +233,7 @@ def _delivered(
         log.warning("job %s: lease lost, outcome not recorded", job.id)
         return
     log.info("job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe())
+    record_attempt(session, job, "delivered", outcome)
     if _wants_dsn(job) and wants_success_report(job.dsn):
         report = _report(
             job,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import recipient_dsn
 from sealgate.directory import access_code_minimum, expiry_days_default
+from sealgate.evidence import ACCEPTED, record
 from sealgate.intake.control_headers import (
     ControlHeaderError,
     ControlHeaders,
@@ -251,6 +252,25 @@ def _finish(session: Session, submission: Submission) -> None:
         raise TakenElsewhere
 
 
+def _record_accepted(session: Session, submission: Submission, message: Message) -> None:
+    """The message's first evidence event: how its submission arrived (never its content)."""
+    by_spf = submission.authenticated_as.startswith("spf:")
+    record(
+        session,
+        message.id,
+        ACCEPTED,
+        at=submission.received_at,
+        submission_id=submission.id,
+        client_address=submission.client_address,
+        tls_version=submission.tls_version or None,
+        tls_cipher=submission.tls_cipher or None,
+        authentication="spf" if by_spf else "smtp_auth",
+        authenticated_as=submission.authenticated_as.removeprefix("spf:"),
+        size=submission.size,
+        envelope_recipients=len(submission.rcpt_to),
+    )
+
+
 def _prepare(session: Session, rt: Runtime, vault: Vault, submission: Submission) -> _Rows | None:
     """The rows of one claimed submission, or None after marking it corrupt or held."""
     raw = _read_raw(vault, submission)
@@ -283,6 +303,7 @@ def _process_batch(rt: Runtime, skipped: set[str], ids: Sequence[str]) -> int | 
                     continue
                 _finish(session, submission)
                 rows.insert(session)
+                _record_accepted(session, submission, rows.message)
                 log.info(
                     "intake: submission %s -> message %s, %d conversations, %d recipients",
                     submission.id,

@@ -34,6 +34,7 @@ from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_lin
 from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest
 from sealgate.portal.pages import access_code_locked, link_not_valid
+from sealgate.portal.proof import record_verified
 from sealgate.store import Recipient, utcnow
 
 # Longer input is not an access code anyone agreed on; refusing it early keeps argon2 cheap.
@@ -90,6 +91,10 @@ def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) 
     matches = verify_password(counted.code_hash or None, typed)
     verdict = decide_access_code(counted.attempts, matches=matches)
     if verdict.outcome is not AttemptOutcome.CORRECT:
+        # The attempt was counted (and committed) before argon2 judged it: its outcome is
+        # evidence of its own.
+        with rt.db.begin() as session:
+            record_verified(session, target.recipient_id, str(verdict.outcome), left=verdict.left)
         return Admission(target, verdict)
     now = utcnow()
     with rt.db.begin() as session:

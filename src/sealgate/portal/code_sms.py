@@ -28,6 +28,7 @@ from sealgate.portal.code_pages import code_page
 from sealgate.portal.code_rows import CodeIssue
 from sealgate.portal.codes import SMS_WINDOW, org_sms_wait
 from sealgate.portal.link import LinkTarget
+from sealgate.portal.proof import record_code_sent
 from sealgate.store import SmsQuota, insert_missing
 
 log = logging.getLogger("sealgate.portal")
@@ -71,6 +72,12 @@ def _text_code(provider: SmsProvider, issue: CodeIssue) -> bool:
     return True
 
 
+def _record_texted(rt: Runtime, recipient_id: str) -> None:
+    """The provider took the SMS: evidence of its own (the code was committed before)."""
+    with rt.db.begin() as session:
+        record_code_sent(session, recipient_id, "sms")
+
+
 def _give_back(rt: Runtime, org_id: int, window: datetime) -> None:
     """The provider refused: this SMS does not count (if its window is still the current one)."""
     with rt.db.begin() as session:
@@ -112,4 +119,5 @@ async def text_code(request: Request, issue: CodeIssue) -> Response:
     if not await run_in_threadpool(_text_code, request.app.state.sms, issue):
         await run_in_threadpool(_give_back, request.app.state.rt, target.org_id, issue.sms_window)
         return _not_sent_page(request, target)
+    await run_in_threadpool(_record_texted, request.app.state.rt, target.recipient_id)
     return RedirectResponse(f"{target.start}/verify", status_code=303)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from sealgate.portal.pages import Refusal
+from sealgate.portal.proof import recorded_download
 from sealgate.portal.read import open_message
 
 DOWNLOAD_POLICY = "default-src 'none'; sandbox"
@@ -71,5 +72,10 @@ async def download_attachment(request: Request) -> Response:
         "Content-Security-Policy": DOWNLOAD_POLICY,
         "X-Content-Type-Options": "nosniff",
     }
-    # Starlette iterates a sync iterator in its thread pool: file reads stay off the loop.
-    return StreamingResponse(request.app.state.rt.vault.stream(attachment.blob_id), headers=headers)
+    # Starlette iterates a sync iterator in its thread pool: file reads (and the evidence
+    # written after the last byte) stay off the loop.
+    rt = request.app.state.rt
+    via = "account" if reading.in_inbox else "link"
+    chunks = rt.vault.stream(attachment.blob_id)
+    body = recorded_download(rt, reading.target.recipient_id, index, chunks, via=via)
+    return StreamingResponse(body, headers=headers)

@@ -16,6 +16,7 @@ from sealgate.bootstrap import Runtime
 from sealgate.portal.codes import AttemptVerdict
 from sealgate.portal.link import LinkTarget
 from sealgate.portal.methods import marks_contact_opened, proof_for
+from sealgate.portal.proof import record_verified
 from sealgate.portal.sessions import open_session
 from sealgate.store import Contact, Recipient
 
@@ -39,6 +40,7 @@ def admit_guest(
 ) -> str:
     """The guest proved who it is: mark the message (and contact) opened, open a session."""
     mark_opened(session, recipient_id, now)
+    record_verified(session, recipient_id, "ok")
     ttl = timedelta(seconds=rt.settings.web.session_ttl)
     return open_session(session, recipient_id=recipient_id, previous=previous, now=now, ttl=ttl)
 

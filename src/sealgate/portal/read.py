@@ -24,6 +24,7 @@ from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
 from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
+from sealgate.portal.proof import record_opened
 from sealgate.portal.sanitise import html_document, sanitise_html
 from sealgate.portal.sessions import session_reader
 from sealgate.store import utcnow
@@ -94,6 +95,9 @@ async def read_page(request: Request) -> Response:
         if refusal.status == 403 and refusal.start is not None:
             return RedirectResponse(refusal.start, status_code=303)
         raise
+    via = "account" if reading.in_inbox else "link"
+    rt: Runtime = request.app.state.rt
+    await run_in_threadpool(record_opened, rt, reading.target.recipient_id, via=via)
     return render(
         request,
         "read.html",

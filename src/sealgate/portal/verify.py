@@ -49,6 +49,7 @@ from sealgate.portal.link_caps import link_sends, report_cap, take_link_send
 from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest
 from sealgate.portal.pages import link_capped, link_not_valid
+from sealgate.portal.proof import record_code_sent, record_verified
 from sealgate.store import utcnow
 
 __all__ = ["CODE_KEY_PURPOSE", "check_code", "code_form", "send_code"]
@@ -99,6 +100,7 @@ def _issue_code_counted(rt: Runtime, token: str) -> CodeIssue:
             ttl = limits.ttl_minutes
             return CodeIssue(target, verdict, code=code, ttl_minutes=ttl, sms_window=window)
         queue_code_mail(session, rt, target, code, limits.ttl_minutes, now)
+        record_code_sent(session, target.recipient_id, "email")
         return CodeIssue(target, verdict)
 
 
@@ -157,6 +159,7 @@ def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Ad
         matches = hmac.compare_digest(typed_hash.encode(), row.code_hash.encode())
         verdict = judge_attempt(row.attempts, limits.attempts, matches=matches)
         if verdict.outcome is not AttemptOutcome.CORRECT:
+            record_verified(session, target.recipient_id, str(verdict.outcome), left=verdict.left)
             return Admission(target, verdict)
         session.delete(row)
         secret = admit_guest(session, rt, target.recipient_id, previous=previous, now=now)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, DirectMail, enqueue, plan_direct_mail, queue_dsn
 from sealgate.directory import find_contact, hash_password, verify_password
+from sealgate.evidence import DECIDED, record
 from sealgate.intake import strip_control_headers
 from sealgate.mail import address_key
 from sealgate.notify import compose_notification, new_token
@@ -248,3 +249,23 @@ def write_rows(
         _report_refusal(session, ctx, recipient, plan, now)
     else:
         log.info("route: recipient %s refused by policy; no DSN asked for", recipient.id)
+    _record_decision(session, recipient, decision, plan)
+
+
+def _record_decision(
+    session: Session, recipient: Recipient, decision: Decision, plan: DispatchPlan
+) -> None:
+    """The decision as evidence: method, what it dispatches, the level it requires, and the
+    explain trace (a hand-back's "fell back" step first)."""
+    record(
+        session,
+        recipient.message_id,
+        DECIDED,
+        recipient.id,
+        method=decision.method,
+        delivery=decision.delivery,
+        dispatch=str(plan.dispatch),
+        requirement=plan.requirement.to_text() if plan.requirement else None,
+        reason=plan.reason or None,
+        trace=[step.to_json() for step in decision.trace],
+    )

@@ -170,6 +170,9 @@ class Submission(Base):
     size: Mapped[int]
     client_address: Mapped[str] = mapped_column(String(64), default="")
     authenticated_as: Mapped[str] = mapped_column(String(100), default="")
+    # The client's TLS session ("" for none), kept as evidence of how the mail arrived.
+    tls_version: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    tls_cipher: Mapped[str] = mapped_column(String(64), default="", server_default="")
     state: Mapped[str] = mapped_column(String(16), default="incoming")
     error: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime]
@@ -437,3 +440,26 @@ class AuthFailure(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int]
     window_start: Mapped[datetime] = mapped_column(index=True)
+
+
+class EvidenceEvent(Base):
+    """One event of a message's proof of delivery: append-only, hash-chained per message.
+
+    `seq` counts from 1 per message; `entry_hash` covers every field shown in the report
+    (the recipient's address, not its row id) and `prev_hash`, so a report can be checked
+    without the database. Never message content: no subject, body or attachment name.
+    """
+
+    __tablename__ = "evidence_events"
+    __table_args__ = (UniqueConstraint("message_id", "seq", name="uq_evidence_events_message_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"))
+    seq: Mapped[int]
+    at: Mapped[datetime]
+    # None (and "") for events of the whole message, such as its acceptance.
+    recipient_id: Mapped[str | None] = mapped_column(ForeignKey("recipients.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))

@@ -55,6 +55,8 @@ class AcceptedMessage:
     client_address: str
     authenticated_as: str
     dsn: dict[str, Any] | None = None  # the RFC 3461 request (esmtp_params.dsn_request)
+    tls_version: str = ""  # the client's TLS session, "" for none (evidence of arrival)
+    tls_cipher: str = ""
 
 
 def _row(message: AcceptedMessage, blob_id: str) -> dict[str, Any]:
@@ -70,6 +72,8 @@ def _row(message: AcceptedMessage, blob_id: str) -> dict[str, Any]:
         "client_address": message.client_address,
         "authenticated_as": message.authenticated_as,
         "dsn": message.dsn,
+        "tls_version": message.tls_version,
+        "tls_cipher": message.tls_cipher,
         "state": "incoming",
         "error": "",
         "received_at": utcnow(),

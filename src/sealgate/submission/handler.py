@@ -133,6 +133,16 @@ async def _parsed_header_section(raw: bytes) -> HeaderSection:
     return await asyncio.to_thread(parse_header_section, raw)
 
 
+def _tls_of(session: SubmissionSession) -> dict[str, str]:
+    """The TLS version and cipher of the client's session ("" without STARTTLS): evidence of
+    how the mail arrived, kept on the submission row."""
+    tls = (session.ssl or {}).get("ssl_object")
+    if tls is None:
+        return {"tls_version": "", "tls_cipher": ""}
+    cipher = tls.cipher()
+    return {"tls_version": tls.version() or "", "tls_cipher": cipher[0] if cipher else ""}
+
+
 class SubmissionEnvelope(Envelope):
     """aiosmtpd's envelope plus the typed MAIL and RCPT parameters of this transaction."""
 
@@ -303,6 +313,7 @@ class SubmissionHandler:
             rcpt_to=tuple(envelope.rcpt_tos),
             client_address=session.client,
             authenticated_as=submitter.username,
+            **_tls_of(session),
             dsn=dsn_request(envelope.mail_parameters, envelope.rcpt_parameters)
             if isinstance(envelope, SubmissionEnvelope)
             else None,
