@@ -1,1 +1,37 @@
-"""The audit trail (issue 12): an append-only, hash-chained record of who did what."""
+"""Audit: the append-only, hash-chained trail of who did what (issue 12, NEN 7513).
+
+Receives: `record(session, action, actor, …)` calls from the CLI's unit of work and the
+portal, inside the transaction of the thing recorded.
+Hands off: `audit_entries` rows (one global chain) and the `audit_head` row; `verify`,
+`entries`, `prune` for `sealgate audit`.
+Trust: holds actors (OS users, account and guest addresses), client addresses, ids and
+outcomes; never message content, codes, passwords or tokens. chain.py is pure.
+"""
+
+from sealgate.audit.chain import GENESIS_HASH, AuditEntry, first_broken
+from sealgate.audit.trail import (
+    ACTOR_KINDS,
+    AuditError,
+    Verification,
+    entries,
+    format_actor,
+    newest,
+    prune,
+    record,
+    verify,
+)
+
+__all__ = [
+    "ACTOR_KINDS",
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditError",
+    "Verification",
+    "entries",
+    "first_broken",
+    "format_actor",
+    "newest",
+    "prune",
+    "record",
+    "verify",
+]

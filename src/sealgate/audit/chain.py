@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 GENESIS_HASH = "0" * 64
@@ -26,7 +26,7 @@ class AuditEntry:
 
     seq: int
     at: str  # UTC, ISO 8601, chosen by the caller (this module reads no clock)
-    actor_kind: str  # "cli" | "api_token" | "console_account" | "guest"
+    actor_kind: str  # "cli" | "account" | "guest" | "system" (later: "api_token")
     actor_id: str
     action: str
     organisation: str | None
@@ -34,6 +34,8 @@ class AuditEntry:
     outcome: str  # "ok" | "denied" | "failed"
     prev_hash: str
     entry_hash: str
+    client: str | None = None  # the actor's network address, when known
+    details: str = "{}"  # canonical JSON (`canonical_details`); ids and flags, never content
 
 
 def canonical_bytes(
@@ -47,9 +49,13 @@ def canonical_bytes(
     object_id: str | None,
     outcome: str,
     prev_hash: str,
+    client: str | None = None,
+    details: str = "{}",
 ) -> bytes:
     """The bytes that are hashed: every field of the entry, the previous hash included."""
     fields = {
+        "client": client,
+        "details": details,
         "seq": seq,
         "at": at,
         "actor_kind": actor_kind,
@@ -68,10 +74,24 @@ def entry_hash(**fields: object) -> str:
     return hashlib.sha256(canonical_bytes(**fields)).hexdigest()  # type: ignore[arg-type]
 
 
-def first_broken(entries: Iterable[AuditEntry]) -> AuditEntry | None:
-    """The first entry (in seq order) whose link or hash does not match, or None if intact."""
-    prev = GENESIS_HASH
-    expected_seq: int | None = None
+def canonical_details(details: Mapping[str, object] | None) -> str:
+    """The one JSON text of an entry's details, so that it hashes alike wherever it is read."""
+    return json.dumps(
+        dict(details or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def first_broken(
+    entries: Iterable[AuditEntry], *, anchor: str = GENESIS_HASH, first_seq: int | None = None
+) -> AuditEntry | None:
+    """The first entry (in seq order) whose link or hash does not match, or None if intact.
+
+    `anchor` is the hash the first entry must link to: GENESIS_HASH for a whole chain, or
+    the hash of the last entry pruned by retention. `first_seq`, when given, is the seq the
+    first entry must have, so that deleting the oldest entries is noticed too.
+    """
+    prev = anchor
+    expected_seq: int | None = first_seq
     for entry in entries:
         if expected_seq is not None and entry.seq != expected_seq:
             return entry
@@ -85,6 +105,8 @@ def first_broken(entries: Iterable[AuditEntry]) -> AuditEntry | None:
             object_id=entry.object_id,
             outcome=entry.outcome,
             prev_hash=entry.prev_hash,
+            client=entry.client,
+            details=entry.details,
         )
         if entry.prev_hash != prev or entry.entry_hash != recomputed:
             return entry

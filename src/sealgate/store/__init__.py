@@ -10,6 +10,8 @@ from sealgate.store.counter_rows import insert_missing
 from sealgate.store.message_list import MessageSummary, list_messages
 from sealgate.store.schema import (
     Account,
+    AuditEntryRow,
+    AuditHead,
     AuthFailure,
     Base,
     Contact,
@@ -46,6 +48,8 @@ from sealgate.store.wakeup import Waiter, Wakeups
 
 __all__ = [
     "Account",
+    "AuditEntryRow",
+    "AuditHead",
     "AuthFailure",
     "Base",
     "Contact",
