@@ -174,6 +174,11 @@ class TransportSettings(_Section):
     cache_max_seconds: int = Field(3600, gt=0)
 
 
+class AuditSettings(_Section):
+    # Days an audit entry is kept (`sealgate audit prune`); 2190 = 6 years, as Zivver keeps it.
+    retention_days: int = Field(2190, gt=0)
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -188,6 +193,7 @@ class Settings(_Section):
     policy: PolicySettings = PolicySettings()
     transport: TransportSettings = TransportSettings()
     sms: SmsSettings = SmsSettings()
+    audit: AuditSettings = AuditSettings()
     config_path: str = ""
 
     @property

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sealgate.cli import (
     account,
+    audit,
     contacts,
     credentials,
     demo,
@@ -39,6 +40,7 @@ COMMAND_GROUPS = (
     explain,
     probe,
     message,
+    audit,
     serve,
     demo,
 )
