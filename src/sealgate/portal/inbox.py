@@ -44,6 +44,7 @@ class InboxEntry:
     content_blob_id: str
     received_at: datetime
     subject: str = ""
+    org_id: int = 0
 
     @property
     def start(self) -> str:
@@ -76,6 +77,7 @@ def _entry(recipient: Recipient, message: Message) -> InboxEntry:
         message.sender_address,
         message.content_blob_id,
         message.created_at,
+        org_id=message.org_id,
     )
 
 
