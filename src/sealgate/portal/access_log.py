@@ -10,7 +10,7 @@ recipient ids, methods and outcomes; never a subject, body, file name, code or p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,14 +19,22 @@ from starlette.requests import Request
 
 from sealgate.audit import record
 from sealgate.bootstrap import Runtime
+from sealgate.portal.opened import Admission
 from sealgate.store import Account, Organisation
 
 # The actor of a failed log-in whose typed address is no account's.
 UNKNOWN_ACCOUNT = "guest:(no such account)"
 
-if TYPE_CHECKING:
-    from sealgate.portal.opened import Admission
-    from sealgate.portal.read import Reading
+
+class Opened(Protocol):
+    """A message opened for a reader (read.Reading), as far as the audit trail needs it."""
+
+    @property
+    def actor(self) -> str: ...
+    @property
+    def org_id(self) -> int: ...
+    @property
+    def recipient_id(self) -> str: ...
 
 
 def client_of(request: Request) -> str | None:
@@ -91,7 +99,7 @@ async def log_event(
 
 async def log_reading(
     request: Request,
-    reading: Reading,
+    reading: Opened,
     action: str,
     details: Mapping[str, object] | None = None,
 ) -> None:
@@ -101,7 +109,7 @@ async def log_reading(
         action,
         reading.actor,
         org_id=reading.org_id,
-        target=reading.target.recipient_id,
+        target=reading.recipient_id,
         details=details,
     )
 

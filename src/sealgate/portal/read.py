@@ -45,6 +45,10 @@ class Reading:
     org_id: int
 
     @property
+    def recipient_id(self) -> str:
+        return self.target.recipient_id
+
+    @property
     def in_inbox(self) -> bool:
         return isinstance(self.target, InboxEntry)
 
