@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sealgate.audit import AuditError, entries, newest, prune, record, verify
 from sealgate.audit.chain import GENESIS_HASH
 from sealgate.bootstrap import Runtime
-from sealgate.store import utcnow
+from sealgate.store import Database, utcnow
 
 
 def _append(rt: Runtime, n: int, action: str = "account.add") -> None:
@@ -82,6 +83,33 @@ def test_parallel_appends_keep_one_unbroken_chain(runtime: Runtime) -> None:
         seqs = [entry.seq for entry in entries(session)]
     assert result.intact, result
     assert seqs == list(range(1, 121)) and result.head_seq == 120
+
+
+def _append_from_process(url: str, n: int) -> None:
+    """A process of its own, with its own engine (and, on SQLite, its own writer lock)."""
+    db = Database(url)
+    try:
+        for i in range(n):
+            with db.begin() as session:
+                record(session, "queue.retry", "system", target=str(i))
+    finally:
+        db.dispose()
+
+
+def test_appends_from_many_processes_keep_one_unbroken_chain(runtime: Runtime) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(target=_append_from_process, args=(runtime.settings.database_url, 20))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    with runtime.db.begin() as session:
+        result = verify(session)
+    assert result.intact and result.entries == 80 and result.head_seq == 80
 
 
 def test_an_edited_row_is_named(runtime: Runtime) -> None:
