@@ -108,6 +108,7 @@ async def test_account_logins_and_failures_are_recorded(
     assert (await second_step(browser, "000000")).status_code == 400
     right = await second_step(browser, totp_now(enrolled.secret, steps_ahead=1))
     assert right.status_code == 303
+    assert (await browser.get("/inbox")).status_code == 200
     trail = _trail(runtime)
     assert [(e["action"], e["actor"], e["details"].get("method")) for e in trail] == [
         ("portal.verify.fail", f"account:{DORA}", "password"),
@@ -120,6 +121,8 @@ async def test_account_logins_and_failures_are_recorded(
         ("portal.verify.fail", f"account:{DORA}", "totp"),
         ("portal.verify.ok", f"account:{DORA}", "totp"),
         ("portal.login", f"account:{DORA}", None),
+        ("portal.inbox", f"account:{DORA}", None),
     ]
+    assert trail[-1]["details"] == {"shown": 0}
     assert {e["org"] for e in trail if e["actor"] != "guest:(no such account)"} == {"Clinic"}
     assert "my-password" not in json.dumps(trail) and "nobody@" not in json.dumps(trail)

@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.intake import ReadableMessage
+from sealgate.portal.access_log import log_event
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.pages import Refusal
@@ -131,4 +132,6 @@ async def inbox_page(request: Request) -> Response:
         if refusal.start is not None:
             return RedirectResponse(refusal.start, status_code=303)
         raise
+    # The inbox shows subjects: an access to content like any other.
+    await log_event(request, "portal.inbox", f"account:{email}", details={"shown": len(entries)})
     return render_form(request, "inbox.html", email=email, entries=entries)
