@@ -39,3 +39,12 @@ def test_bad_value_names_the_key(environ, key):
 def test_secret_is_not_shown():
     settings = load(None, {"SEALGATE_DELIVERY__RELAY_PASSWORD": "hunter2"})
     assert "hunter2" not in repr(settings)
+
+
+def test_audit_retention_defaults_to_six_years_and_must_be_positive(tmp_path):
+    assert load(None, {}).audit.retention_days == 2190
+    path = tmp_path / "s.toml"
+    path.write_text("[audit]\nretention_days = 3650\n")
+    assert load(path, {}).audit.retention_days == 3650
+    with pytest.raises(ConfigError, match=r"audit\.retention_days"):
+        load(None, {"SEALGATE_AUDIT__RETENTION_DAYS": "0"})

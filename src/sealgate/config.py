@@ -186,6 +186,11 @@ class AccountSettings(_Section):
     link_request_window: int = Field(3600, gt=0)
 
 
+class AuditSettings(_Section):
+    # Days an audit entry is kept (`sealgate audit prune`); 2190 = 6 years, as Zivver keeps it.
+    retention_days: int = Field(2190, gt=0)
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -201,6 +206,7 @@ class Settings(_Section):
     transport: TransportSettings = TransportSettings()
     sms: SmsSettings = SmsSettings()
     accounts: AccountSettings = AccountSettings()
+    audit: AuditSettings = AuditSettings()
     config_path: str = ""
 
     @property

@@ -12,7 +12,7 @@ from sealgate.cli import build_parser, package_version
 from tests.cli.test_admin import sealgate
 
 # Groups other branches own (issue 12); they join the walk when they are merged.
-NOT_YET_WALKED = {"audit"}
+NOT_YET_WALKED: set[str] = set()
 
 
 def _commands(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import create_org
 from sealgate.store import SmsQuota, utcnow
+from sealgate.store.session import WRITER_LOCK_WAIT
 
 THREADS = 16
 ROUNDS = 25
@@ -93,3 +95,45 @@ def test_the_lock_is_free_after_a_rollback(runtime: Runtime) -> None:
     thread.start()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_more_writers_than_pooled_connections_do_not_wait_on_each_other(
+    runtime: Runtime, caplog
+) -> None:
+    # Some write first (the lock comes at their first statement), some read first (they hold
+    # a connection, then want the lock): the lock must never go to a session that still
+    # waits for a connection, or both kinds wait on each other until WRITER_LOCK_WAIT.
+    org_id = _org(runtime)
+    threads = 40
+    start = threading.Barrier(threads)
+
+    def write_first() -> None:
+        start.wait()
+        for _ in range(5):
+            with runtime.db.begin() as session:
+                session.execute(
+                    update(SmsQuota)
+                    .where(SmsQuota.org_id == org_id)
+                    .values(sends=SmsQuota.sends + 1)
+                )
+
+    def read_first() -> None:
+        start.wait()
+        for _ in range(5):
+            with runtime.db.begin() as session:
+                session.get_one(SmsQuota, org_id)
+                session.execute(
+                    update(SmsQuota)
+                    .where(SmsQuota.org_id == org_id)
+                    .values(sends=SmsQuota.sends + 1)
+                )
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        kinds = [write_first, read_first] * (threads // 2)
+        for future in [pool.submit(kind) for kind in kinds]:
+            future.result()
+    assert time.monotonic() - began < WRITER_LOCK_WAIT
+    assert "writer lock busy" not in caplog.text
+    with runtime.db.begin() as session:
+        assert session.get_one(SmsQuota, org_id).sends == threads * 5

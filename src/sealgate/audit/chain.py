@@ -27,7 +27,7 @@ class AuditEntry:
 
     seq: int
     at: str  # UTC, ISO 8601, chosen by the caller (this module reads no clock)
-    actor_kind: str  # "cli" | "api_token" | "console_account" | "guest"
+    actor_kind: str  # "cli" | "account" | "guest" | "system" (later: "api_token")
     actor_id: str
     action: str
     organisation: str | None
@@ -35,6 +35,8 @@ class AuditEntry:
     outcome: str  # "ok" | "denied" | "failed"
     prev_hash: str
     entry_hash: str
+    client: str | None = None  # the actor's network address, when known
+    details: str = "{}"  # canonical JSON (`canonical_details`); ids and flags, never content
 
 
 def canonical_bytes(
@@ -48,9 +50,13 @@ def canonical_bytes(
     object_id: str | None,
     outcome: str,
     prev_hash: str,
+    client: str | None = None,
+    details: str = "{}",
 ) -> bytes:
     """The bytes that are hashed: every field of the entry, the previous hash included."""
     fields = {
+        "client": client,
+        "details": details,
         "seq": seq,
         "at": at,
         "actor_kind": actor_kind,
@@ -69,8 +75,20 @@ def entry_hash(**fields: object) -> str:
     return hashlib.sha256(canonical_bytes(**fields)).hexdigest()  # type: ignore[arg-type]
 
 
-def first_broken(entries: Iterable[AuditEntry]) -> AuditEntry | None:
-    """The first entry (in seq order) whose link or hash does not match, or None if intact."""
+def canonical_details(details: Mapping[str, object] | None) -> str:
+    """The one JSON text of an entry's details, so that it hashes alike wherever it is read."""
+    return canonical_json(details or {}).decode()
+
+
+def first_broken(
+    entries: Iterable[AuditEntry], *, anchor: str = GENESIS_HASH, first_seq: int | None = None
+) -> AuditEntry | None:
+    """The first entry (in seq order) whose link or hash does not match, or None if intact.
+
+    `anchor` is the hash the first entry must link to: GENESIS_HASH for a whole chain, or
+    the hash of the last entry pruned by retention. `first_seq`, when given, is the seq the
+    first entry must have, so that deleting the oldest entries is noticed too.
+    """
 
     def recompute(entry: AuditEntry) -> str:
         return entry_hash(
@@ -83,9 +101,11 @@ def first_broken(entries: Iterable[AuditEntry]) -> AuditEntry | None:
             object_id=entry.object_id,
             outcome=entry.outcome,
             prev_hash=entry.prev_hash,
+            client=entry.client,
+            details=entry.details,
         )
 
-    return first_broken_link(entries, recompute)
+    return first_broken_link(entries, recompute, anchor=anchor, first_seq=first_seq)
 
 
 # -- any chain of links: the audit trail above, and each message's evidence (sealgate.evidence)
@@ -117,14 +137,21 @@ class Link(Protocol):
 L = TypeVar("L", bound=Link)
 
 
-def first_broken_link(links: Iterable[L], recompute: Callable[[L], str]) -> L | None:
+def first_broken_link(
+    links: Iterable[L],
+    recompute: Callable[[L], str],
+    *,
+    anchor: str = GENESIS_HASH,
+    first_seq: int | None = None,
+) -> L | None:
     """The first link (in seq order) that is out of sequence, points to the wrong previous
     hash, or whose own hash `recompute` does not reproduce; None if the chain is intact.
 
-    The first link must point to GENESIS_HASH, so that cutting off the head is seen too.
+    The first link must point to `anchor` (GENESIS_HASH unless the oldest links were pruned)
+    and, when `first_seq` is given, carry that seq: so cutting off the oldest is seen too.
     """
-    prev = GENESIS_HASH
-    expected_seq: int | None = None
+    prev = anchor
+    expected_seq = first_seq
     for link in links:
         if expected_seq is not None and link.seq != expected_seq:
             return link

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from sealgate.cli import (
     account,
+    audit,
     backup,
     contacts,
     credentials,
@@ -51,9 +52,10 @@ COMMAND_GROUPS = (
     probe,
     message,
     queue,
+    audit,
+    backup,
     serve,
     demo,
-    backup,
 )
 
 

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from sealgate.audit import AuditError
 from sealgate.bootstrap import Runtime, open_runtime
+from sealgate.cli.command_audit import WriteWatch, record_command
 from sealgate.config import ConfigError, Settings, load
 from sealgate.directory import DirectoryError
 
@@ -88,12 +90,19 @@ def runtime(args: argparse.Namespace) -> Iterator[Runtime]:
 
 @contextmanager
 def runtime_work(args: argparse.Namespace) -> Iterator[tuple[Runtime, Session]]:
-    """The runtime and a committed transaction; directory errors become one-line CLI errors."""
+    """The runtime and a committed transaction; directory errors become one-line CLI errors.
+
+    If the command wrote anything, an audit entry of it commits in the same transaction.
+    """
     with runtime(args) as rt:
         try:
             with rt.db.begin() as session:
+                writes = WriteWatch(session)
                 yield rt, session
-        except DirectoryError as exc:
+                session.flush()
+                if writes.wrote:
+                    record_command(session, args)
+        except (DirectoryError, AuditError) as exc:
             raise CliError(str(exc)) from None
         except SQLAlchemyError as exc:
             raise CliError(f"database error: {str(exc).splitlines()[0]}") from None

@@ -54,6 +54,10 @@ data_dir = "."
 database_url = ""
 # The master key is read from master.key in the data folder unless
 # SEALGATE_STORAGE__MASTER_KEY (base64 of 32 bytes) is set.
+
+[audit]
+# Days audit entries are kept; `sealgate audit prune` (e.g. daily from cron) deletes older ones.
+# retention_days = 2190         # 6 years
 """
 
 

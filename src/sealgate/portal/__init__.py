@@ -12,7 +12,9 @@ Hands off: code mails and account-link mails to the outbound queue (`outbound_jo
 `code` and `account`); `account_tokens` (hashes) and `account_link_requests`; code SMS to the
 SMS provider (`notify.sms`), counted in `sms_quotas`; `portal_sessions` rows (of a recipient or
 of an account); `recipients.opened_at`, and `contacts.opened_at` for the "once opened" rule;
-an account's sealed TOTP secret and recovery-code hashes. Reads messages from the vault.
+an account's sealed TOTP secret and recovery-code hashes; an audit entry (`audit.record`)
+for every read page, HTML body, download and inbox view, every judged proof and every
+log-in and log-out (access_log.py). Reads messages from the vault.
 Trust: faces the internet unauthenticated. Holds the vault master key (to decrypt what it
 shows) and keys derived from it for code hashes, CSRF tokens, login tickets, TOTP secrets and
 recovery codes; stores only hashes of link tokens, codes, session secrets and recovery codes,

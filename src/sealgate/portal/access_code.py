@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
+from sealgate.portal.access_log import log_admission
 from sealgate.portal.codes import (
     ACCESS_CODE_ATTEMPTS,
     AttemptOutcome,
@@ -127,6 +128,7 @@ async def check_access_code(request: Request) -> Response:
     verdict = tried.verdict
     if verdict is None:
         return RedirectResponse(tried.target.start, status_code=303)
+    await log_admission(request, tried)
     if verdict.outcome is AttemptOutcome.EXHAUSTED:
         raise access_code_locked()
     if verdict.outcome is AttemptOutcome.WRONG:

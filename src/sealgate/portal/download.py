@@ -14,6 +14,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from sealgate.portal.access_log import log_reading
 from sealgate.portal.pages import Refusal
 from sealgate.portal.proof import recorded_download
 from sealgate.portal.read import open_message
@@ -64,6 +65,7 @@ async def download_attachment(request: Request) -> Response:
     reading = await open_message(request)
     if index >= len(reading.message.attachments):
         raise _no_such_attachment()
+    await log_reading(request, reading, "portal.download", {"index": index})
     attachment = reading.message.attachments[index]
     headers = {
         # Set here, not as media_type, so Starlette adds no charset of its own to text types.

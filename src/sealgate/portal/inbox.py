@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from sealgate.bootstrap import Runtime
 from sealgate.directory import LinkClosure, link_closure
 from sealgate.intake import ReadableMessage
+from sealgate.portal.access_log import log_event
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.pages import Refusal
@@ -50,6 +51,7 @@ class InboxEntry:
     subject: str = ""
     # Set when the sender withdrew the message or it expired: listed without its subject.
     closed: LinkClosure | None = None
+    org_id: int = 0
 
     @property
     def start(self) -> str:
@@ -83,6 +85,7 @@ def _entry(recipient: Recipient, message: Message, now: datetime) -> InboxEntry:
         message.content_blob_id,
         message.created_at,
         closed=link_closure(recipient.revoked_at, recipient.expires_at, now),
+        org_id=message.org_id,
     )
 
 
@@ -146,4 +149,6 @@ async def inbox_page(request: Request) -> Response:
         if refusal.start is not None:
             return RedirectResponse(refusal.start, status_code=303)
         raise
+    # The inbox shows subjects: an access to content like any other.
+    await log_event(request, "portal.inbox", f"account:{email}", details={"shown": len(entries)})
     return render_form(request, "inbox.html", email=email, entries=entries)

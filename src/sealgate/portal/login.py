@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
 from sealgate.mail import address_key
+from sealgate.portal.access_log import UNKNOWN_ACCOUNT, client_of, log_event, record_portal
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page, start_enrolment
@@ -40,9 +41,9 @@ from sealgate.portal.login_ticket import (
 )
 from sealgate.portal.methods import Proof
 from sealgate.portal.pages import link_not_valid
-from sealgate.portal.sessions import close_session
+from sealgate.portal.sessions import close_session, session_reader
 from sealgate.portal.throttle import give_back_login_attempt, locked_for, take_login_attempt
-from sealgate.store import Account, utcnow
+from sealgate.store import Account, Message, Recipient, utcnow
 
 LOGIN_FAILED = "The email address or password is not right."
 ADDRESS_MAX_LENGTH = 320
@@ -79,6 +80,7 @@ class PasswordChecked:
     account_id: int | None = None  # None: the login failed
     enrolment: Enrolment | None = None  # set when the account has no second factor yet
     wait: int = 0  # > 0: the address is locked for this many seconds; nothing was checked
+    known: bool = False  # the typed address is an account's (for the audit trail only)
 
 
 def check_password(
@@ -88,8 +90,9 @@ def check_password(
     now = utcnow()
     with rt.db.begin() as session:
         wait = take_login_attempt(session, email, now)
+        known = session.scalar(select(Account.id).where(Account.email == email)) is not None
     if wait:
-        return PasswordChecked(wait=wait)
+        return PasswordChecked(wait=wait, known=known)
     with rt.db.begin() as session:
         account = session.scalars(select(Account).where(Account.email == email)).one_or_none()
         stored = account.password_hash if account is not None and account.active else None
@@ -97,11 +100,11 @@ def check_password(
         right = verify_password(stored or None, password) and account is not None
         if not right or account is None or not _is_recipient(account, recipient_address):
             # The failure that filled the window is answered as the lockout it started.
-            return PasswordChecked(wait=locked_for(session, email, now))
+            return PasswordChecked(wait=locked_for(session, email, now), known=known)
         give_back_login_attempt(session, email)
         if account.totp_enabled:
-            return PasswordChecked(account.id)
-        return PasswordChecked(account.id, start_enrolment(rt, account))
+            return PasswordChecked(account.id, known=True)
+        return PasswordChecked(account.id, start_enrolment(rt, account), known=True)
 
 
 def _is_recipient(account: Account, recipient_address: str | None) -> bool:
@@ -136,6 +139,7 @@ async def login(request: Request) -> Response:
         return login_page(request, target, status=400, error=LOGIN_FAILED)
     address = target.address if target is not None else None
     checked = await run_in_threadpool(check_password, rt, email, password, address)
+    await _log_password(request, email, checked)
     if checked.wait:
         return locked_page(request, target, checked.wait)
     if checked.account_id is None:
@@ -154,18 +158,50 @@ async def login(request: Request) -> Response:
     return response
 
 
+async def _log_password(request: Request, email: str, checked: PasswordChecked) -> None:
+    """Record the password step; an address that is no account's is not kept (it may be
+    a password typed into the wrong field)."""
+    passed = checked.account_id is not None
+    details = {"method": "password", "outcome": "correct" if passed else "wrong"}
+    if checked.wait and not passed:
+        details["outcome"] = "locked"
+    await log_event(
+        request,
+        "portal.verify.ok" if passed else "portal.verify.fail",
+        f"account:{email}" if checked.known else UNKNOWN_ACCOUNT,
+        outcome="ok" if passed else "denied",
+        details=details,
+    )
+
+
 async def login_form(request: Request) -> Response:
     return login_page(request, None)
 
 
-def _log_out(rt: Runtime, secret: str | None) -> None:
+def _log_out(rt: Runtime, secret: str | None, client: str | None) -> None:
+    """End the session, and record whose it was in the same transaction."""
     with rt.db.begin() as session:
+        reader = session_reader(session, secret, utcnow())
         close_session(session, secret)
+        if reader is None:
+            return
+        org_id = None
+        if reader.recipient_id is not None:
+            address, org_id = session.execute(
+                select(Recipient.address, Message.org_id)
+                .join(Message, Message.id == Recipient.message_id)
+                .where(Recipient.id == reader.recipient_id)
+            ).one()
+            actor, target = f"guest:{address}", reader.recipient_id
+        else:
+            actor, target = f"account:{reader.account_email}", None
+        record_portal(session, "portal.logout", actor, client, org_id=org_id, target=target)
 
 
 async def logout(request: Request) -> Response:
     await guard_of(request).checked_form(request, start="/")
-    await run_in_threadpool(_log_out, request.app.state.rt, read_cookie(request, SESSION_COOKIE))
+    cookie = read_cookie(request, SESSION_COOKIE)
+    await run_in_threadpool(_log_out, request.app.state.rt, cookie, client_of(request))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     return response

@@ -20,13 +20,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.intake import ReadableMessage
+from sealgate.portal.access_log import log_reading
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
 from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
 from sealgate.portal.proof import record_opened
 from sealgate.portal.sanitise import html_document, sanitise_html
-from sealgate.portal.sessions import session_reader
+from sealgate.portal.sessions import Reader, session_reader
 from sealgate.store import utcnow
 
 HTML_BODY_POLICY = (
@@ -41,20 +42,37 @@ class Reading:
 
     target: LinkTarget | InboxEntry
     message: ReadableMessage
+    actor: str  # for the audit trail: "guest:<address>" or "account:<email>"
+    org_id: int
+
+    @property
+    def recipient_id(self) -> str:
+        return self.target.recipient_id
 
     @property
     def in_inbox(self) -> bool:
         return isinstance(self.target, InboxEntry)
 
 
-def _authorised_target(rt: Runtime, token: str, cookie: str | None) -> tuple[LinkTarget, bool]:
+def _authorised_target(
+    rt: Runtime, token: str, cookie: str | None
+) -> tuple[LinkTarget, Reader | None]:
+    """The link's target, and the session's reader if it may read it (else None)."""
     now = utcnow()
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None:
             raise link_not_valid()
         reader = session_reader(session, cookie, now)
-        return target, reader is not None and reader.may_read(target.recipient_id, target.address)
+        if reader is None or not reader.may_read(target.recipient_id, target.address):
+            return target, None
+        return target, reader
+
+
+def _actor(reader: Reader, address: str) -> str:
+    if reader.account_email and reader.recipient_id is None:
+        return f"account:{reader.account_email}"
+    return f"guest:{address}"
 
 
 def _open_inbox_message(rt: Runtime, recipient_id: str, cookie: str | None) -> Reading:
@@ -63,15 +81,16 @@ def _open_inbox_message(rt: Runtime, recipient_id: str, cookie: str | None) -> R
         entry = inbox_entry(session, reader, recipient_id)
         if entry is None:
             raise no_such_message()
-    return Reading(entry, ReadableMessage.from_json(rt.vault.get_bytes(entry.content_blob_id)))
+    message = ReadableMessage.from_json(rt.vault.get_bytes(entry.content_blob_id))
+    return Reading(entry, message, f"account:{reader.account_email}", entry.org_id)
 
 
 def _open_message(rt: Runtime, token: str, cookie: str | None) -> Reading:
-    target, authorised = _authorised_target(rt, token, cookie)
-    if not authorised:
+    target, reader = _authorised_target(rt, token, cookie)
+    if reader is None:
         raise needs_verification(target.start)
     message = ReadableMessage.from_json(rt.vault.get_bytes(target.content_blob_id))
-    return Reading(target, message)
+    return Reading(target, message, _actor(reader, target.address), target.org_id)
 
 
 async def open_message(request: Request) -> Reading:
@@ -98,6 +117,7 @@ async def read_page(request: Request) -> Response:
     via = "account" if reading.in_inbox else "link"
     rt: Runtime = request.app.state.rt
     await run_in_threadpool(record_opened, rt, reading.target.recipient_id, via=via)
+    await log_reading(request, reading, "portal.open")
     return render(
         request,
         "read.html",
@@ -110,6 +130,7 @@ async def read_page(request: Request) -> Response:
 
 async def html_body(request: Request) -> Response:
     reading = await open_message(request)
+    await log_reading(request, reading, "portal.html")
     body = sanitise_html(reading.message.html or "")
     headers = {
         "Content-Security-Policy": HTML_BODY_POLICY,

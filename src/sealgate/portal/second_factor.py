@@ -14,7 +14,7 @@ code cannot log in twice. Every code counts against the account's address in the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.mail import address_key
+from sealgate.portal.access_log import log_event
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page
@@ -63,6 +64,7 @@ class FactorResult:
     wait: int = 0
     session_secret: str | None = None
     enrolment: Enrolment | None = None  # to show the enrolment page again after a wrong code
+    email: str = ""  # the account's, for the audit trail
 
 
 def _spend_factor(rt: Runtime, account: Account, typed: str, now: float) -> bool:
@@ -123,7 +125,7 @@ def _second_factor(
         if email is None:
             return FactorResult(FactorOutcome.RESTART)
         if wait := take_login_attempt(session, email, now):
-            return FactorResult(FactorOutcome.LOCKED, wait)
+            return FactorResult(FactorOutcome.LOCKED, wait, email=email)
         account = _locked_account(session, ticket)
         enrolling = ticket.stage is Stage.ENROL
         if account is None or account.totp_enabled == enrolling:
@@ -133,10 +135,10 @@ def _second_factor(
         else:
             accepted, again = _spend_factor(rt, account, typed, time.time()), None
         if not accepted:
-            return _wrong(session, email, now, again)
+            return replace(_wrong(session, email, now, again), email=email)
         clear_login_attempts(session, email)
         secret = _open_account_session(session, rt, account, ticket, previous, now)
-        return FactorResult(FactorOutcome.DONE, session_secret=secret)
+        return FactorResult(FactorOutcome.DONE, session_secret=secret, email=email)
 
 
 def _wrong(session: Session, email: str, now: datetime, again: Enrolment | None) -> FactorResult:
@@ -208,12 +210,28 @@ async def _factor_step(request: Request, stage: Stage) -> Response:
     result = await run_in_threadpool(_second_factor, rt, ticket, typed, previous)
     if result.outcome is FactorOutcome.RESTART:
         return _restart()
+    await _log_factor(request, result, stage)
     if result.session_secret is None:
         return _wrong_page(request, result, stage)
     response = RedirectResponse(ticket.next_page, status_code=303)
     set_session_cookie(response, result.session_secret, rt.settings.web.session_ttl)
     clear_ticket_cookie(response)
     return response
+
+
+async def _log_factor(request: Request, result: FactorResult, stage: Stage) -> None:
+    """Record the second factor's outcome, and the log-in it completes."""
+    actor = f"account:{result.email}"
+    passed = result.outcome is FactorOutcome.DONE
+    details = {
+        "method": "totp_enrolment" if stage is Stage.ENROL else "totp",
+        "outcome": result.outcome.value,
+    }
+    outcome = "ok" if passed else "denied"
+    action = "portal.verify.ok" if passed else "portal.verify.fail"
+    await log_event(request, action, actor, outcome=outcome, details=details)
+    if passed:
+        await log_event(request, "portal.login", actor)
 
 
 async def check_totp(request: Request) -> Response:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
+from sealgate.portal.access_log import log_admission
 from sealgate.portal.code_mail import queue_code_mail
 from sealgate.portal.code_pages import code_page, send_refused
 from sealgate.portal.code_rows import (
@@ -205,6 +206,7 @@ async def check_code(request: Request) -> Response:
         raise link_not_valid()
     if checked.verdict is None:
         return RedirectResponse(checked.target.start, status_code=303)
+    await log_admission(request, checked)
     if checked.session_secret is None:
         return _attempt_refused(request, checked.target, checked.verdict)
     response = RedirectResponse(f"{checked.target.start}/read", status_code=303)

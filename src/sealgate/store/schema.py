@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     Index,
     LargeBinary,
@@ -463,3 +464,40 @@ class EvidenceEvent(Base):
     details: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntryRow(Base):
+    """One entry of the audit trail (audit/trail.py): who did what to which object, when.
+
+    Append-only and hash-chained (audit/chain.py): `hash` covers every other column and the
+    previous entry's hash. Never holds message content: ids, actions and flags only.
+    """
+
+    __tablename__ = "audit_entries"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(320))
+    client: Mapped[str | None] = mapped_column(String(64))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_id: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(8))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The one row (id 1) every append updates first: the lock that keeps one chain.
+
+    `seq`/`hash` are the newest entry's; `anchor_seq`/`anchor_hash` those of the last entry
+    retention pruned (0 and the genesis hash until then), where verification starts.
+    """
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    anchor_seq: Mapped[int] = mapped_column(BigInteger)
+    anchor_hash: Mapped[str] = mapped_column(String(64))

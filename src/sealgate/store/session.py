@@ -81,9 +81,15 @@ class WriterLock:
         event.listen(sessions, "after_transaction_end", self._after_transaction_end)
 
     def take(self, session: Session) -> None:
-        """Hold the lock for the rest of `session`'s transaction (idempotent)."""
+        """Hold the lock for the rest of `session`'s transaction (idempotent).
+
+        The session's pooled connection is checked out first: a lock holder still waiting
+        for a connection would wait on the sessions that hold the connections and wait
+        for the lock (a deadlock until WRITER_LOCK_WAIT, seen with 50 parallel log-ins).
+        """
         if session.info.get(_HOLDS_WRITER_LOCK):
             return
+        session.connection()
         if self._lock.acquire(timeout=WRITER_LOCK_WAIT):
             session.info[_HOLDS_WRITER_LOCK] = True
         else:
