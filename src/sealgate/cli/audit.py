@@ -20,8 +20,15 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from sealgate.audit import AuditEntry, entries, format_actor, newest, prune, verify
-from sealgate.cli.common import CliError, common_options, emit, runtime_work, unit_of_work
-from sealgate.cli.message import parse_limit
+from sealgate.cli.common import (
+    CliError,
+    common_options,
+    emit,
+    parse_limit,
+    parse_time,
+    runtime_work,
+    unit_of_work,
+)
 
 EXPORT_FIELDS = (
     "seq",
@@ -61,17 +68,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     clean.set_defaults(run=run_prune)
 
 
-def parse_time(option: str, value: str | None) -> datetime | None:
-    """An ISO 8601 time as naive UTC; a time without zone is UTC."""
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise CliError(f"{option} {value!r} is not an ISO 8601 date or time") from None
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    return when
+def _time(option: str, value: str | None) -> datetime | None:
+    return None if value is None else parse_time(value, option)
 
 
 def to_json(entry: AuditEntry) -> dict[str, Any]:
@@ -133,7 +131,7 @@ def _write(stream: IO[str], form: str, found: Iterator[AuditEntry]) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    since, until = parse_time("--since", args.since), parse_time("--until", args.until)
+    since, until = _time("--since", args.since), _time("--until", args.until)
     with unit_of_work(args) as session, _output(args.output) as stream:
         written = _write(stream, args.format, entries(session, since=since, until=until))
     if args.output is not None:
@@ -151,7 +149,7 @@ def _line(entry: AuditEntry) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     limit = parse_limit(args.limit)
-    since = parse_time("--since", args.since)
+    since = _time("--since", args.since)
     with unit_of_work(args) as session:
         found = newest(session, limit, since=since, action=args.name, actor=args.actor)
     value = [to_json(entry) for entry in found]
