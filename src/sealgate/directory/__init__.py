@@ -42,6 +42,7 @@ from sealgate.directory.facts import (
     recipient_facts,
 )
 from sealgate.directory.idd import IddInfo, idd_domains, set_idd
+from sealgate.directory.languages import OrgLanguage, org_language, set_org_language
 from sealgate.directory.nta7516 import (
     add_nta7516_domain,
     list_nta7516_domains,
@@ -58,6 +59,9 @@ from sealgate.directory.policy import (
 )
 
 __all__ = [
+    "OrgLanguage",
+    "org_language",
+    "set_org_language",
     "TSC_CHOICES",
     "AccountInfo",
     "ContactEntry",

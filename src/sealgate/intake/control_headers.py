@@ -27,7 +27,11 @@ from sealgate.transport import TransportLevel
 ACCESS_RIGHT = "zivver-access-right"
 DIRECT_DELIVERY = "zivver-direct-delivery"
 MINIMUM_RECIPIENT_VERIFICATION = "zivver-minimum-recipient-verification"
-CONTROL_HEADER_NAMES = frozenset({ACCESS_RIGHT, DIRECT_DELIVERY, MINIMUM_RECIPIENT_VERIFICATION})
+# Our extension (SPEC.md "Extension headers"), read by `language_header.py`.
+LANGUAGE = "sealgate-language"
+CONTROL_HEADER_NAMES = frozenset(
+    {ACCESS_RIGHT, DIRECT_DELIVERY, MINIMUM_RECIPIENT_VERIFICATION, LANGUAGE}
+)
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 

@@ -47,6 +47,9 @@ class Organisation(Base):
     # The fewest characters an access code may have (control headers and contact books).
     policy_access_code_min_length: Mapped[int] = mapped_column(default=6, server_default="6")
     nta7516: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The language of the mails sealgate writes for this organisation ("en", "nl" or "de"),
+    # unless a message's `sealgate-language` header asks for another.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class Domain(Base):

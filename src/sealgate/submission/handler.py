@@ -27,7 +27,12 @@ from sealgate.directory import (
     find_active_account,
     org_claiming,
 )
-from sealgate.intake import ControlHeaderError, controls_of, parse_access_rights
+from sealgate.intake import (
+    ControlHeaderError,
+    controls_of,
+    language_problem,
+    parse_access_rights,
+)
 from sealgate.mail import HeaderSection, field_addresses, parse_header_section
 from sealgate.submission import replies
 from sealgate.submission.auth import Submitter
@@ -396,6 +401,9 @@ class SubmissionHandler:
         An access code shorter than the organisation's minimum length is one such reason. Most
         messages carry no such header: they cost neither a look-up nor a thread.
         """
+        language = language_problem(section)
+        if language:
+            return language
         access_rights = controls_of(section).access_rights
         if not access_rights:
             return ""
