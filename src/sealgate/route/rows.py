@@ -199,7 +199,7 @@ def _queue_direct(
         session,
         ctx.vault,
         kind=JobKind.DIRECT,
-        mail=ctx.direct_mail.render(link),
+        mail=ctx.direct_mail.render(link, ctx.language(session)),
         mail_from=ctx.envelope_sender,
         rcpt_to=recipient.address,
         now=now,
