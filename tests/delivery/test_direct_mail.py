@@ -239,3 +239,20 @@ def test_a_missing_closing_delimiter_ends_the_last_part_at_the_end():
     raw = message(TEXT, attachment(os.urandom(3000))).removesuffix(b"--outer-1--\r\n")
     out = direct_mail(raw, link=LINK, threshold=3000)
     assert len(link_parts(out)) == 1 and out.endswith(LINK.encode() + b"\r\n")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nl", 'De bijlage "scan.pdf" (5.9 KB) is te groot om per e-mail te versturen.'),
+        ("de", 'Der Anhang "scan.pdf" (5.9 KB) ist zu groß für den Versand per E-Mail.'),
+        (None, 'The attachment "scan.pdf" (5.9 KB) is too large to send by email.'),
+    ],
+)
+def test_the_download_link_part_speaks_the_message_language(language: str | None, words: str):
+    raw = message(TEXT, attachment(os.urandom(6000), b'"scan.pdf"'))
+    out = plan_direct_mail(raw, threshold=5000).render(LINK, language)
+    [notice] = link_parts(out)
+    assert words in " ".join(notice.split())
+    assert f"\n\n{LINK}\n" in notice.replace("\r\n", "\n")
+    assert max(len(line) for line in notice.splitlines() if line != LINK) <= 72

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sealgate.config import load
 from sealgate.notify.sms import (
     MessageBirdSmsProvider,
@@ -44,3 +46,21 @@ def test_code_sms_fits_one_segment():
     assert "10 minutes" in text and len(text) <= 160
     long = compose_code_sms(code="012345", sender_name="A" * 300, ttl_minutes=10)
     assert len(long) <= 160 and long.isascii()
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "de"])
+def test_the_code_sms_fits_one_gsm7_segment_in_every_language(language: str) -> None:
+    """With the longest sender name the translations still fit 160 GSM-7 characters."""
+    from sealgate.notify import compose_code_sms
+    from sealgate.notify.sms.message import SENDER_NAME_MAX
+
+    gsm7 = set(
+        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    )
+    for ttl in (1, 10, 60):
+        text = compose_code_sms(
+            code="123456", sender_name="W" * SENDER_NAME_MAX, ttl_minutes=ttl, language=language
+        )
+        assert len(text) <= 160 and set(text) <= gsm7, (len(text), set(text) - gsm7)
+        assert text.startswith("123456 ")

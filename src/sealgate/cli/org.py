@@ -1,4 +1,4 @@
-"""sealgate org create NAME --domain DOMAIN [...] | org list"""
+"""sealgate org create NAME --domain DOMAIN [...] | org list | org set NAME --language en|nl|de"""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 from dataclasses import asdict
 
 from sealgate.cli.common import common_options, emit, iso, unit_of_work
-from sealgate.directory import OrgSummary, create_org, list_orgs
+from sealgate.directory import OrgSummary, create_org, list_orgs, set_org_language
+from sealgate.locale import LANGUAGES
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,6 +21,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "list", parents=[common_options()], help="every organisation, its domains and accounts"
     )
     listing.set_defaults(run=run_list)
+    change = actions.add_parser("set", parents=[common_options()], help="change its settings")
+    change.add_argument("name")
+    change.add_argument(
+        "--language",
+        required=True,
+        choices=LANGUAGES,
+        help="default language of its notifications and code mails",
+    )
+    change.set_defaults(run=run_set)
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -55,4 +65,10 @@ def run_list(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
         items = list_orgs(session)
     emit(args, [_org(item) for item in items], _list_text(items))
+
+
+def run_set(args: argparse.Namespace) -> int:
+    with unit_of_work(args) as session:
+        chosen = set_org_language(session, args.name, args.language)
+    emit(args, chosen.to_json(), f"organisation {chosen.org}: language {chosen.language}")
     return 0

@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesHeaderParser
+from textwrap import fill
+
+from sealgate.locale import _, use_language
 
 # SPEC.md: "Attachments under 10 MB travel as normal attachments; 10 MB and larger become
 # secure download links." Sizes are of the decoded attachment, as the portal stores it.
@@ -97,11 +100,12 @@ class DirectMail:
         """Whether rendering needs a download link (intake then mints a link token)."""
         return bool(self.large)
 
-    def render(self, link: str | None) -> bytes:
+    def render(self, link: str | None, language: str | None = None) -> bytes:
         """The mail to deliver: every large attachment replaced by a part naming `link`.
 
         Without large attachments this is `raw` itself and `link` is not used. A large
         attachment and no link raises ValueError: it must never travel, nor vanish silently.
+        The part that stands in for it is written in `language` (English when None).
         """
         if not self.cuts:
             return self.raw
@@ -115,7 +119,8 @@ class DirectMail:
                 replacement = cut.replacement
             else:
                 assert link is not None
-                replacement = _link_part(cut, link)
+                with use_language(language):
+                    replacement = _link_part(cut, link)
             pieces += [source[position : cut.start], replacement]
             position = cut.end
         pieces.append(source[position:])
@@ -408,16 +413,23 @@ def _non_content_fields(raw: bytes, headers_end: int, linesep: bytes) -> bytes:
 def _notice(attachment: LargeAttachment, link: str) -> str:
     size = _human_size(attachment.size)
     if attachment.filename:
-        what = f'The attachment "{attachment.filename}" ({size})'
+        what = _(
+            'The attachment "%(name)s" (%(size)s) is too large to send by email.',
+            name=attachment.filename,
+            size=size,
+        )
     else:
-        what = f"An attachment of type {attachment.content_type} ({size})"
-    return (
-        f"{what} is too large to send by email.\n"
-        "Download it securely with the link below. You will be asked to log in,\n"
-        "or to confirm your email address with a code that we mail to you.\n"
-        "\n"
-        f"{link}\n"
+        what = _(
+            "An attachment of type %(type)s (%(size)s) is too large to send by email.",
+            type=attachment.content_type,
+            size=size,
+        )
+    how = _(
+        "Download it securely with the link below. You will be asked to log in, or to "
+        "confirm your email address with a code that we mail to you."
     )
+    wrapped = fill(f"{what} {how}", 72, break_long_words=False, break_on_hyphens=False)
+    return f"{wrapped}\n\n{link}\n"
 
 
 def _human_size(size: int) -> str:

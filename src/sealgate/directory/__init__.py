@@ -59,6 +59,7 @@ from sealgate.directory.facts import (
     recipient_facts,
 )
 from sealgate.directory.idd import IddInfo, idd_domains, set_idd
+from sealgate.directory.languages import OrgLanguage, org_language, set_org_language
 from sealgate.directory.listings import (
     CredentialSummary,
     OrgSummary,
@@ -114,6 +115,9 @@ __all__ = [
     "revoke_links",
     "set_expiry",
     "unrevoke_links",
+    "OrgLanguage",
+    "org_language",
+    "set_org_language",
     "TSC_CHOICES",
     "AccountInfo",
     "AccountLink",

@@ -34,6 +34,12 @@ from sealgate.intake.expiry import (
     parse_expiry_days,
     parse_expiry_time,
 )
+from sealgate.intake.language_header import (
+    LANGUAGE_HEADER,
+    language_problem,
+    parse_language,
+    stored_language,
+)
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
 from sealgate.intake.readable import Attachment, ReadableMessage
 from sealgate.intake.runner import process_incoming, run_intake
@@ -56,6 +62,10 @@ __all__ = [
     "controls_of",
     "ReadableMessage",
     "header_addresses",
+    "LANGUAGE_HEADER",
+    "language_problem",
+    "parse_language",
+    "stored_language",
     "parse_access_rights",
     "parse_control_headers",
     "parse_direct_delivery",

@@ -30,8 +30,10 @@ ACCESS_RIGHT = "zivver-access-right"
 DIRECT_DELIVERY = "zivver-direct-delivery"
 MINIMUM_RECIPIENT_VERIFICATION = "zivver-minimum-recipient-verification"
 EXPIRY = "sealgate-expiry"
+# Our extension (SPEC.md "Extension headers"), read by `language_header.py`.
+LANGUAGE = "sealgate-language"
 CONTROL_HEADER_NAMES = frozenset(
-    {ACCESS_RIGHT, DIRECT_DELIVERY, MINIMUM_RECIPIENT_VERIFICATION, EXPIRY}
+    {ACCESS_RIGHT, DIRECT_DELIVERY, MINIMUM_RECIPIENT_VERIFICATION, EXPIRY, LANGUAGE}
 )
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

@@ -35,6 +35,7 @@ from sealgate.intake.control_headers import (
 from sealgate.intake.control_store import SEAL_PURPOSE, stored_controls
 from sealgate.intake.conversations import split_conversations
 from sealgate.intake.expiry import parse_expiry
+from sealgate.intake.language_header import language_of, with_language
 from sealgate.intake.mime import parse_mime, readable_from
 from sealgate.mail import HeaderSection, address_key, field_addresses, parse_header_section
 from sealgate.policy import AccessRight
@@ -165,6 +166,7 @@ def _message(
     region = rt.settings.policy.default_phone_region
     rights = check_controls(session, submission.org_id, controls, list(submission.rcpt_to), region)
     expires_at = links_expire_at(session, submission, controls)
+    language = language_of(section)
     readable_raw = strip_control_headers(raw, section)
     readable = readable_from(parse_mime(readable_raw), readable_raw, vault)
     account = session.get(Account, submission.account_id) if submission.account_id else None
@@ -179,7 +181,9 @@ def _message(
         sender_address=account.email if account else _organisation_from(section),
         sender_name=account.display_name if account else _organisation_name(session, submission),
         content_blob_id=vault.put_bytes(readable.to_json()),
-        control_headers=stored_controls(rt.subkey(SEAL_PURPOSE), message_id, controls, rights),
+        control_headers=with_language(
+            stored_controls(rt.subkey(SEAL_PURPOSE), message_id, controls, rights), language
+        ),
         created_at=utcnow(),
     )
     return message, section, expires_at

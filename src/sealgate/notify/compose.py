@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from sealgate.locale import _, current_language, install_into, use_language
 from sealgate.mail import Address
 
 _TEMPLATES = Environment(
@@ -27,9 +28,9 @@ _TEMPLATES = Environment(
     keep_trailing_newline=True,
     extensions=["jinja2.ext.i18n"],
 )
-# Templates mark their words with _() for the gettext catalogs; until a language is chosen
-# per mail, the words stay as written.
-_TEMPLATES.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Templates mark their words with _(); they are read in the language the mail is composed in
+# (`use_language` around the composing).
+install_into(_TEMPLATES)
 
 
 def _address(name: str, address: str) -> HeaderAddress:
@@ -61,28 +62,42 @@ def internationalised(mail: EmailMessage, *addresses: str) -> EmailMessage:
 
 
 def _render(mail: EmailMessage, template: str, **values: object) -> EmailMessage:
-    mail.set_content(_TEMPLATES.get_template(f"{template}.txt").render(**values))
-    mail.add_alternative(
-        _TEMPLATES.get_template(f"{template}.html").render(**values), subtype="html"
-    )
+    language = current_language()
+    text = _TEMPLATES.get_template(f"{template}.txt").render(language=language, **values)
+    html = _TEMPLATES.get_template(f"{template}.html").render(language=language, **values)
+    mail.set_content(text)
+    mail.add_alternative(html, subtype="html")
+    # RFC 3282: the language the reader gets, on the whole mail (set after the parts, which
+    # would otherwise take every Content-* field into the first part).
+    mail["Content-Language"] = language
     return mail
 
 
 def compose_notification(
-    *, sender_name: str, sender_address: str, recipient: str, link: str, now: datetime
+    *,
+    sender_name: str,
+    sender_address: str,
+    recipient: str,
+    link: str,
+    now: datetime,
+    language: str | None = None,
 ) -> EmailMessage:
-    """The mail that tells a recipient a secure message waits, with the link to it."""
+    """The mail that tells a recipient a secure message waits, with the link to it.
+
+    `language` is one of `sealgate.locale.LANGUAGES` (English when None or not ours).
+    """
     shown = sender_name or sender_address
-    mail = _base(
-        from_=_address(sender_name, sender_address),
-        sender=None,
-        to=recipient,
-        subject=f"Secure message from {shown}",
-        now=now,
-    )
-    return _render(
-        mail, "notification", sender_name=sender_name, sender_address=sender_address, link=link
-    )
+    with use_language(language):
+        mail = _base(
+            from_=_address(sender_name, sender_address),
+            sender=None,
+            to=recipient,
+            subject=_("Secure message from %(sender)s", sender=shown),
+            now=now,
+        )
+        return _render(
+            mail, "notification", sender_name=sender_name, sender_address=sender_address, link=link
+        )
 
 
 def compose_code_mail(
@@ -94,21 +109,26 @@ def compose_code_mail(
     system_from: str,
     ttl_minutes: int,
     now: datetime,
+    language: str | None = None,
 ) -> EmailMessage:
-    """The mail with a verification code, sent from the system address on the sender's behalf."""
-    mail = _base(
-        from_=_address("Secure mail", system_from),
-        sender=None,
-        to=recipient,
-        subject=f"Your verification code: {code}",
-        now=now,
-    )
-    internationalised(mail, sender_address)
-    return _render(
-        mail,
-        "code",
-        code=code,
-        sender_name=sender_name or sender_address,
-        sender_address=sender_address,
-        ttl_minutes=ttl_minutes,
-    )
+    """The mail with a verification code, sent from the system address on the sender's behalf.
+
+    `language` is one of `sealgate.locale.LANGUAGES` (English when None or not ours).
+    """
+    with use_language(language):
+        mail = _base(
+            from_=_address(_("Secure mail"), system_from),
+            sender=None,
+            to=recipient,
+            subject=_("Your verification code: %(code)s", code=code),
+            now=now,
+        )
+        internationalised(mail, sender_address)
+        return _render(
+            mail,
+            "code",
+            code=code,
+            sender_name=sender_name or sender_address,
+            sender_address=sender_address,
+            ttl_minutes=ttl_minutes,
+        )

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
+from sealgate.locale import _, ngettext
 from sealgate.portal.access_log import log_admission
 from sealgate.portal.codes import (
     ACCESS_CODE_ATTEMPTS,
@@ -120,7 +121,7 @@ async def check_access_code(request: Request) -> Response:
             raise link_not_valid()
         if target.proof is not Proof.ACCESS_CODE:
             return RedirectResponse(target.start, status_code=303)
-        return start_page(request, target, status=400, error="Please type the access code.")
+        return start_page(request, target, status=400, error=_("Please type the access code."))
     previous = read_cookie(request, SESSION_COOKIE)
     tried = await run_in_threadpool(_try_access_code, rt, token, typed, previous)
     if tried.target is None:
@@ -132,8 +133,11 @@ async def check_access_code(request: Request) -> Response:
     if verdict.outcome is AttemptOutcome.EXHAUSTED:
         raise access_code_locked()
     if verdict.outcome is AttemptOutcome.WRONG:
-        plural = "attempt" if verdict.left == 1 else "attempts"
-        error = f"That access code is wrong. {verdict.left} {plural} left."
+        error = ngettext(
+            "That access code is wrong. %(num)d attempt left.",
+            "That access code is wrong. %(num)d attempts left.",
+            verdict.left,
+        )
         return start_page(request, tried.target, status=400, error=error)
     assert tried.session_secret is not None
     response = RedirectResponse(f"{tried.target.start}/read", status_code=303)

@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sealgate.bootstrap import Runtime
+from sealgate.locale import _, use_language
 from sealgate.notify import sms_provider
 from sealgate.portal.access_code import check_access_code
 from sealgate.portal.account_routes import account_routes
@@ -21,6 +22,7 @@ from sealgate.portal.download import download_attachment
 from sealgate.portal.headers import DEFAULT_HEADERS, SecurityHeaders
 from sealgate.portal.health import healthz, readyz
 from sealgate.portal.inbox import inbox_page
+from sealgate.portal.language import LanguageChooser, chosen_language, switch_language
 from sealgate.portal.link import landing_page
 from sealgate.portal.login import login, login_form, logout
 from sealgate.portal.login_ticket import LOGIN_KEY_PURPOSE
@@ -38,8 +40,8 @@ async def front_page(request: Request) -> Response:
     return render(
         request,
         "notice.html",
-        title="Secure messages",
-        sentence="To read a secure message, open the link in the mail that told you about it.",
+        title=_("Secure messages"),
+        sentence=_("To read a secure message, open the link in the mail that told you about it."),
         start=None,
         login_link=True,
     )
@@ -53,21 +55,27 @@ async def _refusal(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        refusal = Refusal(405, "Not possible here", "This address does not accept that request.")
+        refusal = Refusal(
+            405, _("Not possible here"), _("This address does not accept that request.")
+        )
     else:
-        refusal = Refusal(exc.status_code, "Page not found", "There is no page at this address.")
+        refusal = Refusal(
+            exc.status_code, _("Page not found"), _("There is no page at this address.")
+        )
     return render_refusal(request, refusal)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    # This handler runs outside the middleware stack, so it adds the headers itself.
-    refusal = Refusal(
-        500,
-        "Something went wrong",
-        "The message could not be shown just now. Please try again in a few minutes.",
-        headers=dict(DEFAULT_HEADERS),
-    )
-    return render_refusal(request, refusal)
+    # This handler runs outside the middleware stack, so it adds the headers itself and
+    # chooses the language itself.
+    with use_language(chosen_language(request)):
+        refusal = Refusal(
+            500,
+            _("Something went wrong"),
+            _("The message could not be shown just now. Please try again in a few minutes."),
+            headers=dict(DEFAULT_HEADERS),
+        )
+        return render_refusal(request, refusal)
 
 
 def routes() -> list[Route | Mount]:
@@ -75,6 +83,7 @@ def routes() -> list[Route | Mount]:
         Route("/", front_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/language/{code}", switch_language, methods=["GET"]),
         Route("/m/{token}", landing_page, methods=["GET"]),
         Route("/m/{token}/code", send_code, methods=["POST"]),
         Route("/m/{token}/verify", code_form, methods=["GET"]),
@@ -107,7 +116,7 @@ def create_app(rt: Runtime) -> Starlette:
     """
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(LanguageChooser)],
         exception_handlers={
             Refusal: _refusal,
             LinkClosed: closed_page,

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import enqueue
+from sealgate.directory import org_language
+from sealgate.intake import stored_language
 from sealgate.notify import compose_code_mail
 from sealgate.portal.link import LinkTarget
+from sealgate.store import Message, Recipient
 
 CODE_MAIL_EXPIRY = timedelta(minutes=10)
+
+
+def mail_language(session: Session, target: LinkTarget) -> str:
+    """The language of the mails for this link's recipient: the message's `sealgate-language`
+    header, else the organisation's default."""
+    stored = session.scalar(
+        select(Message.control_headers)
+        .join(Recipient, Recipient.message_id == Message.id)
+        .where(Recipient.id == target.recipient_id)
+    )
+    return stored_language(stored or {}) or org_language(session, target.org_id)
 
 
 def queue_code_mail(
@@ -20,6 +35,7 @@ def queue_code_mail(
     """Put the mail with `code` for the link's recipient on the outbound queue (kind `code`)."""
     sender = rt.settings.delivery.sender
     mail = compose_code_mail(
+        language=mail_language(session, target),
         recipient=target.address,
         code=code,
         sender_name=target.sender_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sealgate.locale import ngettext
 from sealgate.portal.codes import CODE_DIGITS, SendRefusal, SendVerdict
 from sealgate.portal.csrf import render_form
 from sealgate.portal.link import LinkTarget, mask_address
@@ -47,15 +48,21 @@ def code_page(
 def send_refused(request: Request, target: LinkTarget, verdict: SendVerdict) -> Response:
     """429: the recipient asked too soon or too often; the form stays usable."""
     if verdict.refusal is SendRefusal.WAIT:
-        error = (
-            f"A code was sent a moment ago. Please wait {verdict.retry_after} seconds "
-            "before asking for another one."
+        error = ngettext(
+            "A code was sent a moment ago. Please wait %(num)d second before asking for "
+            "another one.",
+            "A code was sent a moment ago. Please wait %(num)d seconds before asking for "
+            "another one.",
+            verdict.retry_after,
         )
     else:
         minutes = -(-verdict.retry_after // 60)
-        error = (
+        error = ngettext(
             "You asked for the most codes allowed for now. Use the last code you received, "
-            f"or ask for a new one in {minutes} minutes."
+            "or ask for a new one in %(num)d minute.",
+            "You asked for the most codes allowed for now. Use the last code you received, "
+            "or ask for a new one in %(num)d minutes.",
+            minutes,
         )
     headers = {"Retry-After": str(verdict.retry_after)}
     return code_page(request, target, status=429, error=error, headers=headers)

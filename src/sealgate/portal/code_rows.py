@@ -48,6 +48,7 @@ class CodeIssue:
     code: str = ""  # an SMS still to text (after the commit)
     ttl_minutes: int = 0
     sms_window: datetime | None = None  # the org's SMS window it counted in, to give it back
+    language: str | None = None  # of the SMS to text: the message's, else the org's default
 
 
 def _rowcount(result: Any) -> int:

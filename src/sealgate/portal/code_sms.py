@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
+from sealgate.locale import _, ngettext
 from sealgate.notify import SmsError, SmsProvider, compose_code_sms
 from sealgate.portal.code_pages import code_page
 from sealgate.portal.code_rows import CodeIssue
@@ -63,6 +64,7 @@ def _text_code(provider: SmsProvider, issue: CodeIssue) -> bool:
         code=issue.code,
         sender_name=issue.target.sender_name or issue.target.sender_address,
         ttl_minutes=issue.ttl_minutes,
+        language=issue.language,
     )
     try:
         provider.send(issue.target.phone, text)
@@ -94,16 +96,19 @@ def _give_back(rt: Runtime, org_id: int, window: datetime) -> None:
 
 def _org_cap_page(request: Request, target: LinkTarget, wait: int) -> Response:
     minutes = -(-wait // 60)
-    error = (
+    error = ngettext(
         "Too many text messages were sent for this sender's organisation in the last hour. "
-        f"Please try again in {minutes} minutes."
+        "Please try again in %(num)d minute.",
+        "Too many text messages were sent for this sender's organisation in the last hour. "
+        "Please try again in %(num)d minutes.",
+        minutes,
     )
     headers = {"Retry-After": str(wait)}
     return code_page(request, target, status=429, error=error, headers=headers, sent=False)
 
 
 def _not_sent_page(request: Request, target: LinkTarget) -> Response:
-    error = "The text message could not be sent just now. Please try again in a few minutes."
+    error = _("The text message could not be sent just now. Please try again in a few minutes.")
     return code_page(
         request, target, status=503, error=error, headers={"Retry-After": "60"}, sent=False
     )

@@ -27,6 +27,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sealgate.locale import _
 from sealgate.portal.cookies import CSRF_COOKIE, read_cookie, set_csrf_cookie
 from sealgate.portal.pages import Refusal, render
 
@@ -49,9 +50,11 @@ class CsrfToken:
 def refused(start: str | None = None) -> Refusal:
     return Refusal(
         403,
-        "This form could not be accepted",
-        "The page was too old or did not come from this site. Go back, reload the page and "
-        "try again.",
+        _("This form could not be accepted"),
+        _(
+            "The page was too old or did not come from this site. Go back, reload the page "
+            "and try again."
+        ),
         start=start,
     )
 

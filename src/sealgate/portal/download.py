@@ -14,6 +14,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from sealgate.locale import _
 from sealgate.portal.access_log import log_reading
 from sealgate.portal.pages import Refusal
 from sealgate.portal.proof import recorded_download
@@ -57,7 +58,9 @@ def _attachment_index(request: Request) -> int:
 
 
 def _no_such_attachment() -> Refusal:
-    return Refusal(404, "No such attachment", "This message has no attachment at that address.")
+    return Refusal(
+        404, _("No such attachment"), _("This message has no attachment at that address.")
+    )
 
 
 async def download_attachment(request: Request) -> Response:

@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from sealgate.bootstrap import Runtime
 from sealgate.directory import LinkClosure, link_closure
 from sealgate.intake import ReadableMessage
+from sealgate.locale import _
 from sealgate.portal.access_log import log_event
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
@@ -65,11 +66,11 @@ class InboxEntry:
 
 
 def needs_login() -> Refusal:
-    return Refusal(403, "Please log in first", "Log in to see your messages.", start="/login")
+    return Refusal(403, _("Please log in first"), _("Log in to see your messages."), start="/login")
 
 
 def no_such_message() -> Refusal:
-    return Refusal(404, "Message not found", "There is no message for you at this address.")
+    return Refusal(404, _("Message not found"), _("There is no message for you at this address."))
 
 
 def _addressed_to(email: str) -> ColumnElement[bool]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from textwrap import fill
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from sealgate.bootstrap import Runtime
 from sealgate.config import WebSettings
 from sealgate.delivery import enqueue
+from sealgate.directory import org_language
+from sealgate.locale import _, current_language, use_language
 from sealgate.mail import domain_key
 from sealgate.portal.codes import LINK_DAY, LinkCap, LinkSends
 from sealgate.portal.link import LinkTarget
@@ -84,7 +87,8 @@ def report_cap(
         .join(Recipient, Recipient.message_id == Message.id)
         .where(Recipient.id == target.recipient_id)
     )
-    mail = compose_cap_notice(target, rt.settings.delivery.sender, sent_at or now, cap, now)
+    with use_language(org_language(session, target.org_id)):
+        mail = compose_cap_notice(target, rt.settings.delivery.sender, sent_at or now, cap, now)
     enqueue(
         session,
         rt.vault,
@@ -101,25 +105,35 @@ def report_cap(
 def compose_cap_notice(
     target: LinkTarget, system_from: str, sent_at: datetime, cap: LinkCap, now: datetime
 ) -> EmailMessage:
-    """The sender's notice: which recipient, which message (by date), why; no content."""
+    """The sender's notice: which recipient, which message (by date), why; no content.
+
+    Written in the current language (the caller chooses the organisation's default).
+    """
     mail = EmailMessage()
     mail["From"] = system_from
     mail["To"] = target.sender_address
-    mail["Subject"] = "A recipient could not get a code for your secure message"
+    mail["Subject"] = _("A recipient could not get a code for your secure message")
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = make_msgid(domain=domain_key(system_from) or None)
     mail["Auto-Submitted"] = "auto-generated"
-    why = (
-        "asked for more verification codes in one day than allowed"
-        if cap is LinkCap.DAY
-        else "asked for the most verification codes its link may send"
+    values = {"recipient": target.address, "sent": format_datetime(sent_at)}
+    if cap is LinkCap.DAY:
+        why = _(
+            "The link for %(recipient)s to your secure message of %(sent)s asked for more "
+            "verification codes in one day than allowed, so it sends no more codes for now.",
+            **values,
+        )
+    else:
+        why = _(
+            "The link for %(recipient)s to your secure message of %(sent)s asked for the most "
+            "verification codes its link may send, so it sends no more codes.",
+            **values,
+        )
+    advice = _(
+        "The recipient was asked to contact you. If they did not ask for these codes, someone "
+        "else may be trying to open the message. To let them read it, send the message again."
     )
-    mail.set_content(
-        f"The link for {target.address} to your secure message of "
-        f"{format_datetime(sent_at)} {why}, so it sends no more codes"
-        f"{' for now' if cap is LinkCap.DAY else ''}.\n\n"
-        "The recipient was asked to contact you. If they did not ask for these codes,\n"
-        "someone else may be trying to open the message. To let them read it, send the\n"
-        "message again.\n\nThis mail was sent once for this recipient and will not repeat.\n"
-    )
+    once = _("This mail was sent once for this recipient and will not repeat.")
+    mail.set_content("\n\n".join(fill(paragraph, 72) for paragraph in (why, advice, once)) + "\n")
+    mail["Content-Language"] = current_language()
     return mail

@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
+from sealgate.locale import N_, _, ngettext
 from sealgate.mail import address_key
 from sealgate.portal.access_log import UNKNOWN_ACCOUNT, client_of, log_event, record_portal
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
@@ -45,7 +46,7 @@ from sealgate.portal.sessions import close_session, session_reader
 from sealgate.portal.throttle import give_back_login_attempt, locked_for, take_login_attempt
 from sealgate.store import Account, Message, Recipient, utcnow
 
-LOGIN_FAILED = "The email address or password is not right."
+LOGIN_FAILED = N_("The email address or password is not right.")
 ADDRESS_MAX_LENGTH = 320
 PASSWORD_MAX_LENGTH = 1024
 
@@ -67,7 +68,11 @@ def login_page(
 def locked_out(wait: int) -> str:
     """The sentence for an address locked (`throttle.py`) for `wait` seconds."""
     minutes = -(-wait // 60)
-    return f"Too many failed log-ins for this address. Please try again in {minutes} minutes."
+    return ngettext(
+        "Too many failed log-ins for this address. Please try again in %(num)d minute.",
+        "Too many failed log-ins for this address. Please try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 def locked_page(request: Request, target: LinkTarget | None, wait: int) -> Response:
@@ -132,18 +137,18 @@ async def login(request: Request) -> Response:
     typed = str(form.get("email", "")).strip()
     password = str(form.get("password", ""))
     if not typed or not password:
-        error = "Please type your email address and your password."
+        error = _("Please type your email address and your password.")
         return login_page(request, target, status=400, error=error)
     email = address_key(typed)
     if len(typed) > ADDRESS_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
-        return login_page(request, target, status=400, error=LOGIN_FAILED)
+        return login_page(request, target, status=400, error=_(LOGIN_FAILED))
     address = target.address if target is not None else None
     checked = await run_in_threadpool(check_password, rt, email, password, address)
     await _log_password(request, email, checked)
     if checked.wait:
         return locked_page(request, target, checked.wait)
     if checked.account_id is None:
-        return login_page(request, target, status=400, error=LOGIN_FAILED)
+        return login_page(request, target, status=400, error=_(LOGIN_FAILED))
     ticket = LoginTicket(
         checked.account_id,
         Stage.ENROL if checked.enrolment is not None else Stage.TOTP,

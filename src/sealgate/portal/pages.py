@@ -11,21 +11,31 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from sealgate.locale import LANGUAGE_NAMES, LANGUAGES, _, current_language, install_into, ngettext
 from sealgate.portal.codes import LINK_DAY, LinkCap
+from sealgate.portal.language import return_path
 
 
 def format_size(size: int) -> str:
-    """A byte count the way people read it: 812 bytes, 14 KB, 3.2 MB."""
+    """A byte count the way people read it, in the page's language: 812 bytes, 14 KB, 3.2 MB."""
     if size < 1024:
-        return f"{size} bytes"
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
     if size < 1024 * 1024:
         return f"{round(size / 1024)} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    megabytes = format_decimal(size / (1024 * 1024), "0.0", locale=current_language())
+    return f"{megabytes} MB"
+
+
+def format_when(moment: datetime) -> str:
+    """A date and time in the page's language: 3 Dec 2026 14:05, 3 dec. 2026 14:05."""
+    return format_datetime(moment, "d MMM y HH:mm", locale=current_language())
 
 
 def _environment() -> Environment:
@@ -34,10 +44,11 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
     )
-    # Pages mark their words with _() for the gettext catalogs; until a language is chosen
-    # per request, the words stay as written.
-    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Pages mark their words with _(); they are read in the request's language, which the
+    # middleware in `language.py` chose.
+    install_into(environment)
     environment.filters["size"] = format_size
+    environment.filters["when"] = format_when
     return environment
 
 
@@ -52,8 +63,19 @@ def render(
     headers: Mapping[str, str] | None = None,
     **context: Any,
 ) -> Response:
+    language = current_language()
+    page = {
+        "language": language,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "return_path": return_path(request),
+        **context,
+    }
     return _TEMPLATES.TemplateResponse(
-        request, template, context, status_code=status, headers=headers
+        request,
+        template,
+        page,
+        status_code=status,
+        headers={"Content-Language": language, **(headers or {})},
     )
 
 
@@ -93,17 +115,19 @@ def link_not_valid() -> Refusal:
     """Unknown, expired and malformed links all look the same."""
     return Refusal(
         404,
-        "This link is not valid or has expired",
-        "Check that you opened the whole link from the mail. If it is older, ask the sender "
-        "to send the message again.",
+        _("This link is not valid or has expired"),
+        _(
+            "Check that you opened the whole link from the mail. If it is older, ask the "
+            "sender to send the message again."
+        ),
     )
 
 
 def needs_verification(start: str) -> Refusal:
     return Refusal(
         403,
-        "Please confirm your address first",
-        "Open the link from the mail again and confirm your address with a code.",
+        _("Please confirm your address first"),
+        _("Open the link from the mail again and confirm your address with a code."),
         start=start,
     )
 
@@ -112,9 +136,11 @@ def access_code_locked() -> Refusal:
     """The access code was guessed wrong too often; only the sender can help now."""
     return Refusal(
         429,
-        "Too many attempts",
-        "The access code was typed wrong too many times, so this message can no longer be "
-        "opened with it. Ask the sender for a new message or contact them.",
+        _("Too many attempts"),
+        _(
+            "The access code was typed wrong too many times, so this message can no longer "
+            "be opened with it. Ask the sender for a new message or contact them."
+        ),
     )
 
 
@@ -125,15 +151,20 @@ def link_capped(
     if cap is LinkCap.DAY:
         left = (day_started_at or now) + LINK_DAY - now
         hours = max(1, -(-int(left.total_seconds()) // 3600))
-        sentence = (
+        sentence = ngettext(
             "The most codes allowed in one day were sent for this message. Please contact "
-            f"the sender, {sender}, or try again in {hours} hours."
+            "the sender, %(sender)s, or try again in %(num)d hour.",
+            "The most codes allowed in one day were sent for this message. Please contact "
+            "the sender, %(sender)s, or try again in %(num)d hours.",
+            hours,
+            sender=sender,
         )
         return Refusal(
-            429, "No more codes for now", sentence, headers={"Retry-After": str(hours * 3600)}
+            429, _("No more codes for now"), sentence, headers={"Retry-After": str(hours * 3600)}
         )
-    sentence = (
+    sentence = _(
         "The most codes allowed for this message were sent, so no more codes can be sent for "
-        f"it. Please contact the sender, {sender}, and ask them to send it again."
+        "it. Please contact the sender, %(sender)s, and ask them to send it again.",
+        sender=sender,
     )
-    return Refusal(429, "No more codes for this message", sentence)
+    return Refusal(429, _("No more codes for this message"), sentence)

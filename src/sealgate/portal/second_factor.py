@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
+from sealgate.locale import _
 from sealgate.mail import address_key
 from sealgate.portal.access_log import log_event
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
@@ -187,7 +188,7 @@ def _wrong_page(request: Request, result: FactorResult, stage: Stage) -> Respons
         error = locked_out(result.wait)
         status = 429
     else:
-        error = "That code is not right. Type the code your app shows now."
+        error = _("That code is not right. Type the code your app shows now.")
         status = 400
     if stage is Stage.ENROL and result.enrolment is not None:
         return enrolment_page(request, result.enrolment, status=status, error=error)

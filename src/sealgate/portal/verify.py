@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
+from sealgate.locale import N_, _, ngettext
 from sealgate.portal.access_log import log_admission
-from sealgate.portal.code_mail import queue_code_mail
+from sealgate.portal.code_mail import mail_language, queue_code_mail
 from sealgate.portal.code_pages import code_page, send_refused
 from sealgate.portal.code_rows import (
     CHANNELS,
@@ -99,7 +100,10 @@ def _issue_code_counted(rt: Runtime, token: str) -> CodeIssue:
             if wait:
                 raise _NotSent(CodeIssue(target, verdict, org_wait=wait))
             ttl = limits.ttl_minutes
-            return CodeIssue(target, verdict, code=code, ttl_minutes=ttl, sms_window=window)
+            language = mail_language(session, target)
+            return CodeIssue(
+                target, verdict, code=code, ttl_minutes=ttl, sms_window=window, language=language
+            )
         queue_code_mail(session, rt, target, code, limits.ttl_minutes, now)
         record_code_sent(session, target.recipient_id, "email")
         return CodeIssue(target, verdict)
@@ -168,22 +172,25 @@ def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Ad
 
 
 _ATTEMPT_PAGES: dict[AttemptOutcome, tuple[int, str]] = {
-    AttemptOutcome.NO_CODE: (400, "There is no code to check. Ask for a code first."),
-    AttemptOutcome.EXPIRED: (400, "This code has expired. Ask for a new code."),
+    AttemptOutcome.NO_CODE: (400, N_("There is no code to check. Ask for a code first.")),
+    AttemptOutcome.EXPIRED: (400, N_("This code has expired. Ask for a new code.")),
     AttemptOutcome.EXHAUSTED: (
         429,
-        "Too many wrong codes. This code can no longer be used: ask for a new code.",
+        N_("Too many wrong codes. This code can no longer be used: ask for a new code."),
     ),
 }
 
 
 def _attempt_refused(request: Request, target: LinkTarget, verdict: AttemptVerdict) -> Response:
     if verdict.outcome is AttemptOutcome.WRONG:
-        plural = "attempt" if verdict.left == 1 else "attempts"
-        error = f"That code is wrong. {verdict.left} {plural} left."
+        error = ngettext(
+            "That code is wrong. %(num)d attempt left.",
+            "That code is wrong. %(num)d attempts left.",
+            verdict.left,
+        )
         return code_page(request, target, status=400, error=error)
     status, error = _ATTEMPT_PAGES[verdict.outcome]
-    return code_page(request, target, status=status, error=error, code_waiting=False)
+    return code_page(request, target, status=status, error=_(error), code_waiting=False)
 
 
 async def check_code(request: Request) -> Response:
@@ -198,7 +205,7 @@ async def check_code(request: Request) -> Response:
             raise link_not_valid()
         if target.proof not in CHANNELS:
             return RedirectResponse(target.start, status_code=303)
-        error = f"The code has {CODE_DIGITS} digits. Please type it again."
+        error = _("The code has %(digits)d digits. Please type it again.", digits=CODE_DIGITS)
         return code_page(request, target, status=400, error=error)
     previous = read_cookie(request, SESSION_COOKIE)
     checked = await run_in_threadpool(_check_code, rt, token, typed, previous)

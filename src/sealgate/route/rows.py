@@ -9,7 +9,7 @@ before commit; a failed transaction's blobs are removed by the runner.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, DirectMail, enqueue, plan_direct_mail, queue_dsn
-from sealgate.directory import find_contact, hash_password, verify_password
+from sealgate.directory import find_contact, hash_password, org_language, verify_password
 from sealgate.evidence import DECIDED, record
-from sealgate.intake import strip_control_headers
+from sealgate.intake import stored_language, strip_control_headers
 from sealgate.mail import address_key
 from sealgate.notify import compose_notification, new_token
 from sealgate.policy import Decision, Method
@@ -93,6 +93,7 @@ class MessageContext:
     message: Message
     submission: Submission
     policy: MessagePolicy
+    _language: str | None = field(default=None, init=False, repr=False)
 
     @property
     def envelope_sender(self) -> str:
@@ -115,6 +116,15 @@ class MessageContext:
     def direct_mail(self) -> DirectMail:
         """What direct deliveries carry: planned once per message, and only if one is made."""
         return plan_direct_mail(self.readable_raw)
+
+    def language(self, session: Session) -> str:
+        """The language of this message's notifications: its `sealgate-language` header, else
+        the organisation's default (read once per message)."""
+        if self._language is None:
+            self._language = stored_language(self.message.control_headers) or org_language(
+                session, self.message.org_id
+            )
+        return self._language
 
     def expiry(self) -> timedelta:
         return timedelta(seconds=self.rt.settings.delivery.expiry_seconds)
@@ -158,6 +168,7 @@ def _queue_notification(
         recipient=recipient.address,
         link=_link(session, ctx, recipient, now),
         now=now.replace(tzinfo=UTC),
+        language=ctx.language(session),
     )
     enqueue(
         session,
@@ -189,7 +200,7 @@ def _queue_direct(
         session,
         ctx.vault,
         kind=JobKind.DIRECT,
-        mail=ctx.direct_mail.render(link),
+        mail=ctx.direct_mail.render(link, ctx.language(session)),
         mail_from=ctx.envelope_sender,
         rcpt_to=recipient.address,
         now=now,

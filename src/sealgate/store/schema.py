@@ -51,6 +51,9 @@ class Organisation(Base):
     # Days a new message's links stay open unless a `sealgate-expiry` header says otherwise;
     # None: no default expiry (SPEC.md names no default).
     policy_expiry_days: Mapped[int | None]
+    # The language of the mails sealgate writes for this organisation ("en", "nl" or "de"),
+    # unless a message's `sealgate-language` header asks for another.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class Domain(Base):

@@ -27,7 +27,13 @@ from sealgate.directory import (
     find_active_account,
     org_claiming,
 )
-from sealgate.intake import ControlHeaderError, controls_of, parse_access_rights, parse_expiry
+from sealgate.intake import (
+    ControlHeaderError,
+    controls_of,
+    language_problem,
+    parse_access_rights,
+    parse_expiry,
+)
 from sealgate.mail import HeaderSection, field_addresses, parse_header_section
 from sealgate.store import utcnow
 from sealgate.submission import replies
@@ -410,6 +416,9 @@ class SubmissionHandler:
         expiry in the past another. Most messages carry no such header: they cost neither a
         look-up nor a thread.
         """
+        language = language_problem(section)
+        if language:
+            return language
         controls = controls_of(section)
         try:
             parse_expiry(controls.expiry, utcnow())
