@@ -110,14 +110,15 @@ def _rows_in_database(connection: Connection) -> int:
     return count_rows(connection, reflect(connection))
 
 
-def _load(connection: Connection, folder: Path, manifest: Manifest, replace: bool) -> None:
+def _load(connection: Connection, folder: Path, manifest: Manifest) -> None:
+    """Every row of the backup in place of what the tables hold: the rows `--force` replaces,
+    or only what the migrations wrote (audit_head's row, whose backed-up copy wins)."""
     tables = {table.name: table for table in reflect(connection)}
     unknown = [entry.name for entry in manifest.tables if entry.name not in tables]
     if unknown:
         raise BackupError(f"table {unknown[0]} of the backup is not in the schema")
-    if replace:
-        for table in reversed(list(tables.values())):
-            connection.execute(delete(table))
+    for table in reversed(list(tables.values())):
+        connection.execute(delete(table))
     # The manifest lists tables parents first, the order in which they were reflected.
     for entry in manifest.tables:
         with open(folder / entry.file, encoding="utf-8") as lines:
@@ -148,7 +149,7 @@ def restore_backup(rt: Runtime, folder: Path, *, force: bool = False) -> tuple[M
     with engine.begin() as connection:
         upgrade(connection, manifest.revision)
     with engine.begin() as connection:
-        _load(connection, folder, manifest, replace=bool(rows))
+        _load(connection, folder, manifest)
     with engine.begin() as connection:
         upgrade(connection, "head")
     return manifest, rows

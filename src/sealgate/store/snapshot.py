@@ -151,9 +151,17 @@ def dump_rows(connection: Connection, table: Table) -> Iterator[dict[str, Any]]:
         yield {name: encode(kinds[name], row[name]) for name in kinds}
 
 
+# Tables whose rows a migration writes (audit_head's one row): a new schema already has them,
+# so they say nothing about whether a database holds data.
+SEEDED_TABLES = frozenset({"audit_head"})
+
+
 def count_rows(connection: Connection, tables: Iterable[Table]) -> int:
+    """Rows of the tables that hold data (not SEEDED_TABLES)."""
     total = 0
     for table in tables:
+        if table.name in SEEDED_TABLES:
+            continue
         total += int(connection.execute(select(func.count()).select_from(table)).scalar_one())
     return total
 
