@@ -21,9 +21,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from sealgate.bootstrap import Runtime
 from sealgate.intake import ReadableMessage
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.csrf import render_form
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
-from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
+from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
+from sealgate.portal.reply import may_reply_all
 from sealgate.portal.sanitise import html_document, sanitise_html
 from sealgate.portal.sessions import session_reader
 from sealgate.store import utcnow
@@ -94,13 +96,16 @@ async def read_page(request: Request) -> Response:
         if refusal.status == 403 and refusal.start is not None:
             return RedirectResponse(refusal.start, status_code=303)
         raise
-    return render(
+    rt: Runtime = request.app.state.rt
+    can_reply_all = await run_in_threadpool(may_reply_all, rt, reading.target.recipient_id)
+    return render_form(
         request,
         "read.html",
         target=reading.target,
         message=reading.message,
         has_html=bool(reading.message.html),
         in_inbox=reading.in_inbox,
+        can_reply_all=can_reply_all,
     )
 
 
