@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import queued_mail
 from sealgate.intake.readable import ReadableMessage
-from sealgate.store import Message, OutboundJob, Recipient, Submission
+from sealgate.store import Message, OutboundJob, Recipient, Submission, utcnow
 from tests.cli.conftest import write_config
 from tests.cli.test_admin import sealgate
 from tests.portal.account import enrol
@@ -306,3 +306,27 @@ def test_message_list_shows_in_reply_to(runtime, settings, sender, stored, tmp_p
     original = original_id(runtime, stored.bob.recipient_id)
     assert listed[BOB]["in_reply_to"] == original
     assert listed[sender.address]["in_reply_to"] is None
+
+
+async def test_the_reply_threads_under_the_original_message_id(runtime, stored, guest):
+    raw = (
+        b"From: Alice Arts <alice@hospital.example>\r\nMessage-ID: <lab-42@hospital.example>\r\n"
+        b"References: <root-1@hospital.example>\r\nSubject: x\r\n\r\nbody\r\n"
+    )
+    with runtime.db.begin() as session:
+        message = session.get_one(Message, original_id(runtime, stored.bob.recipient_id))
+        session.get_one(Submission, message.submission_id).blob_id = runtime.vault.put_bytes(raw)
+    await signed_in_bob(runtime, guest, stored)
+    assert (await post_reply(guest, f"/m/{stored.bob.token}")).status_code == 303
+    mail = raw_of(runtime, submissions(runtime)[0])
+    assert mail["In-Reply-To"] == "<lab-42@hospital.example>"
+    assert mail["References"] == "<root-1@hospital.example> <lab-42@hospital.example>"
+    assert mail["Message-ID"] not in (mail["In-Reply-To"], "")
+
+
+async def test_a_withdrawn_message_cannot_be_replied_to(runtime, stored, guest):
+    await signed_in_bob(runtime, guest, stored)
+    with runtime.db.begin() as session:
+        session.get_one(Recipient, stored.bob.recipient_id).revoked_at = utcnow()
+    assert (await post_reply(guest, f"/m/{stored.bob.token}")).status_code == 410
+    assert submissions(runtime) == []
