@@ -117,6 +117,8 @@ async def test_the_read_page_has_the_reply_form(runtime, guest, stored):
     assert re.search(r'<input [^>]*type="file" name="attachments" multiple>', form.group(2))
     assert f'name="csrf_token" value="{guest.csrf}"' in form.group(2) and guest.csrf
     assert 'name="reply_all"' in form.group(2)  # carol is in the conversation
+    assert f"also send it to {CAROL}" in form.group(2)
+    assert "Alice Arts &lt;alice@hospital.example&gt;" in form.group(2)
 
 
 async def test_guest_reply_reaches_the_sender_with_its_attachment(runtime, sender, stored, web):

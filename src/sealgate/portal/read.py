@@ -25,7 +25,7 @@ from sealgate.portal.csrf import render_form
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
 from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
-from sealgate.portal.reply import may_reply_all
+from sealgate.portal.reply import reply_all_to
 from sealgate.portal.sanitise import html_document, sanitise_html
 from sealgate.portal.sessions import session_reader
 from sealgate.store import utcnow
@@ -97,7 +97,7 @@ async def read_page(request: Request) -> Response:
             return RedirectResponse(refusal.start, status_code=303)
         raise
     rt: Runtime = request.app.state.rt
-    can_reply_all = await run_in_threadpool(may_reply_all, rt, reading.target.recipient_id)
+    others = await run_in_threadpool(reply_all_to, rt, reading.target.recipient_id)
     return render_form(
         request,
         "read.html",
@@ -105,7 +105,8 @@ async def read_page(request: Request) -> Response:
         message=reading.message,
         has_html=bool(reading.message.html),
         in_inbox=reading.in_inbox,
-        can_reply_all=can_reply_all,
+        reply_all_to=others,
+        reply_limit=rt.settings.submission.max_message_size,
     )
 
 

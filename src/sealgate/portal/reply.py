@@ -158,11 +158,11 @@ def _context(session: Session, replier: Replier) -> ReplyContext:
     )
 
 
-def may_reply_all(rt: Runtime, recipient_id: str) -> bool:
-    """Whether the read page offers "reply to all": others share the conversation."""
+def reply_all_to(rt: Runtime, recipient_id: str) -> tuple[str, ...]:
+    """Whom "reply to all" adds, for the read page to name (empty: no such choice)."""
     with rt.db.begin() as session:
         recipient = session.get(Recipient, recipient_id)
-        return recipient is not None and bool(conversation_others(session, recipient))
+        return conversation_others(session, recipient) if recipient is not None else ()
 
 
 def _authorise(rt: Runtime, request: Request) -> tuple[Replier, ReplyContext]:
