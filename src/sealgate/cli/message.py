@@ -8,8 +8,7 @@ conversations, each recipient's method, delivery, status, decision trace, openin
 and expiry, and the outbound jobs; never the subject or the body. A recipient's times are
 ISO 8601 UTC ("Z"); `replied_at` stays null until portal replies exist.
 
-A recipient's `status` is the first that holds of: revoked, expired, replied (once portal
-replies exist), opened, pending (not decided yet), refused (policy sends nothing), bounced,
+A recipient's `status` is the first that holds of: revoked, expired, replied, opened, pending (not decided yet), refused (policy sends nothing), bounced,
 deferred, delivered (direct) or notified (notification sent), queued.
 """
 
@@ -62,6 +61,8 @@ def recipient_status(row: Recipient, job_states: list[str], now: datetime) -> st
     closure = link_closure(row.revoked_at, row.expires_at, now)
     if closure is not None:
         return closure.reason
+    if row.replied_at is not None:
+        return "replied"
     if row.opened_at is not None:
         return "opened"
     if row.state != RecipientState.DECIDED:
@@ -86,7 +87,7 @@ def _recipient(row: Recipient, job_states: list[str], now: datetime) -> dict[str
         "status": recipient_status(row, job_states, now),
         "trace": list(row.decision.get("trace", [])),
         "opened_at": iso(row.opened_at),
-        "replied_at": None,
+        "replied_at": iso(row.replied_at),
         "revoked_at": iso(row.revoked_at),
         "expires_at": iso(row.expires_at),
     }

@@ -232,7 +232,10 @@ def _organisation_from(section: HeaderSection) -> str:
 
 
 def _organisation_name(session: Session, submission: Submission) -> str:
-    """Notifications of a null-sender message name the organisation, not a person."""
+    """Notifications of a null-sender message name the organisation, not a person; a guest's
+    portal reply (no account either) names nobody, so its notification shows the address."""
+    if submission.in_reply_to is not None:
+        return ""
     return session.get_one(Organisation, submission.org_id).name
 
 

@@ -28,6 +28,7 @@ from sealgate.portal.login import login, login_form, logout
 from sealgate.portal.login_ticket import LOGIN_KEY_PURPOSE
 from sealgate.portal.pages import Refusal, render, render_refusal
 from sealgate.portal.read import html_body, read_page
+from sealgate.portal.reply import reply_sent, send_reply
 from sealgate.portal.second_factor import check_totp, confirm_enrolment, totp_form
 from sealgate.portal.verify import check_code, code_form, send_code
 from sealgate.portal.withdrawn import LinkClosed, closed_page
@@ -91,6 +92,8 @@ def routes() -> list[Route | Mount]:
         Route("/m/{token}/read", read_page, methods=["GET"]),
         Route("/m/{token}/html", html_body, methods=["GET"]),
         Route("/m/{token}/attachments/{index}", download_attachment, methods=["GET"]),
+        Route("/m/{token}/reply", send_reply, methods=["POST"]),
+        Route("/m/{token}/replied", reply_sent, methods=["GET"]),
         Route("/m/{token}/access-code", check_access_code, methods=["POST"]),
         Route("/m/{token}/login", login, methods=["POST"]),
         Route("/login", login_form, methods=["GET"]),
@@ -103,6 +106,8 @@ def routes() -> list[Route | Mount]:
         Route("/inbox/{recipient_id}/read", read_page, methods=["GET"]),
         Route("/inbox/{recipient_id}/html", html_body, methods=["GET"]),
         Route("/inbox/{recipient_id}/attachments/{index}", download_attachment, methods=["GET"]),
+        Route("/inbox/{recipient_id}/reply", send_reply, methods=["POST"]),
+        Route("/inbox/{recipient_id}/replied", reply_sent, methods=["GET"]),
         *account_routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

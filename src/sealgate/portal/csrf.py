@@ -89,16 +89,24 @@ class CsrfGuard:
 
     async def checked_form(self, request: Request, start: str | None = None) -> FormData:
         """The posted form, once it passed the origin and token checks; else a 403 page."""
+        self.check_origin(request, start)
+        form = await request.form(max_files=0, max_fields=8, max_part_size=4096)
+        self.check_token(request, form, start)
+        return form
+
+    def check_origin(self, request: Request, start: str | None = None) -> None:
+        """The origin half of the check, before a large body is read (portal/reply.py)."""
         if not self._comes_from_us(request):
             raise refused(start)
-        form = await request.form(max_files=0, max_fields=8, max_part_size=4096)
+
+    def check_token(self, request: Request, form: FormData, start: str | None = None) -> None:
+        """The token half: the form's field must be the signature of the browser's cookie."""
         cookie = read_cookie(request, CSRF_COOKIE)
         field = form.get(CSRF_FIELD)
         if cookie is None or not isinstance(field, str):
             raise refused(start)
         if not hmac.compare_digest(field.encode(), self._sign(cookie).encode()):
             raise refused(start)
-        return form
 
 
 def guard_of(request: Request) -> CsrfGuard:

@@ -22,10 +22,12 @@ from sealgate.bootstrap import Runtime
 from sealgate.intake import ReadableMessage
 from sealgate.portal.access_log import log_reading
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.csrf import render_form
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
-from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
+from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
 from sealgate.portal.proof import record_opened
+from sealgate.portal.reply import reply_all_to
 from sealgate.portal.sanitise import html_document, sanitise_html
 from sealgate.portal.sessions import Reader, session_reader
 from sealgate.store import utcnow
@@ -118,13 +120,16 @@ async def read_page(request: Request) -> Response:
     rt: Runtime = request.app.state.rt
     await run_in_threadpool(record_opened, rt, reading.target.recipient_id, via=via)
     await log_reading(request, reading, "portal.open")
-    return render(
+    others = await run_in_threadpool(reply_all_to, rt, reading.target.recipient_id)
+    return render_form(
         request,
         "read.html",
         target=reading.target,
         message=reading.message,
         has_html=bool(reading.message.html),
         in_inbox=reading.in_inbox,
+        reply_all_to=others,
+        reply_limit=rt.settings.submission.max_message_size,
     )
 
 

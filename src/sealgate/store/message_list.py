@@ -31,7 +31,8 @@ _ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
 
 @dataclass(frozen=True)
 class MessageSummary:
-    """One line of a message list; `subject` and `in_reply_to` are None until rows hold them."""
+    """One line of a message list; `subject` is None (rows do not hold it); `in_reply_to` is
+    the id of the message a portal reply answers, else None."""
 
     id: str
     submission_id: str
@@ -84,7 +85,7 @@ def list_messages(
     `until`, with a recipient or a queue job in `state` (one of MESSAGE_STATES)."""
     sender_key = address_key(sender) if sender is not None else None
     recipient_key = address_key(recipient) if recipient is not None else None
-    query = select(Message, Submission.received_at).join(
+    query = select(Message, Submission.received_at, Submission.in_reply_to).join(
         Submission, Submission.id == Message.submission_id
     )
     if since is not None:
@@ -104,7 +105,7 @@ def list_messages(
         if sender_key is not None:
             batch = [r for r in batch if address_key(r[0].sender_address) == sender_key]
         recipients = _recipients(session, [r[0].id for r in batch]) if batch else {}
-        for message, received_at in batch:
+        for message, received_at, in_reply_to in batch:
             rows = sorted(
                 recipients.get(message.id, []),
                 key=lambda row: (_ROLE_ORDER.get(row.role, 3), row.address),
@@ -120,6 +121,7 @@ def list_messages(
                     sender=message.sender_address,
                     received_at=received_at,
                     recipients=tuple(row.address for row in rows),
+                    in_reply_to=in_reply_to,
                 )
             )
             if len(found) == limit:

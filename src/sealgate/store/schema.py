@@ -182,6 +182,10 @@ class Submission(Base):
     received_at: Mapped[datetime]
     # RFC 3461: {"ret", "envid", "recipients": {address: {"notify", "orcpt"}}}; None: not asked.
     dsn: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A reply written in the portal: the id of the message it answers (portal/reply.py);
+    # else None. No foreign key: messages already point at submissions, and a cycle would
+    # leave the tables without an order to create or drop them in.
+    in_reply_to: Mapped[str | None] = mapped_column(String(32))
 
 
 class Message(Base):
@@ -272,6 +276,8 @@ class Recipient(Base):
     # when it stops opening (None: never); the portal checks both on every request.
     revoked_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    # When this recipient first replied from the portal (portal/reply.py); None: never.
+    replied_at: Mapped[datetime | None]
 
 
 class ProbeRequest(Base):

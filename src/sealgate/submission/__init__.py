@@ -23,14 +23,17 @@ stage with its own database engine, and connection limits count per process.
 Standards: RFC 5321, 3207, 4954, 4616, 2034, 3463, 6152, 6531, 1870, 6409.
 """
 
+from sealgate.submission.commit import AcceptedMessage, commit_submission
 from sealgate.submission.processes import SubmissionProcesses, process_count
 from sealgate.submission.server import SubmissionError, SubmissionServer
 from sealgate.submission.tls import write_self_signed
 
 __all__ = [
+    "AcceptedMessage",
     "SubmissionError",
     "SubmissionProcesses",
     "SubmissionServer",
+    "commit_submission",
     "process_count",
     "write_self_signed",
 ]

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Submission, new_id, utcnow
@@ -57,6 +59,7 @@ class AcceptedMessage:
     dsn: dict[str, Any] | None = None  # the RFC 3461 request (esmtp_params.dsn_request)
     tls_version: str = ""  # the client's TLS session, "" for none (evidence of arrival)
     tls_cipher: str = ""
+    in_reply_to: str | None = None  # a portal reply: the id of the message it answers
 
 
 def _row(message: AcceptedMessage, blob_id: str) -> dict[str, Any]:
@@ -74,19 +77,30 @@ def _row(message: AcceptedMessage, blob_id: str) -> dict[str, Any]:
         "dsn": message.dsn,
         "tls_version": message.tls_version,
         "tls_cipher": message.tls_cipher,
+        "in_reply_to": message.in_reply_to,
         "state": "incoming",
         "error": "",
         "received_at": utcnow(),
     }
 
 
-def commit_submission(rt: Runtime, message: AcceptedMessage) -> str:
-    """Store the raw message encrypted and queue it for intake; returns the queue id."""
+def commit_submission(
+    rt: Runtime,
+    message: AcceptedMessage,
+    also: Callable[[Session, str], None] | None = None,
+) -> str:
+    """Store the raw message encrypted and queue it for intake; returns the queue id.
+
+    `also(session, queue_id)` runs in the row's own transaction, for writes that must stand
+    or fall with it (a portal reply marks its recipient replied).
+    """
     blob_id = rt.vault.put_bytes(message.raw)
     try:
         row = _row(message, blob_id)
         with rt.db.begin() as session:
             session.execute(insert(Submission.__table__), [row])
+            if also is not None:
+                also(session, str(row["id"]))
     except BaseException:
         rt.vault.delete(blob_id)
         raise

@@ -1,0 +1,92 @@
+"""Replying in a real browser: Debian chromium posts the multipart form under our CSP and
+CSRF checks (Sec-Fetch-Site, Origin: null); the sender logs in with password + TOTP, reads
+the reply and downloads its attachment byte-identical."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyotp
+from sqlalchemy import select
+
+from sealgate.bootstrap import Runtime
+from sealgate.store import Message, Recipient, Submission
+from tests.portal.conftest import CAROL, SUBJECT, StoredMessage
+from tests.portal.guest import latest_code
+from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, portal_url, pytestmark
+from tests.route.pipeline import process_incoming
+
+__all__ = ["portal_url", "pytestmark"]
+
+REPLY = "Thank you, the signed form is attached."
+
+
+def _alice_row(rt: Runtime, sender_address: str) -> str:
+    with rt.db.begin() as session:
+        submission = session.scalars(
+            select(Submission).where(Submission.in_reply_to.is_not(None))
+        ).one()
+        assert sorted(submission.rcpt_to) == sorted([sender_address, CAROL])
+        message = session.scalars(
+            select(Message).where(Message.submission_id == submission.id)
+        ).one()
+        return session.scalars(
+            select(Recipient.id).where(
+                Recipient.message_id == message.id, Recipient.address == sender_address
+            )
+        ).one()
+
+
+def test_guest_replies_to_all_and_the_sender_downloads_the_attachment(
+    runtime: Runtime, sender, stored: StoredMessage, portal_url: str, tmp_path: Path
+):
+    from playwright.sync_api import sync_playwright
+
+    token = stored.bob.token
+    document = os.urandom(64 * 1024)
+    upload = tmp_path / "signed form.pdf"
+    upload.write_bytes(document)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            page.goto(f"{portal_url}/m/{token}")
+            page.get_by_role("button", name="Send me a code").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/verify")
+            page.get_by_label("Code from the mail").fill(
+                latest_code(runtime, stored.bob.recipient_id)
+            )
+            page.get_by_role("button", name="Open the message").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/read")
+
+            page.get_by_label("Your reply").fill(REPLY)
+            page.get_by_label("Attach files").set_input_files(str(upload))
+            page.get_by_label("Reply to all").check()
+            page.get_by_role("button", name="Send reply").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/replied")
+            assert page.get_by_role("heading", name="Reply sent").is_visible()
+
+            process_incoming(runtime)
+            alice_row = _alice_row(runtime, sender.address)
+
+            alice = browser.new_context(accept_downloads=True).new_page()
+            alice.goto(f"{portal_url}/login")
+            alice.get_by_label("Email address").fill(sender.address)
+            alice.get_by_label("Password").fill("alice-pw")
+            alice.get_by_role("button", name="Log in").click()
+            alice.get_by_role("heading", name="Set up your second step").wait_for()
+            secret = alice.locator(".secret code").inner_text().replace(" ", "")
+            alice.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+            alice.get_by_role("button", name="Confirm and log in").click()
+            alice.wait_for_url(f"{portal_url}/inbox")
+            alice.get_by_role("link", name=f"Re: {SUBJECT}").click()
+            alice.wait_for_url(f"{portal_url}/inbox/{alice_row}/read")
+            assert REPLY in alice.content()
+            with alice.expect_download() as download_info:
+                alice.get_by_role("link", name="signed form.pdf").click()
+            saved = tmp_path / "downloaded.pdf"
+            download_info.value.save_as(saved)
+            assert saved.read_bytes() == document
+        finally:
+            browser.close()
