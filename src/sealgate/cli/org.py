@@ -22,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     listing.set_defaults(run=run_list)
     change = actions.add_parser("set", parents=[common_options()], help="change its settings")
-    change.add_argument("name")
+    change.add_argument("name", help="the organisation")
     change.add_argument(
         "--language",
         required=True,
