@@ -62,10 +62,18 @@ class S3Location:
 
 
 def s3_client(
-    endpoint_url: str = "", region: str = "", access_key_id: str = "", secret_access_key: str = ""
+    endpoint_url: str = "",
+    region: str = "",
+    access_key_id: str = "",
+    secret_access_key: str = "",
+    *,
+    quick: bool = False,
 ) -> Any:
     """A boto3 S3 client; empty settings fall back to boto3's own chain (environment, shared
-    credentials file, instance role). Path-style addressing suits MinIO, Ceph and moto."""
+    credentials file, instance role). Path-style addressing suits MinIO, Ceph and moto.
+
+    `quick`: one attempt with short time limits, for the readiness probe, so that a silent
+    store answers within the probe's time and leaves no thread retrying behind it."""
     session = boto3.session.Session(
         aws_access_key_id=access_key_id or None,
         aws_secret_access_key=secret_access_key or None,
@@ -76,9 +84,9 @@ def s3_client(
     checksums = "when_required" if endpoint_url else "when_supported"
     config = Config(
         s3={"addressing_style": "path"} if endpoint_url else {},
-        retries={"max_attempts": 5, "mode": "standard"},
-        connect_timeout=5,
-        read_timeout=60,
+        retries={"max_attempts": 1 if quick else 5, "mode": "standard"},
+        connect_timeout=2 if quick else 5,
+        read_timeout=2 if quick else 60,
         # Delivery workers, intake and the portal's downloads share one client.
         max_pool_connections=32,
         request_checksum_calculation=checksums,
@@ -91,11 +99,17 @@ class S3BlobStore:
     """Blobs as objects `<prefix><blob id>` in one bucket."""
 
     def __init__(
-        self, client: Any, location: S3Location, part_size: int = DEFAULT_PART_SIZE
+        self,
+        client: Any,
+        location: S3Location,
+        part_size: int = DEFAULT_PART_SIZE,
+        probe_client: Any = None,
     ) -> None:
+        """`probe_client` (default: `client`) is the one `check` asks: a quick one."""
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"an S3 part is at least {MIN_PART_SIZE} bytes")
         self.client = client
+        self.probe_client = probe_client or client
         self.location = location
         self.part_size = part_size
 
@@ -199,7 +213,7 @@ class S3BlobStore:
         """ "ok", or one sentence (no URL, no credentials) on why the bucket cannot be used:
         for /readyz. Lists at most one key under the prefix, so read permission is proven."""
         try:
-            self.client.list_objects_v2(
+            self.probe_client.list_objects_v2(
                 Bucket=self.location.bucket, Prefix=self.location.prefix, MaxKeys=1
             )
         except ClientError as exc:

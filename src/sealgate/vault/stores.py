@@ -17,10 +17,14 @@ def open_blob_store(storage: StorageSettings, data_dir: Path) -> BlobStore:
         return FilesystemBlobStore(data_dir / "blobs")
     from sealgate.vault.s3 import S3BlobStore, S3Location, s3_client
 
-    client = s3_client(
+    where = (
         storage.s3_endpoint_url,
         storage.s3_region,
         storage.s3_access_key_id,
         storage.s3_secret_access_key.get_secret_value(),
     )
-    return S3BlobStore(client, S3Location.parse(storage.blob_url))
+    return S3BlobStore(
+        s3_client(*where),
+        S3Location.parse(storage.blob_url),
+        probe_client=s3_client(*where, quick=True),
+    )
