@@ -25,6 +25,8 @@ from tests.lab.quiet_dns import quiet_resolver
 from tests.lab.transport_world import TransportWorld
 
 TEST_DATABASE = os.environ.get("SEALGATE_TEST_DATABASE", "sqlite")
+# The `s3_lab` fixture: moto's S3 server on loopback, for the S3 blob store's tests.
+pytest_plugins = ["tests.lab.s3_lab"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:

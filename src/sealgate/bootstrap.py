@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sealgate.config import Settings
 from sealgate.store import Database, Wakeups
-from sealgate.vault import FilesystemBlobStore, Vault, load_master_key, load_pending_keys
+from sealgate.vault import Vault, load_master_key, load_pending_keys
+from sealgate.vault.stores import open_blob_store
 
 
 @dataclass
@@ -45,12 +46,11 @@ def open_runtime(settings: Settings, *, create: bool = False, migrate: bool = Tr
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     elif not data_dir.is_dir():
         raise FileNotFoundError(f"data folder {data_dir} does not exist; run 'sealgate init' first")
-    (data_dir / "blobs").mkdir(mode=0o700, exist_ok=True)
     master = load_master_key(
         data_dir, settings.storage.master_key.get_secret_value(), create=create
     )
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
-    store = FilesystemBlobStore(data_dir / "blobs")
+    store = open_blob_store(settings.storage, data_dir)
     return Runtime(settings, db, Vault(master, store, load_pending_keys(data_dir)))

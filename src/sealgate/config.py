@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -195,6 +196,33 @@ class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
     master_key: SecretStr = SecretStr("")
+    # Empty: blobs are files under `<data_dir>/blobs`. "s3://bucket/prefix": objects in an
+    # S3-compatible store, which several gateway machines can share.
+    blob_url: str = ""
+    # For MinIO, Ceph RGW or another S3-compatible server; empty is AWS S3.
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    # Empty: boto3's own chain (AWS_* environment, shared credentials file, instance role).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+
+    @field_validator("blob_url")
+    @classmethod
+    def _check_blob_url(cls, value: str) -> str:
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme != "s3" or not parts.netloc or "@" in parts.netloc:
+                raise ValueError("must be empty or look like s3://bucket/prefix")
+            if parts.query or parts.fragment:
+                raise ValueError("must be empty or look like s3://bucket/prefix")
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _check_endpoint(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
 
 
 class Settings(_Section):

@@ -133,7 +133,10 @@ def restore_backup(rt: Runtime, folder: Path, *, force: bool = False) -> tuple[M
     the manifest, and how many rows the database held before (replaced, with `force`)."""
     store = rt.vault.store
     if not isinstance(store, FilesystemBlobStore):
-        raise BackupError("restore writes blobs to the filesystem blob store only")
+        raise BackupError(
+            "restore writes blobs to the filesystem blob store only; with blobs on S3"
+            " ([storage] blob_url), restore the bucket with the store's own tools"
+        )
     manifest = read_manifest(folder)
     check_backup(folder, manifest, {key.key_id.hex() for key in rt.vault.key_ring()})
     engine = rt.db.engine

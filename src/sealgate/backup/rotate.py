@@ -46,7 +46,10 @@ def rotate_master_key(rt: Runtime) -> RotationReport:
         )
     store = rt.vault.store
     if not isinstance(store, FilesystemBlobStore):
-        raise RotationError("key rotate re-wraps blobs in the filesystem blob store only")
+        raise RotationError(
+            "key rotate re-wraps blobs in the filesystem blob store only; it does not"
+            " work yet with blobs on S3 ([storage] blob_url)"
+        )
     rotation = KeyRotation(rt.settings.data_dir, store, rt.vault.master, rt.vault.fallback)
     try:
         rewrapped, repaired = rotation.rewrap_blobs()

@@ -89,7 +89,11 @@ def take_backup(rt: Runtime, folder: Path) -> Manifest:
     """Write a backup of `rt`'s database and blobs to `folder` (new or empty)."""
     store = rt.vault.store
     if not isinstance(store, FilesystemBlobStore):
-        raise BackupError("backup copies blobs from the filesystem blob store only")
+        raise BackupError(
+            "backup copies blobs from the filesystem blob store only; with blobs on S3"
+            " ([storage] blob_url), back the bucket up with the store's own tools"
+            " (versioning, replication) and the database with its own (pg_dump)"
+        )
     prepare_folder(folder)
     referenced: set[str] = set()
     with read_snapshot(rt.db) as connection:

@@ -2,11 +2,12 @@
 
 `/healthz` only says the process answers HTTP (restart it if not). `/readyz` says whether it
 can do its work: the database answers a `SELECT 1`, the vault's blob folder is there and
-readable/writable, and the configured resolver answers a `. SOA` question. Each check has a
-short time limit, so a hung database or a silent resolver turns into 503, never into a hung
-probe. Both answer JSON with `Cache-Control: no-store`, set no cookie and need no CSRF token
-(GET only, and they change nothing). A failed check is named with one plain sentence: never
-the database URL (it may hold a password), nor any message content.
+readable/writable (or its S3 bucket answers a one-key listing), and the configured resolver
+answers a `. SOA` question. Each check has a short time limit, so a hung database, bucket or
+resolver turns into 503, never into a hung probe. Both answer JSON with `Cache-Control:
+no-store`, set no cookie and need no CSRF token (GET only, and they change nothing). A failed
+check is named with one plain sentence: never the database URL or the bucket's endpoint (they
+may hold a password), nor any message content.
 """
 
 from __future__ import annotations
@@ -95,11 +96,15 @@ def _select_one(rt: Runtime) -> str:
 
 
 async def check_vault(rt: Runtime) -> str:
-    """The blob folder exists and may be read, written and searched; no blob is written."""
+    """The blob folder exists and may be read, written and searched, or the S3 bucket answers
+    a listing of one key under the prefix; no blob is written."""
     store = rt.vault.store
-    if not isinstance(store, FilesystemBlobStore):
-        return OK  # another store (tests) has no folder to check
-    return await run_in_threadpool(_folder_usable, store.root)
+    if isinstance(store, FilesystemBlobStore):
+        return await run_in_threadpool(_folder_usable, store.root)
+    check = getattr(store, "check", None)
+    if check is None:
+        return OK  # another store (tests) has nothing to check
+    return str(await run_in_threadpool(check))
 
 
 def _folder_usable(root: Path) -> str:
