@@ -6,10 +6,11 @@ subject is only in the encrypted content, so it is null there.
 ID is a message id or the id of the submission it was made from. Shows the sender, the
 conversations, each recipient's method, delivery, status, decision trace, opening, revocation
 and expiry, and the outbound jobs; never the subject or the body. A recipient's times are
-ISO 8601 UTC ("Z"); `replied_at` stays null until portal replies exist.
+ISO 8601 UTC ("Z"); `replied_at` is the first portal reply.
 
-A recipient's `status` is the first that holds of: revoked, expired, replied, opened, pending (not decided yet), refused (policy sends nothing), bounced,
-deferred, delivered (direct) or notified (notification sent), queued.
+A recipient's `status` is the first that holds of: revoked, expired, replied, opened,
+pending (not decided yet), refused (policy sends nothing), bounced, deferred, delivered
+(direct) or notified (notification sent), queued.
 """
 
 from __future__ import annotations
