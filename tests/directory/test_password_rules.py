@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from sealgate.directory import PASSWORD_PROBLEMS, password_problem, password_problem_code
+from sealgate.directory import (
+    PASSWORD_LIMITS,
+    PASSWORD_PROBLEMS,
+    password_problem,
+    password_problem_code,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,11 +34,12 @@ from sealgate.directory import PASSWORD_PROBLEMS, password_problem, password_pro
 def test_password_rules(password: str, code: str | None) -> None:
     assert password_problem_code(password, "dora@clinic.example") == code
     sentence = password_problem(password, "dora@clinic.example")
-    assert sentence == (PASSWORD_PROBLEMS[code] if code else None)
+    assert sentence == (PASSWORD_PROBLEMS[code] % PASSWORD_LIMITS if code else None)
 
 
 def test_sentences_say_what_to_do() -> None:
     assert password_problem("short") == "The password must have at least 12 characters."
+    assert password_problem("x" * 1025) == "The password may have at most 1024 characters."
     assert "most common passwords" in PASSWORD_PROBLEMS["common"]
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from sealgate.locale import use_language
 from sealgate.notify import compose_account_mail
 
 LINK = "https://portal.example/account/" + "A" * 43
@@ -54,3 +55,40 @@ def test_a_non_ascii_address_gets_utf8_headers() -> None:
     )
     assert "zoë@clinic.example".encode() in mail.as_bytes()
     assert "Hello," in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "language, subject, expires, greeting",
+    [
+        (
+            "nl",
+            "Hospital: stel uw account voor beveiligde e-mail in",
+            "10 december 2026, 09:00 UTC",
+            "Beste Dora,",
+        ),
+        (
+            "de",
+            "Hospital: Richten Sie Ihr Konto für sichere E-Mail ein",
+            "10. Dezember 2026, 09:00 UTC",
+            "Guten Tag Dora,",
+        ),
+    ],
+)
+def test_the_mail_is_in_the_current_language(
+    language: str, subject: str, expires: str, greeting: str
+) -> None:
+    """Subject, words and the month of the expiry all follow `use_language`."""
+    with use_language(language):
+        mail = compose_account_mail(
+            purpose="invite",
+            recipient="dora@clinic.example",
+            display_name="Dora",
+            org_name="Hospital",
+            link=LINK,
+            expires_at=datetime(2026, 12, 10, 9, 0),
+            system_from="noreply@gateway.example",
+            now=NOW,
+        )
+    assert mail["Subject"] == subject and mail["Content-Language"] == language
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert expires in text and greeting in text and "December 2026" not in text

@@ -94,6 +94,21 @@ async def test_refused_passwords_redirect_back_with_the_reason(runtime: Runtime,
     assert (await choose(browser, path, NEW_PASSWORD)).headers["location"] == "/account/enrol"
 
 
+async def test_the_reason_is_shown_in_the_page_language(runtime: Runtime, browser):
+    path = invite(runtime)
+    for language, sentence in (
+        ("nl", "Het wachtwoord moet minstens 12 tekens hebben."),
+        ("de", "Das Passwort muss mindestens 12 Zeichen haben."),
+    ):
+        refused = await choose(browser, path, "short")
+        location = refused.headers["location"]
+        shown = await browser.get(location, headers={"accept-language": language})
+        assert shown.status_code == 200 and sentence in shown.text, language
+    mismatch = await choose(browser, path, NEW_PASSWORD, NEW_PASSWORD + "x")
+    shown = await browser.get(mismatch.headers["location"], headers={"accept-language": "nl"})
+    assert "De twee wachtwoorden zijn niet hetzelfde." in shown.text
+
+
 async def test_a_link_sets_one_password_even_when_posted_twice_at_once(runtime, client):
     path = invite(runtime)
     first, second = GuestBrowser(client), GuestBrowser(client)

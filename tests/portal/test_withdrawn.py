@@ -13,6 +13,8 @@ from sqlalchemy import update
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import revoke_links, set_expiry, unrevoke_links
+from sealgate.locale import use_language
+from sealgate.locale.dates import short_day
 from sealgate.portal.withdrawn import shown_date
 from sealgate.store import Recipient, utcnow
 from tests.portal.account import DORA, DORA_PASSWORD, enrol
@@ -139,3 +141,11 @@ async def test_a_revoked_message_in_the_account_inbox(
         assert page.status_code == 410 and "withdrawn by the sender on" in page.text
         assert "Withdrawn letter" not in page.text and "Hospital" in page.text
     assert (await http.get(f"/inbox/{kept.recipient_id}/read")).status_code == 200
+    # In Dutch and German, the month too: the date is the reader's, not strftime's English.
+    dutch = await http.get("/inbox", headers={"accept-language": "nl"})
+    with use_language("nl"):
+        day = short_day(_revoked_at(runtime, gone.recipient_id))
+    assert f"Ingetrokken door de afzender op {day}" in dutch.text
+    german = await http.get(f"/inbox/{gone.recipient_id}/read", headers={"accept-language": "de"})
+    assert german.status_code == 410 and "Diese Nachricht wurde zurückgezogen" in german.text
+    assert "Der Absender hat die Nachricht am" in german.text and " UTC" in german.text

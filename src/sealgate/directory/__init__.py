@@ -73,6 +73,7 @@ from sealgate.directory.nta7516 import (
 )
 from sealgate.directory.orgs import OrgInfo, claimable_domain, create_org, find_org, org_claiming
 from sealgate.directory.password_rules import (
+    PASSWORD_LIMITS,
     PASSWORD_MIN_LENGTH,
     PASSWORD_PROBLEMS,
     password_problem,
@@ -130,6 +131,7 @@ __all__ = [
     "issue_account_link",
     "list_accounts",
     "PASSWORD_MIN_LENGTH",
+    "PASSWORD_LIMITS",
     "PASSWORD_PROBLEMS",
     "password_problem",
     "password_problem_code",

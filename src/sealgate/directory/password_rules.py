@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from sealgate.locale import N_
+
 PASSWORD_MIN_LENGTH = 12
 # Longer than any passphrase anyone types; it bounds the argon2 input a stranger can send.
 PASSWORD_MAX_LENGTH = 1024
@@ -26,16 +28,18 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(word.casefold() for word in FREQUENCY_LISTS["passwords"])
 
 
-# Why a password may not be used: a short code (for a redirect's query) and its sentence.
+# Why a password may not be used: a short code (for a redirect's query) and its sentence,
+# marked for the catalogs; fill it with `PASSWORD_LIMITS` (the portal translates it first).
 PASSWORD_PROBLEMS = {
-    "short": f"The password must have at least {PASSWORD_MIN_LENGTH} characters.",
-    "long": f"The password may have at most {PASSWORD_MAX_LENGTH} characters.",
-    "common": (
+    "short": N_("The password must have at least %(min)d characters."),
+    "long": N_("The password may have at most %(max)d characters."),
+    "common": N_(
         "This password is too easy to guess: it is, or is made of, one of the most common "
         "passwords. Please choose another."
     ),
-    "address": "The password may not be your email address. Please choose another.",
+    "address": N_("The password may not be your email address. Please choose another."),
 }
+PASSWORD_LIMITS = {"min": PASSWORD_MIN_LENGTH, "max": PASSWORD_MAX_LENGTH}
 
 
 def _is_common(folded: str) -> bool:
@@ -67,6 +71,6 @@ def password_problem_code(password: str, email: str = "") -> str | None:
 
 
 def password_problem(password: str, email: str = "") -> str | None:
-    """Why `password` may not be used, as one sentence for the person; None when it may."""
+    """Why `password` may not be used, as one English sentence (the CLI); None when it may."""
     code = password_problem_code(password, email)
-    return PASSWORD_PROBLEMS[code] if code else None
+    return PASSWORD_PROBLEMS[code] % PASSWORD_LIMITS if code else None

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 
+from sealgate.locale import N_, _
+from sealgate.locale.dates import long_when
 from sealgate.notify.compose import _address, _base, _render
 
 SUBJECTS = {
-    "invite": "{org}: set up your account for secure mail",
-    "reset": "{org}: choose a new password",
+    "invite": N_("%(org)s: set up your account for secure mail"),
+    "reset": N_("%(org)s: choose a new password"),
 }
 
 
@@ -29,12 +31,13 @@ def compose_account_mail(
     system_from: str,
     now: datetime,
 ) -> EmailMessage:
-    """The invitation (`purpose` "invite") or reset ("reset") mail to an account's address."""
+    """The invitation (`purpose` "invite") or reset ("reset") mail to an account's address,
+    in the current language (`use_language`): the portal request's, else English."""
     mail = _base(
         from_=_address(org_name, system_from),
         sender=None,
         to=recipient,
-        subject=SUBJECTS[purpose].format(org=org_name),
+        subject=_(SUBJECTS[purpose], org=org_name),
         now=now,
     )
     return _render(
@@ -44,5 +47,5 @@ def compose_account_mail(
         email=recipient,
         org=org_name,
         link=link,
-        expires=expires_at.strftime("%d %B %Y, %H:%M UTC"),
+        expires=long_when(expires_at),
     )

@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import (
+    PASSWORD_LIMITS,
     PASSWORD_MIN_LENGTH,
     PASSWORD_PROBLEMS,
     AccountLink,
@@ -35,6 +36,7 @@ from sealgate.directory import (
     set_account_password,
     spend_account_link,
 )
+from sealgate.locale import N_, _
 from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page
 from sealgate.portal.login_ticket import (
@@ -52,7 +54,13 @@ from sealgate.store import Account, utcnow
 
 log = logging.getLogger("sealgate.portal")
 
-ERRORS = {**PASSWORD_PROBLEMS, "mismatch": "The two passwords are not the same."}
+ERRORS = {**PASSWORD_PROBLEMS, "mismatch": N_("The two passwords are not the same.")}
+
+
+def _error_of(code: str) -> str | None:
+    """The sentence for a refusal code from the query, in the page's language."""
+    msgid = ERRORS.get(code)
+    return _(msgid, **PASSWORD_LIMITS) if msgid is not None else None
 
 
 def _find_link(rt: Runtime, token: str) -> AccountLink | None:
@@ -72,7 +80,7 @@ async def set_password_form(request: Request) -> Response:
         email=link.email,
         purpose=link.purpose.value,
         min_length=PASSWORD_MIN_LENGTH,
-        error=ERRORS.get(request.query_params.get("error", "")),
+        error=_error_of(request.query_params.get("error", "")),
     )
 
 

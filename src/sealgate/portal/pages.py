@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from sealgate.locale import LANGUAGE_NAMES, LANGUAGES, _, current_language, install_into, ngettext
+from sealgate.locale.dates import short_day
 from sealgate.portal.codes import LINK_DAY, LinkCap
 from sealgate.portal.language import return_path
 
@@ -49,6 +50,7 @@ def _environment() -> Environment:
     install_into(environment)
     environment.filters["size"] = format_size
     environment.filters["when"] = format_when
+    environment.filters["day"] = short_day
     return environment
 
 

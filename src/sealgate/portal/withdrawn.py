@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.directory import REVOKED, LinkClosure, link_closure
+from sealgate.locale.dates import long_when
 from sealgate.portal.pages import render
 from sealgate.store import Organisation
 
@@ -43,8 +44,8 @@ def refuse_closed(
 
 
 def shown_date(moment: datetime) -> str:
-    """3 December 2026, 10:15 UTC: the way the page names a naive UTC time."""
-    return f"{moment.day} {moment:%B %Y}, {moment:%H:%M} UTC"
+    """3 December 2026, 10:15 UTC: the way the page names a naive UTC time, in its language."""
+    return long_when(moment)
 
 
 async def closed_page(request: Request, exc: Exception) -> Response:
