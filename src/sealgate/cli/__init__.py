@@ -16,6 +16,7 @@ from sealgate.cli import (
     idd,
     init,
     message,
+    migrate,
     nta7516,
     org,
     policy,
@@ -28,6 +29,7 @@ __all__ = ["build_parser", "main"]
 
 COMMAND_GROUPS = (
     init,
+    migrate,
     org,
     account,
     credentials,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.common import CliError, common_options, load_settings
@@ -52,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
     configure_logging()
     settings = load_settings(args)
     try:
+        # Never migrates: an outdated schema is SchemaOutdated, one line naming `migrate`.
         rt = open_runtime(settings)
-    except (FileNotFoundError, ValueError) as exc:
-        raise CliError(str(exc)) from None
+    except (FileNotFoundError, ValueError, SQLAlchemyError) as exc:
+        raise CliError(f"cannot start: {str(exc).splitlines()[0]}") from None
     try:
         asyncio.run(serve(rt, tuple(args.role or ROLES)))
     except (OSError, SubmissionError) as exc:

@@ -31,7 +31,7 @@ from sealgate.store.schema import (
     TransportProbe,
     VerificationCode,
 )
-from sealgate.store.session import Database, new_id, utcnow
+from sealgate.store.session import Database, SchemaOutdated, head_revision, new_id, utcnow
 from sealgate.store.states import (
     IllegalTransition,
     JobKind,
@@ -63,6 +63,7 @@ __all__ = [
     "PortalSession",
     "ProbeRequest",
     "Recipient",
+    "SchemaOutdated",
     "SmsQuota",
     "SmtpCredential",
     "Submission",
@@ -75,6 +76,7 @@ __all__ = [
     "RecipientState",
     "SubmissionState",
     "check",
+    "head_revision",
     "insert_missing",
     "list_messages",
     "new_id",
