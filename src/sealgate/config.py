@@ -174,6 +174,13 @@ class TransportSettings(_Section):
     cache_max_seconds: int = Field(3600, gt=0)
 
 
+class LogSettings(_Section):
+    # "debug" shows every runner pass; "info" every message's steps by id; never content.
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # "text" for a terminal; "json": one object a line (time, level, logger, event, ids).
+    format: Literal["text", "json"] = "text"
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -188,6 +195,7 @@ class Settings(_Section):
     policy: PolicySettings = PolicySettings()
     transport: TransportSettings = TransportSettings()
     sms: SmsSettings = SmsSettings()
+    log: LogSettings = LogSettings()
     config_path: str = ""
 
     @property

@@ -23,6 +23,7 @@ from sealgate.portal.inbox import inbox_page
 from sealgate.portal.link import landing_page
 from sealgate.portal.login import login, login_form, logout
 from sealgate.portal.login_ticket import LOGIN_KEY_PURPOSE
+from sealgate.portal.observed import RequestLog, metrics_page
 from sealgate.portal.pages import Refusal, render, render_refusal
 from sealgate.portal.read import html_body, read_page
 from sealgate.portal.second_factor import check_totp, confirm_enrolment, totp_form
@@ -73,6 +74,7 @@ def routes() -> list[Route | Mount]:
         Route("/", front_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/m/{token}", landing_page, methods=["GET"]),
         Route("/m/{token}/code", send_code, methods=["POST"]),
         Route("/m/{token}/verify", code_form, methods=["GET"]),
@@ -102,9 +104,10 @@ def create_app(rt: Runtime) -> Starlette:
     The SMS provider comes from [sms] settings; `app.state.sms` may be replaced before the
     first request (tests, demo).
     """
+    table = routes()
     app = Starlette(
-        routes=routes(),
-        middleware=[Middleware(SecurityHeaders)],
+        routes=table,
+        middleware=[Middleware(RequestLog, routes=table), Middleware(SecurityHeaders)],
         exception_handlers={
             Refusal: _refusal,
             HTTPException: _http_error,
