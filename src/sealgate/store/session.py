@@ -159,6 +159,7 @@ class Database:
 
     def revision(self) -> str | None:
         """The schema's current Alembic revision, None for an empty database."""
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines say nothing
         with self.engine.connect() as connection:
             heads = MigrationContext.configure(connection).get_current_heads()
         return ",".join(sorted(heads)) or None
