@@ -126,18 +126,21 @@ def _file_backed() -> bool:
     return bool(prometheus_values.ValueClass.__name__ == "MmapedValue")
 
 
-def enable_multiprocess(folder: Path) -> None:
+def enable_multiprocess(folder: Path) -> bool:
     """Turn on multiprocess mode for this process and the ones it starts (the environment).
 
     The folder is cleared first: counters restart with the service, and files of processes
-    that ran before would otherwise be added in forever.
+    that ran before would otherwise be added in forever. False, and nothing changed, when
+    this process made its metrics already (a `serve` run inside a test process): they stay
+    in memory, and /metrics shows this process's counts only.
     """
-    if metrics.cache_info().currsize:
-        raise RuntimeError("metrics already made in single-process mode")
+    if metrics.cache_info().currsize and not _file_backed():
+        return False
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for stale in folder.glob("*.db"):
         stale.unlink()
     os.environ[MULTIPROC_ENV] = str(folder)
+    return True
 
 
 def metrics_text(*extra: Any) -> bytes:

@@ -18,8 +18,9 @@ from typing import Any
 from sealgate.config import LogSettings
 
 IDS = ("submission_id", "message_id", "recipient_id", "job_id")
-# aiosmtpd's own logger echoes session data at DEBUG/INFO: never below WARNING.
-QUIET = {"mail.log": logging.WARNING}
+# aiosmtpd's own logger echoes session data at DEBUG/INFO; httpx logs each URL it asks
+# (the SMS API's): never below WARNING.
+QUIET = {"mail.log": logging.WARNING, "httpx": logging.WARNING, "httpcore": logging.WARNING}
 
 
 def log_ids(**ids: str | None) -> dict[str, str]:
