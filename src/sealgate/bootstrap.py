@@ -9,8 +9,7 @@ from pathlib import Path
 
 from sealgate.config import Settings
 from sealgate.store import Database, Wakeups
-from sealgate.vault import Vault, load_master_key, load_pending_keys
-from sealgate.vault.stores import open_blob_store
+from sealgate.vault import Vault, load_master_key, load_pending_keys, open_blob_store
 
 
 @dataclass
@@ -35,11 +34,18 @@ class Runtime:
         self.db.dispose()
 
 
-def open_runtime(settings: Settings, *, create: bool = False, migrate: bool = True) -> Runtime:
+def open_runtime(
+    settings: Settings, *, create: bool = False, migrate: bool | None = None
+) -> Runtime:
     """Open the data folder, vault and database; `create` makes what is missing.
 
     The data folder and the blob folder are created 0700, the database file 0600 and the
     master key 0600: they are the gateway's alone.
+
+    The schema: `migrate=True` upgrades it to the newest revision; None (the default)
+    upgrades it only for `create` (a fresh install: `init`, `demo`) and otherwise raises
+    SchemaOutdated (a ValueError) unless it is at the newest revision; False leaves the
+    database untouched (a child process whose parent checked, or a probe test).
     """
     data_dir = Path(settings.storage.data_dir)
     if create:
@@ -50,7 +56,13 @@ def open_runtime(settings: Settings, *, create: bool = False, migrate: bool = Tr
         data_dir, settings.storage.master_key.get_secret_value(), create=create
     )
     db = Database(settings.database_url)
-    if migrate:
-        db.migrate()
+    try:
+        if migrate or (migrate is None and create):
+            db.migrate()
+        elif migrate is None:
+            db.check_schema()
+    except BaseException:
+        db.dispose()
+        raise
     store = open_blob_store(settings.storage, data_dir)
     return Runtime(settings, db, Vault(master, store, load_pending_keys(data_dir)))

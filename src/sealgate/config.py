@@ -192,6 +192,13 @@ class AuditSettings(_Section):
     retention_days: int = Field(2190, gt=0)
 
 
+class LogSettings(_Section):
+    # "debug" shows every runner pass; "info" every message's steps by id; never content.
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # "text" for a terminal; "json": one object a line (time, level, logger, event, ids).
+    format: Literal["text", "json"] = "text"
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -235,6 +242,7 @@ class Settings(_Section):
     sms: SmsSettings = SmsSettings()
     accounts: AccountSettings = AccountSettings()
     audit: AuditSettings = AuditSettings()
+    log: LogSettings = LogSettings()
     config_path: str = ""
 
     @property

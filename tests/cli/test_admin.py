@@ -25,6 +25,7 @@ def config(tmp_path: Path, database_url: str) -> Path:
     if TEST_DATABASE != "sqlite":
         text = path.read_text().replace('database_url = ""', f'database_url = "{database_url}"')
         path.write_text(text)
+        assert sealgate("migrate", "--config", str(path)).returncode == 0
         assert (
             sealgate(
                 "org", "create", "Bootstrap", "--domain", "b.example", "--config", str(path)

@@ -27,6 +27,7 @@ from sealgate.cli import (
     idd,
     init,
     message,
+    migrate,
     nta7516,
     org,
     policy,
@@ -40,6 +41,7 @@ __all__ = ["build_parser", "main"]
 
 COMMAND_GROUPS = (
     init,
+    migrate,
     org,
     account,
     credentials,

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             system_from=f"noreply@{DOMAIN}",
         )
     settings = load(config_file, os.environ)
-    rt = open_runtime(settings)
+    rt = open_runtime(settings, migrate=True)  # the demo's own data folder: keep it current
     try:
         print(_instructions(rt, _credentials(rt, data_dir), args.mailbox_web), flush=True)
         if not args.setup_only:

@@ -1,16 +1,23 @@
-"""sealgate init --data-dir DIR: commented sealgate.toml, database, keys, dev certificate."""
+"""sealgate init --data-dir DIR [--hostname NAME] [--base-url URL]: a commented
+sealgate.toml with every section, the database (0600), keys and a development certificate.
+
+--hostname is the gateway's public name: the SMTP greeting, Message-IDs and the outbound
+HELO name. --base-url is the portal's public https:// address used in every link.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sealgate.bootstrap import open_runtime
 from sealgate.cli.common import CliError, common_options, emit
 from sealgate.config import ConfigError, Settings, load
 from sealgate.submission import write_self_signed
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 CONFIG_TEMPLATE = """\
 # sealgate configuration. Every key can be overridden by an environment variable
 # SEALGATE_<SECTION>__<KEY>, e.g. SEALGATE_DELIVERY__RELAY=127.0.0.1:2525.
@@ -29,8 +36,10 @@ tls_key = "tls/key.pem"
 [web]
 # The guest portal.
 listen = "127.0.0.1:8080"
-# Public address used in notification links.
-base_url = "http://127.0.0.1:8080"
+# Public address used in notification links: https:// behind a TLS reverse proxy.
+base_url = "{base_url}"
+# link_ttl_days = 90            # a notification link works this long
+# session_ttl = 3600            # seconds a verified guest stays signed in
 
 [delivery]
 # "" delivers by MX look-up; "host:port" hands outbound mail without content (notifications,
@@ -58,6 +67,29 @@ database_url = ""
 [audit]
 # Days audit entries are kept; `sealgate audit prune` (e.g. daily from cron) deletes older ones.
 # retention_days = 2190         # 6 years
+
+[transport]
+# A validating resolver (unbound on loopback): DANE and "secure" answers need its AD bit.
+# "" uses the system resolver; `serve` warns when it does not validate.
+resolver = ""
+# ca_file = ""                  # CA bundle for PKIX checks of recipient servers; "" = system
+
+[policy]
+# Region assumed for phone numbers written without a country code.
+default_phone_region = "NL"
+
+[sms]
+# "outbox" writes each SMS to sms-outbox.jsonl in the data folder (tests, demo);
+# "messagebird" sends through the MessageBird API.
+provider = "outbox"
+# api_key = ""                  # better: SEALGATE_SMS__API_KEY
+# org_hourly_limit = 200        # SMS per organisation per hour
+
+[log]
+# "debug", "info", "warning" or "error". Logs name ids, never message content.
+level = "info"
+# "text" for a terminal; "json": one object a line (time, level, logger, event, ids).
+format = "text"
 """
 
 
@@ -67,7 +99,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--data-dir", required=True, metavar="DIR", help="the folder to create (keys, vault, db)"
     )
     init.add_argument(
-        "--hostname", default="localhost", help="this gateway's host name (default localhost)"
+        "--hostname", default="localhost", help="this gateway's public name (default localhost)"
+    )
+    init.add_argument(
+        "--base-url",
+        default=DEFAULT_BASE_URL,
+        metavar="URL",
+        help="the portal's public address, e.g. https://mail.example.org",
     )
     init.set_defaults(run=run)
 
@@ -75,7 +113,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     config_file = Path(args.config).resolve() if args.config else data_dir / "sealgate.toml"
-    settings = initialise(data_dir, config_file, args.hostname)
+    settings = initialise(
+        data_dir, config_file, check_hostname(args.hostname), base_url=check_base_url(args.base_url)
+    )
     emit(
         args,
         {"config": str(config_file), "data_dir": str(data_dir), "database": settings.database_url},
@@ -85,8 +125,35 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_hostname(name: str) -> str:
+    """A DNS name (letters, digits, hyphens, dots): it goes into TOML and SMTP greetings."""
+    labels = name.rstrip(".").split(".")
+    if (
+        not name
+        or len(name) > 253
+        or not all(
+            label and len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
+            for label in labels
+        )
+    ):
+        raise CliError(f"--hostname {name!r} is not a host name")
+    return name.rstrip(".").lower()
+
+
+def check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or '"' in url:
+        raise CliError(f"--base-url {url!r} is not an https:// address")
+    return url.rstrip("/")
+
+
 def initialise(
-    data_dir: Path, config_file: Path, hostname: str, relay: str = "", system_from: str = ""
+    data_dir: Path,
+    config_file: Path,
+    hostname: str,
+    relay: str = "",
+    system_from: str = "",
+    base_url: str = "",
 ) -> Settings:
     """Write the config file, a development certificate, the master key and the database."""
     if config_file.exists():
@@ -94,7 +161,10 @@ def initialise(
     # The data folder holds the master key, the database and the vault: owner only.
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = CONFIG_TEMPLATE.format(
-        hostname=hostname, system_from=system_from or f"noreply@{hostname}", relay=relay
+        hostname=hostname,
+        system_from=system_from or f"noreply@{hostname}",
+        relay=relay,
+        base_url=base_url or DEFAULT_BASE_URL,
     )
     if config_file.parent != data_dir:
         text = text.replace('data_dir = "."', f'data_dir = "{data_dir}"')

@@ -12,10 +12,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
+from sealgate import observe
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.common import CliError, common_options, load_settings
-from sealgate.config import split_hostport
+from sealgate.cli.start_warnings import base_url_warning, resolver_warning
+from sealgate.config import LogSettings, split_hostport
 
 if TYPE_CHECKING:
     from sealgate.submission import SubmissionProcesses, SubmissionServer
@@ -40,10 +43,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.set_defaults(run=run)
 
 
-def configure_logging() -> None:
-    """INFO for sealgate; aiosmtpd's own logger only from WARNING (its DEBUG lines echo data)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+def configure_logging(settings: LogSettings | None = None) -> None:
+    """[log] level and format (observe/logs.py); aiosmtpd's own logger only from WARNING."""
+    observe.configure_logging(settings)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,10 +53,14 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging()
     settings = load_settings(args)
+    configure_logging(settings.log)
+    # Before any metric exists: every process of this service writes its own files there.
+    observe.enable_multiprocess(settings.data_dir / "metrics")
     try:
+        # Never migrates: an outdated schema is SchemaOutdated, one line naming `migrate`.
         rt = open_runtime(settings)
-    except (FileNotFoundError, ValueError) as exc:
-        raise CliError(str(exc)) from None
+    except (FileNotFoundError, ValueError, SQLAlchemyError) as exc:
+        raise CliError(f"cannot start: {str(exc).splitlines()[0]}") from None
     try:
         asyncio.run(serve(rt, tuple(args.role or ROLES)))
     except (OSError, SubmissionError) as exc:
@@ -75,6 +81,18 @@ def helo_name_warning(helo_name: str, relay: str) -> str | None:
         "goes out by MX (no relay): receivers may refuse it; set helo_name to this host's "
         "public name"
     )
+
+
+async def start_warnings(rt: Runtime, roles: tuple[str, ...]) -> list[str]:
+    """The settings that work but leak or hurt delivery, for the roles that use them."""
+    found: list[str | None] = []
+    if "web" in roles:
+        found.append(base_url_warning(rt.settings.web.base_url))
+    if "worker" in roles:
+        delivery = rt.settings.delivery
+        found.append(helo_name_warning(delivery.helo_name, delivery.relay))
+        found.append(await resolver_warning(rt.settings.transport.resolver))
+    return [warning for warning in found if warning]
 
 
 def _submission(rt: Runtime) -> SubmissionServer | SubmissionProcesses:
@@ -103,9 +121,7 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     tasks: list[asyncio.Task[None]] = []
-    if "worker" in roles and (
-        warning := helo_name_warning(rt.settings.delivery.helo_name, rt.settings.delivery.relay)
-    ):
+    for warning in await start_warnings(rt, roles):
         log.warning("%s", warning)
     submission = _submission(rt) if "smtp" in roles else None
     web: _WebServer | None = None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,6 +67,7 @@ from sealgate.delivery.queue import (
 )
 from sealgate.delivery.schedule import expired, next_attempt
 from sealgate.delivery.signing import sign_outbound
+from sealgate.observe import log_ids, metrics
 from sealgate.policy import Requirement
 from sealgate.store import OutboundJob, run_passes, utcnow
 from sealgate.transport import Prober, prober_for
@@ -178,7 +180,7 @@ def _bounce(
     if not bounce(session, job, error, now):
         log.warning("job %s: lease lost, outcome not recorded", job.id)
         return
-    log.info("job %s to %s: bounced: %s", job.id, job.rcpt_to, error)
+    log.info("job %s to %s: bounced: %s", job.id, job.rcpt_to, error, extra=_ids(job))
     record_attempt(session, job, "bounced", failure, expired=timed_out)
     if _wants_dsn(job) and wants_failure_report(job.dsn):
         report = _report(
@@ -210,7 +212,7 @@ def _defer(
     if not defer(session, job, failure.describe(), retry_at, now, delay_reported=report_delay):
         log.warning("job %s: lease lost, outcome not recorded", job.id)
         return
-    log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe())
+    log.info("job %s to %s: deferred: %s", job.id, job.rcpt_to, failure.describe(), extra=_ids(job))
     record_attempt(session, job, "deferred", failure, next_attempt_at=retry_at)
     if report_delay:
         report = _report(
@@ -232,7 +234,9 @@ def _delivered(
     if not mark_done(session, job, now):
         log.warning("job %s: lease lost, outcome not recorded", job.id)
         return
-    log.info("job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe())
+    log.info(
+        "job %s to %s: delivered: %s", job.id, job.rcpt_to, outcome.describe(), extra=_ids(job)
+    )
     record_attempt(session, job, "delivered", outcome)
     if _wants_dsn(job) and wants_success_report(job.dsn):
         report = _report(
@@ -333,13 +337,34 @@ async def _deliver(
             why = f"no DNS resolver ({type(error).__name__})"
             outcome = TemporaryFailure(None, why, S_DNS_FAILURE)
         else:
+            started = time.monotonic()
             outcome = await deliver(
                 rt.settings, built, requirement, job.mail_from, job.rcpt_to, message
             )
+            metrics().delivery_seconds.labels(kind=job.kind).observe(time.monotonic() - started)
+        _count(job, outcome)
         if isinstance(outcome, BelowRequirement):
             await asyncio.to_thread(_fall_back, rt, job, outcome)
             return
         await outcomes.record(_Result(job, outcome, header_block(message)))
+
+
+def _count(job: OutboundJob, outcome: Outcome | BelowRequirement) -> None:
+    """sealgate_deliveries by kind, level (proved, else required, else "any") and outcome."""
+    if isinstance(outcome, Delivered):
+        name, level = "delivered", outcome.proven
+    elif isinstance(outcome, BelowRequirement):
+        name, level = "below_requirement", outcome.observed
+    else:
+        name = "bounced" if isinstance(outcome, PermanentFailure) else "deferred"
+        level = None
+    label = level.name.lower() if level is not None else (job.required_level or "any")
+    metrics().deliveries.labels(kind=job.kind, level=label, outcome=name).inc()
+    log.debug("job %s: %s (%s)", job.id, name, label, extra=_ids(job))
+
+
+def _ids(job: OutboundJob) -> dict[str, str]:
+    return log_ids(job_id=job.id, recipient_id=job.recipient_id, submission_id=job.submission_id)
 
 
 def _fall_back(rt: Runtime, job: OutboundJob, below: BelowRequirement) -> None:

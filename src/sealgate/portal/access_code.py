@@ -34,7 +34,7 @@ from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_coo
 from sealgate.portal.csrf import guard_of
 from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link, start_page
 from sealgate.portal.methods import Proof
-from sealgate.portal.opened import Admission, admit_guest
+from sealgate.portal.opened import Admission, admit_guest, count_verification
 from sealgate.portal.pages import access_code_locked, link_not_valid
 from sealgate.portal.proof import record_verified
 from sealgate.store import Recipient, utcnow
@@ -130,6 +130,7 @@ async def check_access_code(request: Request) -> Response:
     if verdict is None:
         return RedirectResponse(tried.target.start, status_code=303)
     await log_admission(request, tried)
+    count_verification(tried.target, verdict.outcome)
     if verdict.outcome is AttemptOutcome.EXHAUSTED:
         raise access_code_locked()
     if verdict.outcome is AttemptOutcome.WRONG:

@@ -26,6 +26,7 @@ from sealgate.portal.language import LanguageChooser, chosen_language, switch_la
 from sealgate.portal.link import landing_page
 from sealgate.portal.login import login, login_form, logout
 from sealgate.portal.login_ticket import LOGIN_KEY_PURPOSE
+from sealgate.portal.observed import RequestLog, metrics_page
 from sealgate.portal.pages import Refusal, render, render_refusal
 from sealgate.portal.read import html_body, read_page
 from sealgate.portal.reply import reply_sent, send_reply
@@ -85,6 +86,7 @@ def routes() -> list[Route | Mount]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/language/{code}", switch_language, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/m/{token}", landing_page, methods=["GET"]),
         Route("/m/{token}/code", send_code, methods=["POST"]),
         Route("/m/{token}/verify", code_form, methods=["GET"]),
@@ -119,9 +121,14 @@ def create_app(rt: Runtime) -> Starlette:
     The SMS provider comes from [sms] settings; `app.state.sms` may be replaced before the
     first request (tests, demo).
     """
+    table = routes()
     app = Starlette(
-        routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(LanguageChooser)],
+        routes=table,
+        middleware=[
+            Middleware(RequestLog, routes=table),
+            Middleware(SecurityHeaders),
+            Middleware(LanguageChooser),
+        ],
         exception_handlers={
             Refusal: _refusal,
             LinkClosed: closed_page,

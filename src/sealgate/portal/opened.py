@@ -7,18 +7,22 @@ it. The portal is where that happens, so the portal sets `Contact.opened_at`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.portal.codes import AttemptVerdict
+from sealgate.observe import log_ids, metrics
+from sealgate.portal.codes import AttemptOutcome, AttemptVerdict
 from sealgate.portal.link import LinkTarget
 from sealgate.portal.methods import marks_contact_opened, proof_for
 from sealgate.portal.proof import record_verified
 from sealgate.portal.sessions import open_session
 from sealgate.store import Contact, Recipient
+
+log = logging.getLogger(__name__)
 
 
 def mark_opened(session: Session, recipient_id: str, now: datetime) -> None:
@@ -56,3 +60,18 @@ class Admission:
     target: LinkTarget | None
     verdict: AttemptVerdict | None = None
     session_secret: str | None = None
+
+
+def count_verification(target: LinkTarget, outcome: AttemptOutcome) -> None:
+    """sealgate_portal_verifications by proof (sms, email, access_code) and outcome; the
+    event in the log names the recipient by id, never the code typed."""
+    verified = outcome is AttemptOutcome.CORRECT
+    metrics().portal_verifications.labels(
+        proof=str(target.proof), outcome="verified" if verified else "failed"
+    ).inc()
+    log.info(
+        "portal: %s %s",
+        target.proof,
+        "verified" if verified else f"refused ({outcome})",
+        extra=log_ids(recipient_id=target.recipient_id),
+    )

@@ -49,7 +49,7 @@ from sealgate.portal.csrf import guard_of
 from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link
 from sealgate.portal.link_caps import link_sends, report_cap, take_link_send
 from sealgate.portal.methods import Proof
-from sealgate.portal.opened import Admission, admit_guest
+from sealgate.portal.opened import Admission, admit_guest, count_verification
 from sealgate.portal.pages import link_capped, link_not_valid
 from sealgate.portal.proof import record_code_sent, record_verified
 from sealgate.store import utcnow
@@ -214,6 +214,7 @@ async def check_code(request: Request) -> Response:
     if checked.verdict is None:
         return RedirectResponse(checked.target.start, status_code=303)
     await log_admission(request, checked)
+    count_verification(checked.target, checked.verdict.outcome)
     if checked.session_secret is None:
         return _attempt_refused(request, checked.target, checked.verdict)
     response = RedirectResponse(f"{checked.target.start}/read", status_code=303)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.intake import SEAL_PURPOSE, ControlHeaders, controls_from_stored
+from sealgate.observe import log_ids, metrics
 from sealgate.policy import Decision, Step
 from sealgate.route.facts import MessagePolicy, decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
@@ -191,6 +192,12 @@ def _route_recipient(
     else:
         write_rows(session, ctx, recipient, decision, plan, now)
     moves.decided.append(recipient.id)
+    metrics().decisions.labels(method=str(decision.method)).inc()
+    log.info(
+        "route: recipient decided: %s",
+        decision.method,
+        extra=log_ids(recipient_id=recipient.id, message_id=recipient.message_id),
+    )
 
 
 def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> int | None:

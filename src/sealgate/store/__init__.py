@@ -38,7 +38,7 @@ from sealgate.store.schema import (
     VerificationCode,
 )
 from sealgate.store.sealed_rows import rewrap_sealed_rows, sealed_mails
-from sealgate.store.session import Database, new_id, utcnow
+from sealgate.store.session import Database, SchemaOutdated, head_revision, new_id, utcnow
 from sealgate.store.snapshot import (
     SnapshotError,
     code_revisions,
@@ -90,6 +90,7 @@ __all__ = [
     "PortalSession",
     "ProbeRequest",
     "Recipient",
+    "SchemaOutdated",
     "SmsQuota",
     "SmtpCredential",
     "Submission",
@@ -104,6 +105,7 @@ __all__ = [
     "TakenElsewhere",
     "check",
     "drain",
+    "head_revision",
     "insert_missing",
     "list_messages",
     "new_id",

@@ -1,4 +1,9 @@
-"""The one session factory, and migrations run through Alembic at start-up.
+"""The one session factory, and the schema's Alembic revision: migrated on request only.
+
+Only `sealgate migrate` (and `init`/`demo`, which make a fresh install) upgrade the schema;
+every other command checks that the database is at the newest revision and refuses to work
+on an older or empty one (`SchemaOutdated`), so an upgrade is always a step the operator
+takes on purpose, with a backup in hand.
 
 SQLite has one writer at a time. Left to itself, a second writer gets SQLITE_BUSY and
 sleeps and retries (busy_timeout), and a transaction that read before another one committed
@@ -23,6 +28,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
@@ -58,6 +65,29 @@ def _create_private_file(url: str) -> None:
     if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
         return
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class SchemaOutdated(ValueError):
+    """The database is not at the newest schema revision: the one line says what to run."""
+
+    def __init__(self, current: str | None, head: str) -> None:
+        self.current, self.head = current, head
+        where = f"at revision {current}" if current else "empty (no schema)"
+        super().__init__(
+            f"the database schema is {where}, this sealgate needs {head}: "
+            "run 'sealgate migrate' first"
+        )
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this code knows (several heads, after a bad merge, are joined)."""
+    return ",".join(sorted(ScriptDirectory.from_config(_alembic_config()).get_heads()))
 
 
 _HOLDS_WRITER_LOCK = "sealgate.writer_lock"
@@ -133,14 +163,28 @@ class Database:
                 self.writer_lock.take(session)
             yield session
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    def revision(self) -> str | None:
+        """The schema's current Alembic revision, None for an empty database."""
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines say nothing
+        with self.engine.connect() as connection:
+            heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) or None
+
+    def check_schema(self) -> None:
+        """Raise SchemaOutdated unless the schema is at the newest revision."""
+        current, head = self.revision(), head_revision()
+        if current != head:
+            raise SchemaOutdated(current, head)
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Bring the schema to the newest Alembic revision; (revision before, after)."""
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        before = self.revision()
+        config = _alembic_config()
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        return before, self.revision() or head_revision()
 
     def dispose(self) -> None:
         self.engine.dispose()

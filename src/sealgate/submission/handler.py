@@ -15,6 +15,7 @@ import asyncio
 import functools
 import logging
 import re
+import time
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from sealgate.intake import (
     parse_expiry,
 )
 from sealgate.mail import HeaderSection, field_addresses, parse_header_section
+from sealgate.observe import metrics
 from sealgate.store import utcnow
 from sealgate.submission import replies
 from sealgate.submission.auth import Submitter
@@ -198,6 +200,20 @@ class SubmissionHandler:
         address: str,
         mail_options: list[str],
     ) -> str:
+        """MAIL FROM, counted when refused (an accepted one is counted at DATA)."""
+        reply = await self._mail(server, session, envelope, address, mail_options)
+        if not reply.startswith("2"):
+            metrics().submission("MAIL", reply)
+        return reply
+
+    async def _mail(
+        self,
+        server: SMTP,
+        session: SubmissionSession,
+        envelope: SubmissionEnvelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
         try:
             parameters = parse_mail_parameters(" ".join(mail_options))
         except ParameterError as refused:
@@ -283,10 +299,13 @@ class SubmissionHandler:
         self, server: SMTP, session: SubmissionSession, envelope: Envelope
     ) -> str:
         session.busy = True
+        started = time.monotonic()
         try:
-            return await self._data(session, envelope)
+            reply = await self._data(session, envelope)
         finally:
             session.busy = False
+        metrics().submission("DATA", reply, time.monotonic() - started)
+        return reply
 
     async def _data(self, session: SubmissionSession, envelope: Envelope) -> str:
         raw = envelope.original_content or b""

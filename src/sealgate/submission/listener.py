@@ -22,6 +22,7 @@ import pickle
 import signal
 import sys
 
+from sealgate import observe
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings
 from sealgate.submission.processes import COMMITTED, READY
@@ -47,10 +48,9 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def configure_logging() -> None:
+def configure_logging(settings: Settings | None = None) -> None:
     """Like `sealgate serve`, with the process id in each line: several listeners share a log."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s[%(process)d] %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    observe.configure_logging(settings.log if settings else None, with_pid=True)
 
 
 async def listen(rt: Runtime) -> None:
@@ -91,6 +91,7 @@ def main(argv: list[str]) -> int:
     settings = pickle.load(sys.stdin.buffer)  # noqa: S301 - the parent's own pipe
     if not isinstance(settings, Settings):
         raise SubmissionError("the listener expects Settings on stdin")
+    configure_logging(settings)
     try:
         rt = open_runtime(settings, migrate=False)
     except (FileNotFoundError, ValueError) as exc:

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.config import Settings
 from sealgate.mail import AddressError, Domain
+from sealgate.observe import metrics
 from sealgate.store import Database, TransportProbe, utcnow
 from sealgate.transport.levels import TransportLevel
 from sealgate.transport.probe import Prober, ProbeResult
@@ -107,7 +109,16 @@ class CachedProbes:
         cached = await asyncio.to_thread(self.cache.get, domain, utcnow())
         if cached is not None:
             return cached
-        result = await self.prober.probe(domain)
+        started = time.monotonic()
+        try:
+            result = await self.prober.probe(domain)
+        except Exception:
+            metrics().probes.labels(outcome="error").inc()
+            raise
+        finally:
+            metrics().probe_seconds.observe(time.monotonic() - started)
+        outcome = "inconclusive" if result.inconclusive else result.level.to_text()
+        metrics().probes.labels(outcome=outcome).inc()
         await asyncio.to_thread(self.cache.put, result, utcnow())
         log.info(
             "probed %s: %s%s",

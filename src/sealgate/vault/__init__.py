@@ -11,9 +11,11 @@ from sealgate.vault.blobs import BlobStore, FilesystemBlobStore
 from sealgate.vault.envelope import HEADER, MasterKey, VaultCorrupt, key_id_of
 from sealgate.vault.recording import RecordingVault
 from sealgate.vault.rotation import KeyRotation, RotationError
+from sealgate.vault.stores import open_blob_store
 from sealgate.vault.vault import Vault, load_master_key, load_pending_keys
 
 __all__ = [
+    "open_blob_store",
     "HEADER",
     "BlobStore",
     "FilesystemBlobStore",
