@@ -42,7 +42,7 @@ from sealgate.portal.login_ticket import (
 )
 from sealgate.portal.methods import Proof
 from sealgate.portal.pages import link_not_valid
-from sealgate.portal.sessions import close_session, session_reader
+from sealgate.portal.sessions import Lifetime, close_session, session_reader
 from sealgate.portal.throttle import give_back_login_attempt, locked_for, take_login_attempt
 from sealgate.store import Account, Message, Recipient, utcnow
 
@@ -186,7 +186,7 @@ async def login_form(request: Request) -> Response:
 def _log_out(rt: Runtime, secret: str | None, client: str | None) -> None:
     """End the session, and record whose it was in the same transaction."""
     with rt.db.begin() as session:
-        reader = session_reader(session, secret, utcnow())
+        reader = session_reader(session, secret, utcnow(), Lifetime.of(rt.settings.web))
         close_session(session, secret)
         if reader is None:
             return
