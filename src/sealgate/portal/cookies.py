@@ -39,6 +39,10 @@ def set_session_cookie(response: Response, value: str) -> None:
     )
 
 
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+
+
 def set_csrf_cookie(response: Response, value: str) -> None:
     # A browser-session cookie: it dies with the browser, the page that uses it is short-lived.
     response.set_cookie(CSRF_COOKIE, value, path="/", secure=True, httponly=True, samesite="strict")

@@ -37,10 +37,10 @@ from sealgate.bootstrap import Runtime
 from sealgate.intake import ReadableMessage
 from sealgate.mail import address_key, parse_header_section
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
-from sealgate.portal.csrf import CSRF_FIELD, guard_of
+from sealgate.portal.csrf import CSRF_FIELD, guard_of, render_form
 from sealgate.portal.inbox import account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import resolve_link
-from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
+from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
 from sealgate.portal.reply_mail import ReplyFile, ReplyHeaders, build_reply, message_ids
 from sealgate.portal.sessions import Lifetime, session_reader
 from sealgate.store import Account, Message, Recipient, Submission, utcnow
@@ -337,8 +337,11 @@ async def send_reply(request: Request) -> Response:
 
 async def reply_sent(request: Request) -> Response:
     """The page after a reply: it shows no content, only the way back to the message."""
-    if "recipient_id" in request.path_params:
+    in_inbox = "recipient_id" in request.path_params
+    if in_inbox:
         start = f"/inbox/{request.path_params['recipient_id']}"
     else:
         start = f"/m/{request.path_params['token']}"
-    return render(request, "reply_sent.html", back=f"{start}/read")
+    return render_form(
+        request, "reply_sent.html", back=f"{start}/read", start=start, in_inbox=in_inbox
+    )
