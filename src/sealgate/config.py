@@ -76,7 +76,10 @@ class WebSettings(_Section):
     listen: str = "127.0.0.1:8080"
     base_url: str = "http://127.0.0.1:8080"
     link_ttl_days: int = Field(90, gt=0)
+    # A portal session ends after session_idle_timeout seconds without a request, and
+    # session_ttl seconds after it opened at the latest; its cookie ends with the browser.
     session_ttl: int = Field(3600, gt=0)
+    session_idle_timeout: int = Field(900, gt=0)
     code_ttl: int = Field(600, gt=0)
     code_attempts: int = Field(5, gt=0)
     code_sends: int = Field(3, gt=0)

@@ -101,6 +101,7 @@ def test_guest_reads_and_downloads_in_chromium(
             cookies = {c["name"]: c for c in context.cookies()}
             assert cookies["sealgate_session"]["secure"] and cookies["sealgate_session"]["httpOnly"]
             assert cookies["sealgate_session"]["sameSite"] == "Lax"
+            assert cookies["sealgate_session"]["expires"] == -1  # ends with the browser
 
             frame_element = page.locator("iframe.body-html")
             assert frame_element.get_attribute("sandbox") == ""
@@ -119,5 +120,14 @@ def test_guest_reads_and_downloads_in_chromium(
 
             # The tracking pixel in the HTML body must be blocked; nothing of ours may be.
             assert all("tracker.example" in v for v in violations), violations
+
+            # Close: the session ends, and the link asks for a proof again.
+            page.get_by_role("button", name="Close", exact=True).click()
+            page.wait_for_url(f"{portal_url}/m/{token}/closed")
+            assert page.get_by_role("heading", name="Message closed").is_visible()
+            assert "sealgate_session" not in {c["name"] for c in context.cookies()}
+            page.get_by_role("link", name="Open the message again").click()
+            page.wait_for_url(f"{portal_url}/m/{token}")
+            assert page.get_by_role("button", name="Send me a code").is_visible()
         finally:
             browser.close()

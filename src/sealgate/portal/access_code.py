@@ -142,5 +142,5 @@ async def check_access_code(request: Request) -> Response:
         return start_page(request, tried.target, status=400, error=error)
     assert tried.session_secret is not None
     response = RedirectResponse(f"{tried.target.start}/read", status_code=303)
-    set_session_cookie(response, tried.session_secret, rt.settings.web.session_ttl)
+    set_session_cookie(response, tried.session_secret)
     return response

@@ -17,6 +17,7 @@ from sealgate.locale import _, use_language
 from sealgate.notify import sms_provider
 from sealgate.portal.access_code import check_access_code
 from sealgate.portal.account_routes import account_routes
+from sealgate.portal.close import close_message, message_closed
 from sealgate.portal.csrf import CsrfGuard
 from sealgate.portal.download import download_attachment
 from sealgate.portal.headers import DEFAULT_HEADERS, SecurityHeaders
@@ -97,6 +98,8 @@ def routes() -> list[Route | Mount]:
         Route("/m/{token}/reply", send_reply, methods=["POST"]),
         Route("/m/{token}/replied", reply_sent, methods=["GET"]),
         Route("/m/{token}/access-code", check_access_code, methods=["POST"]),
+        Route("/m/{token}/close", close_message, methods=["POST"]),
+        Route("/m/{token}/closed", message_closed, methods=["GET"]),
         Route("/m/{token}/login", login, methods=["POST"]),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),

@@ -26,16 +26,21 @@ def read_cookie(request: Request, name: str) -> str | None:
     return value
 
 
-def set_session_cookie(response: Response, value: str, max_age: int) -> None:
+def set_session_cookie(response: Response, value: str) -> None:
+    # A browser-session cookie (no Max-Age, no Expires): closing the browser forgets it. How
+    # long the session lives is the server's business (sessions.py), not the cookie's.
     response.set_cookie(
         SESSION_COOKIE,
         value,
-        max_age=max_age,
         path="/",
         secure=True,
         httponly=True,
         samesite="lax",
     )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
 
 
 def set_csrf_cookie(response: Response, value: str) -> None:

@@ -32,7 +32,7 @@ from sealgate.portal.access_log import log_event
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.pages import Refusal
-from sealgate.portal.sessions import Reader, session_reader
+from sealgate.portal.sessions import Lifetime, Reader, session_reader
 from sealgate.portal.withdrawn import refuse_closed
 from sealgate.store import Message, Recipient, utcnow
 
@@ -109,9 +109,9 @@ def inbox_entry(session: Session, reader: Reader, recipient_id: str) -> InboxEnt
     return _entry(recipient, message, now)
 
 
-def account_reader(session: Session, cookie: str | None) -> Reader:
+def account_reader(session: Session, cookie: str | None, lifetime: Lifetime) -> Reader:
     """The account behind the session cookie; a 403 (to the login form) otherwise."""
-    reader = session_reader(session, cookie, utcnow())
+    reader = session_reader(session, cookie, utcnow(), lifetime)
     if reader is None or reader.account_id is None:
         raise needs_login()
     return reader
@@ -123,7 +123,7 @@ def _subject(rt: Runtime, content_blob_id: str) -> str:
 
 def _inbox(rt: Runtime, cookie: str | None) -> tuple[str, list[InboxEntry]]:
     with rt.db.begin() as session:
-        reader = account_reader(session, cookie)
+        reader = account_reader(session, cookie, Lifetime.of(rt.settings.web))
         rows = session.execute(
             select(Recipient, Message)
             .join(Message, Message.id == Recipient.message_id)

@@ -27,7 +27,7 @@ from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.methods import DIRECT_METHODS, Proof, mask_phone, proof_for
 from sealgate.portal.pages import access_code_locked, link_capped, link_not_valid
-from sealgate.portal.sessions import session_reader
+from sealgate.portal.sessions import Lifetime, session_reader
 from sealgate.portal.withdrawn import refuse_closed
 from sealgate.store import LinkToken, Message, Recipient, utcnow
 
@@ -153,7 +153,7 @@ def _landing(rt: Runtime, token: str, cookie: str | None) -> tuple[LinkTarget | 
         target = resolve_link(session, token, now)
         if target is None:
             return None, False
-        reader = session_reader(session, cookie, now)
+        reader = session_reader(session, cookie, now, Lifetime.of(rt.settings.web))
         return target, reader is not None and reader.may_read(target.recipient_id, target.address)
 
 

@@ -29,7 +29,7 @@ from sealgate.directory import verify_password
 from sealgate.locale import N_, _, ngettext
 from sealgate.mail import address_key
 from sealgate.portal.access_log import UNKNOWN_ACCOUNT, client_of, log_event, record_portal
-from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.cookies import SESSION_COOKIE, clear_session_cookie, read_cookie
 from sealgate.portal.csrf import guard_of, render_form
 from sealgate.portal.enrolment import Enrolment, enrolment_page, start_enrolment
 from sealgate.portal.link import LinkTarget, find_target, start_page
@@ -42,7 +42,7 @@ from sealgate.portal.login_ticket import (
 )
 from sealgate.portal.methods import Proof
 from sealgate.portal.pages import link_not_valid
-from sealgate.portal.sessions import close_session, session_reader
+from sealgate.portal.sessions import Lifetime, close_session, session_reader
 from sealgate.portal.throttle import give_back_login_attempt, locked_for, take_login_attempt
 from sealgate.store import Account, Message, Recipient, utcnow
 
@@ -183,10 +183,10 @@ async def login_form(request: Request) -> Response:
     return login_page(request, None)
 
 
-def _log_out(rt: Runtime, secret: str | None, client: str | None) -> None:
+def log_out(rt: Runtime, secret: str | None, client: str | None) -> None:
     """End the session, and record whose it was in the same transaction."""
     with rt.db.begin() as session:
-        reader = session_reader(session, secret, utcnow())
+        reader = session_reader(session, secret, utcnow(), Lifetime.of(rt.settings.web))
         close_session(session, secret)
         if reader is None:
             return
@@ -206,7 +206,7 @@ def _log_out(rt: Runtime, secret: str | None, client: str | None) -> None:
 async def logout(request: Request) -> Response:
     await guard_of(request).checked_form(request, start="/")
     cookie = read_cookie(request, SESSION_COOKIE)
-    await run_in_threadpool(_log_out, request.app.state.rt, cookie, client_of(request))
+    await run_in_threadpool(log_out, request.app.state.rt, cookie, client_of(request))
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    clear_session_cookie(response)
     return response

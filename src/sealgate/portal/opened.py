@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from sealgate.portal.codes import AttemptOutcome, AttemptVerdict
 from sealgate.portal.link import LinkTarget
 from sealgate.portal.methods import marks_contact_opened, proof_for
 from sealgate.portal.proof import record_verified
-from sealgate.portal.sessions import open_session
+from sealgate.portal.sessions import Lifetime, open_session
 from sealgate.store import Contact, Recipient
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,10 @@ def admit_guest(
     """The guest proved who it is: mark the message (and contact) opened, open a session."""
     mark_opened(session, recipient_id, now)
     record_verified(session, recipient_id, "ok")
-    ttl = timedelta(seconds=rt.settings.web.session_ttl)
-    return open_session(session, recipient_id=recipient_id, previous=previous, now=now, ttl=ttl)
+    lifetime = Lifetime.of(rt.settings.web)
+    return open_session(
+        session, recipient_id=recipient_id, previous=previous, now=now, lifetime=lifetime
+    )
 
 
 @dataclass(frozen=True)

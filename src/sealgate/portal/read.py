@@ -29,7 +29,7 @@ from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
 from sealgate.portal.proof import record_opened
 from sealgate.portal.reply import reply_all_to
 from sealgate.portal.sanitise import html_document, sanitise_html
-from sealgate.portal.sessions import Reader, session_reader
+from sealgate.portal.sessions import Lifetime, Reader, session_reader
 from sealgate.store import utcnow
 
 HTML_BODY_POLICY = (
@@ -65,7 +65,7 @@ def _authorised_target(
         target = resolve_link(session, token, now)
         if target is None:
             raise link_not_valid()
-        reader = session_reader(session, cookie, now)
+        reader = session_reader(session, cookie, now, Lifetime.of(rt.settings.web))
         if reader is None or not reader.may_read(target.recipient_id, target.address):
             return target, None
         return target, reader
@@ -79,7 +79,7 @@ def _actor(reader: Reader, address: str) -> str:
 
 def _open_inbox_message(rt: Runtime, recipient_id: str, cookie: str | None) -> Reading:
     with rt.db.begin() as session:
-        reader = account_reader(session, cookie)
+        reader = account_reader(session, cookie, Lifetime.of(rt.settings.web))
         entry = inbox_entry(session, reader, recipient_id)
         if entry is None:
             raise no_such_message()

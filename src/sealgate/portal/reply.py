@@ -37,12 +37,12 @@ from sealgate.bootstrap import Runtime
 from sealgate.intake import ReadableMessage
 from sealgate.mail import address_key, parse_header_section
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
-from sealgate.portal.csrf import CSRF_FIELD, guard_of
+from sealgate.portal.csrf import CSRF_FIELD, guard_of, render_form
 from sealgate.portal.inbox import account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import resolve_link
-from sealgate.portal.pages import Refusal, link_not_valid, needs_verification, render
+from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
 from sealgate.portal.reply_mail import ReplyFile, ReplyHeaders, build_reply, message_ids
-from sealgate.portal.sessions import session_reader
+from sealgate.portal.sessions import Lifetime, session_reader
 from sealgate.store import Account, Message, Recipient, Submission, utcnow
 from sealgate.submission import AcceptedMessage, commit_submission
 
@@ -94,11 +94,13 @@ def _empty() -> Refusal:
     return Refusal(400, "Your reply is empty", "Go back, write a reply or add a file, and send it.")
 
 
-def _guest_replier(session: Session, token: str, cookie: str | None, now: datetime) -> Replier:
+def _guest_replier(
+    session: Session, token: str, cookie: str | None, now: datetime, lifetime: Lifetime
+) -> Replier:
     target = resolve_link(session, token, now)
     if target is None:
         raise link_not_valid()
-    reader = session_reader(session, cookie, now)
+    reader = session_reader(session, cookie, now, lifetime)
     if reader is None or not reader.may_read(target.recipient_id, target.address):
         raise needs_verification(target.start)
     if reader.account_id is not None:
@@ -107,8 +109,10 @@ def _guest_replier(session: Session, token: str, cookie: str | None, now: dateti
     return Replier(target.recipient_id, target.address, None, target.start)
 
 
-def _account_replier(session: Session, recipient_id: str, cookie: str | None) -> Replier:
-    reader = account_reader(session, cookie)
+def _account_replier(
+    session: Session, recipient_id: str, cookie: str | None, lifetime: Lifetime
+) -> Replier:
+    reader = account_reader(session, cookie, lifetime)
     entry = inbox_entry(session, reader, recipient_id)
     if entry is None:
         raise no_such_message()
@@ -167,11 +171,14 @@ def reply_all_to(rt: Runtime, recipient_id: str) -> tuple[str, ...]:
 
 def _authorise(rt: Runtime, request: Request) -> tuple[Replier, ReplyContext]:
     cookie = read_cookie(request, SESSION_COOKIE)
+    lifetime = Lifetime.of(rt.settings.web)
     with rt.db.begin() as session:
         if "recipient_id" in request.path_params:
-            replier = _account_replier(session, request.path_params["recipient_id"], cookie)
+            recipient_id = request.path_params["recipient_id"]
+            replier = _account_replier(session, recipient_id, cookie, lifetime)
         else:
-            replier = _guest_replier(session, request.path_params["token"], cookie, utcnow())
+            token = request.path_params["token"]
+            replier = _guest_replier(session, token, cookie, utcnow(), lifetime)
         return replier, _context(session, replier)
 
 
@@ -330,8 +337,11 @@ async def send_reply(request: Request) -> Response:
 
 async def reply_sent(request: Request) -> Response:
     """The page after a reply: it shows no content, only the way back to the message."""
-    if "recipient_id" in request.path_params:
+    in_inbox = "recipient_id" in request.path_params
+    if in_inbox:
         start = f"/inbox/{request.path_params['recipient_id']}"
     else:
         start = f"/m/{request.path_params['token']}"
-    return render(request, "reply_sent.html", back=f"{start}/read")
+    return render_form(
+        request, "reply_sent.html", back=f"{start}/read", start=start, in_inbox=in_inbox
+    )

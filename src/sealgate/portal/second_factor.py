@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from sealgate.portal.enrolment import Enrolment, enrolment_page
 from sealgate.portal.login import locked_out
 from sealgate.portal.login_ticket import LoginTicket, Stage, clear_ticket_cookie, ticket_of
 from sealgate.portal.opened import mark_opened
-from sealgate.portal.sessions import open_session
+from sealgate.portal.sessions import Lifetime, open_session
 from sealgate.portal.throttle import clear_login_attempts, locked_for, take_login_attempt
 from sealgate.portal.totp import (
     RECOVERY_KEY_PURPOSE,
@@ -103,7 +103,7 @@ def _open_account_session(
         account_id=account.id,
         previous=previous,
         now=now,
-        ttl=timedelta(seconds=rt.settings.web.session_ttl),
+        lifetime=Lifetime.of(rt.settings.web),
     )
 
 
@@ -215,7 +215,7 @@ async def _factor_step(request: Request, stage: Stage) -> Response:
     if result.session_secret is None:
         return _wrong_page(request, result, stage)
     response = RedirectResponse(ticket.next_page, status_code=303)
-    set_session_cookie(response, result.session_secret, rt.settings.web.session_ttl)
+    set_session_cookie(response, result.session_secret)
     clear_ticket_cookie(response)
     return response
 

@@ -4,6 +4,13 @@ A session belongs either to one recipient (a guest who proved a code) or to an a
 login with password and second factor), which may read every message addressed to its
 email. Opening a new session deletes the browser's previous session row, so a cookie set
 before the login (session fixation) never survives it.
+
+A session ends after `[web] session_idle_timeout` without a request, and at the latest
+`[web] session_ttl` after it opened: a browser left open on a shared computer does not keep
+the message readable. `expires_at` is the idle deadline (capped by the absolute one), and
+each request that uses the session moves it forward; that is one UPDATE, written at most once
+per `TOUCH_INTERVAL` so that a page with its frame and attachments does not write each time.
+The cookie itself is a browser-session cookie (cookies.py), so closing the browser ends it too.
 """
 
 from __future__ import annotations
@@ -13,11 +20,31 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from sealgate.config import WebSettings
 from sealgate.mail import address_key
 from sealgate.store import Account, PortalSession
+
+# The idle deadline moves forward only when it would move by at least this much.
+TOUCH_INTERVAL = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a session lives: `idle` without a request, `ttl` at most in all."""
+
+    idle: timedelta
+    ttl: timedelta
+
+    @classmethod
+    def of(cls, web: WebSettings) -> Lifetime:
+        return cls(timedelta(seconds=web.session_idle_timeout), timedelta(seconds=web.session_ttl))
+
+    def deadline(self, created_at: datetime, now: datetime) -> datetime:
+        """When a session opened at `created_at` and last used `now` ends."""
+        return min(created_at + self.ttl, now + self.idle)
 
 
 def _hash(secret: str) -> str:
@@ -31,7 +58,7 @@ def open_session(
     account_id: int | None = None,
     previous: str | None,
     now: datetime,
-    ttl: timedelta,
+    lifetime: Lifetime,
 ) -> str:
     """Start a session for a recipient or an account; returns the secret for the cookie."""
     if (recipient_id is None) == (account_id is None):
@@ -52,7 +79,7 @@ def open_session(
             recipient_id=recipient_id,
             account_id=account_id,
             created_at=now,
-            expires_at=now + ttl,
+            expires_at=lifetime.deadline(now, now),
         )
     )
     return secret
@@ -79,18 +106,41 @@ class Reader:
         return bool(self.account_email) and self.account_email == address_key(address)
 
 
-def session_reader(session: Session, secret: str | None, now: datetime) -> Reader | None:
-    """The reader behind a live session cookie, or None (also for a disabled account)."""
+def session_reader(
+    session: Session, secret: str | None, now: datetime, lifetime: Lifetime
+) -> Reader | None:
+    """The reader behind a live session cookie, or None (also for a disabled account).
+
+    A live session counts as used: its idle deadline moves forward (see the module text).
+    """
     if secret is None:
         return None
     row = session.execute(
-        select(PortalSession.recipient_id, PortalSession.account_id, Account.email, Account.active)
+        select(
+            PortalSession.id,
+            PortalSession.created_at,
+            PortalSession.expires_at,
+            PortalSession.recipient_id,
+            PortalSession.account_id,
+            Account.email,
+            Account.active,
+        )
         .outerjoin(Account, Account.id == PortalSession.account_id)
-        .where(PortalSession.session_hash == _hash(secret), PortalSession.expires_at > now)
+        .where(
+            PortalSession.session_hash == _hash(secret),
+            PortalSession.expires_at > now,
+            # Also when the ttl was lowered since the session opened.
+            PortalSession.created_at > now - lifetime.ttl,
+        )
     ).one_or_none()
     if row is None:
         return None
-    recipient_id, account_id, email, active = row
+    session_id, created_at, expires_at, recipient_id, account_id, email, active = row
+    deadline = lifetime.deadline(created_at, now)
+    if deadline - expires_at >= TOUCH_INTERVAL:
+        session.execute(
+            update(PortalSession).where(PortalSession.id == session_id).values(expires_at=deadline)
+        )
     if account_id is not None:
         return Reader(account_id=account_id, account_email=address_key(email)) if active else None
     return Reader(recipient_id=recipient_id)

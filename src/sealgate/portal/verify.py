@@ -218,5 +218,5 @@ async def check_code(request: Request) -> Response:
     if checked.session_secret is None:
         return _attempt_refused(request, checked.target, checked.verdict)
     response = RedirectResponse(f"{checked.target.start}/read", status_code=303)
-    set_session_cookie(response, checked.session_secret, rt.settings.web.session_ttl)
+    set_session_cookie(response, checked.session_secret)
     return response
