@@ -23,6 +23,7 @@ from sealgate.locale.current import (
     plain_ngettext,
     use_language,
 )
+from sealgate.locale.dates import long_when, short_day
 from sealgate.locale.languages import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
@@ -45,10 +46,12 @@ __all__ = [
     "gettext",
     "install_into",
     "language_or_none",
+    "long_when",
     "negotiate",
     "ngettext",
     "plain_gettext",
     "plain_ngettext",
+    "short_day",
     "translations",
     "use_language",
 ]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 
-from sealgate.locale import N_, _
-from sealgate.locale.dates import long_when
+from sealgate.locale import N_, _, long_when
 from sealgate.notify.compose import _address, _base, _render
 
 SUBJECTS = {

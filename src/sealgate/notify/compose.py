@@ -20,8 +20,7 @@ from email.utils import format_datetime, make_msgid
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sealgate.locale import _, current_language, install_into, use_language
-from sealgate.locale.dates import long_when
+from sealgate.locale import _, current_language, install_into, long_when, use_language
 from sealgate.mail import Address
 
 _TEMPLATES = Environment(

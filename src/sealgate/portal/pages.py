@@ -18,8 +18,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from sealgate.locale import LANGUAGE_NAMES, LANGUAGES, _, current_language, install_into, ngettext
-from sealgate.locale.dates import short_day
+from sealgate.locale import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    _,
+    current_language,
+    install_into,
+    ngettext,
+    short_day,
+)
 from sealgate.portal.codes import LINK_DAY, LinkCap
 from sealgate.portal.language import return_path
 

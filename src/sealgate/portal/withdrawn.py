@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sealgate.directory import REVOKED, LinkClosure, link_closure
-from sealgate.locale.dates import long_when
+from sealgate.locale import long_when
 from sealgate.portal.pages import render
 from sealgate.store import Organisation
 

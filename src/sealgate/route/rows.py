@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, DirectMail, enqueue, plan_direct_mail, queue_dsn
-from sealgate.directory import find_contact, hash_password, org_language, verify_password
+from sealgate.directory import (
+    find_contact,
+    has_account,
+    hash_password,
+    org_language,
+    verify_password,
+)
 from sealgate.evidence import DECIDED, record
 from sealgate.intake import stored_language, strip_control_headers
 from sealgate.mail import address_key
@@ -244,11 +250,18 @@ def _queue_direct(
     """
     assert plan.requirement is not None  # plan_dispatch never plans a direct one without
     link = _link(session, ctx, recipient, now) if ctx.direct_mail.needs_link else None
+    mail = ctx.direct_mail.render(
+        link,
+        ctx.language(session),
+        # As the portal decides when the link opens (portal/link.py): an account logs in.
+        account=link is not None and has_account(session, recipient.address),
+        until=_until(ctx, recipient, now),
+    )
     enqueue(
         session,
         ctx.vault,
         kind=JobKind.DIRECT,
-        mail=ctx.direct_mail.render(link, ctx.language(session)),
+        mail=mail,
         mail_from=ctx.envelope_sender,
         rcpt_to=recipient.address,
         now=now,
