@@ -39,6 +39,7 @@ DEFAULT = {
     "nta7516": False,
     "access_code_min_length": 6,
     "expiry_days": None,
+    "show_subject": False,
 }
 
 
@@ -65,6 +66,19 @@ def test_policy_show_and_set(cli):
     expected = {**DEFAULT, "sms": False, "access_code": False, "email_verification": False}
     assert changed == {**expected, "nta7516": True}
     assert ok(cli, "policy", "show", "--org", "Hospital") == changed
+
+
+def test_show_subject_is_off_by_default_and_switches(cli):
+    assert ok(cli, "policy", "show", "--org", "Hospital")["show_subject"] is False
+    assert "show subject:        off" in cli("policy", "show", "--org", "Hospital").stdout
+    on = ok(cli, "policy", "set", "--org", "Hospital", "--show-subject", "on")
+    assert on == {**DEFAULT, "show_subject": True}
+    assert "show subject:        on" in cli("policy", "show", "--org", "Hospital").stdout
+    off = ok(cli, "policy", "set", "--org", "Hospital", "--show-subject", "off")
+    assert off == DEFAULT
+    assert "--show-subject" in refused(
+        cli, "policy", "set", "--org", "Hospital", "--show-subject", "yes"
+    )
 
 
 def test_policy_text_output(cli):

@@ -4,7 +4,7 @@ attempts, next attempt, last error; retry makes a waiting job due; cancel gives 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -50,6 +50,8 @@ def add_job(
         recipient=rcpt_to,
         link="http://127.0.0.1:8080/m/the-secret-link-token",
         now=now,
+        org_name="Hospital",
+        until=datetime(2027, 3, 3),
     )
     with runtime.db.begin() as session:
         job = enqueue(

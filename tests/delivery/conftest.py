@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -56,6 +56,8 @@ def notification(recipient: str = "bob@example.org") -> EmailMessage:
         recipient=recipient,
         link=SECRET_LINK,
         now=utcnow(),
+        org_name="Hospital",
+        until=datetime(2027, 3, 3),
     )
 
 

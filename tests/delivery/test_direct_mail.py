@@ -256,3 +256,27 @@ def test_the_download_link_part_speaks_the_message_language(language: str | None
     assert words in " ".join(notice.split())
     assert f"\n\n{LINK}\n" in notice.replace("\r\n", "\n")
     assert max(len(line) for line in notice.splitlines() if line != LINK) <= 72
+
+
+@pytest.mark.parametrize(
+    ("account", "words"),
+    [
+        (True, "Download it securely with the link below: you log in to your account."),
+        (False, "you first confirm that this email address is yours with a code that you will"),
+    ],
+)
+def test_the_download_link_part_says_how_it_opens_and_until_when(account: bool, words: str):
+    from datetime import datetime
+
+    raw = message(TEXT, attachment(os.urandom(6000), b'"scan.pdf"'))
+    out = plan_direct_mail(raw, threshold=5000).render(
+        LINK, "en", account=account, until=datetime(2027, 3, 3, 9, 0)
+    )
+    [notice] = link_parts(out)
+    flat = " ".join(notice.split())
+    assert words in flat
+    assert ("log in" in flat) is account
+    assert "The link works until 3 March 2027, 09:00 UTC." in flat
+    assert "until" not in " ".join(
+        link_parts(plan_direct_mail(raw, threshold=5000).render(LINK, "en"))[0].split()
+    )

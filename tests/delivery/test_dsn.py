@@ -20,6 +20,8 @@ FAILED_MAIL = compose_notification(
     recipient="bob@example.org",
     link=LINK,
     now=NOW,
+    org_name="Hospital",
+    until=datetime(2027, 3, 3),
 ).as_bytes()
 
 

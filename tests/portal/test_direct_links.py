@@ -91,6 +91,10 @@ async def test_a_large_attachment_of_a_direct_delivery_is_downloaded_after_a_cod
     [token] = [match.decode() for match in _LINK.findall(mail)]
     assert _tokens(runtime, recipient_id) == [hash_token(token)]
     assert mail.count(b'"scan.pdf"') == 1 and b"10.0 MB" in mail
+    # The link part says how it opens (no account: a code by email) and until when.
+    words = b" ".join(mail.split())
+    assert b"with a code that you will get by email at this address." in words
+    assert b"log in" not in words and b"The link works until " in words
 
     start = await browser.get(f"/m/{token}")
     assert "Send me a code" in start.text and "Log in" not in start.text

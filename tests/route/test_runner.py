@@ -166,7 +166,7 @@ def test_one_notification_per_recipient_with_link_and_no_content(
         assert job.expires_at - job.created_at == expiry
         raw = queued_mail(runtime.vault, job)
         mail = BytesParser(policy=policy.default).parsebytes(raw)
-        assert mail["Subject"] == f"Secure message from {sender.name}"
+        assert mail["Subject"] == f"Secure message from {sender.name} ({sender.org})"
         assert mail["To"] == job.rcpt_to
         text = mail.get_body(("plain",)).get_content()
         html = mail.get_body(("html",)).get_content()

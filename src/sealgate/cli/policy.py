@@ -1,5 +1,5 @@
 """sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
-[--access-code-min-length N] [--expiry-days N|off]"""
+[--access-code-min-length N] [--expiry-days N|off] [--show-subject on|off]"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 from sealgate.cli.common import CliError, common_options, emit, unit_of_work
 from sealgate.directory import EXPIRY_OFF, TSC_CHOICES, PolicyInfo, get_policy, set_policy
 
-_SWITCHES = ("sms", "access_code", "email_verification", "nta7516")
+_SWITCHES = ("sms", "access_code", "email_verification", "nta7516", "show_subject")
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +40,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N|off",
         help="days a new message's links stay open by default (off: no default expiry)",
     )
+    change.add_argument(
+        "--show-subject", **onoff, help="notifications show the message's subject (default off)"
+    )
     change.set_defaults(run=run_set)
 
 
@@ -69,6 +72,7 @@ def _text(policy: PolicyInfo) -> str:
             f"  NTA 7516 compliant:  {word(policy.nta7516)}",
             f"  access code minimum: {policy.access_code_min_length} characters",
             f"  default expiry:      {_days(policy.expiry_days)}",
+            f"  show subject:        {word(policy.show_subject)}",
         ]
     )
 
@@ -95,7 +99,7 @@ def run_set(args: argparse.Namespace) -> int:
     if not switches and all(value is None for value in unchanged):
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
-            "--tsc, --nta7516, --access-code-min-length or --expiry-days)"
+            "--tsc, --nta7516, --access-code-min-length, --expiry-days or --show-subject)"
         )
     with unit_of_work(args) as session:
         policy = set_policy(

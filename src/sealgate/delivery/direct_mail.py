@@ -28,12 +28,13 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesHeaderParser
 from textwrap import fill
 
-from sealgate.locale import _, use_language
+from sealgate.locale import _, long_when, use_language
 
 # SPEC.md: "Attachments under 10 MB travel as normal attachments; 10 MB and larger become
 # secure download links." Sizes are of the decoded attachment, as the portal stores it.
@@ -100,12 +101,21 @@ class DirectMail:
         """Whether rendering needs a download link (intake then mints a link token)."""
         return bool(self.large)
 
-    def render(self, link: str | None, language: str | None = None) -> bytes:
+    def render(
+        self,
+        link: str | None,
+        language: str | None = None,
+        *,
+        account: bool = False,
+        until: datetime | None = None,
+    ) -> bytes:
         """The mail to deliver: every large attachment replaced by a part naming `link`.
 
         Without large attachments this is `raw` itself and `link` is not used. A large
         attachment and no link raises ValueError: it must never travel, nor vanish silently.
-        The part that stands in for it is written in `language` (English when None).
+        The part that stands in for it is written in `language` (English when None); it says
+        how the link opens (an account login when `account`, else a code mailed to the
+        address) and until when (`until`, naive UTC; not said when None).
         """
         if not self.cuts:
             return self.raw
@@ -120,7 +130,7 @@ class DirectMail:
             else:
                 assert link is not None
                 with use_language(language):
-                    replacement = _link_part(cut, link)
+                    replacement = _link_part(cut, _Opening(link, account, until))
             pieces += [source[position : cut.start], replacement]
             position = cut.end
         pieces.append(source[position:])
@@ -410,7 +420,16 @@ def _non_content_fields(raw: bytes, headers_end: int, linesep: bytes) -> bytes:
     return b"".join(kept)
 
 
-def _notice(attachment: LargeAttachment, link: str) -> str:
+@dataclass(frozen=True)
+class _Opening:
+    """The download link, and what its part says about opening it."""
+
+    link: str
+    account: bool
+    until: datetime | None
+
+
+def _notice(attachment: LargeAttachment, opening: _Opening) -> str:
     size = _human_size(attachment.size)
     if attachment.filename:
         what = _(
@@ -424,12 +443,18 @@ def _notice(attachment: LargeAttachment, link: str) -> str:
             type=attachment.content_type,
             size=size,
         )
-    how = _(
-        "Download it securely with the link below. You will be asked to log in, or to "
-        "confirm your email address with a code that we mail to you."
-    )
-    wrapped = fill(f"{what} {how}", 72, break_long_words=False, break_on_hyphens=False)
-    return f"{wrapped}\n\n{link}\n"
+    if opening.account:
+        how = _("Download it securely with the link below: you log in to your account.")
+    else:
+        how = _(
+            "Download it securely with the link below: you first confirm that this email "
+            "address is yours with a code that you will get by email at this address."
+        )
+    words = f"{what} {how}"
+    if opening.until is not None:
+        words += " " + _("The link works until %(until)s.", until=long_when(opening.until))
+    wrapped = fill(words, 72, break_long_words=False, break_on_hyphens=False)
+    return f"{wrapped}\n\n{opening.link}\n"
 
 
 def _human_size(size: int) -> str:
@@ -438,10 +463,10 @@ def _human_size(size: int) -> str:
     return f"{size / 1024:.1f} KB"
 
 
-def _link_part(cut: _Cut, link: str) -> bytes:
+def _link_part(cut: _Cut, opening: _Opening) -> bytes:
     """The text/plain part that stands in for one large attachment."""
     assert cut.attachment is not None
-    text = _notice(cut.attachment, link)
+    text = _notice(cut.attachment, opening)
     # 7-bit safe, so it travels to servers without 8BITMIME unchanged.
     cte = "7bit" if text.isascii() else "quoted-printable"
     part = MIMEPart(policy=policy.default)

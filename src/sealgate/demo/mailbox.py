@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
@@ -51,13 +52,34 @@ class Mailbox:
             await self._server.wait_closed()
 
 
+# What the demo calls each proof a notification names in its `Sealgate-Proof` field.
+METHOD_NAMES = {
+    "email_code": "code by email",
+    "sms_code": "code by SMS",
+    "access_code": "access code",
+    "account": "account login",
+}
+
+
+def _method(mail: EmailMessage) -> str:
+    """How the mail's recipient opens the message: a notification's proof; other mails (code
+    mails, account links, direct deliveries) by what they are."""
+    proof = str(mail.get("Sealgate-Proof", "")).strip()
+    if proof:
+        return METHOD_NAMES.get(proof, proof)
+    if mail.get("Auto-Submitted") is not None:
+        return "system mail"
+    return "direct delivery"
+
+
 def _summary(path: Path) -> dict[str, Any]:
     mail = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     body = mail.get_body(preferencelist=("plain",))
     return {
         "name": path.name,
         "to": str(mail.get("To", "")),
-        "subject": str(mail.get("Subject", "")),
+        "subject": str(mail.get("Subject", "")) or "(no subject)",
+        "method": _method(mail),
         "text": body.get_content() if body is not None else "",
     }
 
@@ -84,7 +106,8 @@ def mailbox_app(folder: Path, sms_data_dir: Path | None = None) -> Starlette:
                     text = text.replace(word, f'<a href="{word}">{word}</a>')
             items.append(
                 f"<article><h2>{html.escape(mail['subject'])}</h2>"
-                f"<p>To: {html.escape(mail['to'])} · <a href='raw/{mail['name']}'>raw</a></p>"
+                f"<p>To: {html.escape(mail['to'])} · Method: {html.escape(mail['method'])}"
+                f" · <a href='raw/{mail['name']}'>raw</a></p>"
                 f"<pre>{text}</pre></article>"
             )
         body = "".join(items) or "<p>No mail yet. Submit a message and reload.</p>"

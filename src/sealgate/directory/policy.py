@@ -34,6 +34,7 @@ class PolicyInfo:
     nta7516: bool
     access_code_min_length: int
     expiry_days: int | None  # None: new messages do not expire unless a header says so
+    show_subject: bool  # notifications show the message's subject
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +50,7 @@ def _info(org: Organisation) -> PolicyInfo:
         nta7516=org.nta7516,
         access_code_min_length=org.policy_access_code_min_length,
         expiry_days=org.policy_expiry_days,
+        show_subject=org.policy_show_subject,
     )
 
 
@@ -67,6 +69,7 @@ def set_policy(
     nta7516: bool | None = None,
     access_code_min_length: int | None = None,
     expiry_days: int | str | None = None,
+    show_subject: bool | None = None,
 ) -> PolicyInfo:
     """Change the settings given (None leaves one as it is) and return the whole policy.
 
@@ -95,6 +98,8 @@ def set_policy(
         org.policy_email_verification = email_verification
     if nta7516 is not None:
         org.nta7516 = nta7516
+    if show_subject is not None:
+        org.policy_show_subject = show_subject
     session.flush()
     return _info(org)
 

@@ -7,7 +7,7 @@ exists in the clear only inside the (encrypted) queued mail.
 """
 
 from sealgate.notify.account_mail import compose_account_mail
-from sealgate.notify.compose import compose_code_mail, compose_notification
+from sealgate.notify.compose import HowToOpen, compose_code_mail, compose_notification
 from sealgate.notify.links import hash_token, new_token
 from sealgate.notify.sms import (
     SmsError,
@@ -21,6 +21,7 @@ __all__ = [
     "compose_account_mail",
     "compose_code_mail",
     "compose_notification",
+    "HowToOpen",
     "hash_token",
     "new_token",
     "SmsError",

@@ -11,6 +11,7 @@ encoded-words for non-ASCII names and subjects, which every server takes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address as HeaderAddress
@@ -19,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sealgate.locale import _, current_language, install_into, use_language
+from sealgate.locale import _, current_language, install_into, long_when, use_language
 from sealgate.mail import Address
 
 _TEMPLATES = Environment(
@@ -73,6 +74,25 @@ def _render(mail: EmailMessage, template: str, **values: object) -> EmailMessage
     return mail
 
 
+@dataclass(frozen=True)
+class HowToOpen:
+    """What the recipient must show in the portal, as the notification words it.
+
+    `proof` is one of the portal's proofs ("email_code", "sms_code", "access_code",
+    "account"); `phone` is the masked number an SMS goes to (never the whole number), `hint`
+    the access code's hint, which the sender wrote to be read (the code itself never travels).
+    """
+
+    proof: str = "email_code"
+    phone: str = ""
+    hint: str = ""
+
+
+# The proofs a notification has words for; anything else is worded as the email code, the
+# proof the portal falls back to.
+PROOFS = ("email_code", "sms_code", "access_code", "account")
+
+
 def compose_notification(
     *,
     sender_name: str,
@@ -80,23 +100,46 @@ def compose_notification(
     recipient: str,
     link: str,
     now: datetime,
+    org_name: str,
+    until: datetime,
+    how: HowToOpen | None = None,
+    subject: str | None = None,
     language: str | None = None,
 ) -> EmailMessage:
     """The mail that tells a recipient a secure message waits, with the link to it.
 
+    It names the organisation and the sender, says how the recipient proves who they are
+    (`how`) and until when the link works (`until`, naive UTC). It carries no content: the
+    message's `subject` only when the organisation allows it (None: not shown).
     `language` is one of `sealgate.locale.LANGUAGES` (English when None or not ours).
     """
     shown = sender_name or sender_address
+    how = how or HowToOpen()
+    proof = how.proof if how.proof in PROOFS else "email_code"
     with use_language(language):
+        title = _("Secure message from %(sender)s (%(org)s)", sender=shown, org=org_name)
+        if subject:
+            title = _("%(title)s: %(subject)s", title=title, subject=subject)
         mail = _base(
             from_=_address(sender_name, sender_address),
             sender=None,
             to=recipient,
-            subject=_("Secure message from %(sender)s", sender=shown),
+            subject=title,
             now=now,
         )
+        mail["Sealgate-Proof"] = proof
         return _render(
-            mail, "notification", sender_name=sender_name, sender_address=sender_address, link=link
+            mail,
+            "notification",
+            sender_name=sender_name,
+            sender_address=sender_address,
+            org=org_name,
+            link=link,
+            proof=proof,
+            phone=how.phone,
+            hint=how.hint,
+            subject=subject or "",
+            until=long_when(until),
         )
 
 

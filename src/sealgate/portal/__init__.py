@@ -35,6 +35,15 @@ Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), 
 
 from sealgate.portal.account_links import AccountLinkSent, send_account_link
 from sealgate.portal.app import create_app
+from sealgate.portal.methods import Proof, mask_phone, proof_for
 from sealgate.portal.server import portal_config
 
-__all__ = ["AccountLinkSent", "create_app", "portal_config", "send_account_link"]
+__all__ = [
+    "AccountLinkSent",
+    "Proof",
+    "create_app",
+    "mask_phone",
+    "portal_config",
+    "proof_for",
+    "send_account_link",
+]

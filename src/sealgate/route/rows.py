@@ -11,21 +11,30 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import policy as email_policy
+from email.parser import BytesHeaderParser
 from functools import cached_property
 
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, DirectMail, enqueue, plan_direct_mail, queue_dsn
-from sealgate.directory import find_contact, hash_password, org_language, verify_password
+from sealgate.directory import (
+    find_contact,
+    has_account,
+    hash_password,
+    org_language,
+    verify_password,
+)
 from sealgate.evidence import DECIDED, record
 from sealgate.intake import stored_language, strip_control_headers
 from sealgate.mail import address_key
-from sealgate.notify import compose_notification, new_token
+from sealgate.notify import HowToOpen, compose_notification, new_token
 from sealgate.policy import Decision, Method
+from sealgate.portal import Proof, mask_phone, proof_for
 from sealgate.route.facts import MessagePolicy
 from sealgate.route.plan import Dispatch, DispatchPlan
-from sealgate.store import JobKind, LinkToken, Message, Recipient, Submission
+from sealgate.store import JobKind, LinkToken, Message, Organisation, Recipient, Submission
 from sealgate.vault import Vault, VaultCorrupt
 
 log = logging.getLogger("sealgate.route")
@@ -126,6 +135,22 @@ class MessageContext:
             )
         return self._language
 
+    def organisation(self, session: Session) -> Organisation:
+        """The sending organisation: its name and whether its notifications show subjects."""
+        return session.get_one(Organisation, self.message.org_id)
+
+    @cached_property
+    def subject(self) -> str | None:
+        """The message's Subject, read from the vault only for an organisation that shows
+        it in notifications (`policy set --show-subject on`); None when it has none."""
+        try:
+            raw = self.readable_raw
+        except MessageUnreadable:
+            return None  # the notification goes out without it: it never needs content
+        headers = BytesHeaderParser(policy=email_policy.default).parsebytes(raw)
+        subject = " ".join(str(headers.get("Subject", "")).split())
+        return subject or None
+
     def expiry(self) -> timedelta:
         return timedelta(seconds=self.rt.settings.delivery.expiry_seconds)
 
@@ -154,20 +179,49 @@ def apply_decision(
 def _link(session: Session, ctx: MessageContext, recipient: Recipient, now: datetime) -> str:
     """A new portal link for the recipient; only the token's hash is stored."""
     token, token_hash = new_token()
-    expires_at = now + timedelta(days=ctx.rt.settings.web.link_ttl_days)
+    expires_at = _link_expiry(ctx, now)
     session.add(LinkToken(recipient_id=recipient.id, token_hash=token_hash, expires_at=expires_at))
     return f"{ctx.rt.settings.web.base_url}/m/{token}"
+
+
+def _link_expiry(ctx: MessageContext, now: datetime) -> datetime:
+    return now + timedelta(days=ctx.rt.settings.web.link_ttl_days)
+
+
+def _until(ctx: MessageContext, recipient: Recipient, now: datetime) -> datetime:
+    """Until when the recipient's link opens: the link's own lifetime, or the recipient's
+    expiry (a `sealgate-expiry` header or the organisation's default) when that is earlier."""
+    link_end = _link_expiry(ctx, now)
+    if recipient.expires_at is not None and recipient.expires_at < link_end:
+        return recipient.expires_at
+    return link_end
+
+
+def _how_to_open(recipient: Recipient) -> HowToOpen:
+    """The proof the portal will ask of this recipient, as the notification words it: the
+    phone masked, the access code's hint (never the code)."""
+    proof = proof_for(recipient.method)
+    return HowToOpen(
+        proof=str(proof),
+        phone=mask_phone(recipient.phone) if proof == Proof.SMS_CODE and recipient.phone else "",
+        hint=recipient.access_code_hint if proof == Proof.ACCESS_CODE else "",
+    )
 
 
 def _queue_notification(
     session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
 ) -> None:
+    org = ctx.organisation(session)
     mail = compose_notification(
         sender_name=ctx.message.sender_name,
         sender_address=ctx.message.sender_address,
         recipient=recipient.address,
         link=_link(session, ctx, recipient, now),
         now=now.replace(tzinfo=UTC),
+        org_name=org.name,
+        until=_until(ctx, recipient, now),
+        how=_how_to_open(recipient),
+        subject=ctx.subject if org.policy_show_subject else None,
         language=ctx.language(session),
     )
     enqueue(
@@ -196,11 +250,18 @@ def _queue_direct(
     """
     assert plan.requirement is not None  # plan_dispatch never plans a direct one without
     link = _link(session, ctx, recipient, now) if ctx.direct_mail.needs_link else None
+    mail = ctx.direct_mail.render(
+        link,
+        ctx.language(session),
+        # As the portal decides when the link opens (portal/link.py): an account logs in.
+        account=link is not None and has_account(session, recipient.address),
+        until=_until(ctx, recipient, now),
+    )
     enqueue(
         session,
         ctx.vault,
         kind=JobKind.DIRECT,
-        mail=ctx.direct_mail.render(link, ctx.language(session)),
+        mail=mail,
         mail_from=ctx.envelope_sender,
         rcpt_to=recipient.address,
         now=now,

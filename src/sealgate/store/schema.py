@@ -54,6 +54,8 @@ class Organisation(Base):
     # The language of the mails sealgate writes for this organisation ("en", "nl" or "de"),
     # unless a message's `sealgate-language` header asks for another.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # Whether notifications show the message's subject (subjects can be sensitive: off).
+    policy_show_subject: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class Domain(Base):
