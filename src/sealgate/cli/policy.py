@@ -1,5 +1,5 @@
 """sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
-[--access-code-min-length N] [--expiry-days N|off]"""
+[--access-code-min-length N] [--expiry-days N|off] [--retention-days N]"""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N|off",
         help="days a new message's links stay open by default (off: no default expiry)",
     )
+    change.add_argument(
+        "--retention-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="days a message's content is kept after its last recipient is finished",
+    )
     change.set_defaults(run=run_set)
 
 
@@ -69,6 +76,7 @@ def _text(policy: PolicyInfo) -> str:
             f"  NTA 7516 compliant:  {word(policy.nta7516)}",
             f"  access code minimum: {policy.access_code_min_length} characters",
             f"  default expiry:      {_days(policy.expiry_days)}",
+            f"  content retention:   {_days(policy.retention_days)}",
         ]
     )
 
@@ -91,11 +99,11 @@ def run_set(args: argparse.Namespace) -> int:
         name: getattr(args, name) == "on" for name in _SWITCHES if getattr(args, name) is not None
     }
     expiry_days = _expiry_days(args.expiry_days)
-    unchanged = (args.tsc, args.access_code_min_length, expiry_days)
+    unchanged = (args.tsc, args.access_code_min_length, expiry_days, args.retention_days)
     if not switches and all(value is None for value in unchanged):
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
-            "--tsc, --nta7516, --access-code-min-length or --expiry-days)"
+            "--tsc, --nta7516, --access-code-min-length, --expiry-days or --retention-days)"
         )
     with unit_of_work(args) as session:
         policy = set_policy(
@@ -104,6 +112,7 @@ def run_set(args: argparse.Namespace) -> int:
             tsc=args.tsc,
             access_code_min_length=args.access_code_min_length,
             expiry_days=expiry_days,
+            retention_days=args.retention_days,
             **switches,
         )
     emit(args, policy.to_json(), _text(policy))
