@@ -192,6 +192,14 @@ class AuditSettings(_Section):
     retention_days: int = Field(2190, gt=0)
 
 
+class RetentionSettings(_Section):
+    # Seconds between the reaper's passes (`serve --role worker`); the days themselves are
+    # per organisation (`sealgate policy set --retention-days`).
+    interval: float = Field(3600.0, gt=0)
+    # Messages whose content one transaction marks deleted; their blobs go after its commit.
+    batch_size: int = Field(100, gt=0)
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -235,6 +243,7 @@ class Settings(_Section):
     sms: SmsSettings = SmsSettings()
     accounts: AccountSettings = AccountSettings()
     audit: AuditSettings = AuditSettings()
+    retention: RetentionSettings = RetentionSettings()
     config_path: str = ""
 
     @property

@@ -32,6 +32,7 @@ from sealgate.cli import (
     policy,
     probe,
     queue,
+    retention,
     serve,
 )
 from sealgate.cli.common import CliError, common_options, fail
@@ -54,6 +55,7 @@ COMMAND_GROUPS = (
     queue,
     audit,
     backup,
+    retention,
     serve,
     demo,
 )

@@ -58,6 +58,12 @@ database_url = ""
 [audit]
 # Days audit entries are kept; `sealgate audit prune` (e.g. daily from cron) deletes older ones.
 # retention_days = 2190         # 6 years
+
+[retention]
+# Seconds between the worker's passes that delete the content of messages past their
+# organisation's retention (`sealgate policy set --retention-days`, default 30 days after
+# the last recipient finished). `sealgate retention run` does one pass, e.g. from cron.
+# interval = 3600
 """
 
 
