@@ -131,6 +131,8 @@ async def test_past_retention_the_blobs_are_gone_and_the_portal_answers_410(
         assert SUBJECT not in page.text
     fresh = await http.get(f"/m/{stored.carol.token}")
     assert fresh.status_code == 410 and GONE in fresh.text
+    dutch = await http.client.get(f"/m/{stored.carol.token}", headers={"Accept-Language": "nl"})
+    assert dutch.status_code == 410 and "Dit bericht is niet meer beschikbaar" in dutch.text
     # A link past its own lifetime says the same, not that it is not valid.
     assert GONE in (await http.get(f"/m/{stored.expired_token}")).text
 
