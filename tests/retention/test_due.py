@@ -39,8 +39,10 @@ def test_a_direct_delivery_is_finished_when_its_mail_was_done() -> None:
     assert finished_at(facts(), NOW) == NOW - 100 * DAY
 
 
-def test_an_undecided_recipient_is_not_finished() -> None:
+def test_an_undecided_recipient_is_not_finished_even_when_expired() -> None:
+    """Route still reads the raw message to decide it (a hand-back, a probe it waits for)."""
     assert finished_at(facts(decided=False), NOW) is None
+    assert finished_at(facts(decided=False, expires_at=NOW - 90 * DAY), NOW) is None
 
 
 def test_content_is_due_retention_days_after_the_last_recipient_finished() -> None:

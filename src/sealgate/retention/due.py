@@ -1,9 +1,9 @@
 """(pure) When a message's content is due for deletion: the rules, on values, with `now` given.
 
-A recipient is *finished* once nobody can need the content for it any more:
+A recipient is *finished* once nobody can need the content for it any more. Never while
+route has yet to decide it (route reads the raw message to do so); once it has:
 - its link was withdrawn (`revoked_at`) or expired (`expires_at` passed): at the earlier;
-- else, once route decided it (and `content_due` sees that none of the message's mails
-  still wait in the queue):
+- else (and `content_due` sees that none of the message's mails still wait in the queue):
   - with portal links (a notification, or a direct delivery whose large attachments travel
     as a link): when the last link's lifetime (`[web] link_ttl_days` from its creation)
     ran out;
@@ -34,13 +34,13 @@ class RecipientFacts:
 
 def finished_at(facts: RecipientFacts, now: datetime) -> datetime | None:
     """When this recipient finished (at or before `now`), or None while it is not."""
+    if not facts.decided:
+        return None
     closed = [facts.revoked_at] if facts.revoked_at is not None else []
     if facts.expires_at is not None and facts.expires_at <= now:
         closed.append(facts.expires_at)
     if closed:
         return min(closed)
-    if not facts.decided:
-        return None
     if facts.link_expiries:
         last = max(facts.link_expiries)
         return last if last <= now else None
