@@ -202,6 +202,14 @@ class LogSettings(_Section):
     format: Literal["text", "json"] = "text"
 
 
+class RetentionSettings(_Section):
+    # Seconds between the reaper's passes (`serve --role worker`); the days themselves are
+    # per organisation (`sealgate policy set --retention-days`).
+    interval: float = Field(3600.0, gt=0)
+    # Messages whose content one transaction marks deleted; their blobs go after its commit.
+    batch_size: int = Field(100, gt=0)
+
+
 class StorageSettings(_Section):
     data_dir: str = "./data"
     database_url: str = ""
@@ -246,6 +254,7 @@ class Settings(_Section):
     accounts: AccountSettings = AccountSettings()
     audit: AuditSettings = AuditSettings()
     log: LogSettings = LogSettings()
+    retention: RetentionSettings = RetentionSettings()
     config_path: str = ""
 
     @property

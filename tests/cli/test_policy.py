@@ -40,6 +40,7 @@ DEFAULT = {
     "access_code_min_length": 6,
     "expiry_days": None,
     "show_subject": False,
+    "retention_days": 30,
 }
 
 
@@ -137,6 +138,29 @@ def test_default_expiry_days_is_off_until_set(cli):
     ):
         assert reason in refused(cli, "policy", "set", "--org", "Hospital", "--expiry-days", wrong)
     assert ok(cli, "policy", "show", "--org", "Hospital")["expiry_days"] is None
+
+
+def test_retention_days_default_30_set_and_shown(cli):
+    """Issue 13 item 4: content is kept 30 days after the last recipient finished, unless
+    the organisation sets another number of days (0: at the next reaper pass)."""
+    assert "content retention:   30 days" in cli("policy", "show", "--org", "Hospital").stdout
+    changed = ok(cli, "policy", "set", "--org", "Hospital", "--retention-days", "7")
+    assert changed == {**DEFAULT, "retention_days": 7}
+    assert ok(cli, "policy", "show", "--org", "Hospital")["retention_days"] == 7
+    assert "content retention:   7 days" in cli("policy", "show", "--org", "Hospital").stdout
+    assert (
+        ok(cli, "policy", "set", "--org", "Hospital", "--retention-days", "0")["retention_days"]
+        == 0
+    )
+    for wrong, reason in (
+        ("-1", "0 to 3650 days"),
+        ("3651", "0 to 3650 days"),
+        ("x", "invalid int"),
+    ):
+        assert reason in refused(
+            cli, "policy", "set", "--org", "Hospital", "--retention-days", wrong
+        )
+    assert ok(cli, "policy", "show", "--org", "Hospital")["retention_days"] == 0
 
 
 def test_contact_access_code_must_meet_the_minimum(cli):

@@ -33,6 +33,7 @@ from sealgate.cli import (
     policy,
     probe,
     queue,
+    retention,
     serve,
 )
 from sealgate.cli.common import CliError, common_options, fail
@@ -56,6 +57,7 @@ COMMAND_GROUPS = (
     queue,
     audit,
     backup,
+    retention,
     serve,
     demo,
 )

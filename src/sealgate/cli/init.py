@@ -90,6 +90,12 @@ provider = "outbox"
 level = "info"
 # "text" for a terminal; "json": one object a line (time, level, logger, event, ids).
 format = "text"
+
+[retention]
+# Seconds between the worker's passes that delete the content of messages past their
+# organisation's retention (`sealgate policy set --retention-days`, default 30 days after
+# the last recipient finished). `sealgate retention run` does one pass, e.g. from cron.
+# interval = 3600
 """
 
 

@@ -177,6 +177,8 @@ def describe_message(session: Session, ident: str) -> dict[str, Any]:
         "sender": message.sender_address,
         "created": iso(message.created_at),
         "revoked_for_everyone": message.revoked_for_everyone,
+        # When retention deleted the content (blobs); the rows and evidence stay. None: kept.
+        "content_deleted_at": iso(message.content_deleted_at),
         "conversations": conversations,
         "jobs": _jobs(session, message, ids),
     }
@@ -189,6 +191,8 @@ def _text(value: dict[str, Any]) -> str:
     ]
     if value["revoked_for_everyone"]:
         lines.append("  revoked for everyone (hidden from the sender)")
+    if value["content_deleted_at"]:
+        lines.append(f"  content deleted {value['content_deleted_at']} (retention)")
     for number, conversation in enumerate(value["conversations"], 1):
         lines.append(f"  conversation {number} ({conversation['kind']})")
         for r in conversation["recipients"]:

@@ -1,5 +1,6 @@
 """sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
-[--access-code-min-length N] [--expiry-days N|off] [--show-subject on|off]"""
+[--access-code-min-length N] [--expiry-days N|off] [--show-subject on|off]
+[--retention-days N]"""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     change.add_argument(
         "--show-subject", **onoff, help="notifications show the message's subject (default off)"
     )
+    change.add_argument(
+        "--retention-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="days a message's content is kept after its last recipient is finished",
+    )
     change.set_defaults(run=run_set)
 
 
@@ -73,6 +81,7 @@ def _text(policy: PolicyInfo) -> str:
             f"  access code minimum: {policy.access_code_min_length} characters",
             f"  default expiry:      {_days(policy.expiry_days)}",
             f"  show subject:        {word(policy.show_subject)}",
+            f"  content retention:   {_days(policy.retention_days)}",
         ]
     )
 
@@ -95,11 +104,12 @@ def run_set(args: argparse.Namespace) -> int:
         name: getattr(args, name) == "on" for name in _SWITCHES if getattr(args, name) is not None
     }
     expiry_days = _expiry_days(args.expiry_days)
-    unchanged = (args.tsc, args.access_code_min_length, expiry_days)
+    unchanged = (args.tsc, args.access_code_min_length, expiry_days, args.retention_days)
     if not switches and all(value is None for value in unchanged):
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
-            "--tsc, --nta7516, --access-code-min-length, --expiry-days or --show-subject)"
+            "--tsc, --nta7516, --access-code-min-length, --expiry-days, --show-subject or"
+            " --retention-days)"
         )
     with unit_of_work(args) as session:
         policy = set_policy(
@@ -108,6 +118,7 @@ def run_set(args: argparse.Namespace) -> int:
             tsc=args.tsc,
             access_code_min_length=args.access_code_min_length,
             expiry_days=expiry_days,
+            retention_days=args.retention_days,
             **switches,
         )
     emit(args, policy.to_json(), _text(policy))

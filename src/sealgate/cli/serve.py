@@ -112,6 +112,7 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
     from sealgate.delivery import run_worker
     from sealgate.intake import run_intake
     from sealgate.portal import create_app, portal_config
+    from sealgate.retention import run_retention
     from sealgate.route import run_route
     from sealgate.transport import run_probe_runner
 
@@ -137,7 +138,8 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         log.info("portal listening on %s (%s)", rt.settings.web.listen, rt.settings.web.base_url)
     if "worker" in roles:
         # The stages between submission and the recipient's MX, each handing off by rows.
-        for runner in (run_intake, run_route, run_probe_runner):
+        # The reaper deletes content past its retention, every [retention] interval.
+        for runner in (run_intake, run_route, run_probe_runner, run_retention):
             tasks.append(asyncio.create_task(runner(rt, stop)))
         for _ in range(rt.settings.delivery.workers):
             tasks.append(asyncio.create_task(run_worker(rt, stop)))

@@ -90,6 +90,7 @@ from sealgate.directory.policy import (
     set_policy,
 )
 from sealgate.directory.revocation import (
+    CONTENT_DELETED,
     EXPIRED,
     REVOKED,
     LinkChange,
@@ -103,6 +104,7 @@ from sealgate.directory.revocation import (
 
 __all__ = [
     "CredentialSummary",
+    "CONTENT_DELETED",
     "EXPIRED",
     "EXPIRY_OFF",
     "LinkChange",

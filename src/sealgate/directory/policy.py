@@ -20,6 +20,8 @@ ACCESS_CODE_MIN_LENGTH_RANGE = (1, 128)
 EXPIRY_DAYS_RANGE = (1, 3650)
 # What `set_policy(expiry_days=...)` takes to switch the default expiry off.
 EXPIRY_OFF = "off"
+# The bounds of an organisation's content retention in days (0: at the next reaper pass).
+RETENTION_DAYS_RANGE = (0, 3650)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class PolicyInfo:
     access_code_min_length: int
     expiry_days: int | None  # None: new messages do not expire unless a header says so
     show_subject: bool  # notifications show the message's subject
+    retention_days: int  # content is deleted this long after the last recipient finished
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +54,7 @@ def _info(org: Organisation) -> PolicyInfo:
         access_code_min_length=org.policy_access_code_min_length,
         expiry_days=org.policy_expiry_days,
         show_subject=org.policy_show_subject,
+        retention_days=org.policy_retention_days,
     )
 
 
@@ -70,6 +74,7 @@ def set_policy(
     access_code_min_length: int | None = None,
     expiry_days: int | str | None = None,
     show_subject: bool | None = None,
+    retention_days: int | None = None,
 ) -> PolicyInfo:
     """Change the settings given (None leaves one as it is) and return the whole policy.
 
@@ -78,6 +83,11 @@ def set_policy(
     org = organisation_named(session, org_name)
     if expiry_days is not None:
         org.policy_expiry_days = _expiry_days(expiry_days)
+    if retention_days is not None:
+        low, high = RETENTION_DAYS_RANGE
+        if not low <= retention_days <= high:
+            raise DirectoryError(f"the retention must be {low} to {high} days")
+        org.policy_retention_days = retention_days
     if access_code_min_length is not None:
         low, high = ACCESS_CODE_MIN_LENGTH_RANGE
         if not low <= access_code_min_length <= high:

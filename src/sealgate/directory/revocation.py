@@ -25,6 +25,8 @@ from sealgate.store import Message, Recipient
 
 REVOKED = "revoked"
 EXPIRED = "expired"
+# The message's content was deleted by retention (retention/): nothing is left to read.
+CONTENT_DELETED = "deleted"
 DIRECT_SKIPPED = "delivered directly: the copy is in the recipient's mailbox"
 
 
@@ -34,16 +36,24 @@ class RevocationError(DirectoryError):
 
 @dataclass(frozen=True)
 class LinkClosure:
-    """Why a recipient's link no longer opens: `REVOKED` or `EXPIRED`, and since when."""
+    """Why a recipient's link no longer opens: `CONTENT_DELETED`, `REVOKED` or `EXPIRED`,
+    and since when."""
 
     reason: str
     since: datetime
 
 
 def link_closure(
-    revoked_at: datetime | None, expires_at: datetime | None, now: datetime
+    revoked_at: datetime | None,
+    expires_at: datetime | None,
+    now: datetime,
+    content_deleted_at: datetime | None = None,
 ) -> LinkClosure | None:
-    """Whether a link is closed at `now` (naive UTC); a revocation outranks an expiry."""
+    """Whether a link is closed at `now` (naive UTC). Deleted content outranks the rest
+    (whatever the reason once was, nothing is left to read); a revocation outranks an
+    expiry."""
+    if content_deleted_at is not None:
+        return LinkClosure(CONTENT_DELETED, content_deleted_at)
     if revoked_at is not None:
         return LinkClosure(REVOKED, revoked_at)
     if expires_at is not None and expires_at <= now:

@@ -16,6 +16,7 @@ from datetime import datetime
 from sealgate.evidence.events import (
     ACCEPTED,
     CODE_SENT,
+    CONTENT_DELETED,
     DECIDED,
     DELIVERY_ATTEMPT,
     DOWNLOADED,
@@ -44,6 +45,7 @@ def to_pdf(subject: Subject, events: list[Event], now: datetime) -> bytes:
 __all__ = [
     "ACCEPTED",
     "CODE_SENT",
+    "CONTENT_DELETED",
     "DECIDED",
     "DELIVERY_ATTEMPT",
     "DOWNLOADED",

@@ -25,6 +25,8 @@ CODE_SENT = "code_sent"
 VERIFIED = "verified"
 OPENED = "opened"
 DOWNLOADED = "downloaded"
+# Retention deleted the message's content (retention/): the count of blobs, nothing else.
+CONTENT_DELETED = "content_deleted"
 
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 

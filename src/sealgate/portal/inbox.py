@@ -50,7 +50,8 @@ class InboxEntry:
     content_blob_id: str
     received_at: datetime
     subject: str = ""
-    # Set when the sender withdrew the message or it expired: listed without its subject.
+    # Set when the sender withdrew the message, it expired or its content was deleted:
+    # listed without its subject.
     closed: LinkClosure | None = None
     org_id: int = 0
 
@@ -85,7 +86,9 @@ def _entry(recipient: Recipient, message: Message, now: datetime) -> InboxEntry:
         message.sender_address,
         message.content_blob_id,
         message.created_at,
-        closed=link_closure(recipient.revoked_at, recipient.expires_at, now),
+        closed=link_closure(
+            recipient.revoked_at, recipient.expires_at, now, message.content_deleted_at
+        ),
         org_id=message.org_id,
     )
 
@@ -105,7 +108,14 @@ def inbox_entry(session: Session, reader: Reader, recipient_id: str) -> InboxEnt
     recipient, message = row
     # Checked on every request, as for a link (withdrawn.py).
     now = utcnow()
-    refuse_closed(session, recipient.revoked_at, recipient.expires_at, message.org_id, now)
+    refuse_closed(
+        session,
+        recipient.revoked_at,
+        recipient.expires_at,
+        message.org_id,
+        now,
+        message.content_deleted_at,
+    )
     return _entry(recipient, message, now)
 
 
@@ -134,7 +144,7 @@ def _inbox(rt: Runtime, cookie: str | None) -> tuple[str, list[InboxEntry]]:
         now = utcnow()
         entries = [_entry(recipient, message, now) for recipient, message in rows]
     # The subject lives only in the encrypted readable form; it is shown, never logged, and
-    # not even read for a message that was withdrawn or expired.
+    # not even read for a message that was withdrawn, expired or deleted.
     return reader.account_email, [
         entry if entry.closed else replace(entry, subject=_subject(rt, entry.content_blob_id))
         for entry in entries

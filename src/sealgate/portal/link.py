@@ -73,19 +73,25 @@ class LinkTarget:
 def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | None:
     """The target of an unexpired link, or None; looked up by hash, so no timing oracle.
 
-    Raises `LinkClosed` (410) when the sender withdrew the recipient's link or it expired.
+    Raises `LinkClosed` (410) when the sender withdrew the recipient's link or it expired,
+    or when retention deleted the message's content: then even a link past its own lifetime
+    says so, rather than that it is not valid.
     """
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
     row = session.execute(
-        select(Recipient, Message)
+        select(Recipient, Message, LinkToken.expires_at)
         .join(LinkToken, LinkToken.recipient_id == Recipient.id)
         .join(Message, Message.id == Recipient.message_id)
-        .where(LinkToken.token_hash == hash_token(token), LinkToken.expires_at > now)
+        .where(LinkToken.token_hash == hash_token(token))
     ).first()
     if row is None:
         return None
-    recipient, message = row
+    recipient, message, link_expires_at = row
+    if message.content_deleted_at is not None:
+        refuse_closed(session, None, None, message.org_id, now, message.content_deleted_at)
+    if link_expires_at <= now:
+        return None
     # Checked on every request that resolves the link, downloads included (withdrawn.py).
     refuse_closed(session, recipient.revoked_at, recipient.expires_at, message.org_id, now)
     # For direct methods the account is looked up when the link opens: an account made

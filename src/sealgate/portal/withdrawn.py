@@ -1,4 +1,5 @@
-"""The page of a link its sender withdrew or that expired: 410, no content, no subject.
+"""The page of a link its sender withdrew, that expired or whose content retention deleted:
+410, no content, no subject.
 
 Every way into a message (the link and each of its sub-routes, and an account's inbox
 addresses) resolves its recipient row on every request and asks `refuse_closed`, so a
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sealgate.directory import REVOKED, LinkClosure, link_closure
+from sealgate.directory import CONTENT_DELETED, REVOKED, LinkClosure, link_closure
 from sealgate.locale import long_when
 from sealgate.portal.pages import render
 from sealgate.store import Organisation
@@ -36,9 +37,11 @@ def refuse_closed(
     expires_at: datetime | None,
     org_id: int,
     now: datetime,
+    content_deleted_at: datetime | None = None,
 ) -> None:
-    """Raise `LinkClosed` when a recipient with these times may no longer read (at `now`)."""
-    closure = link_closure(revoked_at, expires_at, now)
+    """Raise `LinkClosed` when a recipient with these times may no longer read (at `now`),
+    or when its message's content was deleted (`content_deleted_at`)."""
+    closure = link_closure(revoked_at, expires_at, now, content_deleted_at)
     if closure is not None:
         raise LinkClosed(closure, session.get_one(Organisation, org_id).name)
 
@@ -55,6 +58,7 @@ async def closed_page(request: Request, exc: Exception) -> Response:
         "withdrawn.html",
         status=410,
         withdrawn=exc.closure.reason == REVOKED,
+        deleted=exc.closure.reason == CONTENT_DELETED,
         date=shown_date(exc.closure.since),
         iso=exc.closure.since.isoformat() + "Z",
         org=exc.org_name,

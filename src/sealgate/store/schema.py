@@ -56,6 +56,9 @@ class Organisation(Base):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Whether notifications show the message's subject (subjects can be sensitive: off).
     policy_show_subject: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Days a message's content (every vault blob of it) is kept after its last recipient is
+    # finished: expired, withdrawn, or its delivery done (retention/).
+    policy_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
 
 
 class Domain(Base):
@@ -208,6 +211,9 @@ class Message(Base):
     created_at: Mapped[datetime]
     # Revoked "for everyone": hidden from the sender too, and never undone (cli/revoke.py).
     revoked_for_everyone: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # When retention deleted the content (raw, readable, attachments, queued mails); the row
+    # stays, and the portal answers 410 "no longer available". None: content kept.
+    content_deleted_at: Mapped[datetime | None]
 
 
 class Conversation(Base):
@@ -512,3 +518,16 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
     anchor_seq: Mapped[int] = mapped_column(BigInteger)
     anchor_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RetentionBlob(Base):
+    """A blob retention committed to deleting and has not yet removed from the store.
+
+    Written in the transaction that marks its message's content deleted; removed once the
+    store's delete succeeded, so a delete that fails is retried on the next pass.
+    """
+
+    __tablename__ = "retention_blobs"
+    blob_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(32))
+    queued_at: Mapped[datetime]
