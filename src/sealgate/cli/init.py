@@ -64,6 +64,14 @@ database_url = ""
 # The master key is read from master.key in the data folder unless
 # SEALGATE_STORAGE__MASTER_KEY (base64 of 32 bytes) is set.
 
+[accounts]
+# Invitation and password-reset links, and how often /forgot may send them.
+# invite_ttl_hours = 168        # an invitation works for 7 days
+# reset_ttl_minutes = 60
+# link_requests_per_address = 3 # per link_request_window seconds; then nothing is sent
+# link_requests_per_client = 20
+# link_request_window = 3600
+
 [audit]
 # Days audit entries are kept; `sealgate audit prune` (e.g. daily from cron) deletes older ones.
 # retention_days = 2190         # 6 years
