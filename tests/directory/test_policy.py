@@ -18,6 +18,8 @@ def test_a_new_organisation_has_the_default_policy(runtime, sender):
         "access_code_min_length": 6,
         # SPEC.md names no default expiry, so a new organisation has none.
         "expiry_days": None,
+        # Issue 11: subjects can be sensitive, so notifications leave them out by default.
+        "show_subject": False,
         # Issue 13: content is kept 30 days after the last recipient finished.
         "retention_days": 30,
     }

@@ -73,7 +73,7 @@ async def test_the_header_chooses_the_language_and_is_stripped(
     answer = await asyncio.to_thread(_send, runtime, sender, "Sealgate-Language:  NL \r\n")
     assert answer.startswith("250 2.0.0"), answer
     mail = await asyncio.to_thread(_notification, runtime)
-    assert mail["Subject"] == f"Beveiligd bericht van {sender.name}"
+    assert mail["Subject"] == f"Beveiligd bericht van {sender.name} ({sender.org})"
     assert mail["Content-Language"] == "nl"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
@@ -95,10 +95,10 @@ async def test_without_the_header_the_organisation_default_applies(
         set_org_language(session, sender.org, "nl")
     assert (await asyncio.to_thread(_send, runtime, sender, "")).startswith("250 2.0.0")
     mail = await asyncio.to_thread(_notification, runtime)
-    assert mail["Subject"] == f"Beveiligd bericht van {sender.name}"
+    assert mail["Subject"] == f"Beveiligd bericht van {sender.name} ({sender.org})"
     # The header wins over the organisation's default.
     extra = "sealgate-language: de\r\n"
     assert (await asyncio.to_thread(_send, runtime, sender, extra)).startswith("250 2.0.0")
     mail = await asyncio.to_thread(_notification, runtime)
-    assert mail["Subject"] == f"Sichere Nachricht von {sender.name}"
+    assert mail["Subject"] == f"Sichere Nachricht von {sender.name} ({sender.org})"
     assert "Sichere Nachricht öffnen" in mail.get_body(("html",)).get_content()
