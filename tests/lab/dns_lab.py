@@ -15,7 +15,10 @@ answers SERVFAIL, and the records with CD set), and "dead" ones are delegated to
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -116,16 +119,20 @@ class DnsLab:
             raise
 
     def stop(self) -> None:
-        """End nsd and unbound by their process ids (never by name)."""
+        """End nsd and unbound by their process ids (never by name), with the children nsd
+        forks: each runs in a process group of its own whose id is its pid. A server child
+        left behind would go on answering on the lab address with the old zones' keys, and
+        the next lab's resolver would see a DS that matches nothing."""
         for process in self._processes.values():
             if process.poll() is None:
-                process.terminate()
+                _signal_group(process.pid, signal.SIGTERM)
         for process in self._processes.values():
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+            _signal_group(process.pid, signal.SIGKILL)  # whatever of the group is left
         self._processes.clear()
 
     def __enter__(self) -> DnsLab:
@@ -302,7 +309,12 @@ class DnsLab:
     def _spawn(self, name: str, argv: list[str]) -> None:
         with self._path(f"{name}.stderr").open("wb") as stderr:
             self._processes[name] = subprocess.Popen(
-                argv, cwd=self.workdir, stdout=stderr, stderr=stderr, stdin=subprocess.DEVNULL
+                argv,
+                cwd=self.workdir,
+                stdout=stderr,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
     def _wait_for_nsd(self) -> None:
@@ -337,3 +349,9 @@ class DnsLab:
                 pending.pop(0)
             else:
                 time.sleep(0.02)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    """Signal the process group `pgid` (one of ours, started with start_new_session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
