@@ -167,6 +167,8 @@ def test_init_hostname_is_the_outbound_identity(tmp_path: Path, database_url: st
     if TEST_DATABASE != "sqlite":
         text = config.read_text().replace('database_url = ""', f'database_url = "{database_url}"')
         config.write_text(text)
+        # init made its SQLite file; the PostgreSQL schema is made as an upgrade makes it.
+        assert sealgate("migrate", "--config", str(config)).returncode == 0
     assert load(config, {}).delivery.helo_name == "gw.example"
     c = ("--config", str(config))
     assert sealgate("org", "create", "Hospital", "--domain", "hospital.example", *c).returncode == 0
