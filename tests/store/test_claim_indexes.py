@@ -134,6 +134,9 @@ def test_a_claim_index_holds_only_its_state(runtime: Runtime, state: str) -> Non
             ).scalar_one()
         else:
             sql = connection.exec_driver_sql(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = %s", (f"ix_outbound_{state}",)
+                # Every test process has a schema of its own: look in this one only.
+                "SELECT indexdef FROM pg_indexes WHERE indexname = %s"
+                " AND schemaname = current_schema()",
+                (f"ix_outbound_{state}",),
             ).scalar_one()
     assert f"'{state}'" in sql and "WHERE" in sql.upper()
