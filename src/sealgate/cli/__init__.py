@@ -34,7 +34,9 @@ from sealgate.cli import (
     probe,
     queue,
     retention,
+    role,
     serve,
+    token,
 )
 from sealgate.cli.common import CliError, common_options, fail
 
@@ -46,6 +48,8 @@ COMMAND_GROUPS = (
     org,
     account,
     credentials,
+    role,
+    token,
     policy,
     nta7516,
     idd,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from sealgate.admin import AdminError
 from sealgate.audit import AuditError
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.command_audit import WriteWatch, record_command
@@ -102,7 +103,7 @@ def runtime_work(args: argparse.Namespace) -> Iterator[tuple[Runtime, Session]]:
                 session.flush()
                 if writes.wrote:
                     record_command(session, args)
-        except (DirectoryError, AuditError) as exc:
+        except (DirectoryError, AuditError, AdminError) as exc:
             raise CliError(str(exc)) from None
         except SQLAlchemyError as exc:
             raise CliError(f"database error: {str(exc).splitlines()[0]}") from None

@@ -531,3 +531,40 @@ class RetentionBlob(Base):
     blob_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(32))
     queued_at: Mapped[datetime]
+
+
+class RoleGrant(Base):
+    """An admin role held by an account: for its own organisation, or `operator` (org None).
+
+    Roles are what the admin API and console check (admin/roles.py); an account with no
+    grant is a sender only.
+    """
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("account_id", "role", name="uq_role_grants_account_role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    granted_at: Mapped[datetime]
+    granted_by: Mapped[str] = mapped_column(String(200))
+
+
+class ApiToken(Base):
+    """A bearer token for /api/v1 and /scim/v2: one role, for one organisation or all.
+
+    Only the SHA-256 of the 256-bit secret is kept; the secret is shown once, at creation.
+    Every token expires; a revoked one stays listed with `revoked_at`.
+    """
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
