@@ -24,6 +24,7 @@ from sealgate.admin.tokens import (
     revoke_token,
     token_digest,
 )
+from sealgate.admin.web import create_web_app
 
 __all__ = [
     "ALLOWED",
@@ -39,6 +40,7 @@ __all__ = [
     "TokenListing",
     "authenticate_token",
     "create_token",
+    "create_web_app",
     "grant_role",
     "grants_of",
     "list_grants",

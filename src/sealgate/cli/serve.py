@@ -109,9 +109,10 @@ def _submission(rt: Runtime) -> SubmissionServer | SubmissionProcesses:
 
 async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None = None) -> None:
     """Start the chosen stages, wait for SIGTERM/SIGINT (or `stop`), then drain and stop."""
+    from sealgate.admin import create_web_app
     from sealgate.delivery import run_worker
     from sealgate.intake import run_intake
-    from sealgate.portal import create_app, portal_config
+    from sealgate.portal import portal_config
     from sealgate.retention import run_retention
     from sealgate.route import run_route
     from sealgate.transport import run_probe_runner
@@ -131,7 +132,7 @@ async def serve(rt: Runtime, roles: tuple[str, ...], stop: asyncio.Event | None 
         log.info("submission listening on %s", rt.settings.submission.listen)
     if "web" in roles:
         host, port = split_hostport(rt.settings.web.listen)
-        web = _WebServer(portal_config(create_app(rt), rt.settings.web, host=host, port=port))
+        web = _WebServer(portal_config(create_web_app(rt), rt.settings.web, host=host, port=port))
         # Bind here so that a busy port is an OSError for `run`, not uvicorn's sys.exit.
         listener = socket.create_server((host, port), backlog=rt.settings.web.backlog)
         tasks.append(asyncio.create_task(web.serve(sockets=[listener])))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -9,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sealgate.bootstrap import Runtime
@@ -118,13 +119,15 @@ def routes() -> list[Route | Mount]:
     ]
 
 
-def create_app(rt: Runtime) -> Starlette:
+def create_app(rt: Runtime, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The portal for `rt` (guests and account logins); serve it with uvicorn (`sealgate serve`).
 
-    The SMS provider comes from [sms] settings; `app.state.sms` may be replaced before the
-    first request (tests, demo).
+    `extra_routes` are served by the same app, behind the same middleware: the admin stage
+    adds its console and API this way (`sealgate.admin.create_web_app`), since the portal may
+    not import a stage above it. The SMS provider comes from [sms] settings; `app.state.sms`
+    may be replaced before the first request (tests, demo).
     """
-    table = routes()
+    table = [*routes(), *extra_routes]
     app = Starlette(
         routes=table,
         middleware=[
