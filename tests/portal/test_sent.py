@@ -4,6 +4,7 @@ from the portal, and only ever the sender's own messages."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -27,6 +28,8 @@ from tests.portal.sent import (
     section_of,
     served_browsers,
 )
+from tests.portal.test_reply import REPLY_TEXT, post_reply
+from tests.route.pipeline import process_incoming
 
 DAVE = "dave@example.com"
 
@@ -274,3 +277,26 @@ async def test_the_view_speaks_dutch_and_german(
     message_id = message_of(runtime, stored.bob.recipient_id)
     page = await alice.get(f"/sent/{message_id}", headers={"accept-language": language})
     assert page.headers["content-language"] == language and "Withdraw" not in page.text
+
+
+async def test_replies_are_listed_in_order_with_a_way_into_each(
+    runtime, sender, stored: StoredMessage, browsers
+):
+    alice, bob, carol = browsers
+    message_id = message_of(runtime, stored.bob.recipient_id)
+    for guest, who in ((bob, stored.bob), (carol, stored.carol)):
+        await guest.sign_in(runtime, who.token, who.recipient_id)
+        await guest.get(f"/m/{who.token}/read")
+        sent = await post_reply(guest, f"/m/{who.token}")
+        assert sent.status_code == 303, sent.text
+    process_incoming(runtime)
+    await log_in_sender(alice, sender.address, ALICE_PASSWORD)
+    page = await alice.get(f"/sent/{message_id}")
+    assert page.text.index(f"Reply from {BOB}") < page.text.index(f"Reply from {CAROL}")
+    links = re.findall(
+        r'<a href="(/inbox/\w+/read)">\s*<span class="inbox-subject">Reply', page.text
+    )
+    assert len(links) == 2
+    assert re.search(r"Replied</dt><dd>[^<]+ UTC</dd>", section_of(page.text, BOB))
+    reply = await alice.get(links[0])
+    assert reply.status_code == 200 and REPLY_TEXT in reply.text
