@@ -119,6 +119,8 @@ def stage_direct(config: str) -> dict:
     for ctx in _contexts(rt):
         mail = ctx.direct_mail.render("https://portal.example/m/abc", None)
         blob_id = rt.vault.put_bytes(mail)
+        if hasattr(ctx, "release_content"):  # route's batch lets go of each message's content
+            ctx.release_content()
         del mail, ctx
         sent = rt.vault.get_bytes(blob_id)  # what the delivery worker reads (queued_mail)
         sizes.append(len(sent))

@@ -121,6 +121,11 @@ class MessageContext:
         except RawUnreadable as exc:
             raise MessageUnreadable(str(exc)) from None
 
+    def release_content(self) -> None:
+        """Forget the content read for this message (read again should it be needed)."""
+        self.__dict__.pop("readable_raw", None)
+        self.__dict__.pop("direct_mail", None)
+
     @cached_property
     def direct_mail(self) -> DirectMail:
         """What direct deliveries carry: planned once per message, and only if one is made."""
