@@ -125,3 +125,24 @@ async def test_a_client_that_goes_away_mid_stream_leaves_no_blob(
         await asyncio.sleep(0.05)
     assert _blob_files(runtime) == []
     assert _rows(runtime) == []
+
+
+async def test_a_streamed_message_refused_at_the_end_leaves_no_blob(
+    server: SubmissionServer, runtime: Runtime, sender: Sender
+) -> None:
+    """The handler refuses a From that is not the sender's account after the blob is
+    complete: the blob goes again, and no row is written."""
+    raw = large_message(3 * SPOOL_THRESHOLD).replace(
+        b"From: alice@hospital.example", b"From: mallory@hospital.example", 1
+    )
+
+    def submit() -> tuple[int, bytes]:
+        with connect_auth(runtime.settings, sender) as client:
+            client.mail(sender.address)
+            client.rcpt("bob@example.org")
+            return client.data(raw)
+
+    code, _ = await asyncio.to_thread(submit)
+    assert code == 550
+    assert _rows(runtime) == []
+    assert _blob_files(runtime) == []
