@@ -36,6 +36,9 @@ from textwrap import fill
 
 from sealgate.locale import _, long_when, use_language
 
+# The message as route reads it: one buffer filled from the vault (intake.read_readable_raw).
+Buffer = bytes | bytearray
+
 # SPEC.md: "Attachments under 10 MB travel as normal attachments; 10 MB and larger become
 # secure download links." Sizes are of the decoded attachment, as the portal stores it.
 LARGE_ATTACHMENT = 10 * 1024 * 1024
@@ -89,7 +92,7 @@ class _Cut:
 class DirectMail:
     """A readable message ready for direct delivery, and the attachments it cannot carry."""
 
-    raw: bytes = field(repr=False)
+    raw: Buffer = field(repr=False)
     cuts: tuple[_Cut, ...] = ()
 
     @property
@@ -108,7 +111,7 @@ class DirectMail:
         *,
         account: bool = False,
         until: datetime | None = None,
-    ) -> bytes:
+    ) -> Buffer:
         """The mail to deliver: every large attachment replaced by a part naming `link`.
 
         Without large attachments this is `raw` itself and `link` is not used. A large
@@ -137,7 +140,7 @@ class DirectMail:
         return b"".join(pieces)
 
 
-def plan_direct_mail(readable_raw: bytes, threshold: int = LARGE_ATTACHMENT) -> DirectMail:
+def plan_direct_mail(readable_raw: Buffer, threshold: int = LARGE_ATTACHMENT) -> DirectMail:
     """Find the attachments of `threshold` bytes or more (decoded) in a readable message.
 
     Like intake's MIME reading this never raises on content: the sender has its 250 and the
@@ -152,16 +155,16 @@ def plan_direct_mail(readable_raw: bytes, threshold: int = LARGE_ATTACHMENT) -> 
     return DirectMail(raw, tuple(cuts))
 
 
-def needs_link(readable_raw: bytes, threshold: int = LARGE_ATTACHMENT) -> bool:
+def needs_link(readable_raw: Buffer, threshold: int = LARGE_ATTACHMENT) -> bool:
     """Whether the direct mail of this message has an attachment behind a download link."""
     return plan_direct_mail(readable_raw, threshold).needs_link
 
 
 def direct_mail(
-    readable_raw: bytes, *, link: str | None, threshold: int = LARGE_ATTACHMENT
+    readable_raw: Buffer, *, link: str | None, threshold: int = LARGE_ATTACHMENT
 ) -> bytes:
     """The bytes a direct delivery sends (see `DirectMail.render`)."""
-    return plan_direct_mail(readable_raw, threshold).render(link)
+    return bytes(plan_direct_mail(readable_raw, threshold).render(link))
 
 
 @dataclass(frozen=True)
@@ -180,10 +183,10 @@ class _Where:
         return _Where(self.threshold, self.linesep, self.depth + 1, default_type=default)
 
 
-def _walk(raw: bytes, start: int, end: int, where: _Where, cuts: list[_Cut]) -> None:
+def _walk(raw: Buffer, start: int, end: int, where: _Where, cuts: list[_Cut]) -> None:
     """Collect the cuts of the entity at raw[start:end], depth first, in document order."""
     headers_end, body_start = _split_entity(raw, start, end)
-    headers = _parse_headers(raw[start:headers_end], where.default_type)
+    headers = _parse_headers(bytes(raw[start:headers_end]), where.default_type)
     content_type = headers.get_content_type()
     if headers.get_content_maintype() == "multipart":
         boundary = _boundary(headers)
@@ -208,7 +211,7 @@ def _walk(raw: bytes, start: int, end: int, where: _Where, cuts: list[_Cut]) -> 
     cuts.append(_Cut(start, end, where.linesep, line_break, attachment, kept))
 
 
-def _has_long_line(raw: bytes, start: int, end: int) -> bool:
+def _has_long_line(raw: Buffer, start: int, end: int) -> bool:
     return _LONG_LINE.search(raw, start, end) is not None
 
 
@@ -223,7 +226,7 @@ def _decoded_body(body: bytes, encoding: str) -> bytes:
 
 
 def _reencoded(
-    raw: bytes, spans: tuple[int, int, int, int], headers: EmailMessage, where: _Where
+    raw: Buffer, spans: tuple[int, int, int, int], headers: EmailMessage, where: _Where
 ) -> _Cut | None:
     """A cut that swaps a part with an over-long line for the same part, re-encoded; None
     for a part whose content cannot be told exactly (broken base64): it travels as it is."""
@@ -232,7 +235,7 @@ def _reencoded(
     if encoding not in _ENCODINGS_WE_DECODE:
         encoding = ""  # an unknown encoding is read as it stands, like 8bit
     try:
-        body = _decoded_body(raw[body_start:end], encoding)
+        body = _decoded_body(bytes(raw[body_start:end]), encoding)
     except binascii.Error:
         return None
     sep = where.linesep
@@ -243,7 +246,7 @@ def _reencoded(
     else:
         name, encoded = b"base64", binascii.b2a_base64(body, newline=False)
         encoded = sep.join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
-    fields = _without_transfer_encoding(raw[start:headers_end], sep, top=where.top)
+    fields = _without_transfer_encoding(bytes(raw[start:headers_end]), sep, top=where.top)
     fields += b"Content-Transfer-Encoding: " + name + sep
     line_break = raw.endswith(b"\n", start, end)
     replacement = (
@@ -263,19 +266,19 @@ def _without_transfer_encoding(section: bytes, linesep: bytes, *, top: bool) -> 
             keep = name != b"content-transfer-encoding"
             mime_version = mime_version or name == b"mime-version"
         if keep:
-            kept.append(line)
+            kept.append(bytes(line))
     if top and not mime_version:
         kept.append(b"MIME-Version: 1.0" + linesep)
     return b"".join(kept)
 
 
-def _linesep(raw: bytes) -> bytes:
+def _linesep(raw: Buffer) -> bytes:
     """The message's own line break (CRLF as on the wire, or LF), for the parts we add."""
     first = raw.find(b"\n")
     return b"\n" if first > 0 and raw[first - 1] != 0x0D else b"\r\n"
 
 
-def _split_entity(raw: bytes, start: int, end: int) -> tuple[int, int]:
+def _split_entity(raw: Buffer, start: int, end: int) -> tuple[int, int]:
     """Where the entity's header fields end and its body starts (after the empty line)."""
     for blank in (b"\n", b"\r\n"):
         if raw.startswith(blank, start, end):
@@ -308,7 +311,7 @@ def _boundary(headers: EmailMessage) -> bytes | None:
     return boundary.encode("ascii", "surrogateescape")
 
 
-def _parts(raw: bytes, body_start: int, end: int, boundary: bytes) -> Iterator[tuple[int, int]]:
+def _parts(raw: Buffer, body_start: int, end: int, boundary: bytes) -> Iterator[tuple[int, int]]:
     """The spans of a multipart's body parts, as RFC 2046 §5.1.1 delimits them.
 
     A delimiter is a line of "--" and the boundary, then "--" for the last one, then blanks.
@@ -329,7 +332,7 @@ def _parts(raw: bytes, body_start: int, end: int, boundary: bytes) -> Iterator[t
         yield part_start, end
 
 
-def _before_line_break(raw: bytes, start: int, position: int) -> int:
+def _before_line_break(raw: Buffer, start: int, position: int) -> int:
     if raw.endswith(b"\r\n", start, position):
         return position - 2
     if raw.endswith(b"\n", start, position):
@@ -373,7 +376,7 @@ def _transfer_encoding(headers: EmailMessage) -> str:
         return ""
 
 
-def _decoded_size(raw: bytes, start: int, end: int, encoding: str) -> int:
+def _decoded_size(raw: Buffer, start: int, end: int, encoding: str) -> int:
     """The size of raw[start:end] once decoded, measured slice by slice.
 
     base64 counts its alphabet (padding, line breaks and junk carry no data, as decoders
@@ -391,7 +394,7 @@ def _decoded_size(raw: bytes, start: int, end: int, encoding: str) -> int:
     return end - start
 
 
-def _line_slices(raw: bytes, start: int, end: int) -> Iterator[bytes]:
+def _line_slices(raw: Buffer, start: int, end: int) -> Iterator[Buffer]:
     """raw[start:end] in slices of about `_SLICE` bytes, each ending after a line break."""
     position = start
     while position < end:
@@ -401,7 +404,7 @@ def _line_slices(raw: bytes, start: int, end: int) -> Iterator[bytes]:
         position = stop
 
 
-def _non_content_fields(raw: bytes, headers_end: int, linesep: bytes) -> bytes:
+def _non_content_fields(raw: Buffer, headers_end: int, linesep: bytes) -> bytes:
     """The top-level header fields, continuation lines included, except the Content-* ones.
 
     MIME-Version is added when the message had none, since the new Content-Type needs it.
@@ -414,7 +417,7 @@ def _non_content_fields(raw: bytes, headers_end: int, linesep: bytes) -> bytes:
             keep = not name.startswith(b"content-")
             mime_version = mime_version or name == b"mime-version"
         if keep:
-            kept.append(line)
+            kept.append(bytes(line))
     if not mime_version:
         kept.append(b"MIME-Version: 1.0" + linesep)
     return b"".join(kept)

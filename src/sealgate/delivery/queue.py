@@ -38,7 +38,7 @@ def enqueue(
     vault: Vault,
     *,
     kind: str,
-    mail: EmailMessage | bytes,
+    mail: EmailMessage | bytes | bytearray,
     mail_from: str,
     rcpt_to: str,
     now: datetime,
@@ -57,7 +57,7 @@ def enqueue(
     over a connection that proves that level. `dsn` is the recipient's RFC 3461 request.
     """
     job_id = new_id()
-    data = mail if isinstance(mail, bytes) else mail.as_bytes()
+    data = mail if isinstance(mail, bytes | bytearray) else mail.as_bytes()
     # A small mail (notifications, codes, DSNs) is sealed into the row: durable with the
     # caller's commit, at no fsync of its own. A large one (a direct message) is a blob, and
     # the blob is durable before that commit (STYLE.md B.2).

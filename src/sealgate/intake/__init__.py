@@ -41,6 +41,7 @@ from sealgate.intake.language_header import (
     stored_language,
 )
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
+from sealgate.intake.raw_stream import RawUnreadable, read_readable_raw
 from sealgate.intake.readable import Attachment, ReadableMessage
 from sealgate.intake.runner import process_incoming, run_intake
 
@@ -60,7 +61,9 @@ __all__ = [
     "PlannedConversation",
     "controls_from_stored",
     "controls_of",
+    "RawUnreadable",
     "ReadableMessage",
+    "read_readable_raw",
     "header_addresses",
     "LANGUAGE_HEADER",
     "language_problem",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, Message
@@ -19,6 +19,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
+from sealgate.intake.mime_stream import Skeleton, Stub
 from sealgate.intake.readable import Attachment, ReadableMessage
 from sealgate.vault import Vault
 
@@ -34,11 +35,46 @@ class _Malformed(Exception):
 
 @dataclass(frozen=True)
 class _Leaf:
-    """An attachment found in the structure, read but not yet stored."""
+    """An attachment found in the structure, read but not yet stored (or, for a large part
+    of a streamed message, already in its own blob: `stub`)."""
 
     filename: str
     content_type: str
     data: bytes
+    stub: Stub | None = None
+
+
+@dataclass
+class _Content:
+    """How a part's decoded content is found: in the parsed message, or, for a part the
+    streaming walk took out (mime_stream.py), in the blob its stub line names."""
+
+    skeleton: Skeleton | None = None
+    vault: Vault | None = None
+
+    def stub(self, part: Message) -> Stub | None:
+        if self.skeleton is None or not self.skeleton.stubs:
+            return None
+        payload = part.get_payload()
+        if isinstance(payload, list):  # message/*: the stub is its inner message's body
+            if len(payload) != 1 or not isinstance(payload[0], Message):
+                return None
+            payload = payload[0].get_payload()
+        return self.skeleton.stub_of(payload) if isinstance(payload, str) else None
+
+    def decoded(self, part: Message) -> bytes:
+        stub = self.stub(part)
+        if stub is None:
+            return _decoded(part)
+        assert self.vault is not None
+        return self.vault.get_bytes(stub.blob_id)
+
+    def leaf(self, part: Message, number: int) -> _Leaf:
+        filename, content_type = _filename(part, number), part.get_content_type()
+        stub = self.stub(part)
+        if stub is not None:
+            return _Leaf(filename, content_type, b"", stub)
+        return _Leaf(filename, content_type, _decoded(part))
 
 
 def parse_mime(raw: bytes) -> EmailMessage:
@@ -104,9 +140,9 @@ def _decoded(part: Message) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
-def _text_of(part: Message) -> str:
+def _text_of(part: Message, content: _Content) -> str:
     """A text part as str; unknown or missing charsets are read as UTF-8 with replacements."""
-    data = _decoded(part)
+    data = content.decoded(part)
     charset = part.get_content_charset() or "utf-8"
     if charset in ("us-ascii", "ascii"):
         charset = "utf-8"  # mislabelled 8-bit text is common; UTF-8 reads ASCII unchanged
@@ -142,19 +178,19 @@ def _filename(part: Message, number: int) -> str:
     return f"attachment-{number}{extension}"
 
 
-def _structure(mail: EmailMessage) -> tuple[str, str | None, list[_Leaf]]:
+def _structure(mail: EmailMessage, content: _Content) -> tuple[str, str | None, list[_Leaf]]:
     """Text body, HTML body and attachments of a well-enough-formed message."""
     plain = mail.get_body(preferencelist=("plain",))
     rich = mail.get_body(preferencelist=("html",))
-    html_body = _text_of(rich) if rich is not None else None
+    html_body = _text_of(rich, content) if rich is not None else None
     if plain is not None:
-        text = _text_of(plain)
+        text = _text_of(plain, content)
     elif html_body is not None:
         text = text_from_html(html_body)
     else:
         text = ""
     leaves = [
-        _Leaf(_filename(part, number), part.get_content_type(), _decoded(part))
+        content.leaf(part, number)
         for number, part in enumerate(
             (p for p in _leaves(mail) if p is not plain and p is not rich), start=1
         )
@@ -168,26 +204,50 @@ def _raw_body(raw: bytes) -> bytes:
     return raw[separator.end() :] if separator else raw
 
 
-def _bodies(mail: EmailMessage, raw: bytes) -> tuple[str, str | None, list[_Leaf]]:
+def _bodies(
+    mail: EmailMessage, raw: Callable[[], bytes], content: _Content
+) -> tuple[str, str | None, list[_Leaf]]:
     try:
-        text, html_body, leaves = _structure(mail)
+        text, html_body, leaves = _structure(mail, content)
     except Exception:  # _Malformed, or anything the email package trips over
-        return _raw_body(raw).decode("utf-8", "replace"), None, []
-    if not text and html_body is None and not leaves and _raw_body(raw).strip():
-        return _raw_body(raw).decode("utf-8", "replace"), None, []
+        return _raw_body(raw()).decode("utf-8", "replace"), None, []
+    if not text and html_body is None and not leaves and _raw_body(raw()).strip():
+        return _raw_body(raw()).decode("utf-8", "replace"), None, []
     return text, html_body, leaves
 
 
-def readable_from(mail: EmailMessage, raw: bytes, vault: Vault) -> ReadableMessage:
+def _stored(leaf: _Leaf, vault: Vault) -> Attachment:
+    if leaf.stub is not None:
+        return Attachment(leaf.filename, leaf.content_type, leaf.stub.size, leaf.stub.blob_id)
+    return Attachment(leaf.filename, leaf.content_type, len(leaf.data), vault.put_bytes(leaf.data))
+
+
+def readable_from(
+    mail: EmailMessage,
+    raw: bytes,
+    vault: Vault,
+    *,
+    skeleton: Skeleton | None = None,
+    original: Callable[[], bytes] | None = None,
+) -> ReadableMessage:
     """The readable form of a parsed message; each attachment becomes its own vault blob.
 
     `raw` is the message `mail` was parsed from, used when its structure cannot be read.
+    For a streamed message `raw` is its `skeleton`'s data and `original` reads the message
+    itself again (for that case only); a stubbed part that becomes an attachment keeps its
+    blob, and every other stub blob is removed.
     """
-    text, html_body, leaves = _bodies(mail, raw)
-    attachments = tuple(
-        Attachment(leaf.filename, leaf.content_type, len(leaf.data), vault.put_bytes(leaf.data))
-        for leaf in leaves
+    content = _Content(skeleton, vault)
+    stubbed = skeleton is not None and bool(skeleton.stubs) and original is not None
+    text, html_body, leaves = _bodies(
+        mail, original if stubbed and original else lambda: raw, content
     )
+    attachments = tuple(_stored(leaf, vault) for leaf in leaves)
+    if skeleton is not None:
+        kept = {attachment.blob_id for attachment in attachments}
+        for stub in skeleton.stubs.values():
+            if stub.blob_id not in kept:
+                vault.delete(stub.blob_id)
     return ReadableMessage(
         subject=header_text(mail, "Subject"),
         sender=header_text(mail, "From"),

@@ -30,14 +30,13 @@ from sealgate.intake.control_headers import (
     parse_access_rights,
     parse_direct_delivery,
     parse_minimum_verification,
-    strip_control_headers,
 )
 from sealgate.intake.control_store import SEAL_PURPOSE, stored_controls
 from sealgate.intake.conversations import split_conversations
 from sealgate.intake.expiry import parse_expiry
 from sealgate.intake.language_header import language_of, with_language
-from sealgate.intake.mime import parse_mime, readable_from
-from sealgate.mail import HeaderSection, address_key, field_addresses, parse_header_section
+from sealgate.intake.raw_stream import RawMessage, RawUnreadable
+from sealgate.mail import HeaderSection, address_key, field_addresses
 from sealgate.policy import AccessRight
 from sealgate.store import (
     Account,
@@ -56,7 +55,7 @@ from sealgate.store import (
     sources,
     utcnow,
 )
-from sealgate.vault import RecordingVault, Vault, VaultCorrupt
+from sealgate.vault import RecordingVault, Vault
 
 log = logging.getLogger("sealgate.intake")
 
@@ -86,18 +85,10 @@ def _set_state(submission: Submission, state: SubmissionState, error: str) -> No
     submission.state, submission.error = state, error
 
 
-def _read_raw(vault: Vault, submission: Submission) -> bytes | None:
-    """The raw message, or None after marking the submission `corrupt` (ids only, no content)."""
-    try:
-        return vault.get_bytes(submission.blob_id)
-    except (VaultCorrupt, FileNotFoundError, ValueError) as exc:
-        _set_state(
-            submission,
-            SubmissionState.CORRUPT,
-            f"raw message blob unreadable: {type(exc).__name__}",
-        )
-        log.error("intake: submission %s corrupt (%s)", submission.id, type(exc).__name__)
-        return None
+def _mark_corrupt(submission: Submission, reason: str) -> None:
+    """The raw message cannot be read: `corrupt`, with ids only in the log, no content."""
+    _set_state(submission, SubmissionState.CORRUPT, f"raw message blob unreadable: {reason}")
+    log.error("intake: submission %s corrupt (%s)", submission.id, reason)
 
 
 def check_controls(
@@ -153,7 +144,7 @@ def links_expire_at(
 
 
 def _message(
-    session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: bytes
+    session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: RawMessage
 ) -> tuple[Message, HeaderSection, datetime | None]:
     """The message row of a readable submission, its readable form stored in the vault, and
     when its links expire.
@@ -161,14 +152,13 @@ def _message(
     The control headers are checked before anything is written to the vault, so a
     submission whose headers are invalid costs no encryption, no fsync and leaves no blob.
     """
-    section = parse_header_section(raw)
+    section = raw.section
     controls = controls_of(section)
     region = rt.settings.policy.default_phone_region
     rights = check_controls(session, submission.org_id, controls, list(submission.rcpt_to), region)
     expires_at = links_expire_at(session, submission, controls)
     language = language_of(section)
-    readable_raw = strip_control_headers(raw, section)
-    readable = readable_from(parse_mime(readable_raw), readable_raw, vault)
+    readable = raw.readable(section, vault)
     account = session.get(Account, submission.account_id) if submission.account_id else None
     message_id = new_id()
     # The access rights are sealed, bound to the message id (control_store.py); route opens
@@ -190,7 +180,7 @@ def _message(
 
 
 def _build_rows(
-    session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: bytes
+    session: Session, rt: Runtime, vault: Vault, submission: Submission, raw: RawMessage
 ) -> _Rows:
     """The message, its conversations (To+Cc together, each Bcc alone) and its recipients,
     `undecided`, each with the message's expiry, not yet added to `session`. To and Cc are
@@ -280,11 +270,12 @@ def _record_accepted(session: Session, submission: Submission, message: Message)
 
 def _prepare(session: Session, rt: Runtime, vault: Vault, submission: Submission) -> _Rows | None:
     """The rows of one claimed submission, or None after marking it corrupt or held."""
-    raw = _read_raw(vault, submission)
-    if raw is None:
-        return None
     try:
+        raw = RawMessage.open(vault, submission.blob_id)
         return _build_rows(session, rt, vault, submission, raw)
+    except RawUnreadable as exc:
+        _mark_corrupt(submission, str(exc))
+        return None
     except ControlHeaderError as exc:
         # Submission refuses these at end of DATA; one that got here anyway is held, not sent.
         _set_state(submission, SubmissionState.HOLD, f"control headers: {exc}")

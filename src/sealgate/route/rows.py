@@ -27,7 +27,7 @@ from sealgate.directory import (
     verify_password,
 )
 from sealgate.evidence import DECIDED, record
-from sealgate.intake import stored_language, strip_control_headers
+from sealgate.intake import RawUnreadable, read_readable_raw, stored_language
 from sealgate.mail import address_key
 from sealgate.notify import HowToOpen, compose_notification, new_token
 from sealgate.policy import Decision, Method
@@ -35,7 +35,7 @@ from sealgate.portal import Proof, mask_phone, proof_for
 from sealgate.route.facts import MessagePolicy
 from sealgate.route.plan import Dispatch, DispatchPlan
 from sealgate.store import JobKind, LinkToken, Message, Organisation, Recipient, Submission
-from sealgate.vault import Vault, VaultCorrupt
+from sealgate.vault import Vault
 
 log = logging.getLogger("sealgate.route")
 
@@ -112,14 +112,19 @@ class MessageContext:
         return message.sender_address if message.sender_account_id is not None else ""
 
     @cached_property
-    def readable_raw(self) -> bytes:
+    def readable_raw(self) -> bytearray:
         """The original message minus control headers: read (and decrypted) only when a
-        direct delivery or a DSN needs it; a notification carries no content."""
+        direct delivery or a DSN needs it; a notification carries no content. One buffer,
+        filled as the blob is decrypted, so a large message is in memory once."""
         try:
-            raw = self.vault.get_bytes(self.submission.blob_id)
-        except (VaultCorrupt, FileNotFoundError, ValueError) as exc:
-            raise MessageUnreadable(type(exc).__name__) from None
-        return strip_control_headers(raw)
+            return read_readable_raw(self.vault, self.submission.blob_id)
+        except RawUnreadable as exc:
+            raise MessageUnreadable(str(exc)) from None
+
+    def release_content(self) -> None:
+        """Forget the content read for this message (read again should it be needed)."""
+        self.__dict__.pop("readable_raw", None)
+        self.__dict__.pop("direct_mail", None)
 
     @cached_property
     def direct_mail(self) -> DirectMail:
@@ -286,7 +291,7 @@ def _report_refusal(
         diagnostic=f"x-sealgate-policy; {plan.reason}",
         arrival=recipient.created_at,
         last_attempt=now,
-        original_headers=ctx.readable_raw,
+        original_headers=bytes(ctx.readable_raw),
         envid=dsn.get("envid") or "",
         orcpt=dsn.get("orcpt") or None,
     )

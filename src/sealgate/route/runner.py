@@ -218,11 +218,18 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> int
             # takes the database's one write lock, and submission's commits must not wait
             # for our disk.
             with session.no_autoflush:
+                previous: MessageContext | None = None
                 for recipient in recipients:
                     message_id = recipient.message_id
                     if message_id not in contexts:
                         contexts[message_id] = _context(session, rt, vault, message_id, policies)
-                    _route_recipient(session, contexts[message_id], recipient, now, moves)
+                    context = contexts[message_id]
+                    # Recipients come message by message: one message's content in memory
+                    # at a time, however many large messages the batch holds.
+                    if previous is not None and previous is not context:
+                        previous.release_content()
+                    previous = context
+                    _route_recipient(session, context, recipient, now, moves)
             moves.write(session, rt, now)
     except BaseException as exc:
         vault.forget_written()

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Submission, new_id, utcnow
+from sealgate.submission.spool import StoredContent
 from sealgate.submission.write_turn import WriteTurn
 
 log = logging.getLogger("sealgate.submission")
@@ -60,6 +61,13 @@ class AcceptedMessage:
     tls_version: str = ""  # the client's TLS session, "" for none (evidence of arrival)
     tls_cipher: str = ""
     in_reply_to: str | None = None  # a portal reply: the id of the message it answers
+    # A large message streamed into the vault during DATA (`raw` is then empty): its blob,
+    # already durable, and its size.
+    stored: StoredContent | None = None
+
+    @property
+    def size(self) -> int:
+        return self.stored.size if self.stored is not None else len(self.raw)
 
 
 def _row(message: AcceptedMessage, blob_id: str) -> dict[str, Any]:
@@ -71,7 +79,7 @@ def _row(message: AcceptedMessage, blob_id: str) -> dict[str, Any]:
         "mail_from": message.mail_from,
         "rcpt_to": list(message.rcpt_to),
         "blob_id": blob_id,
-        "size": len(message.raw),
+        "size": message.size,
         "client_address": message.client_address,
         "authenticated_as": message.authenticated_as,
         "dsn": message.dsn,
@@ -94,7 +102,7 @@ def commit_submission(
     `also(session, queue_id)` runs in the row's own transaction, for writes that must stand
     or fall with it (a portal reply marks its recipient replied).
     """
-    blob_id = rt.vault.put_bytes(message.raw)
+    blob_id = message.stored.blob_id if message.stored else rt.vault.put_bytes(message.raw)
     try:
         row = _row(message, blob_id)
         with rt.db.begin() as session:
@@ -166,7 +174,10 @@ class GroupCommitter:
         loop = asyncio.get_running_loop()
         if self._blobs is None:
             self._blobs = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="sealgate-vault")
-        blob_id = await loop.run_in_executor(self._blobs, self.rt.vault.put_bytes, message.raw)
+        if message.stored is not None:
+            blob_id = message.stored.blob_id
+        else:
+            blob_id = await loop.run_in_executor(self._blobs, self.rt.vault.put_bytes, message.raw)
         try:
             row = _row(message, blob_id)
         except BaseException:

@@ -9,7 +9,9 @@ Every check happens while the lines arrive, never over the whole message afterwa
 message that breaks a limit is dropped from memory at once and the transfer only looks for
 its end, so one client's huge or hostile message costs the event loop no more than reading it.
 What is kept (`content`) is exactly what the client sent after dot-unstuffing (RFC 5321
-4.5.2): long lines are neither split nor re-wrapped.
+4.5.2): long lines are neither split nor re-wrapped. A large message is not kept whole: the
+shell takes what has arrived (`take`) whenever `pending` grows past a threshold and streams it
+into the vault (spool.py); the header section is kept apart (`header`) for the handler.
 
 The checks, each answered only once the transfer has ended (RFC 5321 4.2.5), except one:
 - a CR or LF that is not part of a CRLF pair (SMTP smuggling; Postfix
@@ -67,11 +69,14 @@ class DataTransfer:
         self.limits = limits
         self.problem: Problem | None = None
         self._lines: list[bytes] = []
+        self._pending = 0
+        self._header_lines: list[bytes] = []
         self._size = 0
         # The line being assembled from fragments (empty between lines).
         self._fragments: list[bytes] = []
         self._line_length = 0
         self._in_header = True
+        self._header_ended = False
         self._header_size = 0
         self._field_size = 0
 
@@ -79,6 +84,24 @@ class DataTransfer:
     def content(self) -> bytes:
         """The message as committed: the unstuffed lines, CRLFs included, nothing else."""
         return b"".join(self._lines)
+
+    @property
+    def pending(self) -> int:
+        """How many bytes of content are held, not yet taken."""
+        return self._pending
+
+    def take(self) -> bytes:
+        """The content held so far, which is then forgotten (the shell has stored it)."""
+        taken = b"".join(self._lines)
+        self._lines = []
+        self._pending = 0
+        return taken
+
+    @property
+    def header(self) -> bytes:
+        """The header section as received, with the empty line that ends it (when it came):
+        at most max_header_section bytes, kept even after the content is taken."""
+        return b"".join(self._header_lines)
 
     def feed(self, piece: bytes) -> Outcome:
         """Take the next piece of the stream (a line ending in CRLF, or a fragment)."""
@@ -114,7 +137,7 @@ class DataTransfer:
         if self._size > self.limits.max_message_size:
             self._refuse(Problem.TOO_BIG)
         else:
-            self._lines.append(text)
+            self._keep(text)
         return Outcome.END if end else Outcome.MORE
 
     def _plain(self, run: bytes) -> bool:
@@ -175,8 +198,15 @@ class DataTransfer:
             self._refuse(Problem.TOO_BIG)
             return Outcome.MORE
         if self.problem is None:
-            self._lines.append(line)
+            if not self._header_ended:
+                self._header_lines.append(line)
+                self._header_ended = not self._in_header
+            self._keep(line)
         return Outcome.MORE
+
+    def _keep(self, text: bytes) -> None:
+        self._lines.append(text)
+        self._pending += len(text)
 
     def _check_header(self, line: bytes) -> None:
         if not self._in_header:
@@ -198,3 +228,5 @@ class DataTransfer:
             self.problem = problem
         # Nothing of a refused message is kept: memory stays flat while its end is awaited.
         self._lines = []
+        self._pending = 0
+        self._header_lines = []

@@ -51,6 +51,7 @@ from sealgate.submission.esmtp_params import (
 )
 from sealgate.submission.session import SubmissionSession
 from sealgate.submission.spf import check_spf, spf_authorises
+from sealgate.submission.spool import StoredContent
 
 if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP
@@ -161,6 +162,9 @@ class SubmissionEnvelope(Envelope):
         # The accounts looked up in this transaction, by (address, organisation): MAIL FROM
         # and the From field usually name the same one, which is then looked up once.
         self.accounts: dict[tuple[str, int], AccountInfo | None] = {}
+        # A large message's content, streamed into the vault during DATA (spool.py); its
+        # `content` is then only the header section.
+        self.stored: StoredContent | None = None
 
 
 class SubmissionHandler:
@@ -300,14 +304,38 @@ class SubmissionHandler:
     ) -> str:
         session.busy = True
         started = time.monotonic()
+        stored = envelope.stored if isinstance(envelope, SubmissionEnvelope) else None
         try:
-            reply = await self._data(session, envelope)
+            reply = await self._data(session, envelope, stored)
         finally:
             session.busy = False
+            if isinstance(envelope, SubmissionEnvelope):
+                envelope.stored = None
         metrics().submission("DATA", reply, time.monotonic() - started)
         return reply
 
-    async def _data(self, session: SubmissionSession, envelope: Envelope) -> str:
+    async def _data(
+        self, session: SubmissionSession, envelope: Envelope, stored: StoredContent | None
+    ) -> str:
+        """`_decide`, and a streamed message's blob removed again unless it was committed
+        (the committer removes it itself when its row fails)."""
+        handed: list[bool] = []
+        try:
+            return await self._decide(session, envelope, stored, handed)
+        finally:
+            if stored is not None and not handed:
+                await asyncio.to_thread(self.rt.vault.delete, stored.blob_id)
+
+    async def _decide(
+        self,
+        session: SubmissionSession,
+        envelope: Envelope,
+        stored: StoredContent | None,
+        handed: list[bool],
+    ) -> str:
+        """The reply to DATA; `raw` is the whole message, or its header section when the
+        content is `stored` in the vault already. `handed` gets an entry once the
+        committer owns `stored`."""
         raw = envelope.original_content or b""
         submitter = self._submitter(session)
         if submitter is None or envelope.mail_from is None:
@@ -331,7 +359,8 @@ class SubmissionHandler:
             )
             return replies.S550_CONTROL_HEADER.format(problem=problem)
         accepted = AcceptedMessage(
-            raw=raw,
+            raw=b"" if stored is not None else raw,
+            stored=stored,
             org_id=submitter.org_id,
             account_id=account.id if account else None,
             mail_from=envelope.mail_from,
@@ -344,6 +373,7 @@ class SubmissionHandler:
             else None,
         )
         try:
+            handed.append(True)
             queue_id = await self.committer.commit(accepted)
         except Exception:
             log.exception(
@@ -358,7 +388,7 @@ class SubmissionHandler:
             envelope.mail_from,
             account.email if account else "<organisation>",
             ",".join(envelope.rcpt_tos),
-            len(raw),
+            stored.size if stored is not None else len(raw),
         )
         return replies.S250_QUEUED.format(queue_id=queue_id)
 

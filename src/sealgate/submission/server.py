@@ -14,6 +14,8 @@ What the subclass changes in aiosmtpd, and why:
 - DATA is read by our own loop over `data.DataTransfer` (aiosmtpd's refuses lines over 998
   bytes and checks nothing while reading): long lines up to [submission] max_line_length,
   header limits, bare CR/LF refused as the lines arrive, never a scan of the whole message;
+  a message larger than the spool's threshold streams into its vault blob as it arrives
+  (spool.py), never held whole, and the blob is durable before the handler decides;
 - a command line must be complete within command_timeout of its first byte, and DATA must
   keep up min_data_rate, so that a client trickling bytes cannot hold a session;
 - a connection beyond the connection limits (`connections.ClientConnections`) hears 421 and
@@ -53,6 +55,7 @@ from sealgate.submission.connections import ClientConnections, ConnectionLimits,
 from sealgate.submission.data import DataLimits, DataTransfer, Outcome, Problem
 from sealgate.submission.handler import SubmissionEnvelope, SubmissionHandler
 from sealgate.submission.session import SubmissionSession
+from sealgate.submission.spool import MessageSpool, StoredContent
 from sealgate.submission.tls import server_context
 
 log = logging.getLogger("sealgate.submission")
@@ -140,6 +143,7 @@ class SubmissionSMTP(SMTP):
         )
         self.session: SubmissionSession | None
         self._authenticator = authenticator
+        self._vault = handler.rt.vault
         self._connections = connections
         self._settings = settings
         self._data_limits = DataLimits(
@@ -394,9 +398,14 @@ class SubmissionSMTP(SMTP):
             return
         await self.push(replies.S354_START_DATA)
         transfer = DataTransfer(self._data_limits)
+        spool = MessageSpool(self._vault)
         self._start_data_clock()
         try:
-            outcome = await self._receive_data(transfer)
+            outcome = await self._receive_data(transfer, spool)
+            stored = await self._stored(transfer, spool, outcome)
+        except BaseException:
+            spool.abandon()
+            raise
         finally:
             self._stop_data_clock()
         if outcome is Outcome.ABANDON:
@@ -414,17 +423,40 @@ class SubmissionSMTP(SMTP):
             self._set_post_data_state()
             await self.push(DATA_REFUSALS[transfer.problem])
             return
-        content = transfer.content
+        if stored is None:
+            content = transfer.content
+        else:
+            # The content is in the vault already; the handler reads only the header section.
+            content = transfer.header
+            assert isinstance(self.envelope, SubmissionEnvelope)
+            self.envelope.stored = stored
         self.envelope.content = content
         self.envelope.original_content = content
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()
         await self.push(replies.S250_OK if status is MISSING else status)
 
-    async def _receive_data(self, transfer: DataTransfer) -> Outcome:
-        """Feed the stream to `transfer` until it ends; a line too long comes in fragments."""
+    async def _stored(
+        self, transfer: DataTransfer, spool: MessageSpool, outcome: Outcome
+    ) -> StoredContent | None:
+        """The blob of a message that streamed into the vault, complete and durable; None
+        for a message held in memory, refused, or abandoned (its blob is then removed)."""
+        if not spool.streaming:
+            return None
+        if outcome is not Outcome.END or transfer.problem is not None:
+            await spool.abort()
+            return None
+        return await spool.finish(transfer.take())
+
+    async def _receive_data(self, transfer: DataTransfer, spool: MessageSpool) -> Outcome:
+        """Feed the stream to `transfer` until it ends; a line too long comes in fragments.
+        Beyond the spool's threshold, what has arrived goes on into the vault blob."""
         pieces = 0
         while True:
+            if transfer.pending >= spool.threshold:
+                await spool.write(transfer.take())
+            elif transfer.problem is not None and spool.streaming:
+                await spool.abort()
             run = self._buffered_lines() if transfer.between_lines else b""
             if run:
                 outcome = transfer.feed_lines(run)

@@ -13,11 +13,14 @@ from sealgate.vault.recording import RecordingVault
 from sealgate.vault.rotation import KeyRotation, RotationError
 from sealgate.vault.stores import open_blob_store
 from sealgate.vault.vault import Vault, load_master_key, load_pending_keys
+from sealgate.vault.writer import BlobWriter, BlobWriterClosed
 
 __all__ = [
     "open_blob_store",
     "HEADER",
     "BlobStore",
+    "BlobWriter",
+    "BlobWriterClosed",
     "FilesystemBlobStore",
     "KeyRotation",
     "MasterKey",

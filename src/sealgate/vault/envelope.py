@@ -98,17 +98,25 @@ def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
     return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
 
 
-def _segments(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
-    """Re-cut a byte stream into SEGMENT-sized pieces, flagging the last one."""
+def _segments(chunks: Iterable[bytes | bytearray]) -> Iterator[tuple[bytes, bool]]:
+    """Re-cut a byte stream into SEGMENT-sized pieces, flagging the last one.
+
+    A chunk is cut through a memoryview, a segment at a time, so a large one (a whole
+    message handed to `put_bytes`) is never copied whole."""
     buffer = bytearray()
     pending: bytes | None = None
     for chunk in chunks:
-        buffer += chunk
-        while len(buffer) > SEGMENT:
-            if pending is not None:
-                yield pending, False
-            pending = bytes(buffer[:SEGMENT])
-            del buffer[:SEGMENT]
+        with memoryview(chunk) as view:
+            start = 0
+            while start < len(view):
+                room = SEGMENT - len(buffer)
+                buffer += view[start : start + room]
+                start += room
+                if len(buffer) == SEGMENT:
+                    if pending is not None:
+                        yield pending, False
+                    pending = bytes(buffer)
+                    buffer.clear()
     if buffer:
         if pending is not None:
             yield pending, False
@@ -118,7 +126,11 @@ def _segments(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 
 def encrypt_stream(
-    master: MasterKey, blob_id: str, chunks: Iterable[bytes], data_key: bytes, nonces: bytes
+    master: MasterKey,
+    blob_id: str,
+    chunks: Iterable[bytes | bytearray],
+    data_key: bytes,
+    nonces: bytes,
 ) -> Iterator[bytes]:
     """Yield the encrypted blob; `nonces` is 19 random bytes (wrap nonce + segment prefix)."""
     wrap_nonce, prefix = nonces[:12], nonces[12:19]

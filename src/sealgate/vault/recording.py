@@ -19,7 +19,7 @@ class RecordingVault(Vault):
         super().__init__(vault.master, vault.store, vault.fallback)
         self.written: list[str] = []
 
-    def put(self, chunks: Iterable[bytes]) -> str:
+    def put(self, chunks: Iterable[bytes | bytearray]) -> str:
         blob_id = super().put(chunks)
         self.written.append(blob_id)
         return blob_id

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sealgate.vault.blobs import BLOB_ID, BlobStore
 from sealgate.vault.envelope import MasterKey, decrypt_stream, encrypt_stream
+from sealgate.vault.writer import BlobWriter
 
 MASTER_KEY_FILE = "master.key"
 # Written by `sealgate key rotate` before it re-wraps anything (vault/rotation.py).
@@ -58,7 +59,7 @@ class Vault:
         """Every key a blob may be wrapped by: the master key first."""
         return (self.master, *self.fallback)
 
-    def put(self, chunks: Iterable[bytes]) -> str:
+    def put(self, chunks: Iterable[bytes | bytearray]) -> str:
         """Encrypt a byte stream under a fresh data key; durable when this returns."""
         blob_id = secrets.token_hex(16)
         stream = encrypt_stream(
@@ -67,7 +68,7 @@ class Vault:
         self.store.write(blob_id, stream)
         return blob_id
 
-    def put_bytes(self, data: bytes) -> str:
+    def put_bytes(self, data: bytes | bytearray) -> str:
         return self.put([data])
 
     def stream(self, blob_id: str) -> Iterator[bytes]:
@@ -77,10 +78,22 @@ class Vault:
     def get_bytes(self, blob_id: str) -> bytes:
         return b"".join(self.stream(blob_id))
 
+    def get_bytearray(self, blob_id: str) -> bytearray:
+        """The plaintext, gathered segment by segment into one buffer: the message once in
+        memory, not a list of segments and then their join."""
+        plain = bytearray()
+        for segment in self.stream(blob_id):
+            plain += segment
+        return plain
+
+    def writer(self) -> BlobWriter:
+        """A blob written piece by piece as its bytes arrive (writer.py); `close` is `put`."""
+        return BlobWriter(self)
+
     def delete(self, blob_id: str) -> None:
         self.store.delete(blob_id)
 
-    def seal(self, data: bytes, context: str) -> bytes:
+    def seal(self, data: bytes | bytearray, context: str) -> bytes:
         """Encrypt `data` for the caller to keep (e.g. in a database row), bound to `context`.
 
         The same envelope as a blob, without the blob store: the caller's own commit makes it

@@ -1,0 +1,356 @@
+"""Peak memory of a large message at every stage: receive, intake, direct rewrite, download.
+
+Each stage runs in a process of its own, and its peak resident set (VmHWM in
+/proc/<pid>/status, which includes the process's start-up) is what is measured:
+
+- receive: `sealgate serve --role smtp`; this process sends the message(s) over STARTTLS +
+  AUTH (ten sessions at once for the parallel run) and reads the server's VmHWM after the
+  last 250;
+- intake: a process that opens the runtime and runs `process_incoming` once;
+- direct: a process that makes the direct-delivery mail of every message as route does
+  (`MessageContext.direct_mail.render` with a link for the large attachment), stores it as a
+  queued mail and reads it back as the delivery worker would;
+- download: a process that streams the largest attachment of every message through the
+  portal's download body (`recorded_download` over `vault.stream`), ten threads at once for
+  the parallel run, as Starlette's thread pool would.
+
+The message: a short text body, one attachment of 72 % of the size (above the 10 MB link
+threshold for a 50 MB message) and one of 2 %, base64 as mail programs send them.
+Goal (issue 13): peak <= 100 MB + 1.5 x the message for one message at every stage, and
+<= 100 MB + 1.2 x the total for ten in parallel (MB = 2**20 bytes). The same run measures the
+code at --baseline (default: /work/main/src, the main branch) for the ratios.
+
+    .venv/bin/python -m bench.memory [--size-mb 50] [--parallel 10] [--baseline PATH|none]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+MB = 1 << 20
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ("receive", "intake", "direct", "download")
+
+
+def peak_kb(pid: int | str = "self") -> tuple[int, int]:
+    """(VmHWM, VmRSS) of a process in kB."""
+    return _status(pid)
+
+
+def reset_peak(pid: int | str = "self") -> None:
+    """Start a new peak: Linux sets VmHWM to the current RSS (clear_refs, value 5)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def _status(pid: int | str) -> tuple[int, int]:
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS"):
+            found[key] = int(value.split()[0])
+    return found["VmHWM"], found["VmRSS"]
+
+
+def message(size: int, seed: int) -> bytes:
+    """A message of about `size` bytes: text, one large and one small attachment."""
+    from bench.submission import SENDER
+
+    rng = random.Random(seed)
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = SENDER, "patient@example.org", "Scans"
+    mail.set_content("Dear patient,\nthe scans are attached.\n")
+    large, small = int(size * 0.72), int(size * 0.02)
+    mail.add_attachment(rng.randbytes(large), "application", "dicom", filename="scan.dcm")
+    mail.add_attachment(rng.randbytes(small), "application", "pdf", filename="letter.pdf")
+    return mail.as_bytes().replace(b"\n", b"\r\n")
+
+
+# Child processes: one stage each, printing one JSON line.
+
+
+def _runtime(config: str):  # noqa: ANN202 - the runtime of the code under test
+    from sealgate.bootstrap import open_runtime
+    from sealgate.config import load
+
+    return open_runtime(load(Path(config), {}))
+
+
+def stage_intake(config: str) -> dict:
+    from sealgate.intake import process_incoming
+
+    rt = _runtime(config)
+    idle = peak_kb()[1]
+    reset_peak()
+    done = process_incoming(rt)
+    rt.close()
+    return {"done": done, "idle_kb": idle}
+
+
+def _contexts(rt):  # noqa: ANN001, ANN202
+    from sqlalchemy import select
+
+    from sealgate.route.rows import MessageContext
+    from sealgate.store import Message, Submission
+
+    with rt.db.begin() as session:
+        rows = session.execute(
+            select(Message, Submission).join(Submission, Message.submission_id == Submission.id)
+        ).all()
+        session.expunge_all()
+    return [MessageContext(rt, rt.vault, m, s, None) for m, s in rows]  # type: ignore[arg-type]
+
+
+def stage_direct(config: str) -> dict:
+    rt = _runtime(config)
+    idle = peak_kb()[1]
+    reset_peak()
+    sizes = []
+    for ctx in _contexts(rt):
+        mail = ctx.direct_mail.render("https://portal.example/m/abc", None)
+        blob_id = rt.vault.put_bytes(mail)
+        if hasattr(ctx, "release_content"):  # route's batch lets go of each message's content
+            ctx.release_content()
+        del mail, ctx
+        sent = rt.vault.get_bytes(blob_id)  # what the delivery worker reads (queued_mail)
+        sizes.append(len(sent))
+        del sent
+    rt.close()
+    return {"idle_kb": idle, "mail_sizes": sizes}
+
+
+def stage_download(config: str) -> dict:
+    from sqlalchemy import select
+
+    from sealgate.intake import ReadableMessage
+    from sealgate.portal.proof import recorded_download
+    from sealgate.store import Message, Recipient
+
+    rt = _runtime(config)
+    idle = peak_kb()[1]
+    reset_peak()
+    with rt.db.begin() as session:
+        targets = []
+        for message_row in session.scalars(select(Message)):
+            readable = ReadableMessage.from_json(rt.vault.get_bytes(message_row.content_blob_id))
+            index = max(
+                range(len(readable.attachments)), key=lambda i: readable.attachments[i].size
+            )
+            recipient = session.scalars(
+                select(Recipient.id).where(Recipient.message_id == message_row.id)
+            ).first()
+            targets.append((recipient, index, readable.attachments[index].blob_id))
+    sizes: list[int] = []
+
+    def download(recipient: str, index: int, blob_id: str) -> None:
+        body = recorded_download(rt, recipient, index, rt.vault.stream(blob_id), via="link")
+        sizes.append(sum(len(chunk) for chunk in body))
+
+    threads = [threading.Thread(target=download, args=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rt.close()
+    return {"idle_kb": idle, "sizes": sizes}
+
+
+def child_main(stage: str, config: str) -> None:
+    result = {"intake": stage_intake, "direct": stage_direct, "download": stage_download}[stage](
+        config
+    )
+    result["peak_kb"] = peak_kb()[0]
+    print(json.dumps(result), flush=True)
+
+
+# The parent: prepares a gateway per code tree and runs the stages.
+
+
+def _env(src: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALGATE_")}
+    env["PYTHONPATH"] = f"{src}{os.pathsep}{ROOT}"
+    return env
+
+
+def _child(env: dict[str, str], *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.memory", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.memory {' '.join(args)} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def prepare_main(folder: str, max_size: int) -> None:
+    from bench.submission import prepare_sealgate
+
+    config, user, password = prepare_sealgate(Path(folder))
+    text = config.read_text().replace(
+        "[submission]\n", f"[submission]\nmax_message_size = {max_size}\n", 1
+    )
+    config.write_text(text)
+    print(json.dumps({"config": str(config), "user": user, "password": password}))
+
+
+async def _send(
+    port: int, user: str, password: str, raws: list[bytes], server_pid: int, auth_peak: list[int]
+) -> list[str]:
+    import ssl
+
+    import aiosmtplib
+
+    from bench.submission import SENDER
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+
+    logged_in = asyncio.Barrier(len(raws) + 1)
+
+    async def one(raw: bytes) -> str:
+        async with aiosmtplib.SMTP(
+            hostname="127.0.0.1", port=port, start_tls=True, tls_context=context, timeout=600
+        ) as smtp:
+            await smtp.login(user, password)
+            await logged_in.wait()
+            await logged_in.wait()  # the peak is reset between the two
+            _, reply = await smtp.sendmail(SENDER, ["patient@example.org"], raw)
+            return reply
+
+    async def all_of() -> list[str]:
+        sessions = asyncio.gather(*(one(raw) for raw in raws))
+        await logged_in.wait()
+        # argon2 (64 MiB per AUTH) has peaked by now: the measured peak is the messages'.
+        auth_peak.append(peak_kb(server_pid)[0])
+        reset_peak(server_pid)
+        await logged_in.wait()
+        return await sessions
+
+    return await all_of()
+
+
+def receive(env: dict[str, str], setup: dict, raws: list[bytes]) -> dict:
+    from sealgate.config import load
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sealgate", "serve", "--role", "smtp", "--config", setup["config"]],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if "ready" in line:
+                break
+        time.sleep(0.5)
+        idle = peak_kb(server.pid)[1]
+        port = int(load(Path(setup["config"]), {}).submission.listen.rpartition(":")[2])
+        auth_peak: list[int] = []
+        replies = asyncio.run(
+            _send(port, setup["user"], setup["password"], raws, server.pid, auth_peak)
+        )
+        peak = peak_kb(server.pid)[0]
+    finally:
+        server.terminate()
+        server.wait()
+    return {"peak_kb": peak, "idle_kb": idle, "auth_peak_kb": auth_peak[0], "replies": replies}
+
+
+def run_tree(src: Path, raws: list[bytes], max_size: int) -> dict[str, dict]:
+    env = _env(src)
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        setup = _child(env, "prepare", folder, str(max_size))
+        results["receive"] = receive(env, setup, raws)
+        for stage in STAGES[1:]:
+            results[stage] = _child(env, "stage", stage, setup["config"])
+    return results
+
+
+def report(label: str, results: dict[str, dict], total: int, factor: float) -> bool:
+    goal = 100 + factor * total / MB
+    ok = True
+    print(f"  {label}: goal peak <= 100 MB + {factor} x {total / MB:.1f} MB = {goal:.0f} MB")
+    for stage in STAGES:
+        peak = results[stage]["peak_kb"] / 1024
+        idle = results[stage]["idle_kb"] / 1024
+        ok &= peak <= goal
+        print(
+            f"    {stage:<9} peak {peak:7.1f} MB  (idle {idle:5.1f} MB, "
+            f"above idle {peak - idle:7.1f} MB = {(peak - idle) * MB / total:4.2f} x)  "
+            f"{'ok' if peak <= goal else 'OVER'} ({peak / goal:.2f} of goal)"
+        )
+        if "auth_peak_kb" in results[stage]:
+            auth = results[stage]["auth_peak_kb"] / 1024
+            print(f"              (before DATA, after AUTH: {auth:.1f} MB)")
+    return ok
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "stage":
+        child_main(sys.argv[2], sys.argv[3])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "prepare":
+        prepare_main(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=float, default=50.0, help="size of each message")
+    parser.add_argument("--parallel", type=int, default=10, help="messages in the parallel run")
+    parser.add_argument(
+        "--baseline",
+        default="/work/main/src",
+        help="the src folder of the code to compare with, or 'none'",
+    )
+    parser.add_argument("--only", choices=("one", "parallel"), help="run one of the two runs")
+    args = parser.parse_args()
+    size = int(args.size_mb * MB)
+    max_size = int(max(size * 1.1, 160 * MB))
+    trees = [("this branch", ROOT / "src")]
+    if args.baseline != "none" and Path(args.baseline).resolve() != (ROOT / "src").resolve():
+        trees.append(("baseline", Path(args.baseline)))
+    runs = [("one", 1, 1.5), ("parallel", args.parallel, 1.2)]
+    all_ok = True
+    for run, count, factor in runs:
+        if args.only and args.only != run:
+            continue
+        raws = [message(size, seed) for seed in range(count)]
+        total = sum(map(len, raws))
+        print(f"{run}: {count} message(s) of {len(raws[0]) / MB:.1f} MB, total {total / MB:.1f} MB")
+        measured = {}
+        for label, src in trees:
+            try:
+                measured[label] = run_tree(src, raws, max_size)
+            except Exception as error:  # noqa: BLE001 - the baseline may fail at this size
+                print(f"  {label}: failed: {str(error).splitlines()[0][:200]}")
+                continue
+            ok = report(label, measured[label], total, factor)
+            if label == "this branch":
+                all_ok &= ok
+        if len(measured) == 2:
+            print("    ratio this branch / baseline (peak):")
+            for stage in STAGES:
+                now = measured["this branch"][stage]["peak_kb"]
+                before = measured["baseline"][stage]["peak_kb"]
+                change = f"{before / 1024:.0f} -> {now / 1024:.0f} MB"
+                print(f"      {stage:<9} {now / before:.2f}  ({change})")
+    print("goal met" if all_ok else "goal NOT met")
+
+
+if __name__ == "__main__":
+    main()
