@@ -18,9 +18,11 @@ The message: a short text body, one attachment of 72 % of the size (above the 10
 threshold for a 50 MB message) and one of 2 %, base64 as mail programs send them.
 Goal (issue 13): peak <= 100 MB + 1.5 x the message for one message at every stage, and
 <= 100 MB + 1.2 x the total for ten in parallel (MB = 2**20 bytes). The same run measures the
-code at --baseline (default: /work/main/src, the main branch) for the ratios.
+code at --baseline for the ratios: a git revision of this repository, checked out into a
+temporary worktree (default: 742c603, the last commit before streaming), a src folder, or
+'none'.
 
-    .venv/bin/python -m bench.memory [--size-mb 50] [--parallel 10] [--baseline PATH|none]
+    .venv/bin/python -m bench.memory [--size-mb 50] [--parallel 10] [--baseline REV|PATH|none]
 """
 
 from __future__ import annotations
@@ -40,6 +42,30 @@ from pathlib import Path
 
 MB = 1 << 20
 ROOT = Path(__file__).resolve().parent.parent
+# The last commit before large messages were streamed: what the ratios compare against.
+BASELINE_REVISION = "742c603"
+
+
+def baseline_src(baseline: str) -> Path:
+    """The src folder of `baseline`: a folder as given, else a git revision checked out
+    (once) into a temporary worktree that is removed when this process ends."""
+    if Path(baseline).is_dir():
+        return Path(baseline)
+    checkout = Path(tempfile.mkdtemp(prefix="sealgate-baseline-")) / "tree"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(checkout), baseline],
+        check=True,
+    )
+    import atexit
+
+    atexit.register(
+        subprocess.run,
+        ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)],
+        check=False,
+    )
+    return checkout / "src"
+
+
 STAGES = ("receive", "intake", "direct", "download")
 
 
@@ -314,16 +340,18 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=10, help="messages in the parallel run")
     parser.add_argument(
         "--baseline",
-        default="/work/main/src",
-        help="the src folder of the code to compare with, or 'none'",
+        default=BASELINE_REVISION,
+        help="the code to compare with: a git revision, a src folder, or 'none'",
     )
     parser.add_argument("--only", choices=("one", "parallel"), help="run one of the two runs")
     args = parser.parse_args()
     size = int(args.size_mb * MB)
     max_size = int(max(size * 1.1, 160 * MB))
     trees = [("this branch", ROOT / "src")]
-    if args.baseline != "none" and Path(args.baseline).resolve() != (ROOT / "src").resolve():
-        trees.append(("baseline", Path(args.baseline)))
+    if args.baseline != "none":
+        baseline = baseline_src(args.baseline)
+        if baseline.resolve() != (ROOT / "src").resolve():
+            trees.append(("baseline", baseline))
     runs = [("one", 1, 1.5), ("parallel", args.parallel, 1.2)]
     all_ok = True
     for run, count, factor in runs:
