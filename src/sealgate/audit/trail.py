@@ -26,7 +26,8 @@ from sealgate.audit.chain import (
 )
 from sealgate.store import AuditEntryRow, AuditHead, insert_missing, utcnow
 
-ACTOR_KINDS = ("cli", "account", "guest", "system", "api_token")
+# "token:<id>" is an API token (admin/tokens.py).
+ACTOR_KINDS = ("cli", "account", "guest", "system", "api_token", "token")
 OUTCOMES = ("ok", "denied", "failed")
 # Detail keys that would carry message content; `record` refuses them outright.
 CONTENT_KEYS = frozenset({"subject", "body", "text", "html", "filename", "attachment"})
