@@ -136,7 +136,8 @@ def _clean(value: Any) -> None:
 def _validation_message(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"{where}: {first['msg']}"
+    text = str(first["msg"])
+    return f"the field '{where}' is invalid ({text[:1].lower()}{text[1:]})"
 
 
 async def read_body(request: Request, endpoint: Endpoint) -> BaseModel | None:
