@@ -82,7 +82,7 @@ def list_jobs(
     return list(session.scalars(query))
 
 
-def job_submissions(org_ids: list[int]) -> Select[tuple[str]]:
+def job_submissions(org_ids: list[int]) -> Select[str]:
     """The ids of the submissions of these organisations, for a job's organisation."""
     return select(Submission.id).where(Submission.org_id.in_(org_ids))
 

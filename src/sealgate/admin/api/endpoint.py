@@ -42,6 +42,7 @@ from sealgate.store import Organisation, utcnow
 
 log = logging.getLogger("sealgate.admin.api")
 
+MAX_ID = 2**31 - 1
 # Request fields never written to the audit trail as given.
 SECRET_FIELDS = frozenset({"password", "access_code"})
 
@@ -104,7 +105,8 @@ class Call:
         """The organisation `{org_id}` of the path, if the token reaches it; else 404."""
         raw = self.path["org_id"]
         what = f"no organisation with id {raw}"
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        # Ids are 32-bit integers (PostgreSQL refuses a larger one outright).
+        if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
             raise not_found(what)
         org_id = int(raw)
         self.visible(org_id, what)
@@ -202,7 +204,8 @@ def _audit(call: Call, client: str | None) -> None:
         f"api.{call.endpoint.name}",
         call.principal.actor,
         organisation=call.org_name,
-        target=call.target,
+        # The column holds 200 characters; the request in `details` has the whole value.
+        target=call.target[:200] if call.target else None,
         client=client,
         details={"request": request, **call.details},
     )
@@ -224,7 +227,9 @@ def run_call(
         raise ApiError(401, "unauthorized", "the API token is unknown, revoked or expired")
     cap = endpoint.capability
     allowed = (
-        principal.may(cap, None) if endpoint.gateway_wide else principal.org_scope(cap) != set()
+        principal.may(cap, None)
+        if endpoint.gateway_wide
+        else principal.org_scope(cap) != frozenset()
     )
     if not allowed:
         raise ApiError(403, "forbidden", f"this token's role does not hold {cap.value}")
@@ -264,7 +269,8 @@ def handler_for(rt: Runtime, by_method: dict[str, Endpoint]) -> Callable[[Reques
     """The Starlette endpoint of one path: picks the Endpoint by method, runs `dispatch`."""
 
     async def endpoint_function(request: Request) -> Response:
-        endpoint = by_method.get(request.method)
+        # HEAD is GET without the body (Starlette drops the body).
+        endpoint = by_method.get("GET" if request.method == "HEAD" else request.method)
         if endpoint is None:
             error = ApiError(405, "method_not_allowed", f"{request.method} is not allowed here")
             response = error_response(error)

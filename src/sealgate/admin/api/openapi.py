@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from sealgate.admin.api import models
-from sealgate.admin.api.endpoint import Endpoint
+from sealgate.admin.api.endpoint import MAX_ID, Endpoint
 from sealgate.admin.api.errors import DESCRIPTIONS, ERROR_CODES
 from sealgate.admin.api.table import ENDPOINTS
 
@@ -67,7 +67,9 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
     for name in _PARAMETER.findall(endpoint.path):
         schema: dict[str, Any] = (
-            {"type": "integer", "minimum": 1} if name == "org_id" else {"type": "string"}
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            if name == "org_id"
+            else {"type": "string"}
         )
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if endpoint.query is not None:
