@@ -83,13 +83,17 @@ def revoke_message(call: Call) -> dict[str, Any]:
         utcnow(),
         address=call.body.recipient,
         everyone=call.body.everyone,
+        by=call.principal.actor,
     )
     return change.to_json()
 
 
 def unrevoke_message(call: Call) -> dict[str, Any]:
     message = _message(call)
-    return unrevoke_links(call.session, message.id, address=call.body.recipient).to_json()
+    change = unrevoke_links(
+        call.session, message.id, address=call.body.recipient, by=call.principal.actor
+    )
+    return change.to_json()
 
 
 def _expiry(body: Any, now: datetime) -> datetime | None:
@@ -109,7 +113,9 @@ def _expiry(body: Any, now: datetime) -> datetime | None:
 def expire_message(call: Call) -> dict[str, Any]:
     message = _message(call)
     expires_at = _expiry(call.body, utcnow())
-    change = set_expiry(call.session, message.id, expires_at, address=call.body.recipient)
+    change = set_expiry(
+        call.session, message.id, expires_at, address=call.body.recipient, by=call.principal.actor
+    )
     return change.to_json()
 
 

@@ -178,6 +178,7 @@ class Policy(BaseModel):
     expiry_days: int | None
     show_subject: bool
     retention_days: int
+    pseudonymise_days: int | None
 
 
 class PolicyUpdate(Strict):
@@ -188,10 +189,18 @@ class PolicyUpdate(Strict):
     nta7516: bool | None = None
     access_code_min_length: int | None = Field(None, ge=1, le=1000)
     expiry_days: int | None = Field(
-        None, ge=1, le=36500, description="days links stay open; null switches expiry off"
+        None, ge=1, le=3650, description="days links stay open; null switches expiry off"
     )
     show_subject: bool | None = None
-    retention_days: int | None = Field(None, ge=1, le=36500)
+    retention_days: int | None = Field(
+        None, ge=0, le=3650, description="days content is kept after the last recipient"
+    )
+    pseudonymise_days: int | None = Field(
+        None,
+        ge=1,
+        le=3650,
+        description="days after content deletion that rows are pseudonymised; null: never",
+    )
 
 
 class NtaDomain(BaseModel):

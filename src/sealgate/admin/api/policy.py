@@ -1,8 +1,9 @@
 """An organisation's Email Security Policy, the NTA 7516 list, and its DKIM keys and DNS.
 
-PATCH takes the settings `sealgate policy set` takes; `expiry_days: null` switches the
-default expiry off. The NTA 7516 list is the gateway's, not an organisation's: anyone with
-policy.read somewhere may read it, only the operator may change it.
+PATCH takes the settings `sealgate policy set` takes; `expiry_days: null` and
+`pseudonymise_days: null` switch those off. The NTA 7516 list is the gateway's, not an
+organisation's: anyone with policy.read somewhere may read it, only the operator may change
+it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from sealgate.admin.api.endpoint import Call, iso
-from sealgate.admin.api.errors import invalid
+from sealgate.admin.api.errors import invalid, not_found
 from sealgate.admin.api.pagination import page
 from sealgate.delivery import (
     DKIM_KEY_PURPOSE,
@@ -23,7 +24,9 @@ from sealgate.delivery import (
 )
 from sealgate.directory import (
     EXPIRY_OFF,
+    DirectoryError,
     add_nta7516_domain,
+    claimable_domain,
     get_policy,
     list_nta7516_domains,
     remove_nta7516_domain,
@@ -41,8 +44,10 @@ def update_policy(call: Call) -> dict[str, Any]:
     changes = call.body.model_dump(exclude_unset=True)
     if not changes:
         raise invalid("nothing to change: give at least one setting")
-    if "expiry_days" in changes and changes["expiry_days"] is None:
-        changes["expiry_days"] = EXPIRY_OFF
+    # For these two, null means "off", as `--expiry-days off` does; elsewhere null is a no-op.
+    for name in ("expiry_days", "pseudonymise_days"):
+        if name in changes and changes[name] is None:
+            changes[name] = EXPIRY_OFF
     call.target = org.name
     return set_policy(call.session, org.name, **changes).to_json()
 
@@ -60,7 +65,14 @@ def add_nta7516(call: Call) -> dict[str, Any]:
 
 
 def remove_nta7516(call: Call) -> dict[str, Any]:
-    domain = remove_nta7516_domain(call.session, call.path["domain"])
+    given = call.path["domain"]
+    try:
+        listed = claimable_domain(given) in list_nta7516_domains(call.session)
+    except DirectoryError:
+        listed = False
+    if not listed:
+        raise not_found(f"{given} is not on the NTA 7516 list")
+    domain = remove_nta7516_domain(call.session, given)
     call.target = domain
     return {"domain": domain, "nta7516": False}
 
