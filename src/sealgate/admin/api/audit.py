@@ -8,6 +8,7 @@ access to the trail and is itself recorded.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.responses import Response
@@ -30,11 +31,8 @@ def _names(call: Call) -> frozenset[str] | None:
     return frozenset(name for (name,) in rows)
 
 
-def _matching(call: Call, after_seq: int = 0, **filters: Any) -> Any:
-    names = _names(call)
-    for entry in entries(call.session, after_seq=after_seq, **filters):
-        if names is None or entry.organisation in names:
-            yield entry
+def _matching(call: Call, after_seq: int = 0, **filters: Any) -> Iterator[AuditEntry]:
+    return entries(call.session, after_seq=after_seq, organisations=_names(call), **filters)
 
 
 def _after(cursor: str | None) -> int:
