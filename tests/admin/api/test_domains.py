@@ -10,7 +10,7 @@ from sealgate.bootstrap import open_runtime
 from sealgate.directory import create_org
 from sealgate.store import Domain
 from tests.admin.api.world import served
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 from tests.delivery.dns_zone import DnsZone
 
 
@@ -69,5 +69,34 @@ async def test_a_claim_is_verified_by_its_txt_record_only(
         with rt.db.begin() as session:
             row = session.query(Domain).filter(Domain.name == "zorg.example").one()
             assert row.org_id == org_id and row.idd
+    finally:
+        rt.close()
+
+
+def test_a_resolver_that_does_not_answer_is_502_and_claims_nothing(
+    tmp_path, database_url, tls_files
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        tls_files,
+        SEALGATE_TRANSPORT__RESOLVER=f"127.0.0.1:{free_port()}",
+        SEALGATE_TRANSPORT__DNS_TIMEOUT="0.5",
+    )
+    rt = open_runtime(settings, create=True)
+    try:
+        with rt.db.begin() as session:
+            org_id = create_org(session, "Hospital", ["hospital.example"]).id
+            _, secret = create_token(
+                session, role_name="operator", org_name=None, created_by="cli:test"
+            )
+        with served(rt) as base:
+            headers = {"Authorization": f"Bearer {secret}"}
+            with httpx.Client(base_url=base, headers=headers) as client:
+                response = client.post(f"/orgs/{org_id}/domains/zorg.example/verify")
+        assert response.status_code == 502, response.text
+        assert response.json()["error"]["code"] == "dns_lookup_failed"
+        with rt.db.begin() as session:
+            assert session.query(Domain).filter(Domain.name == "zorg.example").count() == 0
     finally:
         rt.close()
