@@ -17,6 +17,7 @@ from sealgate.audit.chain import (
     first_broken,
     first_broken_link,
 )
+from sealgate.audit.export import EXPORT_FIELDS, EXPORT_FORMATS, entry_json, write_export
 from sealgate.audit.trail import (
     ACTOR_KINDS,
     AuditError,
@@ -30,6 +31,10 @@ from sealgate.audit.trail import (
 )
 
 __all__ = [
+    "EXPORT_FIELDS",
+    "EXPORT_FORMATS",
+    "entry_json",
+    "write_export",
     "ACTOR_KINDS",
     "GENESIS_HASH",
     "AuditEntry",

@@ -10,7 +10,7 @@ The hashing itself is pure and lives in chain.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +26,8 @@ from sealgate.audit.chain import (
 )
 from sealgate.store import AuditEntryRow, AuditHead, insert_missing, utcnow
 
-ACTOR_KINDS = ("cli", "account", "guest", "system", "api_token")
+# "token:<id>" is an API token (admin/tokens.py).
+ACTOR_KINDS = ("cli", "account", "guest", "system", "api_token", "token")
 OUTCOMES = ("ok", "denied", "failed")
 # Detail keys that would carry message content; `record` refuses them outright.
 CONTENT_KEYS = frozenset({"subject", "body", "text", "html", "filename", "attachment"})
@@ -157,11 +158,13 @@ def entries(
     actor: str | None = None,
     after_seq: int = 0,
     through_seq: int | None = None,
+    organisations: Collection[str] | None = None,
 ) -> Iterator[AuditEntry]:
     """Entries in seq order, read in batches (a trail of years does not fit in memory).
 
     `action` matches the name or a dotted prefix ("portal" matches "portal.open"); `actor`
-    is "kind:who" exactly, or a bare kind ("guest").
+    is "kind:who" exactly, or a bare kind ("guest"); `organisations` keeps the entries that
+    name one of them (an organisation's auditor sees those).
     """
     while True:
         query = select(AuditEntryRow).where(AuditEntryRow.seq > after_seq)
@@ -175,6 +178,8 @@ def entries(
             query = query.where(
                 (AuditEntryRow.action == action) | AuditEntryRow.action.startswith(f"{action}.")
             )
+        if organisations is not None:
+            query = query.where(AuditEntryRow.organisation.in_(list(organisations)))
         if actor:
             kind, _, who = actor.partition(":")
             query = query.where(AuditEntryRow.actor_kind == kind)

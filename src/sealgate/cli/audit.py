@@ -10,16 +10,24 @@ prune   delete entries older than [audit] retention_days; the chain stays verifi
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO
 
-from sealgate.audit import AuditEntry, entries, format_actor, newest, prune, verify
+from sealgate.audit import (
+    AuditEntry,
+    entries,
+    entry_json,
+    format_actor,
+    newest,
+    prune,
+    verify,
+    write_export,
+)
 from sealgate.cli.common import (
     CliError,
     common_options,
@@ -28,20 +36,6 @@ from sealgate.cli.common import (
     parse_time,
     runtime_work,
     unit_of_work,
-)
-
-EXPORT_FIELDS = (
-    "seq",
-    "at",
-    "actor",
-    "client",
-    "organisation",
-    "action",
-    "target",
-    "outcome",
-    "details",
-    "prev_hash",
-    "hash",
 )
 
 
@@ -72,22 +66,6 @@ def _time(option: str, value: str | None) -> datetime | None:
     return None if value is None else parse_time(value, option)
 
 
-def to_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "at": entry.at,
-        "actor": format_actor(entry.actor_kind, entry.actor_id),
-        "client": entry.client,
-        "organisation": entry.organisation,
-        "action": entry.action,
-        "target": entry.object_id,
-        "outcome": entry.outcome,
-        "details": json.loads(entry.details),
-        "prev_hash": entry.prev_hash,
-        "hash": entry.entry_hash,
-    }
-
-
 def run_verify(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
         result = verify(session)
@@ -115,25 +93,10 @@ def _output(path: str | None) -> Iterator[IO[str]]:
         yield stream
 
 
-def _write(stream: IO[str], form: str, found: Iterator[AuditEntry]) -> int:
-    written = 0
-    writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS) if form == "csv" else None
-    if writer is not None:
-        writer.writeheader()
-    for entry in found:
-        value = to_json(entry)
-        if writer is not None:
-            writer.writerow({**value, "details": entry.details})
-        else:
-            stream.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
-        written += 1
-    return written
-
-
 def run_export(args: argparse.Namespace) -> int:
     since, until = _time("--since", args.since), _time("--until", args.until)
     with unit_of_work(args) as session, _output(args.output) as stream:
-        written = _write(stream, args.format, entries(session, since=since, until=until))
+        written = write_export(stream, args.format, entries(session, since=since, until=until))
     if args.output is not None:
         print(f"exported {written} audit entries to {args.output}", file=sys.stderr)
     return 0
@@ -152,7 +115,7 @@ def run_list(args: argparse.Namespace) -> int:
     since = _time("--since", args.since)
     with unit_of_work(args) as session:
         found = newest(session, limit, since=since, action=args.name, actor=args.actor)
-    value = [to_json(entry) for entry in found]
+    value = [entry_json(entry) for entry in found]
     emit(args, value, "\n".join(_line(entry) for entry in found) or "(no audit entries)")
     return 0
 

@@ -13,10 +13,8 @@ from sealgate.delivery import (
     DnsRecord,
     RecordCheck,
     check_record,
-    ensure_org_keys,
-    records_for,
+    org_records,
     resolver_txt_lookup,
-    spf_mechanism,
 )
 from sealgate.store import utcnow
 
@@ -41,17 +39,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     check.set_defaults(run=run_check)
 
 
-def org_records(rt: Runtime, session: Session, org: str) -> list[DnsRecord]:
-    """The records of every domain of `org`, making DKIM keys the org does not have yet."""
-    keys = ensure_org_keys(session, rt.subkey(DKIM_KEY_PURPOSE), org, utcnow())
+def _org_records(rt: Runtime, session: Session, org: str) -> list[DnsRecord]:
     delivery = rt.settings.delivery
-    relay_host = delivery.relay.rpartition(":")[0] if delivery.relay else ""
-    mechanism = spf_mechanism(delivery.helo_name, relay_host)
-    return [
-        record
-        for domain, domain_keys in keys.items()
-        for record in records_for(domain, domain_keys, mechanism)
-    ]
+    seal_key = rt.subkey(DKIM_KEY_PURPOSE)
+    return org_records(session, seal_key, org, delivery.helo_name, delivery.relay, utcnow())
 
 
 def zone_line(record: DnsRecord) -> str:
@@ -76,7 +67,7 @@ def _records_text(records: list[DnsRecord]) -> str:
 
 def run_records(args: argparse.Namespace) -> int:
     with runtime_work(args) as (rt, session):
-        records = org_records(rt, session, args.org)
+        records = _org_records(rt, session, args.org)
     emit(args, [record.to_json() for record in records], _records_text(records))
     return 0
 
@@ -94,7 +85,7 @@ def _check_text(checks: list[RecordCheck]) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     with runtime_work(args) as (rt, session):
-        records = org_records(rt, session, args.org)
+        records = _org_records(rt, session, args.org)
         resolver = rt.settings.transport.resolver
     # The look-ups run after the transaction: no database lock is held across DNS waits.
     lookup = resolver_txt_lookup(resolver)

@@ -24,9 +24,11 @@ from sealgate.delivery.direct_mail import DirectMail, plan_direct_mail
 from sealgate.delivery.dkim_keys import (
     DKIM_KEY_PURPOSE,
     DnsRecord,
+    LookupFailed,
     RecordCheck,
     check_record,
     ensure_org_keys,
+    org_records,
     records_for,
     resolver_txt_lookup,
     spf_mechanism,
@@ -40,7 +42,13 @@ from sealgate.delivery.outcome import (
     TemporaryFailure,
 )
 from sealgate.delivery.queue import enqueue, queued_mail, seal_context
-from sealgate.delivery.queue_admin import QueueError, cancel_job, list_jobs, retry_job
+from sealgate.delivery.queue_admin import (
+    QueueError,
+    cancel_job,
+    job_org_id,
+    list_jobs,
+    retry_job,
+)
 from sealgate.delivery.worker import deliver_due, queue_dsn, run_worker
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "DeliveryFailure",
     "DirectMail",
     "DnsRecord",
+    "LookupFailed",
     "Outcome",
     "PermanentFailure",
     "QueueError",
@@ -61,7 +70,9 @@ __all__ = [
     "deliver_due",
     "enqueue",
     "ensure_org_keys",
+    "job_org_id",
     "list_jobs",
+    "org_records",
     "plan_direct_mail",
     "queue_dsn",
     "queued_mail",

@@ -202,6 +202,20 @@ def records_for(domain: str, keys: Sequence[DkimKey], spf_mechanism: str) -> lis
     return records
 
 
+def org_records(
+    session: Session, seal_key: bytes, org_name: str, helo_name: str, relay: str, now: datetime
+) -> list[DnsRecord]:
+    """The records of every domain of `org_name` (`sealgate dns-records`, the REST API),
+    making the DKIM keys it does not have yet. `relay` is `[delivery] relay` (HOST:PORT)."""
+    keys = ensure_org_keys(session, seal_key, org_name, now)
+    mechanism = spf_mechanism(helo_name, relay.rpartition(":")[0] if relay else "")
+    return [
+        record
+        for domain, domain_keys in keys.items()
+        for record in records_for(domain, domain_keys, mechanism)
+    ]
+
+
 # -- checking what is published ------------------------------------------------------------
 
 Status = Literal["ok", "missing", "different", "error"]

@@ -18,10 +18,11 @@ row at the same moment wins or loses cleanly (store/states.py has the edges).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from sealgate.bootstrap import Runtime
 from sealgate.delivery.dsn import DeliveryFailure, header_block, wants_failure_report
 from sealgate.delivery.queue import queued_mail
 from sealgate.delivery.worker import queue_dsn
-from sealgate.store import JobState, OutboundJob, check
+from sealgate.store import JobState, OutboundJob, Submission, check
 from sealgate.vault import VaultCorrupt
 
 # What `queue list` shows without --state: what is still in the queue (Postfix's mailq).
@@ -54,9 +55,23 @@ def list_jobs(
     state: str | None = None,
     kind: str | None = None,
     limit: int = 50,
+    org_ids: Collection[int] | None = None,
+    after: tuple[datetime, str] | None = None,
 ) -> list[OutboundJob]:
-    """Up to `limit` jobs, oldest first, in `state` (default: still queued) of `kind`."""
+    """Up to `limit` jobs, oldest first, in `state` (default: still queued) of `kind`; of
+    the organisations `org_ids` (by the job's submission; None: every job); `after`
+    (created_at, id) continues a listing after its last job (the REST API's cursor)."""
     query = select(OutboundJob)
+    if org_ids is not None:
+        query = query.where(OutboundJob.submission_id.in_(job_submissions(list(org_ids))))
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            or_(
+                OutboundJob.created_at > at,
+                and_(OutboundJob.created_at == at, OutboundJob.id > last_id),
+            )
+        )
     if state is not None:
         query = query.where(OutboundJob.state == state)
     else:
@@ -65,6 +80,18 @@ def list_jobs(
         query = query.where(OutboundJob.kind == kind)
     query = query.order_by(OutboundJob.created_at, OutboundJob.id).limit(limit)
     return list(session.scalars(query))
+
+
+def job_submissions(org_ids: list[int]) -> Select[str]:
+    """The ids of the submissions of these organisations, for a job's organisation."""
+    return select(Submission.id).where(Submission.org_id.in_(org_ids))
+
+
+def job_org_id(session: Session, job: OutboundJob) -> int | None:
+    """The organisation a job was queued for (its submission's); None for system mail."""
+    if job.submission_id is None:
+        return None
+    return session.scalar(select(Submission.org_id).where(Submission.id == job.submission_id))
 
 
 def _job(session: Session, job_id: str) -> OutboundJob:

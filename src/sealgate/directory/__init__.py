@@ -66,6 +66,12 @@ from sealgate.directory.listings import (
     list_credentials,
     list_orgs,
 )
+from sealgate.directory.message_detail import (
+    describe,
+    describe_message,
+    find_message,
+    recipient_status,
+)
 from sealgate.directory.nta7516 import (
     add_nta7516_domain,
     list_nta7516_domains,
@@ -103,6 +109,10 @@ from sealgate.directory.revocation import (
 )
 
 __all__ = [
+    "describe",
+    "describe_message",
+    "find_message",
+    "recipient_status",
     "CredentialSummary",
     "CONTENT_DELETED",
     "EXPIRED",
