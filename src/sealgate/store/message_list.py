@@ -12,6 +12,7 @@ bounced, ...), since an admin looking for "stuck" or "bounced" mail means either
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,10 +80,12 @@ def list_messages(
     until: datetime | None = None,
     state: str | None = None,
     limit: int = 50,
+    org_ids: Collection[int] | None = None,
 ) -> list[MessageSummary]:
     """Up to `limit` messages, newest received first, whose sender is `sender` and which have
     `recipient` among their recipients (any role), received at or after `since` and before
-    `until`, with a recipient or a queue job in `state` (one of MESSAGE_STATES)."""
+    `until`, with a recipient or a queue job in `state` (one of MESSAGE_STATES), of the
+    organisations `org_ids` (None: all; the admin console passes a role's reach)."""
     sender_key = address_key(sender) if sender is not None else None
     recipient_key = address_key(recipient) if recipient is not None else None
     query = select(Message, Submission.received_at, Submission.in_reply_to).join(
@@ -94,6 +97,8 @@ def list_messages(
         query = query.where(Submission.received_at < until)
     if state is not None:
         query = query.where(_in_state(state))
+    if org_ids is not None:
+        query = query.where(Message.org_id.in_(sorted(org_ids)))
     query = query.order_by(Submission.received_at.desc(), Message.id.desc())
     found: list[MessageSummary] = []
     offset = 0
