@@ -389,6 +389,8 @@ class AdminSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     flash: Mapped[str | None] = mapped_column(Text)
+    # A contacts CSV between its upload and the admin's confirmation, sealed like `flash`.
+    pending_import: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboundJob(Base):

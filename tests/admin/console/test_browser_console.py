@@ -1,5 +1,6 @@
 """The console in a real browser (Debian chromium, Playwright): log in with TOTP, create an
-account, find a message, read its decision trace, revoke it.
+account, import a contacts CSV with one bad row (when this build has the importer), find a
+message, read its decision trace, revoke it.
 
 What only a browser shows: the admin cookie (Secure, SameSite=Strict, Path=/admin) works on
 http://127.0.0.1, the forms post with the Origin and Sec-Fetch-Site a browser sends and
@@ -12,7 +13,9 @@ from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Account, Recipient
+from sealgate.admin.console.contacts_import import directory_importer
 from tests.admin.console.console import PASSWORD, World, code_for
+from tests.admin.console.test_contacts_import import CSV
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark
 
 __all__ = ["pytestmark"]
@@ -50,6 +53,9 @@ def test_an_admin_logs_in_creates_an_account_and_revokes_a_message(
             page.get_by_text("The account was added and its invitation mailed.").wait_for()
             assert page.get_by_role("cell", name="nina@hospital.example", exact=True).is_visible()
 
+            if directory_importer() is not None:
+                _import_contacts(page)
+
             page.get_by_role("link", name="Messages").click()
             page.get_by_label("Recipient", exact=True).fill("carol@example.net")
             page.get_by_role("button", name="Search").click()
@@ -71,3 +77,18 @@ def test_an_admin_logs_in_creates_an_account_and_revokes_a_message(
         assert session.scalar(select(Account.id).where(Account.email == "nina@hospital.example"))
         rows = session.scalars(select(Recipient).where(Recipient.message_id == world.message_id))
         assert all(row.revoked_at is not None for row in rows)
+
+
+def _import_contacts(page) -> None:  # type: ignore[no-untyped-def]
+    """Upload a CSV with one bad row: reported, nothing written until confirmed."""
+    page.get_by_role("link", name="Contacts").click()
+    page.get_by_role("link", name="Import contacts from a CSV file").click()
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "contacts.csv", "mimeType": "text/csv", "buffer": CSV.encode()}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_text("2 rows can be imported, 1 are rejected").wait_for()
+    assert page.locator("tr.rejected").count() == 1
+    page.get_by_role("button", name="Import the accepted rows").click()
+    page.get_by_text("The accepted rows were imported.").wait_for()
+    assert page.get_by_role("cell", name="quinn@example.net", exact=True).is_visible()

@@ -26,6 +26,13 @@ from sealgate.admin.console.accounts import (
 )
 from sealgate.admin.console.audit_trail import audit_page, verify_page
 from sealgate.admin.console.contacts import add_contact_entry, contacts_page, remove_contact_entry
+from sealgate.admin.console.contacts_import import (
+    cancel_import,
+    confirm_import,
+    import_form,
+    import_report,
+    upload_contacts,
+)
 from sealgate.admin.console.dashboard import dashboard_page
 from sealgate.admin.console.login import login, login_form, logout
 from sealgate.admin.console.messages import message_page, revoke_message, search_page
@@ -67,6 +74,11 @@ def console_routes() -> list[BaseRoute]:
         _page("/admin/contacts", contacts_page),
         _page("/admin/contacts", add_contact_entry, "POST"),
         _page("/admin/contacts/remove", remove_contact_entry, "POST"),
+        _page("/admin/contacts/import", import_form),
+        _page("/admin/contacts/import", upload_contacts, "POST"),
+        _page("/admin/contacts/import/report", import_report),
+        _page("/admin/contacts/import/confirm", confirm_import, "POST"),
+        _page("/admin/contacts/import/cancel", cancel_import, "POST"),
         _page("/admin/audit", audit_page),
         _page("/admin/audit/verify", verify_page),
         Mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static"),

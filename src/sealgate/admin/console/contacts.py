@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.admin.console.access import Org, chosen_org, orgs_within
+from sealgate.admin.console.contacts_import import directory_importer
 from sealgate.admin.console.mutations import Change, Rollback, apply
 from sealgate.admin.console.pages import field, posted_form, render
 from sealgate.admin.console.sessions import Admin
@@ -48,7 +49,11 @@ async def contacts_page(
     org = listing["org"]
     assert isinstance(org, Org)
     done = request.query_params.get("done", "")
-    sentences = {"added": _("The contact was saved."), "removed": _("The contact was removed.")}
+    sentences = {
+        "added": _("The contact was saved."),
+        "removed": _("The contact was removed."),
+        "imported": _("The accepted rows were imported."),
+    }
     return render(
         request,
         "contacts.html",
@@ -57,6 +62,7 @@ async def contacts_page(
         error=error,
         done=sentences.get(done),
         may_write=admin.principal.may(Capability.CONTACTS_WRITE, org.id),
+        importable=directory_importer() is not None,
         **listing,
     )
 

@@ -128,14 +128,46 @@ def admin_behind(
     return Admin(session_id, account_id, email, org_id, org_name, principal)
 
 
-def set_flash(session: Session, key: bytes, session_id: int, value: str) -> None:
+def _seal(key: bytes, session_id: int, value: str) -> str:
     nonce = secrets.token_bytes(_NONCE_BYTES)
     sealed = AESGCM(key).encrypt(nonce, value.encode(), str(session_id).encode())
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def _unseal(key: bytes, session_id: int, stored: str | None) -> str | None:
+    if not stored:
+        return None
+    try:
+        raw = base64.b64decode(stored, validate=True)
+        plain = AESGCM(key).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], str(session_id).encode()
+        )
+    except (binascii.Error, ValueError, InvalidTag):
+        return None
+    return plain.decode()
+
+
+def set_flash(session: Session, key: bytes, session_id: int, value: str) -> None:
     session.execute(
         update(AdminSession)
         .where(AdminSession.id == session_id)
-        .values(flash=base64.b64encode(nonce + sealed).decode())
+        .values(flash=_seal(key, session_id, value))
     )
+
+
+def set_pending_import(session: Session, key: bytes, session_id: int, value: str | None) -> None:
+    """Keep (or with None, drop) the uploaded CSV until the admin confirms its import."""
+    sealed = None if value is None else _seal(key, session_id, value)
+    session.execute(
+        update(AdminSession).where(AdminSession.id == session_id).values(pending_import=sealed)
+    )
+
+
+def pending_import(session: Session, key: bytes, session_id: int) -> str | None:
+    stored = session.scalar(
+        select(AdminSession.pending_import).where(AdminSession.id == session_id)
+    )
+    return _unseal(key, session_id, stored)
 
 
 def take_flash(session: Session, key: bytes, session_id: int) -> str | None:
@@ -146,14 +178,7 @@ def take_flash(session: Session, key: bytes, session_id: int) -> str | None:
     if not stored:
         return None
     session.execute(update(AdminSession).where(AdminSession.id == session_id).values(flash=None))
-    try:
-        raw = base64.b64decode(stored, validate=True)
-        plain = AESGCM(key).decrypt(
-            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], str(session_id).encode()
-        )
-    except (binascii.Error, ValueError, InvalidTag):
-        return None
-    return plain.decode()
+    return _unseal(key, session_id, stored)
 
 
 def set_admin_cookie(response: Response, value: str) -> None:

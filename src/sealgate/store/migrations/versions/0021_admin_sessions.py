@@ -5,7 +5,8 @@ Revises: 0020
 Create Date: 2026-12-03 11:55:00.000000
 
 `admin_sessions` keeps the SHA-256 of each admin console session secret, apart from the
-portal's sessions, with a one-time sealed `flash` value for the page after a POST.
+portal's sessions, with a one-time sealed `flash` value for the page after a POST, and a
+sealed contacts CSV waiting for its import to be confirmed.
 """
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("flash", sa.Text(), nullable=True),
+        sa.Column("pending_import", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("session_hash"),
