@@ -41,6 +41,7 @@ DEFAULT = {
     "expiry_days": None,
     "show_subject": False,
     "retention_days": 30,
+    "pseudonymise_days": 365,
 }
 
 
@@ -307,3 +308,16 @@ def test_default_phone_region_comes_from_the_config(cli, tmp_path, settings):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["phone"] == "+12025550143"
+
+
+def test_pseudonymise_days_take_a_number_or_off(cli):
+    assert ok(cli, "policy", "set", "--org", "Hospital", "--pseudonymise-days", "30") == {
+        **DEFAULT,
+        "pseudonymise_days": 30,
+    }
+    off = ok(cli, "policy", "set", "--org", "Hospital", "--pseudonymise-days", "off")
+    assert off["pseudonymise_days"] is None
+    assert "pseudonymise rows:   off" in cli("policy", "show", "--org", "Hospital").stdout
+    for bad in ("0", "soon", "4000"):
+        result = cli("policy", "set", "--org", "Hospital", "--pseudonymise-days", bad, "--json")
+        assert result.returncode != 0 and "pseudonymis" in json.loads(result.stderr)["error"]

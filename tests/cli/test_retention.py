@@ -14,7 +14,12 @@ from tests.portal.recipients import Spec, store_for
 def test_retention_run_reports_what_it_removed(cli, runtime, sender) -> None:
     nothing = cli("retention", "run", "--json")
     assert nothing.returncode == 0, nothing.stderr
-    assert json.loads(nothing.stdout) == {"messages": 0, "blobs": 0, "pending": 0}
+    assert json.loads(nothing.stdout) == {
+        "messages": 0,
+        "blobs": 0,
+        "pending": 0,
+        "pseudonymised": 0,
+    }
     guests = store_for(runtime, sender, [Spec("bob@example.org")], attachment=b"%PDF x")
     past = utcnow() - timedelta(days=45)
     with runtime.db.begin() as session:

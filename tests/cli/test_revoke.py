@@ -186,3 +186,34 @@ def test_the_org_default_reaches_show(cli, runtime, sender):
     assert process_incoming(runtime) == 1
     for entry in recipients(cli, submission_id).values():
         assert entry["expires_at"] is not None
+
+
+def test_each_change_is_an_event_of_the_proof_of_delivery(cli, stored):
+    message_id = stored[0]
+    ok(cli, "message", "revoke", message_id, "--recipient", PAT)
+    ok(cli, "message", "revoke", message_id, "--recipient", PAT)  # already revoked: no event
+    ok(cli, "message", "unrevoke", message_id, "--recipient", PAT)
+    ok(cli, "message", "expire", message_id, "--at", "2099-01-01", "--recipient", CAROL)
+    ok(cli, "message", "revoke", message_id, "--everyone")
+    report = ok(cli, "message", "evidence", message_id)
+    changes = [
+        (e["kind"], e["recipient"], e["details"])
+        for e in report["events"]
+        if e["kind"] in ("revoked", "unrevoked", "expiry_set")
+    ]
+    by = changes[0][2]["by"]
+    assert by.startswith("cli:")
+    assert changes[:3] == [
+        ("revoked", PAT, {"by": by, "everyone": False}),
+        ("unrevoked", PAT, {"by": by}),
+        ("expiry_set", CAROL, {"by": by, "expires_at": "2099-01-01T00:00:00.000000Z"}),
+    ]
+    # For everyone: each link not directly delivered, then the message itself.
+    assert [(k, r) for k, r, _ in changes[3:]] == [
+        ("revoked", CAROL),
+        ("revoked", DAVE),
+        ("revoked", PAT),
+        ("revoked", None),
+    ]
+    assert all(d == {"by": by, "everyone": True} for _, _, d in changes[3:])
+    assert ok(cli, "message", "evidence", message_id, "--verify")["intact"] is True

@@ -22,6 +22,8 @@ def test_a_new_organisation_has_the_default_policy(runtime, sender):
         "show_subject": False,
         # Issue 13: content is kept 30 days after the last recipient finished.
         "retention_days": 30,
+        # Rows naming people are pseudonymised a year after their content went.
+        "pseudonymise_days": 365,
     }
 
 

@@ -111,7 +111,7 @@ async def test_past_retention_the_blobs_are_gone_and_the_portal_answers_410(
     assert all(path.is_file() for path in files)
 
     result = reap(runtime, utcnow() + 121 * DAY)
-    assert result.to_json() == {"messages": 1, "blobs": 4, "pending": 0}
+    assert result.to_json() == {"messages": 1, "blobs": 4, "pending": 0, "pseudonymised": 0}
     assert not any(path.exists() for path in files)
     after = _message(runtime, bob.recipient_id)
     assert after.content_deleted_at is not None and after.content_blob_id == ""
@@ -141,6 +141,7 @@ async def test_past_retention_the_blobs_are_gone_and_the_portal_answers_410(
         "messages": 0,
         "blobs": 0,
         "pending": 0,
+        "pseudonymised": 0,
     }
 
 
@@ -169,7 +170,7 @@ def test_an_expired_message_goes_retention_days_after_its_expiry(
             .where(Recipient.message_id == message.id)
             .values(expires_at=now - 31 * DAY)
         )
-    assert reap(runtime).to_json() == {"messages": 1, "blobs": 2, "pending": 0}
+    assert reap(runtime).to_json() == {"messages": 1, "blobs": 2, "pending": 0, "pseudonymised": 0}
     assert not any(path.exists() for path in files)
 
 
@@ -212,7 +213,7 @@ def test_a_direct_delivery_goes_after_its_mail_was_done_and_waits_for_a_queued_o
     assert all(path.is_file() for path in files)
     with runtime.db.begin() as session:
         session.get_one(OutboundJob, waiting).state = JobState.BOUNCED
-    assert reap(runtime).to_json() == {"messages": 1, "blobs": 4, "pending": 0}
+    assert reap(runtime).to_json() == {"messages": 1, "blobs": 4, "pending": 0, "pseudonymised": 0}
     assert not any(path.exists() for path in files)
     with runtime.db.begin() as session:
         for ident in (done, waiting):
@@ -245,13 +246,13 @@ def test_a_blob_delete_that_fails_is_retried_on_the_next_pass(
 
     monkeypatch.setattr(store, "delete", flaky)
     first = reap(runtime, utcnow() + 121 * DAY)
-    assert first.to_json() == {"messages": 1, "blobs": 2, "pending": 1}
+    assert first.to_json() == {"messages": 1, "blobs": 2, "pending": 1, "pseudonymised": 0}
     assert [path.exists() for path in files] == [False, True, False]
     # The row is marked already: the portal shows "no longer available", not an error.
     assert _message(runtime, guests["bob@example.org"].recipient_id).content_deleted_at
     monkeypatch.setattr(store, "delete", real_delete)
     second = reap(runtime, utcnow() + 121 * DAY)
-    assert second.to_json() == {"messages": 0, "blobs": 1, "pending": 0}
+    assert second.to_json() == {"messages": 0, "blobs": 1, "pending": 0, "pseudonymised": 0}
     assert not any(path.exists() for path in files)
 
 

@@ -1,6 +1,6 @@
 """sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
 [--access-code-min-length N] [--expiry-days N|off] [--show-subject on|off]
-[--retention-days N]"""
+[--retention-days N] [--pseudonymise-days N|off]"""
 
 from __future__ import annotations
 
@@ -51,18 +51,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N",
         help="days a message's content is kept after its last recipient is finished",
     )
+    change.add_argument(
+        "--pseudonymise-days",
+        default=None,
+        metavar="N|off",
+        help="days after its content is deleted that a message's rows are pseudonymised",
+    )
     change.set_defaults(run=run_set)
 
 
-def _expiry_days(value: str | None) -> int | str | None:
-    """--expiry-days as set_policy takes it: a whole number of days or EXPIRY_OFF."""
+def _days_or_off(value: str | None, option: str) -> int | str | None:
+    """A `N|off` option as set_policy takes it: a whole number of days or EXPIRY_OFF."""
     if value is None:
         return None
     value = value.strip().lower()
     if value == EXPIRY_OFF:
         return EXPIRY_OFF
     if not value.isascii() or not value.isdigit():
-        raise CliError(f"--expiry-days {value!r} is not a whole number of days or 'off'")
+        raise CliError(f"{option} {value!r} is not a whole number of days or 'off'")
     return int(value)
 
 
@@ -82,6 +88,7 @@ def _text(policy: PolicyInfo) -> str:
             f"  default expiry:      {_days(policy.expiry_days)}",
             f"  show subject:        {word(policy.show_subject)}",
             f"  content retention:   {_days(policy.retention_days)}",
+            f"  pseudonymise rows:   {_days(policy.pseudonymise_days)} after content deletion",
         ]
     )
 
@@ -103,13 +110,20 @@ def run_set(args: argparse.Namespace) -> int:
     switches = {
         name: getattr(args, name) == "on" for name in _SWITCHES if getattr(args, name) is not None
     }
-    expiry_days = _expiry_days(args.expiry_days)
-    unchanged = (args.tsc, args.access_code_min_length, expiry_days, args.retention_days)
+    expiry_days = _days_or_off(args.expiry_days, "--expiry-days")
+    pseudonymise_days = _days_or_off(args.pseudonymise_days, "--pseudonymise-days")
+    unchanged = (
+        args.tsc,
+        args.access_code_min_length,
+        expiry_days,
+        args.retention_days,
+        pseudonymise_days,
+    )
     if not switches and all(value is None for value in unchanged):
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
-            "--tsc, --nta7516, --access-code-min-length, --expiry-days, --show-subject or"
-            " --retention-days)"
+            "--tsc, --nta7516, --access-code-min-length, --expiry-days, --show-subject,"
+            " --retention-days or --pseudonymise-days)"
         )
     with unit_of_work(args) as session:
         policy = set_policy(
@@ -119,6 +133,7 @@ def run_set(args: argparse.Namespace) -> int:
             access_code_min_length=args.access_code_min_length,
             expiry_days=expiry_days,
             retention_days=args.retention_days,
+            pseudonymise_days=pseudonymise_days,
             **switches,
         )
     emit(args, policy.to_json(), _text(policy))

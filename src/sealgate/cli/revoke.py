@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from sealgate.cli.command_audit import cli_actor
 from sealgate.cli.common import CliError, common_options, emit, iso, unit_of_work
 from sealgate.cli.message_lookup import find_message
 from sealgate.directory import LinkChange, revoke_links, set_expiry, unrevoke_links
@@ -70,6 +71,7 @@ def run_revoke(args: argparse.Namespace) -> int:
             utcnow(),
             address=args.recipient,
             everyone=args.everyone,
+            by=cli_actor(),
         )
     emit(args, change.to_json(), _text("revoked", change))
     return 0
@@ -77,7 +79,9 @@ def run_revoke(args: argparse.Namespace) -> int:
 
 def run_unrevoke(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
-        change = unrevoke_links(session, _message_id(session, args.id), address=args.recipient)
+        change = unrevoke_links(
+            session, _message_id(session, args.id), address=args.recipient, by=cli_actor()
+        )
     emit(args, change.to_json(), _text("revocation undone", change))
     return 0
 
@@ -102,7 +106,11 @@ def run_expire(args: argparse.Namespace) -> int:
     expires_at = expiry_from_args(args, utcnow())
     with unit_of_work(args) as session:
         change = set_expiry(
-            session, _message_id(session, args.id), expires_at, address=args.recipient
+            session,
+            _message_id(session, args.id),
+            expires_at,
+            address=args.recipient,
+            by=cli_actor(),
         )
     emit(args, change.to_json(), _text("expiry set", change))
     return 0

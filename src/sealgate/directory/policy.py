@@ -22,6 +22,8 @@ EXPIRY_DAYS_RANGE = (1, 3650)
 EXPIRY_OFF = "off"
 # The bounds of an organisation's content retention in days (0: at the next reaper pass).
 RETENTION_DAYS_RANGE = (0, 3650)
+# The bounds of the days after content deletion that rows are pseudonymised (retention/).
+PSEUDONYMISE_DAYS_RANGE = (1, 3650)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class PolicyInfo:
     expiry_days: int | None  # None: new messages do not expire unless a header says so
     show_subject: bool  # notifications show the message's subject
     retention_days: int  # content is deleted this long after the last recipient finished
+    # Rows naming people are pseudonymised this long after the content was deleted (None: never).
+    pseudonymise_days: int | None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +59,7 @@ def _info(org: Organisation) -> PolicyInfo:
         expiry_days=org.policy_expiry_days,
         show_subject=org.policy_show_subject,
         retention_days=org.policy_retention_days,
+        pseudonymise_days=org.policy_pseudonymise_days,
     )
 
 
@@ -75,14 +80,19 @@ def set_policy(
     expiry_days: int | str | None = None,
     show_subject: bool | None = None,
     retention_days: int | None = None,
+    pseudonymise_days: int | str | None = None,
 ) -> PolicyInfo:
     """Change the settings given (None leaves one as it is) and return the whole policy.
 
-    `expiry_days` is a number of days or `EXPIRY_OFF`.
+    `expiry_days` and `pseudonymise_days` are a number of days or `EXPIRY_OFF`.
     """
     org = organisation_named(session, org_name)
     if expiry_days is not None:
-        org.policy_expiry_days = _expiry_days(expiry_days)
+        org.policy_expiry_days = _days_or_off(expiry_days, "default expiry", EXPIRY_DAYS_RANGE)
+    if pseudonymise_days is not None:
+        org.policy_pseudonymise_days = _days_or_off(
+            pseudonymise_days, "pseudonymisation delay", PSEUDONYMISE_DAYS_RANGE
+        )
     if retention_days is not None:
         low, high = RETENTION_DAYS_RANGE
         if not low <= retention_days <= high:
@@ -114,12 +124,12 @@ def set_policy(
     return _info(org)
 
 
-def _expiry_days(value: int | str) -> int | None:
+def _days_or_off(value: int | str, what: str, bounds: tuple[int, int]) -> int | None:
     if value == EXPIRY_OFF:
         return None
-    low, high = EXPIRY_DAYS_RANGE
+    low, high = bounds
     if isinstance(value, str) or not low <= value <= high:
-        raise DirectoryError(f"the default expiry must be {EXPIRY_OFF} or {low} to {high} days")
+        raise DirectoryError(f"the {what} must be {EXPIRY_OFF} or {low} to {high} days")
     return value
 
 

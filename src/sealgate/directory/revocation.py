@@ -8,6 +8,10 @@ refused when named and skipped (and reported) when the whole message is revoked.
 
 The portal asks `link_closure` on every request, so a change here closes (or reopens) a link
 and its downloads at the next request, with no session to end and nothing cached.
+
+Every change is also an event in the message's proof of delivery (evidence/), in the same
+transaction, per recipient changed: `revoked`, `unrevoked` or `expiry_set`, naming `by` whom
+("cli:<user>", "account:<email>"); a revocation for everyone adds one event of the message.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.errors import DirectoryError
+from sealgate.evidence import EXPIRY_SET, UNREVOKED, record
+from sealgate.evidence import REVOKED as REVOKED_EVENT
 from sealgate.mail import address_key
 from sealgate.store import Message, Recipient
 
@@ -141,10 +147,11 @@ def revoke_links(
     *,
     address: str | None = None,
     everyone: bool = False,
+    by: str = "",
 ) -> LinkChange:
     """Withdraw the links of one recipient, of all, or for everyone (sender included).
 
-    A link revoked before keeps the date it was first withdrawn on.
+    A link revoked before keeps the date it was first withdrawn on (and gets no new event).
     """
     if everyone and address is not None:
         raise RevocationError("--everyone revokes the message for every recipient: give no one")
@@ -153,15 +160,23 @@ def revoke_links(
     _refuse_direct(rows, address)
     direct = [row for row in rows if row.delivery == "direct"]
     revoked = [row for row in rows if row.delivery != "direct"]
-    for row in revoked:
-        row.revoked_at = row.revoked_at or now
+    fresh = [row for row in revoked if row.revoked_at is None]
+    for row in fresh:
+        row.revoked_at = now
+    newly_for_everyone = everyone and not message.revoked_for_everyone
     if everyone:
         message.revoked_for_everyone = True
     session.flush()
+    for row in fresh:
+        record(session, message_id, REVOKED_EVENT, row.id, at=now, by=by, everyone=everyone)
+    if newly_for_everyone:
+        record(session, message_id, REVOKED_EVENT, at=now, by=by, everyone=True)
     return _change(message, revoked, direct)
 
 
-def unrevoke_links(session: Session, message_id: str, *, address: str | None = None) -> LinkChange:
+def unrevoke_links(
+    session: Session, message_id: str, *, address: str | None = None, by: str = ""
+) -> LinkChange:
     """Reopen revoked links; refused for a message revoked for everyone."""
     message = session.get_one(Message, message_id)
     if message.revoked_for_everyone:
@@ -171,19 +186,30 @@ def unrevoke_links(session: Session, message_id: str, *, address: str | None = N
     rows = _targets(session, message_id, address)
     _refuse_direct(rows, address)
     restored = [row for row in rows if row.delivery != "direct"]
+    reopened = [row for row in restored if row.revoked_at is not None]
     for row in restored:
         row.revoked_at = None
     session.flush()
+    for row in reopened:
+        record(session, message_id, UNREVOKED, row.id, by=by)
     return _change(message, restored, [row for row in rows if row.delivery == "direct"])
 
 
 def set_expiry(
-    session: Session, message_id: str, expires_at: datetime | None, *, address: str | None = None
+    session: Session,
+    message_id: str,
+    expires_at: datetime | None,
+    *,
+    address: str | None = None,
+    by: str = "",
 ) -> LinkChange:
     """When the links of one recipient or of all expire (None: never)."""
     message = session.get_one(Message, message_id)
     rows = _targets(session, message_id, address)
+    changed = [row for row in rows if row.expires_at != expires_at]
     for row in rows:
         row.expires_at = expires_at
     session.flush()
+    for row in changed:
+        record(session, message_id, EXPIRY_SET, row.id, by=by, expires_at=expires_at)
     return _change(message, rows, [])

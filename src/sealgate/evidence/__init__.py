@@ -2,7 +2,8 @@
 
 Receives: `record(session, message_id, kind, recipient_id=None, **details)` calls from the
 stages that change a message's state (intake: accepted; route: decided; delivery: each
-attempt; portal: code sent, verified, opened, downloaded), inside their own transaction.
+attempt; portal: code sent, verified, opened, downloaded; directory: revoked, unrevoked,
+expiry set), inside their own transaction.
 Hands off: `evidence_events` rows, read back by `load` / `verify` and `sealgate message
 evidence` (text, --json, --verify, --pdf).
 Trust: holds addresses, hosts, IPs, TLS facts and hashes; never message content (subject,
@@ -20,7 +21,10 @@ from sealgate.evidence.events import (
     DECIDED,
     DELIVERY_ATTEMPT,
     DOWNLOADED,
+    EXPIRY_SET,
     OPENED,
+    REVOKED,
+    UNREVOKED,
     VERIFIED,
     Event,
     EvidenceError,
@@ -31,7 +35,7 @@ from sealgate.evidence.events import (
     to_json,
 )
 from sealgate.evidence.log import load, record, verify
-from sealgate.evidence.report import Subject, to_text
+from sealgate.evidence.report import MESSAGE_SECTION, Subject, detail_lines, sections, to_text, when
 
 
 def to_pdf(subject: Subject, events: list[Event], now: datetime) -> bytes:
@@ -49,7 +53,11 @@ __all__ = [
     "DECIDED",
     "DELIVERY_ATTEMPT",
     "DOWNLOADED",
+    "EXPIRY_SET",
+    "MESSAGE_SECTION",
     "OPENED",
+    "REVOKED",
+    "UNREVOKED",
     "Subject",
     "VERIFIED",
     "Event",
@@ -57,11 +65,14 @@ __all__ = [
     "event_hash",
     "first_broken",
     "format_at",
+    "detail_lines",
     "head",
     "load",
     "record",
+    "sections",
     "to_json",
     "to_pdf",
     "to_text",
     "verify",
+    "when",
 ]

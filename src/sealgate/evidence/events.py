@@ -17,7 +17,7 @@ from typing import Any
 
 from sealgate.audit import GENESIS_HASH, fields_hash, first_broken_link
 
-# The kinds recorded today; later stages add their own (replied, revoked, expired, …).
+# The kinds recorded today; later stages add their own (replied, …).
 ACCEPTED = "accepted"
 DECIDED = "decided"
 DELIVERY_ATTEMPT = "delivery_attempt"
@@ -27,6 +27,11 @@ OPENED = "opened"
 DOWNLOADED = "downloaded"
 # Retention deleted the message's content (retention/): the count of blobs, nothing else.
 CONTENT_DELETED = "content_deleted"
+# The sender or an admin withdrew a link, reopened it, or set when it expires
+# (directory/revocation.py); the details say who and, for an expiry, until when.
+REVOKED = "revoked"
+UNREVOKED = "unrevoked"
+EXPIRY_SET = "expiry_set"
 
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 

@@ -33,6 +33,7 @@ from sealgate.portal.pages import Refusal, render, render_refusal
 from sealgate.portal.read import html_body, read_page
 from sealgate.portal.reply import reply_sent, send_reply
 from sealgate.portal.second_factor import check_totp, confirm_enrolment, totp_form
+from sealgate.portal.sent_routes import sent_routes
 from sealgate.portal.verify import check_code, code_form, send_code
 from sealgate.portal.withdrawn import LinkClosed, closed_page
 
@@ -115,6 +116,7 @@ def routes() -> list[Route | Mount]:
         Route("/inbox/{recipient_id}/reply", send_reply, methods=["POST"]),
         Route("/inbox/{recipient_id}/replied", reply_sent, methods=["GET"]),
         *account_routes(),
+        *sent_routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -7,12 +7,16 @@ Hands off: the message marked `content_deleted_at` (the portal answers 410 "no l
 available"), every column naming one of its blobs blanked, a `content_deleted` evidence
 event, and its blobs (raw, readable, attachments, queued mails) deleted from the store after
 the commit; `retention_blobs` keeps those whose delete failed, for the next pass.
+Then, `policy_pseudonymise_days` after the content went, the message's rows: addresses of
+recipients and guests become keyed pseudonyms, phones, hints and client addresses go
+(pseudonymise.py).
 Trust: reads the readable form only to find the attachments' blob ids; logs ids and counts,
-never content. Rows, recipients, evidence and the audit trail stay (pseudonymising rows is
-not done here).
+never content. Evidence and the audit trail keep their addresses (their own retention).
 """
 
 from sealgate.retention.due import RecipientFacts, content_due, finished_at
+from sealgate.retention.pseudonymise import pseudonymise
+from sealgate.retention.pseudonyms import pseudonym, replace_addresses
 from sealgate.retention.reaper import ReapResult, delete_listed, is_due, reap, run_retention
 
 __all__ = [
@@ -22,6 +26,9 @@ __all__ = [
     "delete_listed",
     "finished_at",
     "is_due",
+    "pseudonym",
+    "pseudonymise",
+    "replace_addresses",
     "reap",
     "run_retention",
 ]

@@ -27,6 +27,7 @@ from sealgate.bootstrap import Runtime
 from sealgate.evidence import CONTENT_DELETED, record
 from sealgate.intake import ReadableMessage
 from sealgate.retention.due import RecipientFacts, content_due
+from sealgate.retention.pseudonymise import pseudonymise
 from sealgate.store import (
     JobState,
     LinkToken,
@@ -57,9 +58,16 @@ class ReapResult:
     blobs: int
     # Blobs still listed for deletion after this pass (their store delete failed).
     pending: int
+    # Messages whose rows this pass pseudonymised (pseudonymise.py).
+    pseudonymised: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return {"messages": self.messages, "blobs": self.blobs, "pending": self.pending}
+        return {
+            "messages": self.messages,
+            "blobs": self.blobs,
+            "pending": self.pending,
+            "pseudonymised": self.pseudonymised,
+        }
 
 
 def _recipient_facts(session: Session, message: Message) -> list[RecipientFacts]:
@@ -71,13 +79,14 @@ def _recipient_facts(session: Session, message: Message) -> list[RecipientFacts]
     ):
         links.setdefault(recipient_id, []).append(expires_at)
     done: dict[str, list[datetime]] = {}
-    for recipient_id, updated_at in session.execute(
+    for job_recipient, updated_at in session.execute(
         select(OutboundJob.recipient_id, OutboundJob.updated_at).where(
             OutboundJob.submission_id == message.submission_id,
             OutboundJob.recipient_id.in_(ids),
         )
     ):
-        done.setdefault(recipient_id, []).append(updated_at)
+        if job_recipient is not None:
+            done.setdefault(job_recipient, []).append(updated_at)
     return [
         RecipientFacts(
             created_at=r.created_at,
@@ -236,7 +245,12 @@ def reap(rt: Runtime, now: datetime | None = None) -> ReapResult:
             if marked:
                 log.info("retention: content of %d messages deleted", len(marked))
             blobs += delete_listed(rt, marked)
-    return ReapResult(messages=messages, blobs=blobs, pending=_pending(rt))
+    return ReapResult(
+        messages=messages,
+        blobs=blobs,
+        pending=_pending(rt),
+        pseudonymised=pseudonymise(rt, now),
+    )
 
 
 async def run_retention(rt: Runtime, stop: asyncio.Event) -> None:

@@ -59,6 +59,10 @@ class Organisation(Base):
     # Days a message's content (every vault blob of it) is kept after its last recipient is
     # finished: expired, withdrawn, or its delivery done (retention/).
     policy_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Days after a message's content was deleted that its rows are pseudonymised (retention/):
+    # addresses become keyed pseudonyms, phones, hints and client addresses are blanked.
+    # None: never.
+    policy_pseudonymise_days: Mapped[int | None] = mapped_column(default=365, server_default="365")
 
 
 class Domain(Base):
@@ -214,6 +218,8 @@ class Message(Base):
     # When retention deleted the content (raw, readable, attachments, queued mails); the row
     # stays, and the portal answers 410 "no longer available". None: content kept.
     content_deleted_at: Mapped[datetime | None]
+    # When retention pseudonymised the rows of this message (None: not yet).
+    pseudonymised_at: Mapped[datetime | None]
 
 
 class Conversation(Base):

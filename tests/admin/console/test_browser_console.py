@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from sealgate.admin.console.contacts_import import directory_importer
 from sealgate.bootstrap import Runtime
 from sealgate.store import Account, Recipient
-from sealgate.admin.console.contacts_import import directory_importer
 from tests.admin.console.console import PASSWORD, World, code_for
 from tests.admin.console.test_contacts_import import CSV
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark

@@ -1,7 +1,7 @@
 """admin: console sessions
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-03 11:55:00.000000
 
 `admin_sessions` keeps the SHA-256 of each admin console session secret, apart from the
@@ -12,8 +12,8 @@ sealed contacts CSV waiting for its import to be confirmed.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
