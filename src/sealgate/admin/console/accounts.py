@@ -15,6 +15,7 @@ each for the organisation of the account acted on.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -49,7 +50,7 @@ ACCOUNT_ACTIONS = {
 }
 
 
-def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, object]:
+def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, Any]:
     with rt.db.begin() as session:
         org = chosen_org(session, admin, Capability.ACCOUNTS_READ, org_name)
         accounts = list_accounts(session, org.name)

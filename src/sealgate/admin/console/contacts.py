@@ -11,6 +11,7 @@ Reading needs `contacts.read`, changing `contacts.write`, for the organisation.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -31,7 +32,7 @@ from sealgate.locale import _
 KINDS = ("sms", "access_code")
 
 
-def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, object]:
+def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, Any]:
     with rt.db.begin() as session:
         org = chosen_org(session, admin, Capability.CONTACTS_READ, org_name)
         return {

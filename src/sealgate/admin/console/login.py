@@ -175,9 +175,9 @@ async def login(request: Request) -> Response:
         check_login, rt, email, password, code, previous, client_of(request)
     )
     if result.outcome is Outcome.OK and result.secret is not None:
-        response = RedirectResponse("/admin", status_code=303)
-        set_admin_cookie(response, result.secret)
-        return response
+        entered = RedirectResponse("/admin", status_code=303)
+        set_admin_cookie(entered, result.secret)
+        return entered
     if result.outcome is Outcome.LOCKED:
         response = _form(request, status=429, error=locked_out(result.wait))
         response.headers["Retry-After"] = str(result.wait)

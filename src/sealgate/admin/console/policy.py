@@ -10,6 +10,7 @@ POST /admin/policy            every setting at once (checkboxes, the level, the 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from sealgate.locale import _
 SWITCHES = ("sms", "access_code", "email_verification", "nta7516", "show_subject")
 
 
-def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, object]:
+def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, Any]:
     with rt.db.begin() as session:
         org = chosen_org(session, admin, Capability.POLICY_READ, org_name)
         return {
@@ -68,7 +69,7 @@ def _number(form: FormData, name: str) -> int:
     return int(value)
 
 
-def _settings(form: FormData) -> dict[str, object]:
+def _settings(form: FormData) -> dict[str, Any]:
     expiry = field(form, "expiry_days", 8)
     settings: dict[str, object] = {name: form.get(name) == "on" for name in SWITCHES}
     settings["tsc"] = field(form, "tsc", 16)
@@ -87,7 +88,7 @@ async def save_policy(request: Request, admin: Admin) -> Response:
 
     def change(session: Session) -> Change:
         before = asdict(get_policy(session, org.name))
-        after = asdict(set_policy(session, org.name, **_settings(form)))  # type: ignore[arg-type]
+        after = asdict(set_policy(session, org.name, **_settings(form)))
         changed = {name: after[name] for name in after if after[name] != before[name]}
         return Change(org.name, {"changed": changed})
 

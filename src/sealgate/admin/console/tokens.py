@@ -13,6 +13,7 @@ needs the operator role.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -32,7 +33,7 @@ from sealgate.locale import _
 from sealgate.store import ApiToken, Organisation
 
 
-def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, object]:
+def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, Any]:
     with rt.db.begin() as session:
         org = chosen_org(session, admin, Capability.TOKENS_WRITE, org_name)
         return {
