@@ -35,15 +35,39 @@ Standards: RFC 6265 (cookies), RFC 6266 (Content-Disposition), RFC 6238 (TOTP), 
 
 from sealgate.portal.account_links import AccountLinkSent, send_account_link
 from sealgate.portal.app import create_app
+from sealgate.portal.cookies import read_cookie
+from sealgate.portal.csrf import CSRF_FIELD, CsrfGuard, guard_of
+from sealgate.portal.login import locked_out
 from sealgate.portal.methods import Proof, mask_phone, proof_for
+from sealgate.portal.second_factor import spend_second_factor
 from sealgate.portal.server import portal_config
+from sealgate.portal.sessions import Lifetime
+from sealgate.portal.throttle import (
+    clear_login_attempts,
+    give_back_login_attempt,
+    locked_for,
+    take_login_attempt,
+)
 
+# The admin console (sealgate.admin) logs accounts in with the same mechanics: the CSRF
+# guard, the login throttle, the second factor and the session lifetime.
 __all__ = [
+    "CSRF_FIELD",
     "AccountLinkSent",
+    "CsrfGuard",
+    "Lifetime",
     "Proof",
+    "clear_login_attempts",
     "create_app",
+    "give_back_login_attempt",
+    "guard_of",
+    "locked_for",
+    "locked_out",
     "mask_phone",
     "portal_config",
     "proof_for",
+    "read_cookie",
     "send_account_link",
+    "spend_second_factor",
+    "take_login_attempt",
 ]

@@ -68,7 +68,7 @@ class FactorResult:
     email: str = ""  # the account's, for the audit trail
 
 
-def _spend_factor(rt: Runtime, account: Account, typed: str, now: float) -> bool:
+def spend_second_factor(rt: Runtime, account: Account, typed: str, now: float) -> bool:
     """Accept a TOTP code (moving the last step on) or spend a recovery code."""
     key = rt.subkey(TOTP_KEY_PURPOSE)
     if looks_like_totp(typed):
@@ -134,7 +134,7 @@ def _second_factor(
         if enrolling:
             accepted, again = _confirm_enrolment(rt, account, typed)
         else:
-            accepted, again = _spend_factor(rt, account, typed, time.time()), None
+            accepted, again = spend_second_factor(rt, account, typed, time.time()), None
         if not accepted:
             return replace(_wrong(session, email, now, again), email=email)
         clear_login_attempts(session, email)

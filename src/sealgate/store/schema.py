@@ -380,6 +380,25 @@ class PortalSession(Base):
     expires_at: Mapped[datetime]
 
 
+class AdminSession(Base):
+    """A browser logged in to the admin console (admin/console/sessions.py).
+
+    Apart from `portal_sessions` so that a portal (inbox) session never opens the console
+    and an admin session never reads mail. `flash` holds one sealed value a POST hands to the
+    page it redirects to (a new API token's secret), cleared when that page reads it.
+    """
+
+    __tablename__ = "admin_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    flash: Mapped[str | None] = mapped_column(Text)
+    # A contacts CSV between its upload and the admin's confirmation, sealed like `flash`.
+    pending_import: Mapped[str | None] = mapped_column(Text)
+
+
 class OutboundJob(Base):
     """One mail to one recipient in the outbound queue; the rendered mail is a vault blob.
 

@@ -1,0 +1,145 @@
+"""An admin's side of the console for tests: accounts with roles and an enrolled app, the
+web app served over a real socket, and a browser-like client that logs in with TOTP."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+import httpx
+import pyotp
+import uvicorn
+from sqlalchemy import select
+
+from sealgate.admin import create_web_app, grant_role
+from sealgate.bootstrap import Runtime
+from sealgate.config import split_hostport
+from sealgate.directory import add_account, create_org
+from sealgate.portal import portal_config
+from sealgate.portal.totp import TOTP_KEY_PURPOSE, TotpSecret, seal_secret
+from sealgate.store import Account, Recipient
+from tests.conftest import Sender
+from tests.portal.guest import GuestBrowser
+from tests.portal.recipients import Spec, store_for
+
+PASSWORD = "admin password, long enough"
+TRACE = [
+    {"step": "nta7516", "outcome": "skipped", "reason": "the recipient domain is not listed"},
+    {"step": "email_verification", "outcome": "applied", "reason": "the policy allows it"},
+]
+
+
+@dataclass(frozen=True)
+class AdminAccount:
+    email: str
+    secret: str  # the TOTP app's secret (base32)
+
+
+def add_admin(
+    rt: Runtime, email: str, org: str, role: str | None, *, enrolled: bool = True
+) -> AdminAccount:
+    """An account of `org` with a password, an enrolled TOTP app and (unless None) `role`."""
+    secret = pyotp.random_base32()
+    with rt.db.begin() as session:
+        info = add_account(session, email, org, PASSWORD, email.partition("@")[0].title())
+        account = session.get_one(Account, info.id)
+        if enrolled:
+            account.totp_secret = seal_secret(
+                rt.subkey(TOTP_KEY_PURPOSE), info.id, TotpSecret(secret)
+            )
+            account.totp_enabled = True
+        if role is not None:
+            grant_role(session, email, role, granted_by="cli:test")
+    return AdminAccount(email, secret)
+
+
+@dataclass(frozen=True)
+class World:
+    hospital_admin: AdminAccount
+    auditor: AdminAccount
+    clinic_admin: AdminAccount
+    operator: AdminAccount
+    no_role: AdminAccount
+    message_id: str  # Hospital's message to bob and carol
+
+
+def build_world(rt: Runtime, sender: Sender) -> World:
+    with rt.db.begin() as session:
+        create_org(session, "Clinic", ["clinic.example"])
+    world = World(
+        hospital_admin=add_admin(rt, "hanna@hospital.example", "Hospital", "org-admin"),
+        auditor=add_admin(rt, "otto@hospital.example", "Hospital", "auditor"),
+        clinic_admin=add_admin(rt, "cleo@clinic.example", "Clinic", "org-admin"),
+        operator=add_admin(rt, "opal@hospital.example", "Hospital", "operator"),
+        no_role=add_admin(rt, "nora@hospital.example", "Hospital", None),
+        message_id=_message(rt, sender),
+    )
+    return world
+
+
+def _message(rt: Runtime, sender: Sender) -> str:
+    guests = store_for(
+        rt, sender, [Spec("bob@example.org"), Spec("carol@example.net")], subject="Lab results"
+    )
+    with rt.db.begin() as session:
+        row = session.get_one(Recipient, guests["bob@example.org"].recipient_id)
+        for recipient in session.scalars(
+            select(Recipient).where(Recipient.message_id == row.message_id)
+        ):
+            recipient.decision = {
+                "method": recipient.method,
+                "delivery": recipient.delivery,
+                "trace": TRACE,
+            }
+        return row.message_id
+
+
+def code_for(admin: AdminAccount, steps_ahead: int = 0) -> str:
+    return pyotp.TOTP(admin.secret).at(time.time() + 30 * steps_ahead)
+
+
+@contextmanager
+def served(rt: Runtime) -> Iterator[str]:
+    """`sealgate serve`'s web app (portal, console, API) on [web] listen; its base URL."""
+    host, port = split_hostport(rt.settings.web.listen)
+    config = portal_config(create_web_app(rt), rt.settings.web, host=host, port=port)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield rt.settings.web.base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        assert not thread.is_alive()
+
+
+@asynccontextmanager
+async def console_browser(base_url: str) -> AsyncIterator[GuestBrowser]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=20) as client:
+        yield GuestBrowser(client)
+
+
+async def log_in(
+    browser: GuestBrowser, admin: AdminAccount, *, steps_ahead: int = 0, password: str = PASSWORD
+) -> httpx.Response:
+    await browser.get("/admin/login")
+    return await browser.post(
+        "/admin/login",
+        {"email": admin.email, "password": password, "code": code_for(admin, steps_ahead)},
+    )
+
+
+_ID_CELL = re.compile(r"<td>(\d+)</td>")
+
+
+def token_ids(page: str) -> list[int]:
+    return [int(value) for value in _ID_CELL.findall(page)]
