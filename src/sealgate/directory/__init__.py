@@ -32,6 +32,16 @@ from sealgate.directory.accounts import (
     normalise_address,
     reset_second_factor,
     set_account_password,
+    set_display_name,
+)
+from sealgate.directory.accounts_csv import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_OPTIONAL_COLUMNS,
+    AccountRowPlan,
+    AccountsImportPlan,
+    AppliedAccount,
+    apply_accounts_import,
+    plan_accounts_import,
 )
 from sealgate.directory.contacts import (
     ContactInfo,
@@ -40,6 +50,15 @@ from sealgate.directory.contacts import (
     mark_contact_opened,
     normalise_phone,
     remove_contact,
+)
+from sealgate.directory.contacts_csv import (
+    CONTACT_COLUMNS,
+    ContactRowPlan,
+    ContactsImportPlan,
+    RowProblem,
+    apply_contacts_import,
+    export_contacts_csv,
+    plan_contacts_import,
 )
 from sealgate.directory.credentials import (
     CREDENTIAL_KEY_PURPOSE,
@@ -103,6 +122,21 @@ from sealgate.directory.revocation import (
 )
 
 __all__ = [
+    "ACCOUNT_COLUMNS",
+    "ACCOUNT_OPTIONAL_COLUMNS",
+    "AccountRowPlan",
+    "AccountsImportPlan",
+    "AppliedAccount",
+    "apply_accounts_import",
+    "plan_accounts_import",
+    "CONTACT_COLUMNS",
+    "ContactRowPlan",
+    "ContactsImportPlan",
+    "RowProblem",
+    "apply_contacts_import",
+    "export_contacts_csv",
+    "plan_contacts_import",
+    "set_display_name",
     "CredentialSummary",
     "CONTENT_DELETED",
     "EXPIRED",

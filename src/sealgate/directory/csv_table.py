@@ -1,0 +1,110 @@
+"""The CSV files admins import and export: UTF-8 (BOM or not), comma or semicolon.
+
+Excel writes CSV with a semicolon where the decimal separator is a comma (nl, de), and puts a
+byte-order mark in front of UTF-8; both are accepted so that a file saved from Excel in a Dutch
+hospital imports as it is. The header row is required: columns are found by name, so their
+order does not matter, and a file without the required columns is refused whole. Exports
+write a comma and no BOM, and defuse cells Excel would run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sealgate.directory.errors import DirectoryError
+
+BOM = "\ufeff"
+# A file larger than this is not a contact list but a mistake (or an attack on memory).
+MAX_ROWS = 100_000
+# Cells Excel would read as a formula (OWASP "CSV injection"); exports prefix them with '.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row: its line in the file (the header is line 1) and its cells by column."""
+
+    line: int
+    cells: dict[str, str]
+    extra: bool = False  # more cells than the header has columns: a stray delimiter
+
+
+def decode_csv(data: str | bytes) -> str:
+    """The file's text: UTF-8 with or without a BOM; anything else is refused."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DirectoryError("the file is not UTF-8 text (save it as CSV UTF-8)") from None
+    return data.removeprefix(BOM)
+
+
+def _delimiter(header: str) -> str:
+    """A semicolon when the header has more of them than commas (Excel in nl and de)."""
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def read_csv(
+    data: str | bytes, required: Sequence[str], optional: Sequence[str] = ()
+) -> list[CsvRow]:
+    """The rows of a CSV file whose header names the `required` columns (and maybe `optional`).
+
+    Header names are matched without case and surrounding spaces; a column not known, a
+    required one missing, or no header at all refuses the file. Blank lines are skipped.
+    """
+    text = decode_csv(data)
+    header_line = text.split("\n", 1)[0]
+    if not header_line.strip():
+        raise DirectoryError(f"the file has no header row ({','.join(required)})")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+        known = {*required, *optional}
+        unknown = [name for name in header if name not in known]
+        missing = [name for name in required if name not in header]
+        if unknown or missing:
+            raise DirectoryError(
+                "the header row must name the columns "
+                f"{','.join(required)}{' (and optionally ' + ','.join(optional) + ')' if optional else ''}"
+                f"; {'unknown: ' + ', '.join(unknown) if unknown else 'missing: ' + ', '.join(missing)}"
+            )
+        if len(set(header)) != len(header):
+            raise DirectoryError("the header row names a column twice")
+        rows = []
+        for values in reader:
+            if not any(value.strip() for value in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise DirectoryError(f"the file has more than {MAX_ROWS} rows")
+            padded = [*values, *[""] * (len(header) - len(values))]
+            cells = {name: padded[i].strip() for i, name in enumerate(header)}
+            extra = any(value.strip() for value in values[len(header) :])
+            rows.append(CsvRow(reader.line_num, cells, extra))
+    except csv.Error as exc:
+        raise DirectoryError(f"line {reader.line_num}: not valid CSV ({exc})") from None
+    return rows
+
+
+def _defused(cell: str) -> str:
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def write_csv(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], *, plain: Collection[str] = ()
+) -> str:
+    """CSV text with a header row; text cells that would be a formula are prefixed with '.
+
+    Columns named in `plain` are written as they are: values checked to be safe, such as
+    E.164 phone numbers (whose leading + Excel reads as a number, not a formula).
+    """
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [cell if name in plain else _defused(cell) for name, cell in zip(columns, row, strict=True)]
+        )
+    return out.getvalue()
