@@ -42,7 +42,10 @@ def test_new_accounts_are_added_invited_and_given_their_role(runtime, sender):
             grant=lambda a, role: granted.append((a.email, role)),
         )
     assert invited == ["bob@hospital.example", "carla@hospital.example"]
-    assert granted == [("carla@hospital.example", "helpdesk"), ("alice@hospital.example", "org-admin")]
+    assert granted == [
+        ("carla@hospital.example", "helpdesk"),
+        ("alice@hospital.example", "org-admin"),
+    ]
     assert [a.created for a in applied] == [True, True, False]
     with runtime.db.begin() as session:
         assert find_account(session, "alice@hospital.example").display_name == "Alice A. Arts"
@@ -76,15 +79,21 @@ def test_an_account_of_another_organisation_is_rejected(runtime, sender):
         org = create_org(session, "Clinic", ["clinic.example", "shared.example"])
         assert org.name == "Clinic"
         add_account(session, "eve@clinic.example", "Clinic")
-        plan = plan_accounts_import(session, "Hospital", "email_address,full_name\nalice@hospital.example,\n")
+        plan = plan_accounts_import(
+            session, "Hospital", "email_address,full_name\nalice@hospital.example,\n"
+        )
         assert plan.all_accepted
-        plan = plan_accounts_import(session, "Clinic", "email_address,full_name\nalice@hospital.example,\n")
+        plan = plan_accounts_import(
+            session, "Clinic", "email_address,full_name\nalice@hospital.example,\n"
+        )
     assert plan.rejected[0].problem is RowProblem.FOREIGN_DOMAIN
 
 
 def test_an_empty_name_keeps_the_existing_one(runtime, sender):
     with runtime.db.begin() as session:
-        plan = plan_accounts_import(session, "Hospital", "email_address,full_name\nalice@hospital.example,\n")
+        plan = plan_accounts_import(
+            session, "Hospital", "email_address,full_name\nalice@hospital.example,\n"
+        )
         apply_accounts_import(session, plan, invite=print, grant=print)
         assert find_account(session, "alice@hospital.example").display_name == "Alice Arts"
 
@@ -93,5 +102,7 @@ def test_the_role_column_is_optional_and_the_name_column_required(runtime, sende
     with runtime.db.begin() as session:
         with pytest.raises(DirectoryError, match="missing: full_name"):
             plan_accounts_import(session, "Hospital", "email_address\nbob@hospital.example\n")
-        plan = plan_accounts_import(session, "Hospital", "email_address;full_name\nbob@hospital.example;Bob\n")
+        plan = plan_accounts_import(
+            session, "Hospital", "email_address;full_name\nbob@hospital.example;Bob\n"
+        )
     assert plan.all_accepted and plan.rows[0].role is None

@@ -85,7 +85,11 @@ def test_apply_writes_exactly_the_accepted_rows(runtime, sender):
     with runtime.db.begin() as session:
         plan = plan_contacts_import(session, "Hospital", text)
         applied = apply_contacts_import(session, plan)
-    assert [r.email for r in applied] == ["piet@example.org", "anna@example.org", "both@example.org"]
+    assert [r.email for r in applied] == [
+        "piet@example.org",
+        "anna@example.org",
+        "both@example.org",
+    ]
     assert _count(runtime) == 4
 
 
@@ -94,9 +98,8 @@ def test_a_rule_changed_since_the_plan_fails_the_whole_apply(runtime, sender):
         plan = plan_contacts_import(session, "Hospital", GOOD)
     with runtime.db.begin() as session:
         set_policy(session, "Hospital", access_code_min_length=12)
-    with pytest.raises(DirectoryError, match="minimum"):
-        with runtime.db.begin() as session:
-            apply_contacts_import(session, plan)
+    with pytest.raises(DirectoryError, match="minimum"), runtime.db.begin() as session:
+        apply_contacts_import(session, plan)
     assert _count(runtime) == 0
 
 

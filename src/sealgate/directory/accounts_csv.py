@@ -6,7 +6,8 @@ happen (add, update the name, or rejected with a reason) and writes nothing;
 Every new account is invited as `account add` invites it, and a row's role is granted; both
 belong to stages above this one (the portal mails invitations, admin keeps roles), so the
 caller passes them in as `invite` and `grant`. An address already an account of the
-organisation updates its name (an empty one keeps it) and adds the role; one of another organisation is rejected.
+organisation updates its name (an empty one keeps it) and adds the role; an account of
+another organisation is rejected.
 """
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ def plan_accounts_import(
         owner = session.scalar(select(Account.org_id).where(Account.email == email))
         if owner is not None and owner != org.id:
             reason = f"{email} is an account of another organisation"
-            planned.append(AccountRowPlan(row.line, email, name, role, "", RowProblem.OTHER_ORG, reason))
+            planned.append(
+                AccountRowPlan(row.line, email, name, role, "", RowProblem.OTHER_ORG, reason)
+            )
             continue
         action = "add" if owner is None else "update"
         planned.append(AccountRowPlan(row.line, email, name, role, action))

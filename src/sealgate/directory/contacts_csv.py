@@ -212,7 +212,9 @@ def plan_contacts_import(
         kinds = ({"sms"} if phone else set()) | ({"access_code"} if code else set())
         update = any((address, kind) in existing for kind in kinds)
         planned.append(
-            ContactRowPlan(row.line, address, name, phone, hint, code, "update" if update else "add")
+            ContactRowPlan(
+                row.line, address, name, phone, hint, code, "update" if update else "add"
+            )
         )
     return ContactsImportPlan(org.name, tuple(planned))
 

@@ -42,6 +42,16 @@ def decode_csv(data: str | bytes) -> str:
     return data.removeprefix(BOM)
 
 
+def _header_problem(
+    required: Sequence[str], optional: Sequence[str], unknown: list[str], missing: list[str]
+) -> str:
+    columns = ",".join(required)
+    if optional:
+        columns += f" (and optionally {','.join(optional)})"
+    wrong = f"unknown: {', '.join(unknown)}" if unknown else f"missing: {', '.join(missing)}"
+    return f"the header row must name the columns {columns}; {wrong}"
+
+
 def _delimiter(header: str) -> str:
     """A semicolon when the header has more of them than commas (Excel in nl and de)."""
     return ";" if header.count(";") > header.count(",") else ","
@@ -66,11 +76,7 @@ def read_csv(
         unknown = [name for name in header if name not in known]
         missing = [name for name in required if name not in header]
         if unknown or missing:
-            raise DirectoryError(
-                "the header row must name the columns "
-                f"{','.join(required)}{' (and optionally ' + ','.join(optional) + ')' if optional else ''}"
-                f"; {'unknown: ' + ', '.join(unknown) if unknown else 'missing: ' + ', '.join(missing)}"
-            )
+            raise DirectoryError(_header_problem(required, optional, unknown, missing))
         if len(set(header)) != len(header):
             raise DirectoryError("the header row names a column twice")
         rows = []
@@ -105,6 +111,9 @@ def write_csv(
     writer.writerow(columns)
     for row in rows:
         writer.writerow(
-            [cell if name in plain else _defused(cell) for name, cell in zip(columns, row, strict=True)]
+            [
+                cell if name in plain else _defused(cell)
+                for name, cell in zip(columns, row, strict=True)
+            ]
         )
     return out.getvalue()
