@@ -79,7 +79,7 @@ def read_csv(
             raise DirectoryError(_header_problem(required, optional, unknown, missing))
         if len(set(header)) != len(header):
             raise DirectoryError("the header row names a column twice")
-        rows = []
+        rows: list[CsvRow] = []
         for values in reader:
             if not any(value.strip() for value in values):
                 continue

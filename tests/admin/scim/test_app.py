@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -174,12 +175,14 @@ def test_authentication_failures(runtime, sender, authorization, status):
         authorization = f"Bearer {secret}"
     headers = {"Authorization": authorization} if authorization else {}
     with served_web(runtime) as base:
-        for method, path in (
-            ("GET", "/Users"),
-            ("POST", "/Users"),
-            ("GET", "/ServiceProviderConfig"),
-        ):
-            body = json.dumps({"userName": "bob@hospital.example"}) if method == "POST" else None
+        # Bad input too: authentication comes first, so a stranger learns nothing from it.
+        requests = (
+            ("GET", "/Users?filter=bad", None),
+            ("POST", "/Users", json.dumps({"userName": "bob@hospital.example"})),
+            ("PATCH", "/Users/1", "{not json"),
+            ("GET", "/ServiceProviderConfig", None),
+        )
+        for method, path, body in requests:
             response = httpx.request(method, f"{base}/scim/v2{path}", headers=headers, content=body)
             assert response.status_code == status, response.text
             assert response.headers["content-type"] == "application/scim+json"
@@ -188,7 +191,12 @@ def test_authentication_failures(runtime, sender, authorization, status):
                 assert response.headers["www-authenticate"].startswith("Bearer")
     with runtime.db.begin() as session:
         assert find_account(session, "bob@hospital.example") is None
-    assert _audit(runtime) == []
+        denied = [(e.action, e.outcome, e.object_id) for e in entries(session, action="scim")]
+    if status == 403:
+        assert denied[0] == ("scim.denied", "denied", "GET /scim/v2/Users")
+        assert len(denied) == 4, denied
+    else:
+        assert denied == [], "a stranger leaves nothing to fill the trail with"
 
 
 def test_errors_are_scim_error_documents(scim):
@@ -220,3 +228,13 @@ def test_discovery_resources(scim):
     assert user["id"] == "urn:ietf:params:scim:schemas:core:2.0:User"
     assert {a["name"] for a in user["attributes"]} >= {"userName", "displayName", "active"}
     assert _ok(scim.get(f"/Schemas/{user['id']}"))["id"] == user["id"]
+
+
+def test_parallel_creates_of_one_user_make_one_account(scim, runtime):
+    body = json.dumps({"userName": "racer@hospital.example", "displayName": "Racer"})
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(
+            pool.map(lambda _: scim.post("/Users", content=body).status_code, range(4))
+        )
+    assert statuses == [201, 409, 409, 409]
+    assert len(account_mails(runtime, "racer@hospital.example")) == 1

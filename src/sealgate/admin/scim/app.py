@@ -13,6 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -51,6 +52,7 @@ from sealgate.admin.scim.users import (
     org_name,
 )
 from sealgate.admin.tokens import authenticate_token
+from sealgate.audit import record
 from sealgate.bootstrap import Runtime
 from sealgate.store import utcnow
 
@@ -87,9 +89,21 @@ def _caller(session: Session, request: Request) -> Caller:
         or len(orgs) != 1
         or not principal.may(Capability.ACCOUNTS_WRITE, orgs[0])
     ):
-        raise ScimError(403, "SCIM needs an org-admin token of the organisation it provisions")
-    client = request.client.host if request.client is not None else None
-    return Caller(audit_actor(principal), orgs[0], org_name(session, orgs[0]), client)
+        raise Denied(audit_actor(principal), _client(request))
+    return Caller(audit_actor(principal), orgs[0], org_name(session, orgs[0]), _client(request))
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client is not None else None
+
+
+class Denied(ScimError):
+    """A valid token without the right: refused, and recorded as denied (NEN 7513)."""
+
+    def __init__(self, actor: str, client: str | None) -> None:
+        super().__init__(403, "SCIM needs an org-admin token of the organisation it provisions")
+        self.actor = actor
+        self.client = client
 
 
 def _base_url(request: Request) -> str:
@@ -120,9 +134,26 @@ async def _in_transaction(request: Request, work: Work) -> Any:
     rt: Runtime = request.app.state.rt
 
     def run() -> Any:
-        with rt.db.begin() as session:
-            caller = _caller(session, request)
-            return work(session, caller)
+        try:
+            with rt.db.begin() as session:
+                caller = _caller(session, request)
+                return work(session, caller)
+        except Denied as denied:
+            # The request's transaction rolled back; the refusal is kept in one of its own.
+            with rt.db.begin() as session:
+                record(
+                    session,
+                    "scim.denied",
+                    denied.actor,
+                    target=f"{request.method} {request.url.path}",
+                    client=denied.client,
+                    outcome="denied",
+                )
+            raise
+        except IntegrityError:
+            # Two requests creating one userName at once: the loser sees what it would
+            # have seen a moment later.
+            raise ScimError(409, "a User with that userName exists", "uniqueness") from None
 
     return await run_in_threadpool(run)
 

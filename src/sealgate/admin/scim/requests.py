@@ -114,9 +114,11 @@ def parse_user(body: Any) -> UserFields:
 def _operations(body: Any) -> list[dict[str, Any]]:
     if not isinstance(body, dict) or not isinstance(body.get("Operations"), list):
         raise ScimError(400, "the body must be a PatchOp with Operations", "invalidSyntax")
-    operations = body["Operations"]
-    if not all(isinstance(op, dict) for op in operations):
-        raise ScimError(400, "each operation must be an object", "invalidSyntax")
+    operations: list[dict[str, Any]] = []
+    for operation in body["Operations"]:
+        if not isinstance(operation, dict):
+            raise ScimError(400, "each operation must be an object", "invalidSyntax")
+        operations.append(operation)
     return operations
 
 
