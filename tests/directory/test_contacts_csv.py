@@ -155,3 +155,15 @@ def test_export_writes_the_columns_without_codes(runtime, sender):
     assert "both@example.org,,+31612345679,,spring" in lines
     assert "evil@example.org,,,,'=1+2" in lines
     assert "tulip" not in exported and "daisy" not in exported
+
+
+def test_an_excel_export_imports_again(runtime, sender):
+    text = HEADER + "müller@example.org,Jürgen,06 1234 5678,,\n"
+    with runtime.db.begin() as session:
+        apply_contacts_import(session, plan_contacts_import(session, "Hospital", text))
+        exported = export_contacts_csv(session, "Hospital", excel=True)
+        assert exported.startswith("\ufeffemail_address;full_name;")
+        again = plan_contacts_import(session, "Hospital", exported.encode("utf-8"))
+    assert again.all_accepted and [(r.email, r.action) for r in again.rows] == [
+        ("müller@example.org", "update")
+    ]

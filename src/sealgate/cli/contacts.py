@@ -72,6 +72,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     export.add_argument("--org", required=True, help="the organisation whose book it is")
     export.add_argument("file", metavar="FILE", nargs="?", help="write here (default: stdout)")
+    export.add_argument(
+        "--excel",
+        action="store_true",
+        help="semicolons and a BOM, as Excel in Dutch and German opens CSV",
+    )
     export.set_defaults(run=run_export)
 
 
@@ -148,7 +153,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
-        text = export_contacts_csv(session, args.org)
+        text = export_contacts_csv(session, args.org, excel=args.excel)
     rows = text.count("\r\n") - 1
     if args.file is None and not args.json:
         sys.stdout.write(text)

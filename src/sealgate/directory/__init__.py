@@ -55,7 +55,6 @@ from sealgate.directory.contacts_csv import (
     CONTACT_COLUMNS,
     ContactRowPlan,
     ContactsImportPlan,
-    RowProblem,
     apply_contacts_import,
     export_contacts_csv,
     plan_contacts_import,
@@ -68,6 +67,7 @@ from sealgate.directory.credentials import (
     disable_credential,
     verify_credential,
 )
+from sealgate.directory.csv_table import RowProblem
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.facts import (
     ContactEntry,

@@ -27,8 +27,7 @@ from sealgate.directory.accounts import (
     parse_address,
     set_display_name,
 )
-from sealgate.directory.contacts_csv import RowProblem
-from sealgate.directory.csv_table import CsvRow, read_csv
+from sealgate.directory.csv_table import CsvRow, RowProblem, read_csv
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import OrgInfo, find_org
 from sealgate.store import Account

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.directory.accounts import normalise_address
 from sealgate.directory.contacts import _HINT_MAX, add_contact, normalise_phone
-from sealgate.directory.csv_table import CsvRow, read_csv, write_csv
+from sealgate.directory.csv_table import CsvRow, RowProblem, read_csv, write_csv
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import find_org
 from sealgate.directory.policy import access_code_minimum
@@ -38,24 +37,6 @@ CONTACT_COLUMNS = (
     "access_code_hint",
 )
 _NAME_MAX = 200
-
-
-class RowProblem(StrEnum):
-    """Why a row is rejected: a stable code for the API and console, with a sentence beside it."""
-
-    BAD_ADDRESS = "bad_address"
-    BAD_PHONE = "bad_phone"
-    SHORT_ACCESS_CODE = "short_access_code"
-    DUPLICATE = "duplicate"
-    HINT_CONTAINS_CODE = "hint_contains_code"
-    HINT_WITHOUT_CODE = "hint_without_code"
-    TOO_LONG = "too_long"
-    NO_METHOD = "no_method"
-    EXTRA_CELLS = "extra_cells"
-    # Accounts only (accounts_csv.py).
-    FOREIGN_DOMAIN = "foreign_domain"
-    OTHER_ORG = "other_org"
-    UNKNOWN_ROLE = "unknown_role"
 
 
 @dataclass(frozen=True)
@@ -238,11 +219,12 @@ def apply_contacts_import(
     return plan.accepted
 
 
-def export_contacts_csv(session: Session, org_name: str) -> str:
+def export_contacts_csv(session: Session, org_name: str, *, excel: bool = False) -> str:
     """The shared book in the import's columns, one row per address.
 
     `access_code` is always empty: only argon2 hashes are kept, so no code can be exported.
-    `full_name` is empty too (entries keep no name).
+    `full_name` is empty too (entries keep no name). `excel` writes what Excel in nl and de
+    opens as it is: semicolons and a BOM.
     """
     org = find_org(session, org_name)
     entries = session.execute(
@@ -260,4 +242,4 @@ def export_contacts_csv(session: Session, org_name: str) -> str:
     rows: Sequence[Sequence[str]] = [
         (address, "", row["phone"], "", row["hint"]) for address, row in by_address.items()
     ]
-    return write_csv(CONTACT_COLUMNS, rows, plain=("phone_number",))
+    return write_csv(CONTACT_COLUMNS, rows, plain=("phone_number",), excel=excel)

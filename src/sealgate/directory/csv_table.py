@@ -1,4 +1,5 @@
-"""The CSV files admins import and export: UTF-8 (BOM or not), comma or semicolon.
+"""The CSV files admins import and export: UTF-8 (BOM or not), comma or semicolon; and
+the stable codes of the reasons a row is rejected.
 
 Excel writes CSV with a semicolon where the decimal separator is a comma (nl, de), and puts a
 byte-order mark in front of UTF-8; both are accepted so that a file saved from Excel in a Dutch
@@ -13,6 +14,7 @@ import csv
 import io
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sealgate.directory.errors import DirectoryError
 
@@ -21,6 +23,24 @@ BOM = "\ufeff"
 MAX_ROWS = 100_000
 # Cells Excel would read as a formula (OWASP "CSV injection"); exports prefix them with '.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class RowProblem(StrEnum):
+    """Why a row is rejected: a stable code for the API and console, with a sentence beside it."""
+
+    BAD_ADDRESS = "bad_address"
+    BAD_PHONE = "bad_phone"
+    SHORT_ACCESS_CODE = "short_access_code"
+    DUPLICATE = "duplicate"
+    HINT_CONTAINS_CODE = "hint_contains_code"
+    HINT_WITHOUT_CODE = "hint_without_code"
+    TOO_LONG = "too_long"
+    NO_METHOD = "no_method"
+    EXTRA_CELLS = "extra_cells"
+    # Accounts only (accounts_csv.py).
+    FOREIGN_DOMAIN = "foreign_domain"
+    OTHER_ORG = "other_org"
+    UNKNOWN_ROLE = "unknown_role"
 
 
 @dataclass(frozen=True)
@@ -99,15 +119,22 @@ def _defused(cell: str) -> str:
 
 
 def write_csv(
-    columns: Sequence[str], rows: Sequence[Sequence[str]], *, plain: Collection[str] = ()
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    plain: Collection[str] = (),
+    excel: bool = False,
 ) -> str:
     """CSV text with a header row; text cells that would be a formula are prefixed with '.
 
     Columns named in `plain` are written as they are: values checked to be safe, such as
-    E.164 phone numbers (whose leading + Excel reads as a number, not a formula).
+    E.164 phone numbers (whose leading + Excel reads as a number, not a formula). `excel`
+    writes semicolons and a BOM, as Excel in nl and de reads CSV.
     """
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    if excel:
+        out.write(BOM)
+    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow(

@@ -238,3 +238,15 @@ def test_parallel_creates_of_one_user_make_one_account(scim, runtime):
         )
     assert statuses == [201, 409, 409, 409]
     assert len(account_mails(runtime, "racer@hospital.example")) == 1
+
+
+def test_a_user_created_inactive_is_not_invited_until_enabled(scim, runtime):
+    created = _ok(
+        scim.post("/Users", json={"userName": "dora@hospital.example", "active": False}), 201
+    )
+    assert created["active"] is False and account_mails(runtime, "dora@hospital.example") == []
+    kept = _ok(scim.put(f"/Users/{created['id']}", json={"userName": "dora@hospital.example"}))
+    assert kept["active"] is False, "a PUT without active leaves it as it was"
+    enable = {"Operations": [{"op": "replace", "value": {"active": True}}]}
+    assert _ok(scim.patch(f"/Users/{created['id']}", json=enable))["active"] is True
+    assert len(account_mails(runtime, "dora@hospital.example")) == 1

@@ -40,7 +40,7 @@ class UserFields:
 
     user_name: str
     display_name: str
-    active: bool
+    active: bool | None  # None: not given (a POST makes the account active, a PUT keeps it)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def parse_user(body: Any) -> UserFields:
         raise ScimError(400, "userName is required", "invalidValue")
     display = body.get("displayName")
     display_name = _text(display, "displayName") if display is not None else ""
-    active = _boolean(body.get("active", True), "active")
+    active = _boolean(body["active"], "active") if body.get("active") is not None else None
     return UserFields(user_name.strip(), display_name or _name_parts(body.get("name")), active)
 
 

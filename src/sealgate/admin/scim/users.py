@@ -106,7 +106,7 @@ def create_user(
         account = add_account(session, email, caller.org_name, None, fields.display_name)
     except DirectoryError as exc:
         raise ScimError(400, str(exc), "invalidValue") from None
-    if fields.active:
+    if fields.active is not False:
         send_account_link(session, rt, account.id, LinkPurpose.INVITE, now)
     else:
         disable_account(session, email)
