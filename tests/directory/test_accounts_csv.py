@@ -74,7 +74,7 @@ def test_one_bad_row_is_reported_and_nothing_is_written(runtime, sender, row, pr
     assert _accounts(runtime) == 2
 
 
-def test_an_account_of_another_organisation_is_rejected(runtime, sender):
+def test_only_the_importing_organisations_domains_are_accepted(runtime, sender):
     with runtime.db.begin() as session:
         org = create_org(session, "Clinic", ["clinic.example", "shared.example"])
         assert org.name == "Clinic"
