@@ -1,4 +1,8 @@
-"""sealgate account add|disable|enable|reset-password|reset-2fa|list
+"""sealgate account add|import|disable|enable|reset-password|reset-2fa|list
+
+`account import` adds accounts from a CSV file (`email_address,full_name[,role]`): it reports
+per row and writes only with --confirm; each new account is invited as `account add` invites
+it, and a row's role is granted.
 
 `account add` without `--password-stdin` sends an invitation: a single-use link, mailed
 through the outbound queue, to choose a password and enrol TOTP. `--print-link` also prints
@@ -13,15 +17,21 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from sealgate.admin import Role, grant_role, grants_of
+from sealgate.cli.command_audit import cli_actor
 from sealgate.cli.common import CliError, common_options, emit, runtime_work, unit_of_work
+from sealgate.cli.csv_import import add_import_options, read_file, report
 from sealgate.directory import (
+    AccountInfo,
     LinkPurpose,
     active_account_id,
     add_account,
+    apply_accounts_import,
     disable_account,
     enable_account,
     list_accounts,
     password_problem,
+    plan_accounts_import,
     reset_second_factor,
 )
 from sealgate.portal import AccountLinkSent, send_account_link
@@ -44,6 +54,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     _print_link_option(add, "invitation")
     add.set_defaults(run=run_add)
+    importing = actions.add_parser(
+        "import",
+        parents=[common_options()],
+        help="add accounts from CSV and invite them: report per row, write with --confirm",
+    )
+    add_import_options(importing, "accounts")
+    importing.set_defaults(run=run_import)
     for name, run, text in (
         ("disable", run_disable, "disable an account (it can no longer log in or send)"),
         ("enable", run_enable, "enable a disabled account again"),
@@ -156,3 +173,28 @@ def run_list(args: argparse.Namespace) -> int:
     ]
     emit(args, [asdict(a) for a in accounts], "\n".join(lines) or "no accounts")
     return 0
+
+
+# The roles a row of `account import` may give: an organisation's own, never the operator.
+ORG_ROLES = tuple(role.value for role in Role if role is not Role.OPERATOR)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    data = read_file(args.file)
+    invited: list[str] = []
+    with runtime_work(args) as (rt, session):
+        plan = plan_accounts_import(session, args.org, data, roles=ORG_ROLES)
+        if args.confirm:
+            now = utcnow()
+
+            def invite(account: AccountInfo) -> None:
+                send_account_link(session, rt, account.id, LinkPurpose.INVITE, now)
+                invited.append(account.email)
+
+            def grant(account: AccountInfo, role: str) -> None:
+                held = {grant.role.value for grant in grants_of(session, account.id)}
+                if role not in held:
+                    grant_role(session, account.email, role, granted_by=cli_actor())
+
+            apply_accounts_import(session, plan, invite=invite, grant=grant)
+    return report(args, plan, args.confirm, {"invited": invited})

@@ -1,13 +1,17 @@
-"""sealgate contacts add|list|remove --org NAME [--owner EMAIL]: shared and personal contact books
+"""sealgate contacts add|list|remove|import|export: shared and personal contact books
 
 Without --owner the organisation's shared book is meant; with it, that account's personal one.
 An access code is read from standard input (--access-code-stdin), never from the command
-line, where the shell history and `ps` would keep it.
+line, where the shell history and `ps` would keep it. `import` and `export` read and write
+the shared book as CSV in Zivver's columns; export leaves `access_code` empty, since only
+hashes of the codes are kept.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from sealgate.cli.common import (
     CliError,
@@ -17,7 +21,18 @@ from sealgate.cli.common import (
     runtime_work,
     unit_of_work,
 )
-from sealgate.directory import ContactInfo, add_contact, list_contacts, remove_contact
+from sealgate.cli.csv_import import add_import_options, read_file, report
+from sealgate.directory import (
+    ContactInfo,
+    add_contact,
+    apply_contacts_import,
+    export_contacts_csv,
+    list_contacts,
+    plan_contacts_import,
+    remove_contact,
+)
+
+EXPORT_NOTE = "access codes are kept only as hashes and are never exported: that column is empty"
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,6 +60,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     remove.add_argument("recipient", help="the recipient's email address")
     remove.add_argument("--kind", choices=("sms", "access_code"), help="only this kind")
     remove.set_defaults(run=run_remove)
+    importing = actions.add_parser(
+        "import",
+        parents=[common_options()],
+        help="import the shared book from CSV: report per row, write with --confirm",
+    )
+    add_import_options(importing, "contacts")
+    importing.set_defaults(run=run_import)
+    export = actions.add_parser(
+        "export", parents=[common_options()], help="write the shared book as CSV (no codes)"
+    )
+    export.add_argument("--org", required=True, help="the organisation whose book it is")
+    export.add_argument("file", metavar="FILE", nargs="?", help="write here (default: stdout)")
+    export.add_argument(
+        "--excel",
+        action="store_true",
+        help="semicolons and a BOM, as Excel in Dutch and German opens CSV",
+    )
+    export.set_defaults(run=run_export)
 
 
 def _book() -> argparse.ArgumentParser:
@@ -105,4 +138,33 @@ def run_remove(args: argparse.Namespace) -> int:
         )
     value = {"address": args.recipient, "kind": args.kind, "removed": removed}
     emit(args, value, f"removed {removed} contact entr{'y' if removed == 1 else 'ies'}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    data = read_file(args.file)
+    with runtime_work(args) as (rt, session):
+        region = rt.settings.policy.default_phone_region
+        plan = plan_contacts_import(session, args.org, data, default_region=region)
+        if args.confirm:
+            apply_contacts_import(session, plan, default_region=region)
+    return report(args, plan, args.confirm, {})
+
+
+def run_export(args: argparse.Namespace) -> int:
+    with unit_of_work(args) as session:
+        text = export_contacts_csv(session, args.org, excel=args.excel)
+    rows = text.count("\r\n") - 1
+    if args.file is None and not args.json:
+        sys.stdout.write(text)
+        return 0
+    if args.file is not None:
+        try:
+            Path(args.file).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.file}: {exc.strerror}") from None
+    value = {"org": args.org, "file": args.file, "rows": rows, "note": EXPORT_NOTE}
+    if args.file is None:
+        value["csv"] = text
+    emit(args, value, f"wrote {rows} contacts to {args.file} ({EXPORT_NOTE})")
     return 0

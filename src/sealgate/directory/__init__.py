@@ -32,6 +32,16 @@ from sealgate.directory.accounts import (
     normalise_address,
     reset_second_factor,
     set_account_password,
+    set_display_name,
+)
+from sealgate.directory.accounts_csv import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_OPTIONAL_COLUMNS,
+    AccountRowPlan,
+    AccountsImportPlan,
+    AppliedAccount,
+    apply_accounts_import,
+    plan_accounts_import,
 )
 from sealgate.directory.contacts import (
     ContactInfo,
@@ -41,6 +51,14 @@ from sealgate.directory.contacts import (
     normalise_phone,
     remove_contact,
 )
+from sealgate.directory.contacts_csv import (
+    CONTACT_COLUMNS,
+    ContactRowPlan,
+    ContactsImportPlan,
+    apply_contacts_import,
+    export_contacts_csv,
+    plan_contacts_import,
+)
 from sealgate.directory.credentials import (
     CREDENTIAL_KEY_PURPOSE,
     CredentialInfo,
@@ -49,6 +67,7 @@ from sealgate.directory.credentials import (
     disable_credential,
     verify_credential,
 )
+from sealgate.directory.csv_table import RowProblem
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.facts import (
     ContactEntry,
@@ -192,4 +211,20 @@ __all__ = [
     "has_account",
     "normalise_address",
     "claimable_domain",
+    # CSV import and export (issue 12).
+    "ACCOUNT_COLUMNS",
+    "ACCOUNT_OPTIONAL_COLUMNS",
+    "AccountRowPlan",
+    "AccountsImportPlan",
+    "AppliedAccount",
+    "apply_accounts_import",
+    "plan_accounts_import",
+    "CONTACT_COLUMNS",
+    "ContactRowPlan",
+    "ContactsImportPlan",
+    "RowProblem",
+    "apply_contacts_import",
+    "export_contacts_csv",
+    "plan_contacts_import",
+    "set_display_name",
 ]

@@ -20,6 +20,7 @@ from sealgate.mail import Address, AddressError
 from sealgate.store import Account, Organisation, PortalSession, utcnow
 
 log = logging.getLogger("sealgate.directory")
+DISPLAY_NAME_MAX = 200  # the column's length
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,15 @@ def enable_account(session: Session, email: str) -> AccountInfo:
     """Undo `disable_account`: the password and second factor it had work again."""
     account = _account_row(session, email)
     account.active = True
+    return _info(account)
+
+
+def set_display_name(session: Session, email: str, display_name: str) -> AccountInfo:
+    """Change the name mail and pages greet the account by (CSV import, SCIM)."""
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise DirectoryError(f"the name is longer than {DISPLAY_NAME_MAX} characters")
+    account = _account_row(session, email)
+    account.display_name = display_name
     return _info(account)
 
 
