@@ -27,7 +27,7 @@ class AuditEntry:
 
     seq: int
     at: str  # UTC, ISO 8601, chosen by the caller (this module reads no clock)
-    actor_kind: str  # "cli" | "account" | "guest" | "system" (later: "api_token")
+    actor_kind: str  # "cli" | "account" | "guest" | "system" | "token"
     actor_id: str
     action: str
     organisation: str | None

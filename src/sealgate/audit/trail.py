@@ -27,7 +27,7 @@ from sealgate.audit.chain import (
 from sealgate.store import AuditEntryRow, AuditHead, insert_missing, utcnow
 
 # "token:<id>" is an API token (admin/tokens.py).
-ACTOR_KINDS = ("cli", "account", "guest", "system", "api_token", "token")
+ACTOR_KINDS = ("cli", "account", "guest", "system", "token")
 OUTCOMES = ("ok", "denied", "failed")
 # Detail keys that would carry message content; `record` refuses them outright.
 CONTENT_KEYS = frozenset({"subject", "body", "text", "html", "filename", "attachment"})

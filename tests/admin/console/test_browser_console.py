@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sealgate.admin.console.contacts_import import directory_importer
 from sealgate.bootstrap import Runtime
 from sealgate.store import Account, Recipient
 from tests.admin.console.console import PASSWORD, World, code_for
@@ -53,8 +52,7 @@ def test_an_admin_logs_in_creates_an_account_and_revokes_a_message(
             page.get_by_text("The account was added and its invitation mailed.").wait_for()
             assert page.get_by_role("cell", name="nina@hospital.example", exact=True).is_visible()
 
-            if directory_importer() is not None:
-                _import_contacts(page)
+            _import_contacts(page)
 
             page.get_by_role("link", name="Messages").click()
             page.get_by_label("Recipient", exact=True).fill("carol@example.net")

@@ -1,14 +1,13 @@
 """The contacts CSV import page: upload → per-row report (nothing written) → confirm → written.
 
-The planner is the directory's (`plan_contacts_import`, issue 12's contacts CSV work); on a
-build without it the page must say so (503) and write nothing.
+The planner is the directory's (`plan_contacts_import`), shared with `sealgate contacts
+import`.
 """
 
 from __future__ import annotations
 
 import json
 
-from sealgate.admin.console.contacts_import import directory_importer
 from sealgate.audit import entries
 from sealgate.bootstrap import Runtime
 from sealgate.directory import list_contacts
@@ -33,13 +32,6 @@ async def test_an_import_is_reported_before_anything_is_written(
     async with console_browser(base_url) as browser:
         await log_in(browser, world.hospital_admin)
         form = await browser.get("/admin/contacts/import")
-        if directory_importer() is None:
-            assert form.status_code == 503
-            uploaded = await browser.post(
-                "/admin/contacts/import", files={"file": ("c.csv", CSV.encode(), "text/csv")}
-            )
-            assert uploaded.status_code == 503 and _book(runtime) == []
-            return
         assert form.status_code == 200
         uploaded = await browser.post(
             "/admin/contacts/import",
@@ -72,11 +64,11 @@ async def test_an_auditor_cannot_import(runtime: Runtime, world: World, base_url
     async with console_browser(base_url) as browser:
         await log_in(browser, world.auditor)
         answer = await browser.get("/admin/contacts/import")
-        assert answer.status_code in (403, 503)
+        assert answer.status_code == 403
         uploaded = await browser.post(
             "/admin/contacts/import",
             {"org": "Hospital"},
             files={"file": ("contacts.csv", CSV.encode(), "text/csv")},
         )
-        assert uploaded.status_code in (403, 503)
+        assert uploaded.status_code == 403
     assert _book(runtime) == []

@@ -87,7 +87,7 @@ def test_an_entra_provisioning_round_trip(scim, runtime):
     assert fetched["active"] is False, "deleting deactivates; the account and its history stay"
 
     actor = _audit(runtime)[0][1]
-    assert actor.startswith("api_token:")
+    assert actor.startswith("token:")
     assert _audit(runtime) == [
         ("scim.user.create", actor, user),
         ("scim.user.update", actor, user),

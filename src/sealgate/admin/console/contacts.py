@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.admin.console.access import Org, chosen_org, orgs_within
-from sealgate.admin.console.contacts_import import directory_importer
 from sealgate.admin.console.mutations import Change, Rollback, apply
 from sealgate.admin.console.pages import field, posted_form, render
 from sealgate.admin.console.sessions import Admin
@@ -63,7 +62,6 @@ async def contacts_page(
         error=error,
         done=sentences.get(done),
         may_write=admin.principal.may(Capability.CONTACTS_WRITE, org.id),
-        importable=directory_importer() is not None,
         **listing,
     )
 

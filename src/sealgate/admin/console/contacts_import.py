@@ -13,17 +13,12 @@ POST /admin/contacts/import/confirm     the accepted rows written (`apply_contac
                                         the sealed file is dropped; 303 to the contacts
 POST /admin/contacts/import/cancel      drop the file
 
-The planner and writer are the directory's (`sealgate contacts import` uses them too). They
-come with the contacts CSV work (branch i12-scim); until that is merged this page says the
-import is not available (503) rather than guess at the format itself.
+The planner and writer are the directory's (`sealgate contacts import` uses them too).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -32,10 +27,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sealgate import directory
 from sealgate.admin.console.access import Org, chosen_org
 from sealgate.admin.console.mutations import Change, Rollback, apply
-from sealgate.admin.console.pages import field, notice, posted_form, render
+from sealgate.admin.console.pages import field, posted_form, render
 from sealgate.admin.console.sessions import (
     FLASH_KEY_PURPOSE,
     Admin,
@@ -44,65 +38,15 @@ from sealgate.admin.console.sessions import (
 )
 from sealgate.admin.roles import Capability
 from sealgate.bootstrap import Runtime
-from sealgate.directory import DirectoryError
+from sealgate.directory import (
+    ContactsImportPlan,
+    DirectoryError,
+    apply_contacts_import,
+    plan_contacts_import,
+)
 from sealgate.locale import _
 
 MAX_BYTES = 1024 * 1024
-
-
-class RowPlan(Protocol):
-    """One checked row, as the directory's planner reports it."""
-
-    @property
-    def line(self) -> int: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def accepted(self) -> bool: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
-
-
-class ImportPlan(Protocol):
-    @property
-    def rows(self) -> tuple[Any, ...]: ...
-    @property
-    def accepted(self) -> tuple[Any, ...]: ...
-    @property
-    def rejected(self) -> tuple[Any, ...]: ...
-
-
-@dataclass(frozen=True)
-class Importer:
-    """The directory's two steps: check every row (write nothing), write the accepted ones."""
-
-    plan: Callable[..., ImportPlan]
-    write: Callable[..., tuple[Any, ...]]
-
-
-def directory_importer() -> Importer | None:
-    """The directory's CSV importer, or None while it is not part of this build.
-
-    Looked up by name on the directory's public surface, so this module imports (and the
-    layer test passes) on a build without it.
-    """
-    plan = getattr(directory, "plan_contacts_import", None)
-    write = getattr(directory, "apply_contacts_import", None)
-    if plan is None or write is None:
-        return None
-    return Importer(plan, write)
-
-
-def _unavailable(request: Request, admin: Admin) -> Response:
-    return notice(
-        request,
-        503,
-        _("Import not available"),
-        _("This gateway's version cannot import contacts from a file yet."),
-        admin=admin,
-    )
 
 
 def _reached(rt: Runtime, admin: Admin, org_name: str | None) -> Org:
@@ -111,8 +55,6 @@ def _reached(rt: Runtime, admin: Admin, org_name: str | None) -> Org:
 
 
 async def import_form(request: Request, admin: Admin) -> Response:
-    if directory_importer() is None:
-        return _unavailable(request, admin)
     org = await run_in_threadpool(
         _reached, request.app.state.rt, admin, request.query_params.get("org")
     )
@@ -138,8 +80,6 @@ def _keep(rt: Runtime, admin: Admin, org: Org, text: str) -> None:
 
 
 async def upload_contacts(request: Request, admin: Admin) -> Response:
-    if directory_importer() is None:
-        return _unavailable(request, admin)
     form = await posted_form(request, files=1)
     rt: Runtime = request.app.state.rt
     org = await run_in_threadpool(_reached, rt, admin, field(form, "org", 200))
@@ -161,7 +101,7 @@ def _pending(session: Session, rt: Runtime, admin: Admin) -> tuple[str, str] | N
     return str(value["org"]), str(value["csv"])
 
 
-def _plan(rt: Runtime, admin: Admin, importer: Importer) -> tuple[Org, ImportPlan] | str | None:
+def _plan(rt: Runtime, admin: Admin) -> tuple[Org, ContactsImportPlan] | str | None:
     """The report of the waiting file; None: no file waits; a string: the file is unreadable."""
     with rt.db.begin() as session:
         pending = _pending(session, rt, admin)
@@ -170,16 +110,13 @@ def _plan(rt: Runtime, admin: Admin, importer: Importer) -> tuple[Org, ImportPla
         org = chosen_org(session, admin, Capability.CONTACTS_WRITE, pending[0])
         region = rt.settings.policy.default_phone_region
         try:
-            return org, importer.plan(session, org.name, pending[1], default_region=region)
+            return org, plan_contacts_import(session, org.name, pending[1], default_region=region)
         except DirectoryError as exc:
             return str(exc)
 
 
 async def import_report(request: Request, admin: Admin) -> Response:
-    importer = directory_importer()
-    if importer is None:
-        return _unavailable(request, admin)
-    planned = await run_in_threadpool(_plan, request.app.state.rt, admin, importer)
+    planned = await run_in_threadpool(_plan, request.app.state.rt, admin)
     if planned is None:
         return RedirectResponse("/admin/contacts/import", status_code=303)
     if isinstance(planned, str):
@@ -196,12 +133,9 @@ async def import_report(request: Request, admin: Admin) -> Response:
 
 
 async def confirm_import(request: Request, admin: Admin) -> Response:
-    importer = directory_importer()
-    if importer is None:
-        return _unavailable(request, admin)
     await posted_form(request)
     rt: Runtime = request.app.state.rt
-    planned = await run_in_threadpool(_plan, rt, admin, importer)
+    planned = await run_in_threadpool(_plan, rt, admin)
     if planned is None or isinstance(planned, str):
         return RedirectResponse("/admin/contacts/import/report", status_code=303)
     org, _plan_seen = planned
@@ -212,8 +146,8 @@ async def confirm_import(request: Request, admin: Admin) -> Response:
         if pending is None:
             raise Rollback("the file was imported or cancelled already")
         region = rt.settings.policy.default_phone_region
-        plan = importer.plan(session, org.name, pending[1], default_region=region)
-        written = importer.write(session, plan, default_region=region)
+        plan = plan_contacts_import(session, org.name, pending[1], default_region=region)
+        written = apply_contacts_import(session, plan, default_region=region)
         set_pending_import(session, key, admin.session_id, None)
         return Change(
             org.name,

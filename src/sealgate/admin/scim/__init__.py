@@ -6,7 +6,7 @@ Bearer: `/Users` (list with `filter=userName eq "…"`, startIndex, count; creat
 `/ResourceTypes`, `/Schemas`.
 Hands off: accounts through the directory (created, renamed, enabled, disabled), invitation
 mails through the portal's account links, and one audit entry per change (actor
-`api_token:<id>`), each in the request's one transaction.
+`token:<id>`), each in the request's one transaction.
 Trust: faces whatever network reaches the web listener; a token reaches its own
 organisation only; bodies are capped at 64 KiB; errors are SCIM Error documents.
 documents.py and requests.py are pure.

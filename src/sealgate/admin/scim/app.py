@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sealgate.admin.principal import Principal
 from sealgate.admin.roles import Capability
 from sealgate.admin.scim.documents import (
     MAX_COUNT,
@@ -70,12 +69,6 @@ def _error(exc: ScimError) -> Response:
     return scim_response(error_document(exc.status, exc.detail, exc.scim_type), exc.status, headers)
 
 
-def audit_actor(principal: Principal) -> str:
-    """The audit trail's name for a token: `api_token:<id>` (the principal says token:<id>)."""
-    kind, _, who = principal.actor.partition(":")
-    return f"api_token:{who}" if kind == "token" else principal.actor
-
-
 def _caller(session: Session, request: Request) -> Caller:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -89,8 +82,8 @@ def _caller(session: Session, request: Request) -> Caller:
         or len(orgs) != 1
         or not principal.may(Capability.ACCOUNTS_WRITE, orgs[0])
     ):
-        raise Denied(audit_actor(principal), _client(request))
-    return Caller(audit_actor(principal), orgs[0], org_name(session, orgs[0]), _client(request))
+        raise Denied(principal.actor, _client(request))
+    return Caller(principal.actor, orgs[0], org_name(session, orgs[0]), _client(request))
 
 
 def _client(request: Request) -> str | None:

@@ -1,7 +1,7 @@
 """SCIM Users over the directory: find, list, create (and invite), change, deactivate.
 
 Each function runs in the caller's transaction and appends the audit entry of the change it
-makes there (actor `api_token:<id>`), so the change and its entry commit together. A token
+makes there (actor `token:<id>`), so the change and its entry commit together. A token
 reaches only its own organisation's accounts: another organisation's id is "not found", as
 an id that does not exist is, so a token cannot learn which ids exist elsewhere.
 DELETE deactivates (the account and its audit history stay), so a deleted User is still
