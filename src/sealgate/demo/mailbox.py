@@ -110,15 +110,18 @@ def mailbox_app(folder: Path, sms_data_dir: Path | None = None) -> Starlette:
                 f" · <a href='raw/{mail['name']}'>raw</a></p>"
                 f"<pre>{text}</pre></article>"
             )
-        body = "".join(items) or "<p>No mail yet. Submit a message and reload.</p>"
+        body = "".join(items) or "<p>No mail yet. Submit a message, then check for new mail.</p>"
         if sms_data_dir is not None:
             body += "<h1>Demo SMS outbox</h1>" + (_sms_items(sms_data_dir) or "<p>No SMS yet.</p>")
+        # No timed refresh (WCAG 2.2.1): a link reloads the page when the reader wants.
         return HTMLResponse(
-            "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-            "<title>sealgate demo mailbox</title><meta http-equiv=refresh content=5>"
+            "<!doctype html><html lang=en><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width, initial-scale=1'>"
+            "<title>sealgate demo mailbox</title>"
             "<style>body{font-family:sans-serif;max-width:50rem;margin:auto;padding:1rem}"
-            "pre{white-space:pre-wrap;background:#f4f4f4;padding:.5rem}</style>"
-            f"<h1>Demo mailbox</h1>{body}"
+            "pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;padding:.5rem}"
+            "a:focus-visible{outline:3px solid #1d1d1f;outline-offset:2px}</style>"
+            f"<main><h1>Demo mailbox</h1><p><a href='/'>Check for new mail</a></p>{body}</main>"
         )
 
     async def raw(request: Request) -> PlainTextResponse:
