@@ -33,6 +33,23 @@ from sealgate.directory.accounts import (
     reset_second_factor,
     set_account_password,
 )
+from sealgate.directory.brand_colours import check_accent, contrast_ratio
+from sealgate.directory.brand_logo import (
+    MAX_LOGO_BYTES,
+    PNG_TYPE,
+    SVG_TYPE,
+    Logo,
+    check_logo,
+    sanitise_svg,
+)
+from sealgate.directory.brands import (
+    BrandChange,
+    BrandInfo,
+    brand_logo,
+    brand_of,
+    find_brand,
+    set_brand,
+)
 from sealgate.directory.contacts import (
     ContactInfo,
     add_contact,
@@ -147,6 +164,20 @@ __all__ = [
     "DirectoryError",
     "IddInfo",
     "OrgInfo",
+    "BrandChange",
+    "BrandInfo",
+    "Logo",
+    "MAX_LOGO_BYTES",
+    "PNG_TYPE",
+    "SVG_TYPE",
+    "brand_logo",
+    "brand_of",
+    "check_accent",
+    "check_logo",
+    "contrast_ratio",
+    "find_brand",
+    "sanitise_svg",
+    "set_brand",
     "PolicyInfo",
     "add_account",
     "add_contact",
