@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sealgate.audit import entries
 from sealgate.bootstrap import Runtime
-from sealgate.directory import brand_logo, find_brand
+from sealgate.directory import find_brand, stored_logo
 from tests.cli.test_policy import ok, refused
 from tests.directory.brand_files import CLEAN_SVG, HOSTILE_SVGS, png
 
@@ -65,7 +65,7 @@ def test_an_svg_is_stored_as_its_sanitised_rewrite(cli, runtime: Runtime, tmp_pa
     assert text.returncode == 0, text.stderr
     assert "logo          image/svg+xml, " in text.stdout
     with runtime.db.begin() as session:
-        stored = brand_logo(session, find_brand(session, "Hospital").org_id)
+        stored = stored_logo(session, find_brand(session, "Hospital").org_id)
     assert stored is not None and b"inkscape" not in stored.content
     assert stored.content.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"')
 

@@ -45,10 +45,10 @@ from sealgate.directory.brand_logo import (
 from sealgate.directory.brands import (
     BrandChange,
     BrandInfo,
-    brand_logo,
     brand_of,
     find_brand,
     set_brand,
+    stored_logo,
 )
 from sealgate.directory.contacts import (
     ContactInfo,
@@ -170,7 +170,7 @@ __all__ = [
     "MAX_LOGO_BYTES",
     "PNG_TYPE",
     "SVG_TYPE",
-    "brand_logo",
+    "stored_logo",
     "brand_of",
     "check_accent",
     "check_logo",

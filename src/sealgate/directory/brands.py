@@ -119,7 +119,7 @@ def find_brand(session: Session, name: str) -> BrandInfo:
     return _info(org, session.get(OrgBrand, org.id))
 
 
-def brand_logo(session: Session, org_id: int) -> Logo | None:
+def stored_logo(session: Session, org_id: int) -> Logo | None:
     """The stored (checked) logo of an organisation, to serve; None when it has none."""
     row = session.scalar(select(OrgBrand).where(OrgBrand.org_id == org_id))
     if row is None or row.logo is None:
