@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import BrandChange, BrandInfo, set_brand
+from sealgate.directory import (
+    BrandChange,
+    BrandInfo,
+    LinkPurpose,
+    add_account,
+    issue_account_link,
+    set_brand,
+)
 from sealgate.portal.headers import PAGE_POLICY
 from sealgate.store import utcnow
 from tests.conftest import Sender
@@ -123,3 +131,21 @@ def test_pages_of_no_organisation_keep_the_neutral_look(
     assert portal.get("/brand/999999/logo").status_code == 404
     assert portal.get("/brand/999999/brand.css").status_code == 404
     assert portal.get("/brand/x/logo").status_code == 404
+
+
+def test_the_account_link_page_names_the_accounts_organisation(
+    runtime: Runtime, sender: Sender, portal: httpx.Client
+) -> None:
+    brand(runtime, sender, display_name=NAME, footer=FOOTER)
+    with runtime.db.begin() as session:
+        account = add_account(session, "dora@hospital.example", sender.org, None, "Dora")
+        token, _ = issue_account_link(
+            session, account.id, LinkPurpose.INVITE, utcnow(), timedelta(days=1)
+        )
+    page = portal.get(f"/account/{token}")
+    assert page.status_code == 200
+    assert f'<span class="brand">{NAME}</span>' in page.text
+    assert "Ziekenhuis &lt;Noord&gt;, Amsterdam" in page.text
+    # A spent or unknown account link has no organisation to show.
+    unknown = portal.get("/account/" + "B" * 43)
+    assert NAME not in unknown.text
