@@ -2,8 +2,9 @@
 logo and colour served from our own origin.
 
 `BrandChooser` (ASGI middleware) looks at the path: a message link `/m/<token>/…` belongs
-to the organisation that sent the message, an account link `/account/<token>` to the
-account's organisation. It puts that organisation's `BrandInfo` in a context variable for
+to the organisation that sent the message, and so does an inbox message
+`/inbox/<recipient id>/…` (a random 128-bit id); an account link `/account/<token>` belongs to
+the account's organisation. It puts that organisation's `BrandInfo` in a context variable for
 the whole request, and `pages.render` hands it to every template; other pages (the front
 page, /login) keep the neutral look. The look is public (every notification carries it), so
 looking it up tells a token's holder nothing new, and a token that leads nowhere gets the
@@ -78,6 +79,12 @@ def page_org(rt: Runtime, path: str) -> BrandInfo | None:
                 .join(LinkToken, LinkToken.recipient_id == Recipient.id)
                 .where(LinkToken.token_hash == hash_token(parts[2]))
             )
+        elif parts[1] == "inbox":
+            org_id = session.scalar(
+                select(Message.org_id)
+                .join(Recipient, Recipient.message_id == Message.id)
+                .where(Recipient.id == parts[2])
+            )
         elif parts[1] == "account" and len(parts) == 3:
             link = find_account_link(session, parts[2], utcnow())
             if link is not None:
@@ -93,7 +100,7 @@ class BrandChooser:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(("/m/", "/account/")):
+        if scope["type"] != "http" or not path.startswith(("/m/", "/inbox/", "/account/")):
             await self.app(scope, receive, send)
             return
         rt: Runtime = scope["app"].state.rt
