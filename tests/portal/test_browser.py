@@ -131,3 +131,57 @@ def test_guest_reads_and_downloads_in_chromium(
             assert page.get_by_role("button", name="Send me a code").is_visible()
         finally:
             browser.close()
+
+
+def test_a_branded_link_page_in_chromium(
+    runtime: Runtime, sender, stored: StoredMessage, portal_url: str, tmp_path: Path
+):
+    """The organisation's logo (a sanitised SVG) loads through <img> under the page policy,
+    its accent colours the button through its same-origin sheet, and its name heads the page;
+    screenshots at desktop and phone size are written as artifacts."""
+    from playwright.sync_api import sync_playwright
+
+    from sealgate.directory import BrandChange, set_brand
+    from sealgate.store import utcnow
+    from tests.directory.brand_files import CLEAN_SVG
+
+    with runtime.db.begin() as session:
+        change = BrandChange(
+            display_name="Ziekenhuis Noord",
+            accent="#0b6e4f",
+            support="Vragen? Bel 020 123 4567",
+            footer="Ziekenhuis Noord, Noorderweg 1, Amsterdam",
+            logo=CLEAN_SVG,
+            logo_filename="logo.svg",
+        )
+        set_brand(session, sender.org, change, utcnow())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for size, viewport in (("desktop", (1280, 800)), ("phone", (390, 844))):
+                page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+                violations: list[str] = []
+                page.on(
+                    "console",
+                    lambda message, seen=violations: (
+                        seen.append(message.text)
+                        if "Content Security Policy" in message.text
+                        else None
+                    ),
+                )
+                page.goto(f"{portal_url}/m/{stored.bob.token}")
+                assert page.title().endswith(" – Ziekenhuis Noord")
+                assert page.locator(".brand").inner_text() == "Ziekenhuis Noord"
+                logo = page.locator("img.brand-logo")
+                assert logo.evaluate("img => img.complete && img.naturalWidth") > 0
+                button = page.get_by_role("button", name="Send me a code")
+                assert button.evaluate("b => getComputedStyle(b).backgroundColor") == (
+                    "rgb(11, 110, 79)"
+                )
+                assert page.get_by_text("Vragen? Bel 020 123 4567").is_visible()
+                page.screenshot(path=str(tmp_path / f"brand-{size}.png"), full_page=True)
+                assert (tmp_path / f"brand-{size}.png").stat().st_size > 0
+                assert violations == []
+                page.close()
+        finally:
+            browser.close()

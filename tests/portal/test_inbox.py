@@ -102,3 +102,17 @@ async def test_inbox_needs_an_account_session(runtime, browser: GuestBrowser, ma
     assert (await browser.get("/inbox")).headers["location"] == "/login"
     assert (await browser.get(f"/inbox/{dora_sms.recipient_id}/read")).status_code == 303
     assert (await browser.get(f"/m/{dora_sms.token}/read")).status_code == 200
+
+
+async def test_an_inbox_message_shows_its_senders_brand(runtime, browser, mail, sender):
+    from sealgate.directory import BrandChange, set_brand
+    from sealgate.store import utcnow
+
+    with runtime.db.begin() as session:
+        set_brand(session, sender.org, BrandChange(display_name="Ziekenhuis Noord"), utcnow())
+    await enrol(browser)
+    page = await browser.get(f"/inbox/{mail['account'].recipient_id}/read")
+    assert page.status_code == 200
+    assert '<span class="brand">Ziekenhuis Noord</span>' in page.text
+    # The list mixes organisations' messages: it keeps the neutral look.
+    assert "Ziekenhuis Noord" not in (await browser.get("/inbox")).text

@@ -121,7 +121,8 @@ async def test_the_code_mail_follows_the_org_default_then_the_message(
     (mail,) = code_mails(runtime, stored.bob.recipient_id)
     assert mail["Subject"].startswith("Uw verificatiecode: ")
     assert mail["Content-Language"] == "nl"
-    assert "Beveiligde e-mail" in str(mail["From"])
+    # From the organisation's name (`org brand`), not a translated "Secure mail".
+    assert str(mail["From"]).startswith(f"{sender.org} <")
     text = " ".join(mail.get_body(("plain",)).get_content().split())
     assert "Uw verificatiecode is: " in text and "De code is 10 minuten geldig." in text
     with runtime.db.begin() as session:

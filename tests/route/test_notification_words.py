@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import queued_mail
-from sealgate.directory import add_account, set_policy
+from sealgate.directory import BrandChange, add_account, set_brand, set_policy
 from sealgate.locale import use_language
 from sealgate.locale.dates import long_when
-from sealgate.store import LinkToken, OutboundJob, Recipient
+from sealgate.store import LinkToken, OutboundJob, Recipient, utcnow
 from tests.conftest import Sender
 from tests.intake.conftest import Submit
 from tests.route.pipeline import process_incoming
@@ -129,3 +129,32 @@ def test_the_subject_only_when_the_organisation_shows_it(
         assert f"Subject: {SUBJECT}" in text and f"Subject: {SUBJECT}" in html
         for secret in (BODY, ATTACHMENT, ACCESS_CODE, PHONE):
             assert secret not in whole
+
+
+def test_the_organisations_brand_names_it_and_ends_every_notification(
+    runtime: Runtime, sender: Sender, submit: Submit
+) -> None:
+    with runtime.db.begin() as session:
+        set_brand(
+            session,
+            sender.org,
+            BrandChange(
+                display_name="Ziekenhuis Noord",
+                accent="#0b6e4f",
+                support="Vragen? Bel 020 123 4567 (werkdagen 8-17 uur)",
+                footer="Ziekenhuis Noord, Noorderweg 1, Amsterdam",
+            ),
+            utcnow(),
+        )
+    mails, _ = _notifications(runtime, sender, submit)
+    for mail in mails.values():
+        assert mail["Subject"] == "Secure message from Alice Arts (Ziekenhuis Noord)"
+        text, html, _whole = _everything(mail)
+        assert "Alice Arts <alice@hospital.example> of Ziekenhuis Noord sent you" in text
+        assert text.endswith(
+            "-- Ziekenhuis Noord Vragen? Bel 020 123 4567 (werkdagen 8-17 uur) "
+            "Ziekenhuis Noord, Noorderweg 1, Amsterdam"
+        )
+        assert "<strong>Ziekenhuis Noord</strong><br>Vragen? Bel 020 123 4567" in html
+        assert "Noorderweg 1, Amsterdam</p>" in html
+        assert "background:#0b6e4f;color:#fff" in html

@@ -1,10 +1,12 @@
-"""sealgate org create NAME --domain DOMAIN [...] | org list | org set NAME --language en|nl|de"""
+"""sealgate org create NAME --domain DOMAIN [...] | org list | org set NAME --language en|nl|de
+| org brand --org NAME ... (org_brand.py)"""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
 
+from sealgate.cli import org_brand
 from sealgate.cli.common import common_options, emit, iso, unit_of_work
 from sealgate.directory import OrgSummary, create_org, list_orgs, set_org_language
 from sealgate.locale import LANGUAGES
@@ -30,6 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="default language of its notifications and code mails",
     )
     change.set_defaults(run=run_set)
+    org_brand.register(actions)
 
 
 def run_create(args: argparse.Namespace) -> int:

@@ -43,6 +43,23 @@ from sealgate.directory.accounts_csv import (
     apply_accounts_import,
     plan_accounts_import,
 )
+from sealgate.directory.brand_colours import check_accent, contrast_ratio
+from sealgate.directory.brand_logo import (
+    MAX_LOGO_BYTES,
+    PNG_TYPE,
+    SVG_TYPE,
+    Logo,
+    check_logo,
+    sanitise_svg,
+)
+from sealgate.directory.brands import (
+    BrandChange,
+    BrandInfo,
+    brand_of,
+    find_brand,
+    set_brand,
+    stored_logo,
+)
 from sealgate.directory.contacts import (
     ContactInfo,
     add_contact,
@@ -176,6 +193,20 @@ __all__ = [
     "DirectoryError",
     "IddInfo",
     "OrgInfo",
+    "BrandChange",
+    "BrandInfo",
+    "Logo",
+    "MAX_LOGO_BYTES",
+    "PNG_TYPE",
+    "SVG_TYPE",
+    "stored_logo",
+    "brand_of",
+    "check_accent",
+    "check_logo",
+    "contrast_ratio",
+    "find_brand",
+    "sanitise_svg",
+    "set_brand",
     "PolicyInfo",
     "add_account",
     "add_contact",

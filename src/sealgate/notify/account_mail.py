@@ -11,6 +11,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from sealgate.locale import N_, _, long_when
+from sealgate.notify.brand import MailBrand
 from sealgate.notify.compose import _address, _base, _render
 
 SUBJECTS = {
@@ -29,9 +30,11 @@ def compose_account_mail(
     expires_at: datetime,
     system_from: str,
     now: datetime,
+    brand: MailBrand | None = None,
 ) -> EmailMessage:
     """The invitation (`purpose` "invite") or reset ("reset") mail to an account's address,
-    in the current language (`use_language`): the portal request's, else English."""
+    in the current language (`use_language`): the portal request's, else English. `org_name`
+    is the name the organisation shows; `brand` adds its support line and footer."""
     mail = _base(
         from_=_address(org_name, system_from),
         sender=None,
@@ -42,6 +45,8 @@ def compose_account_mail(
     return _render(
         mail,
         f"account_{purpose}",
+        brand or MailBrand(),
+        org_name,
         name=display_name,
         email=recipient,
         org=org_name,

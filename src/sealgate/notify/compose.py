@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sealgate.locale import _, current_language, install_into, long_when, use_language
 from sealgate.mail import Address
+from sealgate.notify.brand import MailBrand
 
 _TEMPLATES = Environment(
     loader=PackageLoader("sealgate.notify", "templates"),
@@ -62,8 +63,12 @@ def internationalised(mail: EmailMessage, *addresses: str) -> EmailMessage:
     return mail
 
 
-def _render(mail: EmailMessage, template: str, **values: object) -> EmailMessage:
+def _render(
+    mail: EmailMessage, template: str, brand: MailBrand, org_name: str, **values: object
+) -> EmailMessage:
+    """Text and HTML parts from `template`, each ending with the organisation's block."""
     language = current_language()
+    values = {**brand.template_values(org_name), **values}
     text = _TEMPLATES.get_template(f"{template}.txt").render(language=language, **values)
     html = _TEMPLATES.get_template(f"{template}.html").render(language=language, **values)
     mail.set_content(text)
@@ -105,6 +110,7 @@ def compose_notification(
     how: HowToOpen | None = None,
     subject: str | None = None,
     language: str | None = None,
+    brand: MailBrand | None = None,
 ) -> EmailMessage:
     """The mail that tells a recipient a secure message waits, with the link to it.
 
@@ -112,6 +118,8 @@ def compose_notification(
     (`how`) and until when the link works (`until`, naive UTC). It carries no content: the
     message's `subject` only when the organisation allows it (None: not shown).
     `language` is one of `sealgate.locale.LANGUAGES` (English when None or not ours).
+    `org_name` is the name the organisation shows (its display name); `brand` adds its
+    support line, footer and accent.
     """
     shown = sender_name or sender_address
     how = how or HowToOpen()
@@ -131,6 +139,8 @@ def compose_notification(
         return _render(
             mail,
             "notification",
+            brand or MailBrand(),
+            org_name,
             sender_name=sender_name,
             sender_address=sender_address,
             org=org_name,
@@ -153,14 +163,18 @@ def compose_code_mail(
     ttl_minutes: int,
     now: datetime,
     language: str | None = None,
+    org_name: str = "",
+    brand: MailBrand | None = None,
 ) -> EmailMessage:
     """The mail with a verification code, sent from the system address on the sender's behalf.
 
-    `language` is one of `sealgate.locale.LANGUAGES` (English when None or not ours).
+    `language` is one of `sealgate.locale.LANGUAGES` (English when None or not ours). The
+    mail is from `org_name` (the name the sender's organisation shows) and ends with its
+    block (`brand`).
     """
     with use_language(language):
         mail = _base(
-            from_=_address(_("Secure mail"), system_from),
+            from_=_address(org_name or _("Secure mail"), system_from),
             sender=None,
             to=recipient,
             subject=_("Your verification code: %(code)s", code=code),
@@ -170,6 +184,8 @@ def compose_code_mail(
         return _render(
             mail,
             "code",
+            brand or MailBrand(),
+            org_name,
             code=code,
             sender_name=sender_name or sender_address,
             sender_address=sender_address,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import enqueue
-from sealgate.directory import LinkPurpose, issue_account_link
-from sealgate.notify import compose_account_mail
+from sealgate.directory import LinkPurpose, brand_of, issue_account_link
+from sealgate.notify import MailBrand, compose_account_mail
 from sealgate.store import Account, JobKind, Organisation
 
 log = logging.getLogger("sealgate.portal")
@@ -62,11 +62,13 @@ def send_account_link(
     )
     link = f"{rt.settings.web.base_url}/account/{token}"
     sender = rt.settings.delivery.sender
+    brand = brand_of(session, org.id)
     mail = compose_account_mail(
         purpose=purpose.value,
         recipient=account.email,
         display_name=account.display_name,
-        org_name=org.name,
+        org_name=brand.name,
+        brand=MailBrand(brand.support, brand.footer, brand.accent),
         link=link,
         expires_at=expires_at,
         system_from=sender,

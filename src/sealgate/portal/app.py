@@ -18,6 +18,7 @@ from sealgate.locale import _, use_language
 from sealgate.notify import sms_provider
 from sealgate.portal.access_code import check_access_code
 from sealgate.portal.account_routes import account_routes
+from sealgate.portal.brand import BrandChooser, brand_style, logo_file
 from sealgate.portal.close import close_message, message_closed
 from sealgate.portal.csrf import CsrfGuard
 from sealgate.portal.download import download_attachment
@@ -117,6 +118,8 @@ def routes() -> list[Route | Mount]:
         Route("/inbox/{recipient_id}/replied", reply_sent, methods=["GET"]),
         *account_routes(),
         *sent_routes(),
+        Route("/brand/{org_id:int}/logo", logo_file, methods=["GET"]),
+        Route("/brand/{org_id:int}/brand.css", brand_style, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -136,6 +139,7 @@ def create_app(rt: Runtime, extra_routes: Sequence[BaseRoute] = ()) -> Starlette
             Middleware(RequestLog, routes=table),
             Middleware(SecurityHeaders),
             Middleware(LanguageChooser),
+            Middleware(BrandChooser),
         ],
         exception_handlers={
             Refusal: _refusal,

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import enqueue
-from sealgate.directory import org_language
+from sealgate.directory import brand_of, org_language
 from sealgate.intake import stored_language
-from sealgate.notify import compose_code_mail
+from sealgate.notify import MailBrand, compose_code_mail
 from sealgate.portal.link import LinkTarget
 from sealgate.store import Message, Recipient
 
@@ -34,6 +34,7 @@ def queue_code_mail(
 ) -> None:
     """Put the mail with `code` for the link's recipient on the outbound queue (kind `code`)."""
     sender = rt.settings.delivery.sender
+    brand = brand_of(session, target.org_id)
     mail = compose_code_mail(
         language=mail_language(session, target),
         recipient=target.address,
@@ -43,6 +44,8 @@ def queue_code_mail(
         system_from=sender,
         ttl_minutes=ttl_minutes,
         now=now,
+        org_name=brand.name,
+        brand=MailBrand(brand.support, brand.footer, brand.accent),
     )
     enqueue(
         session,

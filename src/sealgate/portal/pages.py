@@ -27,6 +27,7 @@ from sealgate.locale import (
     ngettext,
     short_day,
 )
+from sealgate.portal.brand import current_brand
 from sealgate.portal.codes import LINK_DAY, LinkCap
 from sealgate.portal.language import return_path
 
@@ -77,6 +78,7 @@ def render(
         "language": language,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "return_path": return_path(request),
+        "brand": current_brand(),
         **context,
     }
     return _TEMPLATES.TemplateResponse(

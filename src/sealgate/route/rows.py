@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import DeliveryFailure, DirectMail, enqueue, plan_direct_mail, queue_dsn
 from sealgate.directory import (
+    brand_of,
     find_contact,
     has_account,
     hash_password,
@@ -29,7 +30,7 @@ from sealgate.directory import (
 from sealgate.evidence import DECIDED, record
 from sealgate.intake import RawUnreadable, read_readable_raw, stored_language
 from sealgate.mail import address_key
-from sealgate.notify import HowToOpen, compose_notification, new_token
+from sealgate.notify import HowToOpen, MailBrand, compose_notification, new_token
 from sealgate.policy import Decision, Method
 from sealgate.portal import Proof, mask_phone, proof_for
 from sealgate.route.facts import MessagePolicy
@@ -217,13 +218,15 @@ def _queue_notification(
     session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
 ) -> None:
     org = ctx.organisation(session)
+    brand = brand_of(session, org.id)
     mail = compose_notification(
         sender_name=ctx.message.sender_name,
         sender_address=ctx.message.sender_address,
         recipient=recipient.address,
         link=_link(session, ctx, recipient, now),
         now=now.replace(tzinfo=UTC),
-        org_name=org.name,
+        org_name=brand.name,
+        brand=MailBrand(brand.support, brand.footer, brand.accent),
         until=_until(ctx, recipient, now),
         how=_how_to_open(recipient),
         subject=ctx.subject if org.policy_show_subject else None,

@@ -65,6 +65,26 @@ class Organisation(Base):
     policy_pseudonymise_days: Mapped[int | None] = mapped_column(default=365, server_default="365")
 
 
+class OrgBrand(Base):
+    """An organisation's look on the portal and in its mails (`sealgate org brand`).
+
+    No row: the neutral look, with the organisation's own name. The logo is kept as checked
+    bytes (a PNG, or an SVG rewritten from an allow-list); `logo_digest` names its version, so
+    the portal's logo and style URLs change whenever it does and may be cached long.
+    """
+
+    __tablename__ = "org_brands"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    accent: Mapped[str] = mapped_column(String(7), default="")  # "#rrggbb", "" = default
+    support: Mapped[str] = mapped_column(String(300), default="")
+    footer: Mapped[str] = mapped_column(String(600), default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str] = mapped_column(String(32), default="")
+    logo_digest: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime]
+
+
 class Domain(Base):
     """A domain an organisation claimed: its senders use it, SPF and DKIM hang off it."""
 
