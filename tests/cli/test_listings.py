@@ -80,3 +80,9 @@ def test_credentials_list_of_an_unknown_org(cli):
     assert cli("credentials", "list", "--org", "Nope").stderr == (
         "sealgate: error: no organisation named 'Nope'\n"
     )
+
+
+def test_org_list_shows_the_brand_display_name(cli):
+    assert cli("org", "brand", "--org", "Hospital", "--display-name", "St. Anna").returncode == 0
+    (hospital,) = ok(cli, "org", "list")
+    assert hospital["display_name"] == "St. Anna"

@@ -2,8 +2,9 @@
 
 A listing shows what an admin needs to find a row (names, domains, counts, labels, dates)
 and never a secret: a credential's digest stays in its row, as does an account's password
-hash. Organisations have no display name in the schema, so `display_name` is None; the
-schema keeps no last-use time for credentials, so a listing cannot show one.
+hash. `display_name` is the brand's (`sealgate org brand --display-name`), None when the
+organisation has none; the schema keeps no last-use time for credentials, so a listing
+cannot show one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.orgs import organisation_named
-from sealgate.store import Account, Domain, Organisation, SmtpCredential
+from sealgate.store import Account, Domain, Organisation, OrgBrand, SmtpCredential
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,15 @@ def list_orgs(session: Session) -> list[OrgSummary]:
             ).group_by(Account.org_id)
         )
     }
+    shown = {
+        org_id: name
+        for org_id, name in session.execute(select(OrgBrand.org_id, OrgBrand.display_name))
+        if name
+    }
     return [
         OrgSummary(
             name=org.name,
-            display_name=None,
+            display_name=shown.get(org.id),
             domains=tuple(domains.get(org.id, ())),
             accounts=int(counts.get(org.id, (0, 0))[0]),
             active_accounts=int(counts.get(org.id, (0, 0))[1]),
