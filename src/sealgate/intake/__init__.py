@@ -41,7 +41,7 @@ from sealgate.intake.language_header import (
     stored_language,
 )
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
-from sealgate.intake.readable import Attachment, ReadableMessage
+from sealgate.intake.readable import INLINE_IMAGE_TYPES, Attachment, InlineImage, ReadableMessage
 from sealgate.intake.runner import process_incoming, run_intake
 
 __all__ = [
@@ -54,6 +54,8 @@ __all__ = [
     "parse_expiry_time",
     "Addressee",
     "Attachment",
+    "INLINE_IMAGE_TYPES",
+    "InlineImage",
     "ControlHeaderError",
     "ControlHeaders",
     "SEAL_PURPOSE",

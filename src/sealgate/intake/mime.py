@@ -19,7 +19,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-from sealgate.intake.readable import Attachment, ReadableMessage
+from sealgate.intake.readable import INLINE_IMAGE_TYPES, Attachment, InlineImage, ReadableMessage
 from sealgate.vault import Vault
 
 _SERIALISE = policy.default.clone(linesep="\r\n")
@@ -39,6 +39,7 @@ class _Leaf:
     filename: str
     content_type: str
     data: bytes
+    content_id: str = ""  # set for a picture the HTML body shows inline (cid:)
 
 
 def parse_mime(raw: bytes) -> EmailMessage:
@@ -142,8 +143,27 @@ def _filename(part: Message, number: int) -> str:
     return f"attachment-{number}{extension}"
 
 
+def _content_id(part: Message) -> str:
+    """The part's Content-ID without its angle brackets ("" when it has none)."""
+    try:
+        value = str(part.get("Content-ID", "") or "")
+    except Exception:
+        return ""
+    return _printable(value).strip().strip("<>").strip()[:200]
+
+
+def _inline_id(part: Message, html_body: str | None) -> str:
+    """The Content-ID of a picture the HTML body shows (`cid:`), else "" (an attachment)."""
+    if html_body is None or part.get_content_type() not in INLINE_IMAGE_TYPES:
+        return ""
+    content_id = _content_id(part)
+    if content_id and f"cid:{content_id}".lower() in html_body.lower():
+        return content_id
+    return ""
+
+
 def _structure(mail: EmailMessage) -> tuple[str, str | None, list[_Leaf]]:
-    """Text body, HTML body and attachments of a well-enough-formed message."""
+    """Text body, HTML body and attachments (inline pictures too) of a well-formed message."""
     plain = mail.get_body(preferencelist=("plain",))
     rich = mail.get_body(preferencelist=("html",))
     html_body = _text_of(rich) if rich is not None else None
@@ -154,7 +174,12 @@ def _structure(mail: EmailMessage) -> tuple[str, str | None, list[_Leaf]]:
     else:
         text = ""
     leaves = [
-        _Leaf(_filename(part, number), part.get_content_type(), _decoded(part))
+        _Leaf(
+            _filename(part, number),
+            part.get_content_type(),
+            _decoded(part),
+            _inline_id(part, html_body),
+        )
         for number, part in enumerate(
             (p for p in _leaves(mail) if p is not plain and p is not rich), start=1
         )
@@ -187,6 +212,18 @@ def readable_from(mail: EmailMessage, raw: bytes, vault: Vault) -> ReadableMessa
     attachments = tuple(
         Attachment(leaf.filename, leaf.content_type, len(leaf.data), vault.put_bytes(leaf.data))
         for leaf in leaves
+        if not leaf.content_id
+    )
+    inline_images = tuple(
+        InlineImage(
+            leaf.content_id,
+            leaf.filename,
+            leaf.content_type,
+            len(leaf.data),
+            vault.put_bytes(leaf.data),
+        )
+        for leaf in leaves
+        if leaf.content_id
     )
     return ReadableMessage(
         subject=header_text(mail, "Subject"),
@@ -197,6 +234,7 @@ def readable_from(mail: EmailMessage, raw: bytes, vault: Vault) -> ReadableMessa
         text=_printable(text),
         html=_printable(html_body) if html_body is not None else None,
         attachments=attachments,
+        inline_images=inline_images,
     )
 
 

@@ -54,6 +54,8 @@ class LinkTarget:
     sends: LinkSends  # the codes sent for this link so far (link_caps.py)
     # An account without a password yet: the start page offers an invitation, not a login.
     account_pending: bool = False
+    # When sealgate accepted the message (naive UTC): the read page's date without a Date.
+    accepted_at: datetime | None = None
 
     @property
     def start(self) -> str:
@@ -117,6 +119,7 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
             recipient.code_sends_total, recipient.code_sends_day, recipient.code_day_started_at
         ),
         account_pending=proof is Proof.ACCOUNT and not is_set_up(session, recipient.address),
+        accepted_at=message.created_at,
     )
 
 

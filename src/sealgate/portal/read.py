@@ -1,9 +1,17 @@
 """Reading the message: the page, and its HTML body in a sandboxed frame.
 
-GET /m/{token}/read  subject, sender, date, To/Cc, text body, attachments, the HTML frame
+GET /m/{token}/read  subject, sender, date, To/Cc, one body, attachments
 GET /m/{token}/html  the sanitised HTML body as its own document, under a CSP that loads
-                     nothing and sandboxes the frame even if the embedding page forgot to
+                     nothing but the message's own pictures, and sandboxes the frame even if
+                     the embedding page forgot to
 GET /inbox/{recipient_id}/read and /html: the same for a logged-in account (see inbox.py)
+
+One body: the HTML in its frame when the mail has one, else the text (a mail program writes
+the text part as a stand-in for the same words). The frame is sandboxed without scripts,
+forms, popups or top navigation; it keeps its own origin (`allow-same-origin`) only so that
+it may load the message's `cid:` pictures from our same-origin route (inline_images.py) with
+the session cookie. Scripts stay blocked three times over: the sanitiser removes them, the
+frame's CSP allows none, and the sandbox does not allow them.
 
 Both need a live session of the link's own recipient, or of an account the message was
 addressed to; without one the read page sends the browser back to the start page (or the
@@ -13,6 +21,7 @@ login form) and the frame gets a 403.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,16 +34,17 @@ from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
+from sealgate.portal.message_facts import sender_line, sent_at
 from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
 from sealgate.portal.proof import record_opened
 from sealgate.portal.reply import reply_all_to
-from sealgate.portal.sanitise import html_document, sanitise_html
+from sealgate.portal.sanitise import SanitisedHtml, html_document, sanitised
 from sealgate.portal.sessions import Lifetime, Reader, session_reader
 from sealgate.store import utcnow
 
 HTML_BODY_POLICY = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; "
-    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "sandbox allow-same-origin; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
 
 
@@ -54,6 +64,27 @@ class Reading:
     @property
     def in_inbox(self) -> bool:
         return isinstance(self.target, InboxEntry)
+
+    @property
+    def accepted_at(self) -> datetime | None:
+        if isinstance(self.target, InboxEntry):
+            return self.target.received_at
+        return self.target.accepted_at
+
+    @property
+    def has_html(self) -> bool:
+        return bool(self.message.html and self.message.html.strip())
+
+    def inline_paths(self) -> dict[str, str]:
+        """Each inline picture's Content-ID → the same-origin path that serves it."""
+        start = self.target.start
+        return {
+            image.content_id: f"{start}/inline/{index}"
+            for index, image in enumerate(self.message.inline_images)
+        }
+
+    def sanitised_html(self) -> SanitisedHtml:
+        return sanitised(self.message.html or "", self.inline_paths())
 
 
 def _authorised_target(
@@ -121,12 +152,18 @@ async def read_page(request: Request) -> Response:
     await run_in_threadpool(record_opened, rt, reading.target.recipient_id, via=via)
     await log_reading(request, reading, "portal.open")
     others = await run_in_threadpool(reply_all_to, rt, reading.target.recipient_id)
+    message, target = reading.message, reading.target
+    sent = sent_at(message.date, reading.accepted_at)
     return render_form(
         request,
         "read.html",
-        target=reading.target,
-        message=reading.message,
-        has_html=bool(reading.message.html),
+        target=target,
+        message=message,
+        sender=sender_line(target.sender_name, target.sender_address, message.sender),
+        sent=sent,
+        sent_in_utc=sent is not None and sent_at(message.date, None) is None,
+        has_html=reading.has_html,
+        remote_blocked=reading.has_html and reading.sanitised_html().remote_blocked,
         in_inbox=reading.in_inbox,
         reply_all_to=others,
         reply_limit=rt.settings.submission.max_message_size,
@@ -136,7 +173,7 @@ async def read_page(request: Request) -> Response:
 async def html_body(request: Request) -> Response:
     reading = await open_message(request)
     await log_reading(request, reading, "portal.html")
-    body = sanitise_html(reading.message.html or "")
+    body = reading.sanitised_html().body
     headers = {
         "Content-Security-Policy": HTML_BODY_POLICY,
         "X-Frame-Options": "SAMEORIGIN",
