@@ -178,3 +178,43 @@ def test_inline_picture_renders_in_the_frame_in_chromium(
             browser.close()
     assert f"{portal_url}/m/{bob.token}/inline/0" in requested
     assert not [url for url in requested if "tracker.example" in url]
+
+
+def test_remember_this_device_in_chromium(
+    runtime: Runtime, stored: StoredMessage, portal_url: str, tmp_path: Path
+):
+    """With the organisation's consent, the ticked box gives chromium a long-lived HttpOnly
+    device cookie; after "Close" the link opens the message again without a code."""
+    from playwright.sync_api import sync_playwright
+
+    from sealgate.directory import set_policy
+
+    with runtime.db.begin() as session:
+        set_policy(session, "Hospital", remember_device_days=30)
+    token = stored.bob.token
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{portal_url}/m/{token}")
+            page.get_by_role("button", name="Send me a code").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/verify")
+            page.get_by_label("Code from the mail").fill(
+                latest_code(runtime, stored.bob.recipient_id)
+            )
+            page.get_by_label("Remember this device for 30 days").check()
+            page.screenshot(path=str(tmp_path / "verify-remember.png"), full_page=True)
+            page.get_by_role("button", name="Open the message").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/read")
+            device = {c["name"]: c for c in context.cookies()}["sealgate_device"]
+            assert device["httpOnly"] and device["sameSite"] == "Lax"
+            assert device["expires"] > time.time() + 29 * 86400
+
+            page.get_by_role("button", name="Close", exact=True).click()
+            page.wait_for_url(f"{portal_url}/m/{token}/closed")
+            page.get_by_role("link", name="Open the message again").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/read")
+            assert page.get_by_role("heading", name=SUBJECT).is_visible()
+        finally:
+            browser.close()

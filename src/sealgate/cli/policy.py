@@ -1,13 +1,20 @@
 """sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
 [--access-code-min-length N] [--expiry-days N|off] [--show-subject on|off]
-[--retention-days N]"""
+[--retention-days N] [--remember-device-days N|off]"""
 
 from __future__ import annotations
 
 import argparse
 
 from sealgate.cli.common import CliError, common_options, emit, unit_of_work
-from sealgate.directory import EXPIRY_OFF, TSC_CHOICES, PolicyInfo, get_policy, set_policy
+from sealgate.directory import (
+    EXPIRY_OFF,
+    REMEMBER_DEVICE_OFF,
+    TSC_CHOICES,
+    PolicyInfo,
+    get_policy,
+    set_policy,
+)
 
 _SWITCHES = ("sms", "access_code", "email_verification", "nta7516", "show_subject")
 
@@ -51,18 +58,25 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N",
         help="days a message's content is kept after its last recipient is finished",
     )
+    change.add_argument(
+        "--remember-device-days",
+        default=None,
+        metavar="N|off",
+        help="days a guest's browser may skip the proof after 'remember this device' "
+        "(1 to 30; off, the default: guests prove themselves every time)",
+    )
     change.set_defaults(run=run_set)
 
 
-def _expiry_days(value: str | None) -> int | str | None:
-    """--expiry-days as set_policy takes it: a whole number of days or EXPIRY_OFF."""
+def _expiry_days(value: str | None, option: str = "--expiry-days") -> int | str | None:
+    """--expiry-days (or --remember-device-days) as set_policy takes it: whole days or off."""
     if value is None:
         return None
     value = value.strip().lower()
-    if value == EXPIRY_OFF:
-        return EXPIRY_OFF
+    if value in (EXPIRY_OFF, REMEMBER_DEVICE_OFF):
+        return value
     if not value.isascii() or not value.isdigit():
-        raise CliError(f"--expiry-days {value!r} is not a whole number of days or 'off'")
+        raise CliError(f"{option} {value!r} is not a whole number of days or 'off'")
     return int(value)
 
 
@@ -82,6 +96,7 @@ def _text(policy: PolicyInfo) -> str:
             f"  default expiry:      {_days(policy.expiry_days)}",
             f"  show subject:        {word(policy.show_subject)}",
             f"  content retention:   {_days(policy.retention_days)}",
+            f"  remember device:     {_days(policy.remember_device_days)}",
         ]
     )
 
@@ -104,12 +119,13 @@ def run_set(args: argparse.Namespace) -> int:
         name: getattr(args, name) == "on" for name in _SWITCHES if getattr(args, name) is not None
     }
     expiry_days = _expiry_days(args.expiry_days)
-    unchanged = (args.tsc, args.access_code_min_length, expiry_days, args.retention_days)
+    remember = _expiry_days(args.remember_device_days, "--remember-device-days")
+    unchanged = (args.tsc, args.access_code_min_length, expiry_days, args.retention_days, remember)
     if not switches and all(value is None for value in unchanged):
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
-            "--tsc, --nta7516, --access-code-min-length, --expiry-days, --show-subject or"
-            " --retention-days)"
+            "--tsc, --nta7516, --access-code-min-length, --expiry-days, --show-subject,"
+            " --retention-days or --remember-device-days)"
         )
     with unit_of_work(args) as session:
         policy = set_policy(
@@ -119,6 +135,7 @@ def run_set(args: argparse.Namespace) -> int:
             access_code_min_length=args.access_code_min_length,
             expiry_days=expiry_days,
             retention_days=args.retention_days,
+            remember_device_days=remember,
             **switches,
         )
     emit(args, policy.to_json(), _text(policy))

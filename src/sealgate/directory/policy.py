@@ -22,6 +22,9 @@ EXPIRY_DAYS_RANGE = (1, 3650)
 EXPIRY_OFF = "off"
 # The bounds of an organisation's content retention in days (0: at the next reaper pass).
 RETENTION_DAYS_RANGE = (0, 3650)
+# The bounds of "remember this device" in days (issue 11: at most 30), and the word for off.
+REMEMBER_DEVICE_DAYS_RANGE = (1, 30)
+REMEMBER_DEVICE_OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class PolicyInfo:
     expiry_days: int | None  # None: new messages do not expire unless a header says so
     show_subject: bool  # notifications show the message's subject
     retention_days: int  # content is deleted this long after the last recipient finished
+    # None: guests prove themselves every time; else days a browser may stay remembered.
+    remember_device_days: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +60,7 @@ def _info(org: Organisation) -> PolicyInfo:
         expiry_days=org.policy_expiry_days,
         show_subject=org.policy_show_subject,
         retention_days=org.policy_retention_days,
+        remember_device_days=org.policy_remember_device_days,
     )
 
 
@@ -75,12 +81,17 @@ def set_policy(
     expiry_days: int | str | None = None,
     show_subject: bool | None = None,
     retention_days: int | None = None,
+    remember_device_days: int | str | None = None,
 ) -> PolicyInfo:
     """Change the settings given (None leaves one as it is) and return the whole policy.
 
-    `expiry_days` is a number of days or `EXPIRY_OFF`.
+    `expiry_days` is a number of days or `EXPIRY_OFF`; `remember_device_days` a number of
+    days or `REMEMBER_DEVICE_OFF` (switching it off makes every remembered browser of the
+    organisation ask for a proof again: the portal ignores their rows).
     """
     org = organisation_named(session, org_name)
+    if remember_device_days is not None:
+        org.policy_remember_device_days = _remember_device_days(remember_device_days)
     if expiry_days is not None:
         org.policy_expiry_days = _expiry_days(expiry_days)
     if retention_days is not None:
@@ -121,6 +132,22 @@ def _expiry_days(value: int | str) -> int | None:
     if isinstance(value, str) or not low <= value <= high:
         raise DirectoryError(f"the default expiry must be {EXPIRY_OFF} or {low} to {high} days")
     return value
+
+
+def _remember_device_days(value: int | str) -> int | None:
+    if value == REMEMBER_DEVICE_OFF:
+        return None
+    low, high = REMEMBER_DEVICE_DAYS_RANGE
+    if isinstance(value, str) or not low <= value <= high:
+        raise DirectoryError(
+            f"remember device must be {REMEMBER_DEVICE_OFF} or {low} to {high} days"
+        )
+    return value
+
+
+def remember_device_days(session: Session, org_id: int) -> int | None:
+    """Days a guest's browser may stay remembered for this organisation (None: not allowed)."""
+    return session.get_one(Organisation, org_id).policy_remember_device_days
 
 
 def expiry_days_default(session: Session, org_id: int) -> int | None:

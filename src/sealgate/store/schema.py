@@ -59,6 +59,9 @@ class Organisation(Base):
     # Days a message's content (every vault blob of it) is kept after its last recipient is
     # finished: expired, withdrawn, or its delivery done (retention/).
     policy_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Days a guest's browser may stay remembered for its address after a proof ("remember
+    # this device", portal/remembered.py); None: not allowed (the default). At most 30.
+    policy_remember_device_days: Mapped[int | None]
 
 
 class Domain(Base):
@@ -372,6 +375,23 @@ class PortalSession(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class RememberedDevice(Base):
+    """A browser a guest asked to remember for their address: it skips the proof until
+    `expires_at`, for messages of `org_id` with the same kind of proof, while the
+    organisation allows it. The cookie holds a 256-bit secret; only its SHA-256 is here."""
+
+    __tablename__ = "remembered_devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)  # address_key() form
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    proof: Mapped[str] = mapped_column(String(16))  # the portal Proof it was made with
+    browser: Mapped[str] = mapped_column(String(80))  # user agent family, for the mail
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
 
 
 class OutboundJob(Base):
