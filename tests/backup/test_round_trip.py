@@ -35,7 +35,10 @@ async def _read_in_portal(sink, link: str) -> tuple[str, list[bytes]]:
         assert page.status_code == 200
         hrefs = re.findall(r'href="([^"]*/attachments/[^"]+)"', page.text)
         bodies = [(await browser.request("GET", str(page.url.join(h)))).content for h in hrefs]
-    return page.text, bodies
+        # The body is the HTML part, shown in its frame.
+        [frame_src] = re.findall(r'<iframe[^>]* src="([^"]+)"', page.text)
+        frame = await browser.request("GET", str(page.url.join(frame_src)))
+    return page.text + frame.text, bodies
 
 
 async def test_backup_wipe_restore_then_read_in_the_portal(
@@ -60,7 +63,7 @@ async def test_backup_wipe_restore_then_read_in_the_portal(
 
     async with running_gateway(settings):
         page, bodies = await _read_in_portal(sink, link)
-    assert "Lab results 2026-11" in page and "your lab results are attached" in page
+    assert "Lab results 2026-11" in page and "your lab results</b> are attached" in page
     assert sorted(bodies) == sorted([ATTACHMENT_PDF, ATTACHMENT_TXT])
 
 

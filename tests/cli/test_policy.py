@@ -42,6 +42,7 @@ DEFAULT = {
     "show_subject": False,
     "retention_days": 30,
     "pseudonymise_days": 365,
+    "remember_device_days": None,
 }
 
 
@@ -162,6 +163,25 @@ def test_retention_days_default_30_set_and_shown(cli):
             cli, "policy", "set", "--org", "Hospital", "--retention-days", wrong
         )
     assert ok(cli, "policy", "show", "--org", "Hospital")["retention_days"] == 0
+
+
+def test_remember_device_days_off_by_default_at_most_30_and_audited(cli):
+    """Issue 11 item 6: an organisation may allow "remember this device", off by default,
+    for at most 30 days; the change is in the audit trail."""
+    assert "remember device:     off" in cli("policy", "show", "--org", "Hospital").stdout
+    changed = ok(cli, "policy", "set", "--org", "Hospital", "--remember-device-days", "30")
+    assert changed == {**DEFAULT, "remember_device_days": 30}
+    assert "remember device:     30 days" in cli("policy", "show", "--org", "Hospital").stdout
+    for wrong, reason in (("0", "1 to 30 days"), ("31", "1 to 30 days"), ("x", "whole number")):
+        assert reason in refused(
+            cli, "policy", "set", "--org", "Hospital", "--remember-device-days", wrong
+        )
+    off = ok(cli, "policy", "set", "--org", "Hospital", "--remember-device-days", "OFF")
+    assert off["remember_device_days"] is None
+    trail = ok(cli, "audit", "list")
+    entries = trail if isinstance(trail, list) else trail["entries"]
+    remembered = [e for e in entries if e["action"] == "policy.set" and "remember" in str(e)]
+    assert len(remembered) == 2, remembered
 
 
 def test_contact_access_code_must_meet_the_minimum(cli):

@@ -93,7 +93,12 @@ async def test_submit_notify_verify_read_download(gateway, sink, sender):
         assert verified.status_code == 303
         page = await browser.request("GET", str(verified.url.join(verified.headers["location"])))
         assert page.status_code == 200
-        assert "Lab results 2026-11" in page.text and "your lab results are attached" in page.text
+        assert "Lab results 2026-11" in page.text
+        # One body: the HTML (in its frame), not the text part beside it.
+        assert "your lab results are attached" not in page.text
+        [frame_src] = re.findall(r'<iframe[^>]* src="([^"]+)"', page.text)
+        frame = await browser.request("GET", str(page.url.join(frame_src)))
+        assert "<b>your lab results</b> are attached" in frame.text
         downloads = re.findall(r'href="([^"]*/attachments/[^"]+)"', page.text)
         assert len(downloads) == 2
         bodies = [

@@ -259,3 +259,36 @@ def test_no_mime_soup_makes_it_crash(vault: Vault, pieces: list[bytes]) -> None:
 def test_text_from_html_survives_broken_markup() -> None:
     assert text_from_html("<p>a<br>b</p><unclosed <x").startswith("a\nb")
     assert text_from_html("") == ""
+
+
+def test_inline_pictures_are_kept_apart_from_attachments(vault: Vault) -> None:
+    """A cid: picture the HTML shows is an inline image, not an attachment (issue 11)."""
+    from tests.intake.inline_mail import LOGO, LOGO_CID, signature_mail
+
+    readable = _read(signature_mail().as_bytes(), vault)
+    assert [a.filename for a in readable.attachments] == ["letter.pdf"]
+    (image,) = readable.inline_images
+    assert (image.content_id, image.content_type, image.size) == (LOGO_CID, "image/png", len(LOGO))
+    assert vault.get_bytes(image.blob_id) == LOGO
+    assert readable.text == "Dear Bob,\nyour results are attached.\n"
+    assert readable.html is not None and f"cid:{LOGO_CID}" in readable.html
+
+
+def test_a_picture_the_html_does_not_show_stays_an_attachment(vault: Vault) -> None:
+    from tests.intake.inline_mail import LOGO, png
+
+    mail = _letter()
+    mail.add_alternative("<p>No pictures here</p>", subtype="html")
+    mail.get_payload()[1].add_related(LOGO, maintype="image", subtype="png", cid="<unused@x>")
+    mail.add_attachment(png(), maintype="image", subtype="png", filename="photo.png")
+    readable = _read(mail.as_bytes(), vault)
+    assert readable.inline_images == ()
+    assert len(readable.attachments) == 2
+
+
+def test_stored_forms_without_inline_images_still_read() -> None:
+    old = (
+        b'{"subject": "s", "sender": "a@b", "to": [], "cc": [], "date": "", "text": "t",'
+        b' "html": null, "attachments": []}'
+    )
+    assert ReadableMessage.from_json(old).inline_images == ()

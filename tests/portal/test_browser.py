@@ -18,8 +18,11 @@ import uvicorn
 from sealgate.bootstrap import Runtime
 from sealgate.config import split_hostport
 from sealgate.portal import create_app
+from tests.conftest import Sender
+from tests.intake.inline_mail import signature_mail
 from tests.portal.conftest import SUBJECT, StoredMessage
 from tests.portal.guest import latest_code
+from tests.portal.over_http import store_mail
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -97,14 +100,16 @@ def test_guest_reads_and_downloads_in_chromium(
             page.get_by_role("button", name="Open the message").click()
             page.wait_for_url(f"{portal_url}/m/{token}/read")
             assert page.get_by_role("heading", name=SUBJECT).is_visible()
-            assert "your lab results are attached." in page.content()
+            # One body: the HTML frame only, and the line that its remote image was blocked.
+            assert "your lab results are attached." not in page.content()
+            assert page.get_by_text("Images from the internet were blocked").is_visible()
             cookies = {c["name"]: c for c in context.cookies()}
             assert cookies["sealgate_session"]["secure"] and cookies["sealgate_session"]["httpOnly"]
             assert cookies["sealgate_session"]["sameSite"] == "Lax"
             assert cookies["sealgate_session"]["expires"] == -1  # ends with the browser
 
             frame_element = page.locator("iframe.body-html")
-            assert frame_element.get_attribute("sandbox") == ""
+            assert frame_element.get_attribute("sandbox") == "allow-same-origin"
             frame = page.frame_locator("iframe.body-html")
             assert frame.locator("b").inner_text() == "lab results"
             assert frame.locator("script").count() == 0
@@ -183,5 +188,87 @@ def test_a_branded_link_page_in_chromium(
                 assert (tmp_path / f"brand-{size}.png").stat().st_size > 0
                 assert violations == []
                 page.close()
+        finally:
+            browser.close()
+
+
+def test_inline_picture_renders_in_the_frame_in_chromium(
+    runtime: Runtime, sender: Sender, portal_url: str, tmp_path: Path
+):
+    """A signature logo (cid:) is drawn inside the sandboxed frame, from our own origin, under
+    the frame's CSP; the remote tracker is never requested; the logo is no attachment."""
+    from playwright.sync_api import sync_playwright
+
+    bob = store_mail(runtime, sender, signature_mail().as_bytes())
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(f"{portal_url}/m/{bob.token}")
+            page.get_by_role("button", name="Send me a code").click()
+            page.wait_for_url(f"{portal_url}/m/{bob.token}/verify")
+            page.get_by_label("Code from the mail").fill(latest_code(runtime, bob.recipient_id))
+            page.get_by_role("button", name="Open the message").click()
+            page.wait_for_url(f"{portal_url}/m/{bob.token}/read")
+
+            frame = page.frame_locator("iframe.body-html")
+            logo = frame.get_by_alt_text("Hospital logo")
+            logo.wait_for()
+            page.wait_for_function(
+                "() => { const f = document.querySelector('iframe.body-html');"
+                " const img = f && f.contentDocument && f.contentDocument.querySelector('img');"
+                " return img && img.complete && img.naturalWidth > 0; }"
+            )
+            assert logo.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [8, 6]
+            assert page.get_by_text("Images from the internet were blocked").is_visible()
+            attachments = page.locator("section.attachments")
+            assert attachments.get_by_role("link").all_inner_texts() == ["letter.pdf"]
+            assert page.locator("section.inline-images").get_by_role("link").count() == 1
+            page.screenshot(path=str(tmp_path / "read-inline-picture.png"), full_page=True)
+        finally:
+            browser.close()
+    assert f"{portal_url}/m/{bob.token}/inline/0" in requested
+    assert not [url for url in requested if "tracker.example" in url]
+
+
+def test_remember_this_device_in_chromium(
+    runtime: Runtime, stored: StoredMessage, portal_url: str, tmp_path: Path
+):
+    """With the organisation's consent, the ticked box gives chromium a long-lived HttpOnly
+    device cookie; after "Close" the link opens the message again without a code."""
+    from playwright.sync_api import sync_playwright
+
+    from sealgate.directory import set_policy
+
+    with runtime.db.begin() as session:
+        set_policy(session, "Hospital", remember_device_days=30)
+    token = stored.bob.token
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{portal_url}/m/{token}")
+            page.get_by_role("button", name="Send me a code").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/verify")
+            page.get_by_label("Code from the mail").fill(
+                latest_code(runtime, stored.bob.recipient_id)
+            )
+            page.get_by_label("Remember this device for 30 days").check()
+            page.screenshot(path=str(tmp_path / "verify-remember.png"), full_page=True)
+            page.get_by_role("button", name="Open the message").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/read")
+            device = {c["name"]: c for c in context.cookies()}["sealgate_device"]
+            assert device["httpOnly"] and device["sameSite"] == "Lax"
+            assert device["expires"] > time.time() + 29 * 86400
+
+            page.get_by_role("button", name="Close", exact=True).click()
+            page.wait_for_url(f"{portal_url}/m/{token}/closed")
+            page.get_by_role("link", name="Open the message again").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/read")
+            assert page.get_by_role("heading", name=SUBJECT).is_visible()
         finally:
             browser.close()

@@ -1,13 +1,19 @@
 """sealgate policy show --org NAME | policy set --org NAME [--sms on|off] [...] [--tsc LEVEL]
 [--access-code-min-length N] [--expiry-days N|off] [--show-subject on|off]
-[--retention-days N] [--pseudonymise-days N|off]"""
+[--retention-days N] [--pseudonymise-days N|off] [--remember-device-days N|off]"""
 
 from __future__ import annotations
 
 import argparse
 
 from sealgate.cli.common import CliError, common_options, emit, unit_of_work
-from sealgate.directory import EXPIRY_OFF, TSC_CHOICES, PolicyInfo, get_policy, set_policy
+from sealgate.directory import (
+    EXPIRY_OFF,
+    TSC_CHOICES,
+    PolicyInfo,
+    get_policy,
+    set_policy,
+)
 
 _SWITCHES = ("sms", "access_code", "email_verification", "nta7516", "show_subject")
 
@@ -57,6 +63,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N|off",
         help="days after its content is deleted that a message's rows are pseudonymised",
     )
+    change.add_argument(
+        "--remember-device-days",
+        default=None,
+        metavar="N|off",
+        help="days a guest's browser may skip the proof after 'remember this device' "
+        "(1 to 30; off, the default: guests prove themselves every time)",
+    )
     change.set_defaults(run=run_set)
 
 
@@ -89,6 +102,7 @@ def _text(policy: PolicyInfo) -> str:
             f"  show subject:        {word(policy.show_subject)}",
             f"  content retention:   {_days(policy.retention_days)}",
             f"  pseudonymise rows:   {_days(policy.pseudonymise_days)} after content deletion",
+            f"  remember device:     {_days(policy.remember_device_days)}",
         ]
     )
 
@@ -112,18 +126,20 @@ def run_set(args: argparse.Namespace) -> int:
     }
     expiry_days = _days_or_off(args.expiry_days, "--expiry-days")
     pseudonymise_days = _days_or_off(args.pseudonymise_days, "--pseudonymise-days")
+    remember = _days_or_off(args.remember_device_days, "--remember-device-days")
     unchanged = (
         args.tsc,
         args.access_code_min_length,
         expiry_days,
         args.retention_days,
         pseudonymise_days,
+        remember,
     )
     if not switches and all(value is None for value in unchanged):
         raise CliError(
             "policy set: nothing to change (give --sms, --access-code, --email-verification, "
             "--tsc, --nta7516, --access-code-min-length, --expiry-days, --show-subject,"
-            " --retention-days or --pseudonymise-days)"
+            " --retention-days, --pseudonymise-days or --remember-device-days)"
         )
     with unit_of_work(args) as session:
         policy = set_policy(
@@ -134,6 +150,7 @@ def run_set(args: argparse.Namespace) -> int:
             expiry_days=expiry_days,
             retention_days=args.retention_days,
             pseudonymise_days=pseudonymise_days,
+            remember_device_days=remember,
             **switches,
         )
     emit(args, policy.to_json(), _text(policy))

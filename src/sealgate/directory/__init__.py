@@ -124,11 +124,13 @@ from sealgate.directory.password_rules import (
 from sealgate.directory.passwords import hash_password, verify_password
 from sealgate.directory.policy import (
     EXPIRY_OFF,
+    REMEMBER_DEVICE_DAYS_RANGE,
     TSC_CHOICES,
     PolicyInfo,
     access_code_minimum,
     expiry_days_default,
     get_policy,
+    remember_device_days,
     set_policy,
 )
 from sealgate.directory.revocation import (
@@ -153,6 +155,8 @@ __all__ = [
     "CONTENT_DELETED",
     "EXPIRED",
     "EXPIRY_OFF",
+    "REMEMBER_DEVICE_DAYS_RANGE",
+    "remember_device_days",
     "LinkChange",
     "LinkClosure",
     "OrgSummary",

@@ -24,6 +24,8 @@ EXPIRY_OFF = "off"
 RETENTION_DAYS_RANGE = (0, 3650)
 # The bounds of the days after content deletion that rows are pseudonymised (retention/).
 PSEUDONYMISE_DAYS_RANGE = (1, 3650)
+# The bounds of "remember this device" in days (issue 11: at most 30).
+REMEMBER_DEVICE_DAYS_RANGE = (1, 30)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class PolicyInfo:
     retention_days: int  # content is deleted this long after the last recipient finished
     # Rows naming people are pseudonymised this long after the content was deleted (None: never).
     pseudonymise_days: int | None
+    # None: guests prove themselves every time; else days a browser may stay remembered.
+    remember_device_days: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +64,7 @@ def _info(org: Organisation) -> PolicyInfo:
         show_subject=org.policy_show_subject,
         retention_days=org.policy_retention_days,
         pseudonymise_days=org.policy_pseudonymise_days,
+        remember_device_days=org.policy_remember_device_days,
     )
 
 
@@ -81,12 +86,19 @@ def set_policy(
     show_subject: bool | None = None,
     retention_days: int | None = None,
     pseudonymise_days: int | str | None = None,
+    remember_device_days: int | str | None = None,
 ) -> PolicyInfo:
     """Change the settings given (None leaves one as it is) and return the whole policy.
 
-    `expiry_days` and `pseudonymise_days` are a number of days or `EXPIRY_OFF`.
+    `expiry_days`, `pseudonymise_days` and `remember_device_days` are a number of days or
+    `EXPIRY_OFF` (switching remembering off makes every remembered browser of the
+    organisation ask for a proof again: the portal ignores their rows).
     """
     org = organisation_named(session, org_name)
+    if remember_device_days is not None:
+        org.policy_remember_device_days = _days_or_off(
+            remember_device_days, "remembering of devices", REMEMBER_DEVICE_DAYS_RANGE
+        )
     if expiry_days is not None:
         org.policy_expiry_days = _days_or_off(expiry_days, "default expiry", EXPIRY_DAYS_RANGE)
     if pseudonymise_days is not None:
@@ -131,6 +143,11 @@ def _days_or_off(value: int | str, what: str, bounds: tuple[int, int]) -> int | 
     if isinstance(value, str) or not low <= value <= high:
         raise DirectoryError(f"the {what} must be {EXPIRY_OFF} or {low} to {high} days")
     return value
+
+
+def remember_device_days(session: Session, org_id: int) -> int | None:
+    """Days a guest's browser may stay remembered for this organisation (None: not allowed)."""
+    return session.get_one(Organisation, org_id).policy_remember_device_days
 
 
 def expiry_days_default(session: Session, org_id: int) -> int | None:

@@ -42,7 +42,7 @@ from sealgate.intake.language_header import (
 )
 from sealgate.intake.mime import header_addresses, parse_mime, readable_from, text_from_html
 from sealgate.intake.raw_stream import RawUnreadable, read_readable_raw
-from sealgate.intake.readable import Attachment, ReadableMessage
+from sealgate.intake.readable import INLINE_IMAGE_TYPES, Attachment, InlineImage, ReadableMessage
 from sealgate.intake.runner import process_incoming, run_intake
 
 __all__ = [
@@ -55,6 +55,8 @@ __all__ = [
     "parse_expiry_time",
     "Addressee",
     "Attachment",
+    "INLINE_IMAGE_TYPES",
+    "InlineImage",
     "ControlHeaderError",
     "ControlHeaders",
     "SEAL_PURPOSE",

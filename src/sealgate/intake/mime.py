@@ -20,7 +20,7 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 
 from sealgate.intake.mime_stream import Skeleton, Stub
-from sealgate.intake.readable import Attachment, ReadableMessage
+from sealgate.intake.readable import INLINE_IMAGE_TYPES, Attachment, InlineImage, ReadableMessage
 from sealgate.vault import Vault
 
 _SERIALISE = policy.default.clone(linesep="\r\n")
@@ -42,6 +42,7 @@ class _Leaf:
     content_type: str
     data: bytes
     stub: Stub | None = None
+    content_id: str = ""  # set for a picture the HTML body shows inline (cid:)
 
 
 @dataclass
@@ -69,12 +70,13 @@ class _Content:
         assert self.vault is not None
         return self.vault.get_bytes(stub.blob_id)
 
-    def leaf(self, part: Message, number: int) -> _Leaf:
+    def leaf(self, part: Message, number: int, html_body: str | None) -> _Leaf:
         filename, content_type = _filename(part, number), part.get_content_type()
+        inline = _inline_id(part, html_body)
         stub = self.stub(part)
         if stub is not None:
-            return _Leaf(filename, content_type, b"", stub)
-        return _Leaf(filename, content_type, _decoded(part))
+            return _Leaf(filename, content_type, b"", stub, inline)
+        return _Leaf(filename, content_type, _decoded(part), content_id=inline)
 
 
 def parse_mime(raw: bytes) -> EmailMessage:
@@ -178,6 +180,25 @@ def _filename(part: Message, number: int) -> str:
     return f"attachment-{number}{extension}"
 
 
+def _content_id(part: Message) -> str:
+    """The part's Content-ID without its angle brackets ("" when it has none)."""
+    try:
+        value = str(part.get("Content-ID", "") or "")
+    except Exception:
+        return ""
+    return _printable(value).strip().strip("<>").strip()[:200]
+
+
+def _inline_id(part: Message, html_body: str | None) -> str:
+    """The Content-ID of a picture the HTML body shows (`cid:`), else "" (an attachment)."""
+    if html_body is None or part.get_content_type() not in INLINE_IMAGE_TYPES:
+        return ""
+    content_id = _content_id(part)
+    if content_id and f"cid:{content_id}".lower() in html_body.lower():
+        return content_id
+    return ""
+
+
 def _structure(mail: EmailMessage, content: _Content) -> tuple[str, str | None, list[_Leaf]]:
     """Text body, HTML body and attachments of a well-enough-formed message."""
     plain = mail.get_body(preferencelist=("plain",))
@@ -190,7 +211,7 @@ def _structure(mail: EmailMessage, content: _Content) -> tuple[str, str | None, 
     else:
         text = ""
     leaves = [
-        content.leaf(part, number)
+        content.leaf(part, number, html_body)
         for number, part in enumerate(
             (p for p in _leaves(mail) if p is not plain and p is not rich), start=1
         )
@@ -242,9 +263,15 @@ def readable_from(
     text, html_body, leaves = _bodies(
         mail, original if stubbed and original else lambda: raw, content
     )
-    attachments = tuple(_stored(leaf, vault) for leaf in leaves)
+    stored = [(leaf, _stored(leaf, vault)) for leaf in leaves]
+    attachments = tuple(kept for leaf, kept in stored if not leaf.content_id)
+    inline_images = tuple(
+        InlineImage(leaf.content_id, kept.filename, kept.content_type, kept.size, kept.blob_id)
+        for leaf, kept in stored
+        if leaf.content_id
+    )
     if skeleton is not None:
-        kept = {attachment.blob_id for attachment in attachments}
+        kept = {attachment.blob_id for _, attachment in stored}
         for stub in skeleton.stubs.values():
             if stub.blob_id not in kept:
                 vault.delete(stub.blob_id)
@@ -257,6 +284,7 @@ def readable_from(
         text=_printable(text),
         html=_printable(html_body) if html_body is not None else None,
         attachments=attachments,
+        inline_images=inline_images,
     )
 
 

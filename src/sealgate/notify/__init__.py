@@ -9,6 +9,7 @@ exists in the clear only inside the (encrypted) queued mail.
 from sealgate.notify.account_mail import compose_account_mail
 from sealgate.notify.brand import MailBrand
 from sealgate.notify.compose import HowToOpen, compose_code_mail, compose_notification
+from sealgate.notify.device_mail import compose_device_mail
 from sealgate.notify.links import hash_token, new_token
 from sealgate.notify.sms import (
     SmsError,
@@ -22,6 +23,7 @@ __all__ = [
     "compose_account_mail",
     "MailBrand",
     "compose_code_mail",
+    "compose_device_mail",
     "compose_notification",
     "HowToOpen",
     "hash_token",

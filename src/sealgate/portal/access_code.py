@@ -37,6 +37,12 @@ from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest, count_verification
 from sealgate.portal.pages import access_code_locked, link_not_valid
 from sealgate.portal.proof import record_verified
+from sealgate.portal.remember_device import (
+    device_request,
+    remember_this_device,
+    set_remembered_cookie,
+)
+from sealgate.portal.remembered import DeviceRequest
 from sealgate.store import Recipient, utcnow
 
 # Longer input is not an access code anyone agreed on; refusing it early keeps argon2 cheap.
@@ -82,7 +88,9 @@ def _count_attempt(rt: Runtime, token: str) -> _Counted:
         return _Counted(target, attempts, code_hash)
 
 
-def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Admission:
+def _try_access_code(
+    rt: Runtime, token: str, typed: str, previous: str | None, device: DeviceRequest | None
+) -> Admission:
     """Count the attempt (committed), then run argon2 outside any transaction, then admit."""
     counted = _count_attempt(rt, token)
     target = counted.target
@@ -107,7 +115,8 @@ def _try_access_code(rt: Runtime, token: str, typed: str, previous: str | None) 
             .execution_options(synchronize_session=False)
         )
         secret = admit_guest(session, rt, target.recipient_id, previous=previous, now=now)
-        return Admission(target, verdict, secret)
+        remembered = remember_this_device(session, rt, target, device, now) if device else None
+        return Admission(target, verdict, secret, remembered)
 
 
 async def check_access_code(request: Request) -> Response:
@@ -123,7 +132,8 @@ async def check_access_code(request: Request) -> Response:
             return RedirectResponse(target.start, status_code=303)
         return start_page(request, target, status=400, error=_("Please type the access code."))
     previous = read_cookie(request, SESSION_COOKIE)
-    tried = await run_in_threadpool(_try_access_code, rt, token, typed, previous)
+    device = device_request(request, form)
+    tried = await run_in_threadpool(_try_access_code, rt, token, typed, previous, device)
     if tried.target is None:
         raise link_not_valid()
     verdict = tried.verdict
@@ -143,4 +153,6 @@ async def check_access_code(request: Request) -> Response:
     assert tried.session_secret is not None
     response = RedirectResponse(f"{tried.target.start}/read", status_code=303)
     set_session_cookie(response, tried.session_secret)
+    if tried.remembered is not None:
+        set_remembered_cookie(request, response, tried.remembered)
     return response

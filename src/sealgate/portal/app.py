@@ -25,6 +25,7 @@ from sealgate.portal.download import download_attachment
 from sealgate.portal.headers import DEFAULT_HEADERS, SecurityHeaders
 from sealgate.portal.health import healthz, readyz
 from sealgate.portal.inbox import inbox_page
+from sealgate.portal.inline_images import inline_image
 from sealgate.portal.language import LanguageChooser, chosen_language, switch_language
 from sealgate.portal.link import landing_page
 from sealgate.portal.login import login, login_form, logout
@@ -98,6 +99,7 @@ def routes() -> list[Route | Mount]:
         Route("/m/{token}/read", read_page, methods=["GET"]),
         Route("/m/{token}/html", html_body, methods=["GET"]),
         Route("/m/{token}/attachments/{index}", download_attachment, methods=["GET"]),
+        Route("/m/{token}/inline/{index}", inline_image, methods=["GET"]),
         Route("/m/{token}/reply", send_reply, methods=["POST"]),
         Route("/m/{token}/replied", reply_sent, methods=["GET"]),
         Route("/m/{token}/access-code", check_access_code, methods=["POST"]),
@@ -114,6 +116,7 @@ def routes() -> list[Route | Mount]:
         Route("/inbox/{recipient_id}/read", read_page, methods=["GET"]),
         Route("/inbox/{recipient_id}/html", html_body, methods=["GET"]),
         Route("/inbox/{recipient_id}/attachments/{index}", download_attachment, methods=["GET"]),
+        Route("/inbox/{recipient_id}/inline/{index}", inline_image, methods=["GET"]),
         Route("/inbox/{recipient_id}/reply", send_reply, methods=["POST"]),
         Route("/inbox/{recipient_id}/replied", reply_sent, methods=["GET"]),
         *account_routes(),

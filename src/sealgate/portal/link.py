@@ -4,7 +4,8 @@ GET /m/{token} shows who sent the message and to which (partly masked) address, 
 way in that the recipient's method allows: "Send me a code" (by mail or by SMS to a masked
 number), the access-code form with the sender's hint, or the account login. It changes
 nothing: mail scanners fetch links before people do, so no code is sent, nothing is marked
-opened and nothing is consumed until the guest POSTs.
+opened and nothing is consumed until the guest POSTs. A browser remembered for the address
+(remembered.py) is sent on to the read page, which opens its session.
 """
 
 from __future__ import annotations
@@ -16,17 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import has_account, is_set_up
+from sealgate.directory import has_account, is_set_up, remember_device_days
 from sealgate.mail import Address, AddressError
 from sealgate.notify import hash_token
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, LinkSends, link_cap
-from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
+from sealgate.portal.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
 from sealgate.portal.methods import DIRECT_METHODS, Proof, mask_phone, proof_for
 from sealgate.portal.pages import access_code_locked, link_capped, link_not_valid
+from sealgate.portal.remembered import live_device
 from sealgate.portal.sessions import Lifetime, session_reader
 from sealgate.portal.withdrawn import refuse_closed
 from sealgate.store import LinkToken, Message, Recipient, utcnow
@@ -54,6 +56,10 @@ class LinkTarget:
     sends: LinkSends  # the codes sent for this link so far (link_caps.py)
     # An account without a password yet: the start page offers an invitation, not a login.
     account_pending: bool = False
+    # When sealgate accepted the message (naive UTC): the read page's date without a Date.
+    accepted_at: datetime | None = None
+    # Days the organisation lets a browser be remembered (remembered.py); None: not allowed.
+    remember_days: int | None = None
 
     @property
     def start(self) -> str:
@@ -117,6 +123,8 @@ def resolve_link(session: Session, token: str, now: datetime) -> LinkTarget | No
             recipient.code_sends_total, recipient.code_sends_day, recipient.code_day_started_at
         ),
         account_pending=proof is Proof.ACCOUNT and not is_set_up(session, recipient.address),
+        accepted_at=message.created_at,
+        remember_days=remember_device_days(session, message.org_id),
     )
 
 
@@ -153,14 +161,23 @@ def can_start(target: LinkTarget) -> bool:
     return True
 
 
-def _landing(rt: Runtime, token: str, cookie: str | None) -> tuple[LinkTarget | None, bool]:
+@dataclass(frozen=True)
+class _Landing:
+    target: LinkTarget | None
+    signed_in: bool = False
+    remembered: bool = False  # no session, but a remembered browser (remembered.py)
+
+
+def _landing(rt: Runtime, token: str, cookie: str | None, device: str | None) -> _Landing:
     now = utcnow()
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
         if target is None:
-            return None, False
+            return _Landing(None)
         reader = session_reader(session, cookie, now, Lifetime.of(rt.settings.web))
-        return target, reader is not None and reader.may_read(target.recipient_id, target.address)
+        if reader is not None and reader.may_read(target.recipient_id, target.address):
+            return _Landing(target, signed_in=True)
+        return _Landing(target, remembered=live_device(session, target, device, now) is not None)
 
 
 def start_page(
@@ -190,14 +207,22 @@ def start_page(
 async def landing_page(request: Request) -> Response:
     rt: Runtime = request.app.state.rt
     token = request.path_params["token"]
-    target, signed_in = await run_in_threadpool(
-        _landing, rt, token, read_cookie(request, SESSION_COOKIE)
+    landing = await run_in_threadpool(
+        _landing,
+        rt,
+        token,
+        read_cookie(request, SESSION_COOKIE),
+        read_cookie(request, DEVICE_COOKIE),
     )
+    target = landing.target
     if target is None:
         raise link_not_valid()
-    if not signed_in:
+    if landing.remembered:
+        # A remembered browser skips the proof: the read page opens its session.
+        return RedirectResponse(f"{target.start}/read", status_code=303)
+    if not landing.signed_in:
         refuse_spent_link(rt, target)
-    return start_page(request, target, signed_in=signed_in)
+    return start_page(request, target, signed_in=landing.signed_in)
 
 
 def refuse_spent_link(rt: Runtime, target: LinkTarget) -> None:

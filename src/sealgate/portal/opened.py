@@ -19,6 +19,7 @@ from sealgate.portal.codes import AttemptOutcome, AttemptVerdict
 from sealgate.portal.link import LinkTarget
 from sealgate.portal.methods import marks_contact_opened, proof_for
 from sealgate.portal.proof import record_verified
+from sealgate.portal.remembered import Remembered
 from sealgate.portal.sessions import Lifetime, open_session
 from sealgate.store import Contact, Recipient
 
@@ -62,6 +63,9 @@ class Admission:
     target: LinkTarget | None
     verdict: AttemptVerdict | None = None
     session_secret: str | None = None
+    # Set when the guest ticked "remember this device" and it was allowed: the device
+    # cookie's secret and days (remember_device.Remembered).
+    remembered: Remembered | None = None
 
 
 def count_verification(target: LinkTarget, outcome: AttemptOutcome) -> None:

@@ -52,6 +52,12 @@ from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest, count_verification
 from sealgate.portal.pages import link_capped, link_not_valid
 from sealgate.portal.proof import record_code_sent, record_verified
+from sealgate.portal.remember_device import (
+    device_request,
+    remember_this_device,
+    set_remembered_cookie,
+)
+from sealgate.portal.remembered import DeviceRequest
 from sealgate.store import utcnow
 
 __all__ = ["CODE_KEY_PURPOSE", "check_code", "code_form", "send_code"]
@@ -141,7 +147,9 @@ async def code_form(request: Request) -> Response:
     return code_page(request, target)
 
 
-def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Admission:
+def _check_code(
+    rt: Runtime, token: str, typed: str, previous: str | None, device: DeviceRequest | None
+) -> Admission:
     """Count the attempt first (one conditional UPDATE), then judge it against the code.
 
     The UPDATE is the transaction's first write, so the code row read after it is the one it
@@ -168,7 +176,8 @@ def _check_code(rt: Runtime, token: str, typed: str, previous: str | None) -> Ad
             return Admission(target, verdict)
         session.delete(row)
         secret = admit_guest(session, rt, target.recipient_id, previous=previous, now=now)
-        return Admission(target, verdict, secret)
+        remembered = remember_this_device(session, rt, target, device, now) if device else None
+        return Admission(target, verdict, secret, remembered)
 
 
 _ATTEMPT_PAGES: dict[AttemptOutcome, tuple[int, str]] = {
@@ -208,7 +217,8 @@ async def check_code(request: Request) -> Response:
         error = _("The code has %(digits)d digits. Please type it again.", digits=CODE_DIGITS)
         return code_page(request, target, status=400, error=error)
     previous = read_cookie(request, SESSION_COOKIE)
-    checked = await run_in_threadpool(_check_code, rt, token, typed, previous)
+    device = device_request(request, form)
+    checked = await run_in_threadpool(_check_code, rt, token, typed, previous, device)
     if checked.target is None:
         raise link_not_valid()
     if checked.verdict is None:
@@ -219,4 +229,6 @@ async def check_code(request: Request) -> Response:
         return _attempt_refused(request, checked.target, checked.verdict)
     response = RedirectResponse(f"{checked.target.start}/read", status_code=303)
     set_session_cookie(response, checked.session_secret)
+    if checked.remembered is not None:
+        set_remembered_cookie(request, response, checked.remembered)
     return response

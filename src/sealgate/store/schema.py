@@ -63,6 +63,9 @@ class Organisation(Base):
     # addresses become keyed pseudonyms, phones, hints and client addresses are blanked.
     # None: never.
     policy_pseudonymise_days: Mapped[int | None] = mapped_column(default=365, server_default="365")
+    # Days a guest's browser may stay remembered for its address after a proof ("remember
+    # this device", portal/remembered.py); None: not allowed (the default). At most 30.
+    policy_remember_device_days: Mapped[int | None]
 
 
 class OrgBrand(Base):
@@ -417,6 +420,23 @@ class AdminSession(Base):
     flash: Mapped[str | None] = mapped_column(Text)
     # A contacts CSV between its upload and the admin's confirmation, sealed like `flash`.
     pending_import: Mapped[str | None] = mapped_column(Text)
+
+
+class RememberedDevice(Base):
+    """A browser a guest asked to remember for their address: it skips the proof until
+    `expires_at`, for messages of `org_id` with the same kind of proof, while the
+    organisation allows it. The cookie holds a 256-bit secret; only its SHA-256 is here."""
+
+    __tablename__ = "remembered_devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)  # address_key() form
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    proof: Mapped[str] = mapped_column(String(16))  # the portal Proof it was made with
+    browser: Mapped[str] = mapped_column(String(80))  # user agent family, for the mail
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
 
 
 class OutboundJob(Base):

@@ -179,6 +179,7 @@ class Policy(BaseModel):
     show_subject: bool
     retention_days: int
     pseudonymise_days: int | None
+    remember_device_days: int | None
 
 
 class PolicyUpdate(Strict):
@@ -200,6 +201,12 @@ class PolicyUpdate(Strict):
         ge=1,
         le=3650,
         description="days after content deletion that rows are pseudonymised; null: never",
+    )
+    remember_device_days: int | None = Field(
+        None,
+        ge=1,
+        le=30,
+        description="days a guest's browser may skip the proof once remembered; null: never",
     )
 
 

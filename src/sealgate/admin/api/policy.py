@@ -1,7 +1,7 @@
 """An organisation's Email Security Policy, the NTA 7516 list, and its DKIM keys and DNS.
 
-PATCH takes the settings `sealgate policy set` takes; `expiry_days: null` and
-`pseudonymise_days: null` switch those off. The NTA 7516 list is the gateway's, not an
+PATCH takes the settings `sealgate policy set` takes; `expiry_days`, `pseudonymise_days`
+and `remember_device_days` set to null switch those off. The NTA 7516 list is the gateway's, not an
 organisation's: anyone with policy.read somewhere may read it, only the operator may change
 it.
 """
@@ -44,8 +44,8 @@ def update_policy(call: Call) -> dict[str, Any]:
     changes = call.body.model_dump(exclude_unset=True)
     if not changes:
         raise invalid("nothing to change: give at least one setting")
-    # For these two, null means "off", as `--expiry-days off` does; elsewhere null is a no-op.
-    for name in ("expiry_days", "pseudonymise_days"):
+    # For these, null means "off", as `--expiry-days off` does; elsewhere null is a no-op.
+    for name in ("expiry_days", "pseudonymise_days", "remember_device_days"):
         if name in changes and changes[name] is None:
             changes[name] = EXPIRY_OFF
     call.target = org.name
