@@ -14,6 +14,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from sealgate.locale import _, long_when, use_language
+from sealgate.notify.brand import MailBrand
 from sealgate.notify.compose import _address, _base, _render
 
 
@@ -27,10 +28,12 @@ def compose_device_mail(
     system_from: str,
     now: datetime,
     language: str | None = None,
+    brand: MailBrand | None = None,
 ) -> EmailMessage:
     """The mail to `recipient` that a browser (`browser` on `system`, e.g. "Firefox",
     "Windows"; "" when unknown) was remembered at `now` (naive UTC) for `days` days, in
-    `language` (English when None)."""
+    `language` (English when None); `org_name` is the name the organisation shows, and
+    `brand` adds its support line and footer."""
     with use_language(language):
         if browser and system:
             named = _("%(browser)s on %(system)s", browser=browser, system=system)
@@ -46,6 +49,8 @@ def compose_device_mail(
         return _render(
             mail,
             "device",
+            brand or MailBrand(),
+            org_name,
             org=org_name,
             email=recipient,
             browser=named,

@@ -23,7 +23,8 @@ from starlette.responses import Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.delivery import enqueue
-from sealgate.notify import compose_device_mail
+from sealgate.directory import brand_of
+from sealgate.notify import MailBrand, compose_device_mail
 from sealgate.portal.access_log import client_of, record_portal
 from sealgate.portal.browsers import browser_family
 from sealgate.portal.code_mail import mail_language
@@ -40,7 +41,6 @@ from sealgate.portal.remembered import (
     mark_used,
 )
 from sealgate.portal.sessions import Lifetime, open_session
-from sealgate.store import Organisation
 
 DEVICE_MAIL_EXPIRY = timedelta(days=1)
 # The verification forms' checkbox.
@@ -83,11 +83,12 @@ def remember_this_device(
         previous=device.previous,
         now=now,
     )
-    org_name = session.get_one(Organisation, target.org_id).name
+    brand = brand_of(session, target.org_id)
     system_from = rt.settings.delivery.sender
     mail = compose_device_mail(
         recipient=target.address,
-        org_name=org_name,
+        org_name=brand.name,
+        brand=MailBrand(brand.support, brand.footer, brand.accent),
         browser=browser,
         system=system,
         days=days,
