@@ -24,6 +24,8 @@ def test_a_new_organisation_has_the_default_policy(runtime, sender):
         "retention_days": 30,
         # Rows naming people are pseudonymised a year after their content went.
         "pseudonymise_days": 365,
+        # Issue 11: guests prove themselves every time unless the organisation allows more.
+        "remember_device_days": None,
     }
 
 

@@ -102,12 +102,9 @@ def test_a_guest_opens_the_message_with_the_keyboard_only(
             assert page.url == f"{portal_url}/m/{token}/read"
             assert page.get_by_role("heading", name=SUBJECT).is_visible()
 
-            # On the read page every stop shows its focus ring too: Close comes first after
-            # the banner, then the attachments, the frame, and the reply form.
             # On the read page every stop shows its focus ring too, in reading order: Close
-            # first after the banner, the attachments, then the reply form. (Chromium gives
-            # the sandboxed frame of the formatted body no stop of its own, with or without
-            # tabindex: it has nothing focusable in it.)
+            # first after the banner, the attachments, then the reply form. (The frame of
+            # the formatted body takes no stop: Chromium shows no focus ring on a frame.)
             assert _tab_stops(page, 10) == [
                 "a:Skip to the content",
                 "a:Nederlands",
