@@ -141,3 +141,27 @@ def test_only_roles_that_may_grant_roles_may_import_accounts(world: ApiWorld) ->
     with world.client(Role.HELPDESK, "Hospital") as client:
         refused = client.post(f"/orgs/{org.id}/accounts/import", json={"csv": ACCOUNTS})
     assert refused.status_code == 403
+
+
+NASTY = (
+    "",
+    "\n\n",
+    "email_address\n",
+    'email_address,phone_number\n"unclosed@example.org,+31612345678\n',
+    "email_address,phone_number\r\rx@example.org,1\r",
+    "\ufeffemail_address;phone_number\nx@example.org;+31612345678;extra;cells\n",
+    "email_address,email_address\nx@example.org,y@example.org\n",
+    "email_address,access_code,access_code_hint\n" + "x@example.org," + "c" * 300_000 + ",\n",
+    "email_address,phone_number\n" + "\u202e@example.org,+31 6 1234 5678\n",
+    "email_address,phone_number\n=cmd|' /C calc'!A0,+31612345678\n",
+)
+
+
+def test_odd_files_are_reported_or_refused_never_a_server_error(world: ApiWorld) -> None:
+    org = world.orgs["Hospital"]
+    with world.operator() as client:
+        for text in NASTY:
+            for what in ("contacts", "accounts"):
+                response = client.post(f"/orgs/{org.id}/{what}/import", json={"csv": text})
+                assert response.status_code in (200, 422), (what, text[:60], response.text)
+                assert response.headers["content-type"] == "application/json"
