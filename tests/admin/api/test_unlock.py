@@ -7,10 +7,10 @@ import httpx
 
 from sealgate.admin import Role
 from sealgate.audit import newest
-from sealgate.store import Recipient
+from sealgate.store import Recipient, utcnow
 from tests.admin.api.world import ApiWorld
 from tests.conftest import Sender
-from tests.portal.guest import GuestBrowser
+from tests.portal.guest import GuestBrowser, code_mails
 from tests.portal.recipients import Spec, store_for
 
 CAROL = "carol@example.org"
@@ -64,6 +64,7 @@ async def test_unlock_lets_the_right_code_open_the_message(world: ApiWorld) -> N
         [entry] = newest(session, 10, action="api.messages.unlock")
     assert entry.object_id == message_id and entry.organisation == "Hospital"
     assert '"recipient":"Carol@Example.org"' in entry.details
+    assert '"before":{"access_code_attempts":5' in entry.details
 
 
 def test_unlock_refusals(world: ApiWorld) -> None:
@@ -80,3 +81,33 @@ def test_unlock_refusals(world: ApiWorld) -> None:
     with world.client(Role.AUDITOR, "Hospital") as api:
         denied = api.post(f"/messages/{message_id}/unlock", json={"recipient": "dora@example.org"})
         assert denied.status_code == 403
+
+
+async def test_unlock_lifts_the_day_cap_of_code_sends(world: ApiWorld) -> None:
+    """A link at its day cap asks the recipient to contact the sender; after the unlock it
+    sends a code again (the lifetime count is kept)."""
+    address = "erik@example.org"
+    org = world.orgs["Hospital"]
+    sender = Sender(org.name, org.sender, "Alice", org.username, "")
+    guest = store_for(world.rt, sender, [Spec(address)])[address]
+    web = world.rt.settings.web
+    with world.rt.db.begin() as session:
+        row = session.get_one(Recipient, guest.recipient_id)
+        row.code_sends_day = row.code_sends_total = web.code_sends_per_day
+        row.code_day_started_at = row.sender_told_at = utcnow()
+        message_id = row.message_id
+    async with httpx.AsyncClient(base_url=web.base_url, timeout=30) as client:
+        browser = GuestBrowser(client)
+        capped = await browser.get(f"/m/{guest.token}")
+        assert capped.status_code == 429 and "Please contact the sender" in capped.text
+        with world.client(Role.HELPDESK, "Hospital") as api:
+            unlocked = api.post(f"/messages/{message_id}/unlock", json={"recipient": address})
+        assert unlocked.status_code == 200, unlocked.text
+        assert unlocked.json()["before"]["code_sends_day"] == web.code_sends_per_day
+        assert (await browser.get(f"/m/{guest.token}")).status_code == 200
+        sent = await browser.post(f"/m/{guest.token}/code", {})
+        assert sent.status_code == 303, sent.text
+    assert len(code_mails(world.rt, guest.recipient_id)) == 1
+    with world.rt.db.begin() as session:
+        row = session.get_one(Recipient, guest.recipient_id)
+        assert (row.code_sends_day, row.code_sends_total) == (1, web.code_sends_per_day + 1)

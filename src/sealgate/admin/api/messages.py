@@ -136,7 +136,9 @@ def unlock_message_recipient(call: Call) -> dict[str, Any]:
         call.body.recipient,
         sends_per_link=call.rt.settings.web.code_sends_per_link,
     )
-    return result.to_json()
+    value = result.to_json()
+    call.details = {"before": value["before"], "lifetime_cap_reached": result.lifetime_cap_reached}
+    return value
 
 
 def message_evidence(call: Call) -> dict[str, Any]:
