@@ -102,6 +102,7 @@ from sealgate.directory.listings import (
     list_credentials,
     list_orgs,
 )
+from sealgate.directory.lockouts import RecipientUnlock, unlock_recipient
 from sealgate.directory.message_detail import (
     describe,
     describe_message,
@@ -162,6 +163,8 @@ __all__ = [
     "OrgSummary",
     "REVOKED",
     "RevocationError",
+    "RecipientUnlock",
+    "unlock_recipient",
     "link_closure",
     "list_credentials",
     "list_orgs",

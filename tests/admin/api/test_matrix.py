@@ -72,6 +72,12 @@ def requests(world: ApiWorld) -> dict[str, Callable[[], Request]]:
         ),
         "accounts.disable": lambda: Request("POST", org + f"/accounts/{h.sender}/disable"),
         "accounts.enable": lambda: Request("POST", org + f"/accounts/{h.sender}/enable"),
+        "accounts.import": lambda: Request(
+            "POST",
+            org + "/accounts/import",
+            {"csv": f"email_address,full_name\ni{next(_unique)}@hospital.example,Imported\n"},
+            params={"confirm": "true"},
+        ),
         "credentials.list": lambda: Request("GET", org + "/credentials"),
         "credentials.create": lambda: Request("POST", org + "/credentials", {"label": "matrix"}),
         "credentials.disable": lambda: Request("POST", org + f"/credentials/{h.username}/disable"),
@@ -90,11 +96,21 @@ def requests(world: ApiWorld) -> dict[str, Callable[[], Request]]:
         "contacts.remove": lambda: Request(
             "DELETE", org + "/contacts/bob@example.org", setup=_add_contact
         ),
+        "contacts.import": lambda: Request(
+            "POST",
+            org + "/contacts/import",
+            {"csv": "email_address,phone_number\nbob@example.org,+31612345678\n"},
+            params={"confirm": "true"},
+        ),
+        "contacts.export": lambda: Request("GET", org + "/contacts/export"),
         "messages.search": lambda: Request("GET", "/messages"),
         "messages.show": lambda: Request("GET", msg),
         "messages.revoke": lambda: Request("POST", msg + "/revoke", {}, also=(409,)),
         "messages.unrevoke": lambda: Request("POST", msg + "/unrevoke", {}, also=(409,)),
         "messages.expire": lambda: Request("POST", msg + "/expire", {"in_days": 30}),
+        "messages.unlock": lambda: Request(
+            "POST", msg + "/unlock", {"recipient": "bob@example.org"}
+        ),
         "messages.evidence": lambda: Request("GET", msg + "/evidence"),
         "messages.evidence_verify": lambda: Request("GET", msg + "/evidence/verify"),
         "queue.list": lambda: Request("GET", "/queue"),

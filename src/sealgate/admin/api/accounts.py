@@ -1,7 +1,10 @@
 """Accounts and SMTP credentials of an organisation: list, create, disable, enable.
 
 An account made without a password gets an invitation mail (a single-use link), as
-`sealgate account add` does; a credential's secret is in the create response only.
+`sealgate account add` does; a credential's secret is in the create response only. A CSV
+import (`email_address,full_name[,role]`) reports per row and, with `confirm`, writes the
+accepted rows and invites each new account, as `sealgate account import` does; a row's role
+is accepted only from a token that holds roles.write in the organisation.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from typing import Any
 from sealgate.admin.api.endpoint import Call, iso
 from sealgate.admin.api.errors import invalid, not_found
 from sealgate.admin.api.pagination import page
+from sealgate.admin.grants import grant_role, grants_of
+from sealgate.admin.roles import Capability, Role
 from sealgate.directory import (
     CREDENTIAL_KEY_PURPOSE,
+    AccountInfo,
     LinkPurpose,
     add_account,
+    apply_accounts_import,
     create_credential,
     disable_account,
     disable_credential,
@@ -25,6 +32,7 @@ from sealgate.directory import (
     list_credentials,
     normalise_address,
     password_problem,
+    plan_accounts_import,
 )
 from sealgate.portal import send_account_link
 from sealgate.store import utcnow
@@ -120,3 +128,38 @@ def disable_org_credential(call: Call) -> dict[str, Any]:
     disable_credential(call.session, username)
     item = next(c for c in list_credentials(call.session, org.name) if c.username == username)
     return _credential_json(item)
+
+
+# The roles a row of an import may give: an organisation's own, never the operator; and
+# only by a token that may grant roles in the organisation.
+ORG_ROLES = tuple(role.value for role in Role if role is not Role.OPERATOR)
+
+
+def import_org_accounts(call: Call) -> dict[str, Any]:
+    """The per-row report; with ?confirm=true the accepted rows written, new ones invited."""
+    org = call.org()
+    confirm = call.query.confirm
+    roles = ORG_ROLES if call.principal.may(Capability.ROLES_WRITE, org.id) else ()
+    plan = plan_accounts_import(call.session, org.name, call.body.csv, roles=roles)
+    invited: list[str] = []
+    if confirm:
+        now = utcnow()
+
+        def invite(account: AccountInfo) -> None:
+            send_account_link(call.session, call.rt, account.id, LinkPurpose.INVITE, now)
+            invited.append(account.email)
+
+        def grant(account: AccountInfo, role: str) -> None:
+            held = {grant.role.value for grant in grants_of(call.session, account.id)}
+            if role not in held:
+                grant_role(call.session, account.email, role, granted_by=call.principal.actor)
+
+        apply_accounts_import(call.session, plan, invite=invite, grant=grant)
+    call.details = {
+        "confirm": confirm,
+        "accepted": len(plan.accepted),
+        "rejected": len(plan.rejected),
+        "written_lines": [row.line for row in plan.accepted] if confirm else [],
+        "invited": invited,
+    }
+    return {**plan.to_json(), "written": confirm, "invited": invited}

@@ -44,7 +44,7 @@ log = logging.getLogger("sealgate.admin.api")
 
 MAX_ID = 2**31 - 1
 # Request fields never written to the audit trail as given.
-SECRET_FIELDS = frozenset({"password", "access_code"})
+SECRET_FIELDS = frozenset({"password", "access_code", "csv"})
 
 Handler = Callable[["Call"], Any]
 
@@ -65,6 +65,7 @@ class Endpoint:
     gateway_wide: bool = False  # the capability is asked for the gateway (org None)
     paginated: bool = False
     media_type: str = "application/json"
+    max_body: int = MAX_BODY  # larger for a CSV import
 
     @property
     def mutating(self) -> bool:
@@ -148,9 +149,9 @@ async def read_body(request: Request, endpoint: Endpoint) -> BaseModel | None:
     raw = b""
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_BODY:
+        if len(raw) > endpoint.max_body:
             raise ApiError(
-                413, "payload_too_large", f"a request body holds at most {MAX_BODY} bytes"
+                413, "payload_too_large", f"a request body holds at most {endpoint.max_body} bytes"
             )
     data: Any = {}
     if raw.strip():

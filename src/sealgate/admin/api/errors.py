@@ -11,7 +11,7 @@ Every refusal raises `ApiError`; `error_response` renders it. Clients branch on 
     404 not_found                         no such resource, or one the token cannot see
     405 method_not_allowed
     409 conflict                          already exists / already claimed / wrong state
-    413 payload_too_large                 a body over MAX_BODY bytes
+    413 payload_too_large                 a body over MAX_BODY (a CSV import: IMPORT_MAX_BODY)
     415 unsupported_media_type            a body that is not application/json
     422 invalid_request, challenge_failed well-formed but refused (field, value, DNS proof)
     500 internal_error                    a bug; the log has the traceback, the client does not
@@ -23,6 +23,8 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 
 MAX_BODY = 64 * 1024
+# A CSV import's JSON body: 1 MiB of CSV, with room for the escapes JSON adds.
+IMPORT_MAX_BODY = 2 * 1024 * 1024
 
 ERROR_CODES: dict[int, tuple[str, ...]] = {
     400: ("bad_request", "invalid_cursor"),

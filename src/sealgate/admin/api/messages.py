@@ -1,5 +1,6 @@
 """Messages: search, show (metadata, per-recipient status and decision trace), revoke,
-unrevoke, expire, and the evidence chain; never a subject or a body.
+unrevoke, expire, unlock a recipient (helpdesk), and the evidence chain; never a subject or
+a body.
 
 A message is found by its id or its submission's id, as `sealgate message show` takes it;
 one of an organisation the token cannot reach is 404.
@@ -14,7 +15,14 @@ from sealgate.admin.api.endpoint import Call, iso
 from sealgate.admin.api.errors import ApiError, invalid
 from sealgate.admin.api.pagination import decode_cursor, encode_cursor
 from sealgate.admin.api.times import parse_time
-from sealgate.directory import describe, find_message, revoke_links, set_expiry, unrevoke_links
+from sealgate.directory import (
+    describe,
+    find_message,
+    revoke_links,
+    set_expiry,
+    unlock_recipient,
+    unrevoke_links,
+)
 from sealgate.evidence import first_broken, head, load, to_json
 from sealgate.store import Message, Organisation, list_messages, utcnow
 
@@ -117,6 +125,20 @@ def expire_message(call: Call) -> dict[str, Any]:
         call.session, message.id, expires_at, address=call.body.recipient, by=call.principal.actor
     )
     return change.to_json()
+
+
+def unlock_message_recipient(call: Call) -> dict[str, Any]:
+    """Reset a recipient's lockout (directory/lockouts.py: the lifetime cap stays)."""
+    message = _message(call)
+    result = unlock_recipient(
+        call.session,
+        message.id,
+        call.body.recipient,
+        sends_per_link=call.rt.settings.web.code_sends_per_link,
+    )
+    value = result.to_json()
+    call.details = {"before": value["before"], "lifetime_cap_reached": result.lifetime_cap_reached}
+    return value
 
 
 def message_evidence(call: Call) -> dict[str, Any]:

@@ -306,6 +306,73 @@ class ContactsRemoved(BaseModel):
     removed: int
 
 
+# -- CSV imports and the contacts export --------------------------------------------------
+
+IMPORT_MAX_CHARS = 1024 * 1024
+
+
+class CsvImport(Strict):
+    csv: str = Field(
+        max_length=IMPORT_MAX_CHARS,
+        description="the CSV file's text: a header row, then one row per entry; comma or "
+        "semicolon (never recorded in the audit trail)",
+    )
+
+
+class ImportQuery(Loose):
+    confirm: bool = Field(
+        False, description="write the accepted rows; false: only the report, nothing written"
+    )
+
+
+class ContactImportRow(BaseModel):
+    line: int
+    email_address: str
+    accepted: bool
+    action: Literal["add", "update"] | None
+    sms: bool
+    phone_number: str | None
+    access_code: bool = Field(description="whether the row gives one (never the code)")
+    problem: str | None = Field(description="a stable code when rejected")
+    reason: str | None
+
+
+class ContactsImportReport(BaseModel):
+    org: str
+    rows: list[ContactImportRow]
+    accepted: int
+    rejected: int
+    written: bool
+
+
+class AccountImportRow(BaseModel):
+    line: int
+    email_address: str
+    full_name: str
+    role: str | None
+    accepted: bool
+    action: Literal["add", "update"] | None
+    problem: str | None = Field(description="a stable code when rejected")
+    reason: str | None
+
+
+class AccountsImportReport(BaseModel):
+    org: str
+    rows: list[AccountImportRow]
+    accepted: int
+    rejected: int
+    written: bool
+    invited: list[str] = Field(description="new accounts, each sent an invitation")
+
+
+class ContactsExportQuery(Loose):
+    excel: bool = Field(False, description="semicolons and a BOM, as Excel in nl and de reads")
+
+
+class ContactsExport(BaseModel):
+    """Documented only: the export is a CSV file (access codes are never exported)."""
+
+
 # -- messages ------------------------------------------------------------------------------
 
 MessageState = Literal[
@@ -411,6 +478,27 @@ class ExpireBody(Strict):
     at: str | None = Field(None, max_length=40, description="ISO 8601, in the future")
     in_days: int | None = Field(None, ge=1, le=36500)
     never: bool = False
+
+
+class UnlockBody(Strict):
+    recipient: str = Field(min_length=1, max_length=320, description="the address to unlock")
+
+
+class UnlockCounts(BaseModel):
+    access_code_attempts: int
+    code_attempts: int | None = Field(description="at the live code; null: none was sent")
+    code_sends_day: int
+
+
+class RecipientUnlocked(BaseModel):
+    message_id: str
+    recipient: str
+    unlocked: bool
+    before: UnlockCounts
+    code_sends_total: int = Field(description="the link's lifetime count (not reset)")
+    lifetime_cap_reached: bool = Field(
+        description="the link sends no more codes: the sender must send the message again"
+    )
 
 
 class LinkState(BaseModel):

@@ -96,6 +96,8 @@ def _error(status: int) -> dict[str, Any]:
 def _success(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.media_type == "export":
         content = {media: {"schema": {"type": "string"}} for media in _EXPORT_MEDIA}
+    elif endpoint.media_type != "application/json":
+        content = {endpoint.media_type: {"schema": {"type": "string"}}}
     else:
         content = {"application/json": {"schema": _ref(endpoint.response)}}
     return {"description": endpoint.summary, "content": content}

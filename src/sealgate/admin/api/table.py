@@ -9,6 +9,7 @@ from __future__ import annotations
 from sealgate.admin.api import accounts, audit, contacts, messages, orgs, policy, probes, queue
 from sealgate.admin.api import models as m
 from sealgate.admin.api.endpoint import Endpoint
+from sealgate.admin.api.errors import IMPORT_MAX_BODY
 from sealgate.admin.roles import Capability as C
 
 ORG = "/orgs/{org_id}"
@@ -44,6 +45,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              accounts.disable_org_account, "Disable an account", m.AccountState),
     Endpoint("POST", ORG + "/accounts/{email}/enable", "accounts.enable", C.ACCOUNTS_WRITE,
              accounts.enable_org_account, "Enable a disabled account", m.AccountState),
+    Endpoint("POST", ORG + "/accounts/import", "accounts.import", C.ACCOUNTS_WRITE,
+             accounts.import_org_accounts,
+             "Import accounts from CSV: the per-row report; ?confirm=true writes and invites",
+             m.AccountsImportReport, body=m.CsvImport, query=m.ImportQuery,
+             errors=(409,), max_body=IMPORT_MAX_BODY),
     Endpoint("GET", ORG + "/credentials", "credentials.list", C.CREDENTIALS_READ,
              accounts.list_org_credentials, "List SMTP credentials (never their secrets)",
              m.CredentialPage, query=m.PageQuery),
@@ -63,7 +69,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              query=m.PageQuery),
     Endpoint("POST", "/nta7516", "nta7516.add", C.POLICY_WRITE, policy.add_nta7516,
              "List a compliant domain (operator)", m.NtaChange, body=m.NtaAdd, status=201,
-             gateway_wide=True),
+             errors=(409,), gateway_wide=True),
     Endpoint("DELETE", "/nta7516/{domain}", "nta7516.remove", C.POLICY_WRITE,
              policy.remove_nta7516, "Unlist a domain (operator)", m.NtaChange,
              gateway_wide=True),
@@ -83,6 +89,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("DELETE", ORG + "/contacts/{address}", "contacts.remove", C.CONTACTS_WRITE,
              contacts.remove_org_contact, "Remove a recipient's entries from a book",
              m.ContactsRemoved, query=m.ContactDeleteQuery),
+    Endpoint("POST", ORG + "/contacts/import", "contacts.import", C.CONTACTS_WRITE,
+             contacts.import_org_contacts,
+             "Import the shared book from CSV: the per-row report; ?confirm=true writes",
+             m.ContactsImportReport, body=m.CsvImport, query=m.ImportQuery,
+             errors=(409,), max_body=IMPORT_MAX_BODY),
+    Endpoint("GET", ORG + "/contacts/export", "contacts.export", C.CONTACTS_READ,
+             contacts.export_org_contacts, "Export the shared book as CSV (never access codes)",
+             m.ContactsExport, query=m.ContactsExportQuery, media_type="text/csv"),
     # Messages and evidence.
     Endpoint("GET", "/messages", "messages.search", C.MESSAGES_READ, messages.search_messages,
              "Search messages by sender, recipient, time and state", m.MessagePage,
@@ -99,6 +113,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/messages/{message_id}/expire", "messages.expire", C.MESSAGES_REVOKE,
              messages.expire_message, "Set when a message's links expire", m.LinkChange,
              body=m.ExpireBody),
+    Endpoint("POST", "/messages/{message_id}/unlock", "messages.unlock", C.RECIPIENTS_UNLOCK,
+             messages.unlock_message_recipient,
+             "Reset a recipient's lockout (access codes, code attempts, today's code sends)",
+             m.RecipientUnlocked, body=m.UnlockBody),
     Endpoint("GET", "/messages/{message_id}/evidence", "messages.evidence", C.EVIDENCE_READ,
              messages.message_evidence, "A message's evidence events (hash-chained)",
              m.Evidence),
