@@ -119,7 +119,9 @@ def _reached(rt: Runtime, admin: Admin, org_name: str) -> Org:
 
 def _take(rt: Runtime, admin: Admin) -> str | None:
     with rt.db.begin() as session:
-        return take_flash(session, rt.subkey(FLASH_KEY_PURPOSE), admin.session_id)
+        flash = take_flash(session, rt.subkey(FLASH_KEY_PURPOSE), admin.session_id)
+    # A new SMTP credential's flash (credentials.py) is not a token.
+    return None if flash is None or flash.startswith("smtp-credential\n") else flash
 
 
 async def token_created(request: Request, admin: Admin) -> Response:
