@@ -40,12 +40,14 @@ from sealgate.admin.console.credentials import (
     disable_smtp_credential,
 )
 from sealgate.admin.console.dashboard import dashboard_page
+from sealgate.admin.console.dns import dns_page
 from sealgate.admin.console.evidence import evidence_page, evidence_pdf
 from sealgate.admin.console.login import login, login_form, logout
 from sealgate.admin.console.messages import message_page, revoke_message, search_page
 from sealgate.admin.console.nta7516 import add_nta7516, nta7516_page, remove_nta7516
 from sealgate.admin.console.orgs import create_organisation, orgs_page, switch_idd
 from sealgate.admin.console.policy import policy_page, save_policy
+from sealgate.admin.console.probes import probes_page, run_probe
 from sealgate.admin.console.queue import cancel_queued, queue_page, retry_queued
 from sealgate.admin.console.tokens import (
     create_api_token,
@@ -86,6 +88,9 @@ def console_routes() -> list[BaseRoute]:
         _page("/admin/nta7516", nta7516_page),
         _page("/admin/nta7516", add_nta7516, "POST"),
         _page("/admin/nta7516/remove", remove_nta7516, "POST"),
+        _page("/admin/dns", dns_page),
+        _page("/admin/probes", probes_page),
+        _page("/admin/probes", run_probe, "POST"),
         _page("/admin/accounts", accounts_page),
         _page("/admin/accounts", create_account, "POST"),
         _page("/admin/accounts/{action}", account_action, "POST"),

@@ -39,7 +39,7 @@ from sealgate.directory import (
 from sealgate.locale import _
 
 # The flash of a new credential: this line, then the username, then the password. The token
-# page (tokens.py) leaves a flash that starts so alone.
+# page (tokens.py) shows only a flash that is a token.
 FLASH_PREFIX = "smtp-credential\n"
 
 
