@@ -11,7 +11,7 @@ from sealgate.store import Recipient
 from tests.admin.console.console import World, add_admin, console_browser, log_in
 
 
-def _record_events(rt: Runtime, message_id: str) -> None:
+def record_events(rt: Runtime, message_id: str) -> None:
     with rt.db.begin() as session:
         record(session, message_id, ACCEPTED, client="192.0.2.7")
         recipient = session.query(Recipient).filter_by(message_id=message_id).first()
@@ -27,7 +27,7 @@ def _audit(rt: Runtime, action: str) -> list[AuditEntry]:
 async def test_an_auditor_reads_the_evidence_and_downloads_the_pdf(
     runtime: Runtime, world: World, base_url: str
 ):
-    _record_events(runtime, world.message_id)
+    record_events(runtime, world.message_id)
     with runtime.db.begin() as session:
         events = load(session, world.message_id)
     assert len(events) == 2

@@ -17,7 +17,7 @@ def _audit(rt: Runtime, action: str) -> list[AuditEntry]:
         return list(entries(session, action=action))
 
 
-def _job(rt: Runtime, world: World | None, rcpt: str, state: str = "deferred") -> str:
+def queued_job(rt: Runtime, world: World | None, rcpt: str, state: str = "deferred") -> str:
     """A queued job of Hospital's message (world given) or system mail (None)."""
     with rt.db.begin() as session:
         submission = (
@@ -46,8 +46,8 @@ def _state(rt: Runtime, job_id: str) -> str:
 async def test_an_org_admin_lists_retries_and_cancels_its_jobs(
     runtime: Runtime, world: World, base_url: str
 ):
-    hospital = _job(runtime, world, "queued@example.org")
-    system = _job(runtime, None, "invited@hospital.example")
+    hospital = queued_job(runtime, world, "queued@example.org")
+    system = queued_job(runtime, None, "invited@hospital.example")
     async with console_browser(base_url) as browser:
         await log_in(browser, world.hospital_admin)
         page = await browser.get("/admin/queue")
@@ -77,7 +77,7 @@ async def test_an_org_admin_lists_retries_and_cancels_its_jobs(
 
 
 async def test_the_operator_cancels_system_mail(runtime: Runtime, world: World, base_url: str):
-    system = _job(runtime, None, "invited@hospital.example")
+    system = queued_job(runtime, None, "invited@hospital.example")
     async with console_browser(base_url) as browser:
         await log_in(browser, world.operator)
         page = await browser.get("/admin/queue", params={"kind": "account"})
@@ -91,7 +91,7 @@ async def test_the_operator_cancels_system_mail(runtime: Runtime, world: World, 
 async def test_the_auditor_reads_but_cannot_change_and_a_clinic_admin_sees_none(
     runtime: Runtime, world: World, base_url: str
 ):
-    hospital = _job(runtime, world, "queued@example.org")
+    hospital = queued_job(runtime, world, "queued@example.org")
     async with console_browser(base_url) as browser:
         await log_in(browser, world.auditor)
         page = await browser.get("/admin/queue")
