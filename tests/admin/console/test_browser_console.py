@@ -1,6 +1,7 @@
 """The console in a real browser (Debian chromium, Playwright): log in with TOTP, create an
 account, import a contacts CSV with one bad row (when this build has the importer), find a
-message, read its decision trace, revoke it.
+message, read its decision trace, revoke it; and axe (WCAG 2.2 A/AA) on the queue,
+credential, evidence, organisation, NTA 7516, DNS and probe pages.
 
 What only a browser shows: the admin cookie (Secure, SameSite=Strict, Path=/admin) works on
 http://127.0.0.1, the forms post with the Origin and Sec-Fetch-Site a browser sends and
@@ -15,6 +16,9 @@ from sealgate.bootstrap import Runtime
 from sealgate.store import Account, Recipient
 from tests.admin.console.console import PASSWORD, World, code_for
 from tests.admin.console.test_contacts_import import CSV
+from tests.admin.console.test_evidence import record_events
+from tests.admin.console.test_queue import queued_job
+from tests.lab.axe import axe_violations, describe
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark
 
 __all__ = ["pytestmark"]
@@ -90,3 +94,68 @@ def _import_contacts(page) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Import the accepted rows").click()
     page.get_by_text("The accepted rows were imported.").wait_for()
     assert page.get_by_role("cell", name="quinn@example.net", exact=True).is_visible()
+
+
+NEW_PAGES = (
+    "/admin/queue",
+    "/admin/credentials",
+    "/admin/orgs",
+    "/admin/nta7516",
+    "/admin/dns",
+    "/admin/probes",
+)
+
+
+def test_the_operator_pages_pass_axe(runtime: Runtime, world: World, base_url: str):
+    """axe (WCAG 2.2 A/AA) on the queue, credential, evidence, organisation, NTA 7516, DNS
+    and probe pages, each with its forms and a table filled, and no CSP violation."""
+    from playwright.sync_api import sync_playwright
+
+    record_events(runtime, world.message_id)
+    queued_job(runtime, world, "queued@example.org")
+    admin = world.operator
+    found: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security" in m.text else None,
+            )
+
+            def check() -> None:
+                if problems := axe_violations(page):
+                    found.append(f"{page.url}:\n{describe(problems)}")
+
+            page.goto(f"{base_url}/admin/login")
+            page.get_by_label("Email address").fill(admin.email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_label("Code from the app").fill(code_for(admin))
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base_url}/admin")
+            for path in NEW_PAGES:
+                page.goto(base_url + path)
+                check()
+            page.goto(f"{base_url}/admin/credentials")
+            page.get_by_label("Label").fill("EHR")
+            page.get_by_role("button", name="Create credential").click()
+            page.wait_for_url(f"{base_url}/admin/credentials/created?org=Hospital")
+            assert page.locator("#credential-password").inner_text()
+            check()
+            page.goto(f"{base_url}/admin/nta7516")
+            page.get_by_label("Domain").fill("zorg.example")
+            page.get_by_role("button", name="Add to the list").click()
+            page.get_by_text("The domain was added to the list.").wait_for()
+            check()
+            page.goto(f"{base_url}/admin/messages/{world.message_id}")
+            page.get_by_role("link", name="Proof of delivery").click()
+            page.get_by_text("The chain verifies").wait_for()
+            check()
+            page.goto(f"{base_url}/admin/dns?org=Hospital&check=1")
+            check()
+            assert violations == []
+        finally:
+            browser.close()
+    assert not found, "axe: WCAG violations:\n" + "\n".join(found)

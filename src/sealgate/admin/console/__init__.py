@@ -33,10 +33,22 @@ from sealgate.admin.console.contacts_import import (
     import_report,
     upload_contacts,
 )
+from sealgate.admin.console.credentials import (
+    create_smtp_credential,
+    credential_created,
+    credentials_page,
+    disable_smtp_credential,
+)
 from sealgate.admin.console.dashboard import dashboard_page
+from sealgate.admin.console.dns import dns_page
+from sealgate.admin.console.evidence import evidence_page, evidence_pdf
 from sealgate.admin.console.login import login, login_form, logout
 from sealgate.admin.console.messages import message_page, revoke_message, search_page
+from sealgate.admin.console.nta7516 import add_nta7516, nta7516_page, remove_nta7516
+from sealgate.admin.console.orgs import create_organisation, orgs_page, switch_idd
 from sealgate.admin.console.policy import policy_page, save_policy
+from sealgate.admin.console.probes import probes_page, run_probe
+from sealgate.admin.console.queue import cancel_queued, queue_page, retry_queued
 from sealgate.admin.console.tokens import (
     create_api_token,
     revoke_api_token,
@@ -61,6 +73,24 @@ def console_routes() -> list[BaseRoute]:
         _page("/admin/messages", search_page),
         _page("/admin/messages/{message_id}", message_page),
         _page("/admin/messages/{message_id}/revoke", revoke_message, "POST"),
+        _page("/admin/messages/{message_id}/evidence", evidence_page),
+        _page("/admin/messages/{message_id}/evidence.pdf", evidence_pdf),
+        _page("/admin/queue", queue_page),
+        _page("/admin/queue/{job_id}/retry", retry_queued, "POST"),
+        _page("/admin/queue/{job_id}/cancel", cancel_queued, "POST"),
+        _page("/admin/credentials", credentials_page),
+        _page("/admin/credentials", create_smtp_credential, "POST"),
+        _page("/admin/credentials/created", credential_created),
+        _page("/admin/credentials/disable", disable_smtp_credential, "POST"),
+        _page("/admin/orgs", orgs_page),
+        _page("/admin/orgs", create_organisation, "POST"),
+        _page("/admin/orgs/idd", switch_idd, "POST"),
+        _page("/admin/nta7516", nta7516_page),
+        _page("/admin/nta7516", add_nta7516, "POST"),
+        _page("/admin/nta7516/remove", remove_nta7516, "POST"),
+        _page("/admin/dns", dns_page),
+        _page("/admin/probes", probes_page),
+        _page("/admin/probes", run_probe, "POST"),
         _page("/admin/accounts", accounts_page),
         _page("/admin/accounts", create_account, "POST"),
         _page("/admin/accounts/{action}", account_action, "POST"),

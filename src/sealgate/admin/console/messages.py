@@ -213,8 +213,15 @@ async def message_page(request: Request, admin: Admin) -> Response:
     view = await run_in_threadpool(_read, request.app.state.rt, admin, ident)
     done = request.query_params.get("done") == "revoked"
     may_revoke = admin.principal.may(Capability.MESSAGES_REVOKE, view.org_id)
+    may_evidence = admin.principal.may(Capability.EVIDENCE_READ, view.org_id)
     return render(
-        request, "message.html", admin=admin, message=view, done=done, may_revoke=may_revoke
+        request,
+        "message.html",
+        admin=admin,
+        message=view,
+        done=done,
+        may_revoke=may_revoke,
+        may_evidence=may_evidence,
     )
 
 

@@ -27,7 +27,14 @@ from sealgate.admin.console.mutations import Change, Rollback, apply
 from sealgate.admin.console.pages import field, posted_form, render
 from sealgate.admin.console.sessions import FLASH_KEY_PURPOSE, Admin, set_flash, take_flash
 from sealgate.admin.roles import Capability, Role
-from sealgate.admin.tokens import DEFAULT_DAYS, MAX_DAYS, create_token, list_tokens, revoke_token
+from sealgate.admin.tokens import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    TOKEN_PREFIX,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 from sealgate.bootstrap import Runtime
 from sealgate.locale import _
 from sealgate.store import ApiToken, Organisation
@@ -119,7 +126,9 @@ def _reached(rt: Runtime, admin: Admin, org_name: str) -> Org:
 
 def _take(rt: Runtime, admin: Admin) -> str | None:
     with rt.db.begin() as session:
-        return take_flash(session, rt.subkey(FLASH_KEY_PURPOSE), admin.session_id)
+        flash = take_flash(session, rt.subkey(FLASH_KEY_PURPOSE), admin.session_id)
+    # Other pages' flashes (a new SMTP credential, a probe's result) are not a token.
+    return flash if flash is not None and flash.startswith(TOKEN_PREFIX) else None
 
 
 async def token_created(request: Request, admin: Admin) -> Response:
