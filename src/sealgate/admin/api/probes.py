@@ -19,7 +19,7 @@ from sealgate.mail import AddressError, Domain
 from sealgate.store import TransportProbe
 from sealgate.transport import Prober, Resolver
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
+DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 
 
 def run_probe(call: Call) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def run_probe(call: Call) -> dict[str, Any]:
         domain = Domain.parse(call.body.domain).ascii
     except AddressError:
         domain = ""
-    if not _DOMAIN.match(domain):
+    if not DOMAIN_NAME.match(domain):
         raise invalid(f"{call.body.domain!r} is not a domain name")
     call.target = domain
     settings = call.rt.settings

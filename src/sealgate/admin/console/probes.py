@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sealgate.admin.api.probes import _DOMAIN as DOMAIN_NAME
+from sealgate.admin.api.probes import DOMAIN_NAME
 from sealgate.admin.console.access import Org, chosen_org
 from sealgate.admin.console.mutations import Change, apply
 from sealgate.admin.console.pages import field, posted_form, render
