@@ -119,8 +119,10 @@ async def test_access_code_message_opens_with_the_code(gateway, sink, sender):
     async with httpx.AsyncClient(timeout=20) as client:
         browser = Browser(client)
         landing = await open_link(browser, sink, "quinn@example.org")
-        wrong = await browser.submit_form(landing, access_code="0000")
-        assert wrong.status_code == 400
+        refused = await browser.submit_form(landing, access_code="0000")
+        assert refused.status_code == 303 and refused.headers["location"].endswith("?error=wrong")
+        wrong = await follow(browser, refused)
+        assert "That access code is wrong" in wrong.text
         page = await follow(browser, await browser.submit_form(wrong, access_code="4711-xy"))
         assert "Scan report" in page.text
 

@@ -54,7 +54,7 @@ async def enrol(
     token: str | None = None,
 ) -> tuple[Enrolled, httpx.Response]:
     """Password, then confirm the new app with its current code; returns the last answer."""
-    page = await log_in(browser, email, password, token)
+    page = await browser.follow(await log_in(browser, email, password, token))
     assert page.status_code == 200, page.text
     shown = enrolment_of(page)
     code = totp_now(shown.secret)

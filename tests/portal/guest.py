@@ -68,6 +68,17 @@ class GuestBrowser:
         fields = {"csrf_token": self.csrf, **(data or {})}
         return await self.request("POST", path, data=fields, **kwargs)
 
+    async def follow(self, response: httpx.Response) -> httpx.Response:
+        """The page a 303 sends the browser on to (POST-redirect-GET), fetched with GET."""
+        assert response.status_code == 303, (response.status_code, response.text)
+        return await self.get(response.headers["location"])
+
+    async def post_and_follow(
+        self, path: str, data: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """POST a form and land where the browser does: the GET page its 303 names."""
+        return await self.follow(await self.post(path, data))
+
     async def ask_for_code(self, token: str) -> httpx.Response:
         await self.get(f"/m/{token}")
         return await self.post(f"/m/{token}/code")
@@ -75,10 +86,10 @@ class GuestBrowser:
     async def sign_in(self, rt: Runtime, token: str, recipient_id: str) -> httpx.Response:
         """The whole flow: open the link, ask for a code, read it from the queue, type it."""
         asked = await self.ask_for_code(token)
-        assert asked.status_code == 303, asked.text
+        assert asked.headers.get("location") == f"/m/{token}/verify", asked.text
         await self.get(f"/m/{token}/verify")
         verified = await self.post(f"/m/{token}/verify", {"code": latest_code(rt, recipient_id)})
-        assert verified.status_code == 303, verified.text
+        assert verified.headers.get("location") == f"/m/{token}/read", verified.text
         return verified
 
 

@@ -53,17 +53,24 @@ async def test_five_wrong_codes_lock_the_message(runtime: Runtime, browser, send
     guest = store_for(runtime, sender, [Spec(BOB, "access_code", access_code=CODE, hint=HINT)])[BOB]
     await browser.get(f"/m/{guest.token}")
     for left in (4, 3, 2, 1):
-        wrong = await browser.post(f"/m/{guest.token}/access-code", {"access_code": "tulip-2026"})
-        assert wrong.status_code == 400
+        refused = await browser.post(f"/m/{guest.token}/access-code", {"access_code": "tulip-2026"})
+        assert refused.headers["location"] == f"/m/{guest.token}?error=wrong"
+        wrong = await browser.follow(refused)
+        assert wrong.status_code == 200
         plural = "attempts" if left > 1 else "attempt"
         assert f"That access code is wrong. {left} {plural} left." in wrong.text
         assert "Hint from the sender" in wrong.text
-    fifth = await browser.post(f"/m/{guest.token}/access-code", {"access_code": "nope"})
+    locking = await browser.post(f"/m/{guest.token}/access-code", {"access_code": "nope"})
+    assert locking.headers["location"] == f"/m/{guest.token}"
+    fifth = await browser.follow(locking)
     assert fifth.status_code == 429
     assert "Too many attempts" in fifth.text and LOCKED in fifth.text
+    # The earlier "wrong" page, reloaded, says how things are now: locked.
+    assert LOCKED in (await browser.get(f"/m/{guest.token}?error=wrong")).text
     # Now even the right code is refused, and the start page says why.
     late = await browser.post(f"/m/{guest.token}/access-code", {"access_code": CODE})
-    assert late.status_code == 429 and LOCKED in late.text
+    assert late.headers["location"] == f"/m/{guest.token}"
+    assert "sealgate_session" not in browser.cookies
     start = await browser.get(f"/m/{guest.token}")
     assert start.status_code == 429 and LOCKED in start.text
     assert "sealgate_session" not in browser.cookies
@@ -87,8 +94,9 @@ async def test_empty_code_costs_no_attempt(runtime: Runtime, browser, sender):
     guest = store_for(runtime, sender, [Spec(BOB, "access_code", access_code=CODE)])[BOB]
     await browser.get(f"/m/{guest.token}")
     for typed in ("", "   ", "x" * 201):
-        response = await browser.post(f"/m/{guest.token}/access-code", {"access_code": typed})
-        assert response.status_code == 400 and "Please type the access code" in response.text
+        refused = await browser.post(f"/m/{guest.token}/access-code", {"access_code": typed})
+        assert refused.headers["location"] == f"/m/{guest.token}?error=empty"
+        assert "Please type the access code" in (await browser.follow(refused)).text
     with runtime.db.begin() as session:
         assert session.get(Recipient, guest.recipient_id).access_code_attempts == 0
 

@@ -37,7 +37,7 @@ async def test_a_guest_reading_a_message_leaves_each_access(
     # A wrong code first, then the right one.
     await browser.ask_for_code(bob.token)
     wrong = await browser.post(f"/m/{bob.token}/verify", {"code": "000000"})
-    assert wrong.status_code == 400
+    assert wrong.headers["location"] == f"/m/{bob.token}/verify?error=wrong"
     right = await browser.post(
         f"/m/{bob.token}/verify", {"code": latest_code(runtime, bob.recipient_id)}
     )
@@ -99,13 +99,16 @@ async def test_account_logins_and_failures_are_recorded(
     runtime: Runtime, browser: GuestBrowser
 ) -> None:
     add_reader(runtime, DORA, DORA_PASSWORD)
-    assert (await log_in(browser, DORA, "wrong password")).status_code == 400
-    assert (await log_in(browser, "nobody@clinic.example", "my-password")).status_code == 400
+    failed = "/login?error=failed"
+    assert (await log_in(browser, DORA, "wrong password")).headers["location"] == failed
+    assert (await log_in(browser, "nobody@clinic.example", "my-password")).headers["location"] == (
+        failed
+    )
     enrolled, confirmed = await enrol(browser)
     assert confirmed.status_code == 303
     await browser.post("/logout")
     assert (await log_in(browser, DORA, DORA_PASSWORD)).status_code == 303
-    assert (await second_step(browser, "000000")).status_code == 400
+    assert (await second_step(browser, "000000")).headers["location"] == "/login/totp?error=wrong"
     right = await second_step(browser, totp_now(enrolled.secret, steps_ahead=1))
     assert right.status_code == 303
     assert (await browser.get("/inbox")).status_code == 200

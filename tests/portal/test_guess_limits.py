@@ -52,15 +52,10 @@ async def guess_at_once(browser: GuestBrowser, path: str, data: dict[str, str]) 
     )
 
 
-def attempts_left(responses: list) -> Counter:  # type: ignore[type-arg]
-    """How often each "N attempts left" answer came (each judged wrong guess says one)."""
-    seen: Counter = Counter()  # type: ignore[type-arg]
-    for response in responses:
-        for left in range(1, 10):
-            plural = "attempt" if left == 1 else "attempts"
-            if f"{left} {plural} left." in response.text:
-                seen[left] += 1
-    return seen
+def places(responses: list) -> Counter:  # type: ignore[type-arg]
+    """Where the refusals sent the browser: every one is a 303 (POST-redirect-GET)."""
+    assert {response.status_code for response in responses} == {303}
+    return Counter(response.headers["location"] for response in responses)
 
 
 async def test_parallel_emailed_codes_are_judged_five_times(runtime: Runtime, http, sender):
@@ -72,16 +67,16 @@ async def test_parallel_emailed_codes_are_judged_five_times(runtime: Runtime, ht
     code = latest_code(runtime, guest.recipient_id)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     answers = await guess_at_once(browser, f"/m/{guest.token}/verify", {"code": wrong})
-    statuses = Counter(response.status_code for response in answers)
-    assert statuses == {400: 4, 429: PARALLEL - 4}, statuses
-    assert attempts_left(answers) == {4: 1, 3: 1, 2: 1, 1: 1}
+    form = f"/m/{guest.token}/verify"
+    seen = places(answers)
+    assert seen == {f"{form}?error=wrong": 4, f"{form}?error=exhausted": PARALLEL - 4}, seen
     with runtime.db.begin() as session:
         row = session.scalars(
             select(VerificationCode).where(VerificationCode.recipient_id == guest.recipient_id)
         ).one()
         assert row.attempts == 5
-    right = await browser.post(f"/m/{guest.token}/verify", {"code": code})
-    assert right.status_code == 429 and "Too many wrong codes" in right.text
+    right = await browser.post_and_follow(f"/m/{guest.token}/verify", {"code": code})
+    assert "Too many wrong codes" in right.text
     assert (await browser.get(f"/m/{guest.token}/read")).status_code != 200
 
 
@@ -93,13 +88,13 @@ async def test_parallel_access_codes_are_judged_five_times(runtime: Runtime, htt
     await browser.get(f"/m/{guest.token}")
     path = f"/m/{guest.token}/access-code"
     answers = await guess_at_once(browser, path, {"access_code": "Rose-2026"})
-    statuses = Counter(response.status_code for response in answers)
-    assert statuses == {400: 4, 429: PARALLEL - 4}, statuses
-    assert attempts_left(answers) == {4: 1, 3: 1, 2: 1, 1: 1}
+    start = f"/m/{guest.token}"
+    seen = places(answers)
+    assert seen == {f"{start}?error=wrong": 4, start: PARALLEL - 4}, seen
     with runtime.db.begin() as session:
         recipient = session.get(Recipient, guest.recipient_id)
         assert recipient.access_code_attempts == ACCESS_CODE_ATTEMPTS
-    right = await browser.post(path, {"access_code": "Tulip-2026"})
+    right = await browser.post_and_follow(path, {"access_code": "Tulip-2026"})
     assert right.status_code == 429 and "can no longer be opened" in right.text
     assert (await browser.get(f"/m/{guest.token}/read")).status_code != 200
 
@@ -117,14 +112,16 @@ async def test_parallel_passwords_are_judged_ten_times(runtime: Runtime, http):
     browser = GuestBrowser(http)
     await browser.get("/login")
     answers = await guess_at_once(browser, "/login", {"email": DORA, "password": "wrong"})
-    statuses = Counter(response.status_code for response in answers)
+    seen = places(answers)
     # Exactly ten were counted (and so judged: nothing is judged uncounted). A judged wrong
     # password is answered with the lockout once the count is full, which it may be before
-    # argon2 finishes for the earlier ones; so 400s are at most nine.
-    assert set(statuses) <= {400, 429} and statuses[400] <= LOGIN_MAX_FAILURES - 1, statuses
+    # argon2 finishes for the earlier ones; so plain failures are at most nine.
+    failed, locked = "/login?error=failed", "/login?error=locked"
+    assert set(seen) <= {failed, locked} and seen[failed] <= LOGIN_MAX_FAILURES - 1, seen
     assert counted_logins(runtime) == LOGIN_MAX_FAILURES
     right = await log_in(browser, DORA, DORA_PASSWORD)
-    assert right.status_code == 429 and "Too many failed log-ins" in right.text
+    assert right.headers["location"] == locked
+    assert "Too many failed log-ins" in (await browser.follow(right)).text
 
 
 async def test_parallel_totp_codes_are_judged_ten_times(runtime: Runtime, http):
@@ -140,11 +137,12 @@ async def test_parallel_totp_codes_are_judged_ten_times(runtime: Runtime, http):
     right_code = totp_now(enrolled.secret, steps_ahead=1)
     wrong = f"{(int(right_code) + 1) % 1_000_000:06d}"
     answers = await guess_at_once(second, "/login/totp", {"code": wrong})
-    statuses = Counter(response.status_code for response in answers)
-    assert statuses == {400: LOGIN_MAX_FAILURES - 1, 429: PARALLEL - 9}, statuses
+    seen = places(answers)
+    wrong_at, locked_at = "/login/totp?error=wrong", "/login/totp?error=locked"
+    assert seen == {wrong_at: LOGIN_MAX_FAILURES - 1, locked_at: PARALLEL - 9}, seen
     assert counted_logins(runtime) == LOGIN_MAX_FAILURES
-    right = await second.post("/login/totp", {"code": right_code})
-    assert right.status_code == 429 and "Too many failed log-ins" in right.text
+    right = await second.post_and_follow("/login/totp", {"code": right_code})
+    assert "Too many failed log-ins" in right.text
 
 
 async def test_parallel_sms_sends_hold_the_org_hourly_cap(sender_factory):
@@ -165,8 +163,9 @@ async def test_parallel_sms_sends_hold_the_org_hourly_cap(sender_factory):
                     for guest in guests
                 )
             )
-    statuses = Counter(answer.status_code for answer in answers)
-    assert statuses == {303: 3, 429: PARALLEL - 3}, statuses
+    # Sent: on to the form; capped: to the form that says so (POST-redirect-GET).
+    seen = Counter(answer.headers["location"].partition("?")[2] for answer in answers)
+    assert seen == {"": 3, "error=sms_cap": PARALLEL - 3}, seen
     assert len(outbox(rt)) == 3
     with rt.db.begin() as session:
         assert session.scalars(select(SmsQuota.sends)).one() == 3

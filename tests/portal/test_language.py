@@ -100,12 +100,13 @@ async def test_a_page_answering_a_post_switches_back_to_the_start_of_its_flow(
     await browser.get("/language/nl?next=/")
     await browser.ask_for_code(token)
     await browser.get(f"/m/{token}/verify")
-    wrong = await browser.post(f"/m/{token}/verify", {"code": "000000"})
-    assert wrong.status_code == 400
+    wrong = await browser.post_and_follow(f"/m/{token}/verify", {"code": "000000"})
+    assert wrong.status_code == 200
     assert "Die code klopt niet. U heeft nog 4 pogingen." in wrong.text
-    assert set(_switch(wrong).values()) == {f"/m/{token}"}
+    # A refusal is a GET page now (POST-redirect-GET): the switch stays on its form.
+    assert set(_switch(wrong).values()) == {f"/m/{token}/verify"}
     await browser.get("/login")
-    login = await browser.post("/login", {"email": "x@example.org", "password": ""})
+    login = await browser.post_and_follow("/login", {"email": "x@example.org", "password": ""})
     assert "Typ uw e-mailadres en uw wachtwoord." in login.text
     assert set(_switch(login).values()) == {"/login"}
 
@@ -184,7 +185,9 @@ async def test_the_cap_notice_to_the_sender_is_in_the_organisation_language(
         await browser.get(f"/m/{guest.token}", headers=german)
         assert (await browser.post(f"/m/{guest.token}/code", headers=german)).status_code == 303
         await browser.get("/login", headers=german)
-        capped = await browser.post(f"/m/{guest.token}/code", headers=german)
+        refused = await browser.post(f"/m/{guest.token}/code", headers=german)
+        assert refused.headers["location"] == f"/m/{guest.token}"
+        capped = await browser.get(f"/m/{guest.token}", headers=german)
     assert capped.status_code == 429
     assert "Bitte wenden Sie sich an den Absender, Alice Arts" in capped.text
     assert "in 24 Stunden erneut" in capped.text

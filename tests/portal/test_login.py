@@ -35,7 +35,9 @@ def account_row(rt: Runtime, account_id: int) -> Account:
 
 
 async def test_first_login_enrols_the_app(runtime: Runtime, browser: GuestBrowser, dora):
-    page = await log_in(browser, DORA, DORA_PASSWORD)
+    password = await log_in(browser, DORA, DORA_PASSWORD)
+    assert password.status_code == 303 and password.headers["location"] == "/account/enrol"
+    page = await browser.follow(password)
     assert page.status_code == 200
     assert '<img src="data:image/svg+xml' in page.text
     enrolled = enrolment_of(page)
@@ -51,11 +53,12 @@ async def test_first_login_enrols_the_app(runtime: Runtime, browser: GuestBrowse
     # No session yet: the password alone opens nothing.
     assert "sealgate_session" not in browser.cookies
     assert (await browser.get("/inbox")).headers["location"] == "/login"
-    # A wrong code shows the QR again, but not the recovery codes.
-    wrong = await browser.post("/login/enrol", {"code": "000000"})
-    assert wrong.status_code == 400 and "That code is not right" in wrong.text
-    assert enrolment_of(wrong).secret == enrolled.secret
-    assert enrolment_of(wrong).recovery_codes == []
+    # A wrong code goes back to the enrolment page (a GET): the same QR and codes again.
+    refused = await browser.post("/login/enrol", {"code": "000000"})
+    assert refused.headers["location"] == "/account/enrol?error=wrong"
+    wrong = await browser.follow(refused)
+    assert wrong.status_code == 200 and "That code is not right" in wrong.text
+    assert enrolment_of(wrong) == enrolled
     confirmed = await browser.post("/login/enrol", {"code": totp_now(enrolled.secret)})
     assert confirmed.status_code == 303 and confirmed.headers["location"] == "/inbox"
     assert "sealgate_login" not in browser.cookies
@@ -75,8 +78,10 @@ async def test_login_with_totp_refuses_a_reused_code(runtime: Runtime, browser, 
     assert password.status_code == 303 and password.headers["location"] == "/login/totp"
     form = await later.get("/login/totp")
     assert form.status_code == 200 and 'autocomplete="one-time-code"' in form.text
-    reused = await later.post("/login/totp", {"code": used})
-    assert reused.status_code == 400 and "That code is not right" in reused.text
+    refused = await later.post("/login/totp", {"code": used})
+    assert refused.headers["location"] == "/login/totp?error=wrong"
+    reused = await later.follow(refused)
+    assert reused.status_code == 200 and "That code is not right" in reused.text
     done = await later.post("/login/totp", {"code": totp_now(enrolled.secret, 1)})
     assert done.status_code == 303 and done.headers["location"] == "/inbox"
     assert (await later.get("/inbox")).status_code == 200
@@ -93,7 +98,8 @@ async def test_recovery_code_logs_in_once(runtime: Runtime, browser, client, dor
     second = GuestBrowser(client)
     await log_in(second, DORA, DORA_PASSWORD)
     again = await second_step(second, code)
-    assert again.status_code == 400 and "sealgate_session" not in second.cookies
+    assert again.headers["location"] == "/login/totp?error=wrong"
+    assert "sealgate_session" not in second.cookies
 
 
 @pytest.mark.parametrize("case", ["unknown", "wrong-password", "disabled", "no-password"])
@@ -110,23 +116,31 @@ async def test_failed_logins_look_the_same(runtime: Runtime, browser, dora, case
         with runtime.db.begin() as session:
             add_account(session, "eve@clinic.example", "Clinic")
         email, password = "eve@clinic.example", "sealgate-no-such-user"
-    page = await log_in(browser, email, password)
-    assert page.status_code == 400 and FAILED in page.text
+    refused = await log_in(browser, email, password)
+    assert refused.headers["location"] == "/login?error=failed"
     assert "sealgate_login" not in browser.cookies
+    page = await browser.follow(refused)
+    assert page.status_code == 200 and FAILED in page.text
 
 
 async def test_ten_failures_lock_the_address(runtime: Runtime, browser, dora):
     for _ in range(9):
-        assert (await log_in(browser, DORA.upper(), "wrong")).status_code == 400
+        wrong = await log_in(browser, DORA.upper(), "wrong")
+        assert wrong.headers["location"] == "/login?error=failed"
     tenth = await log_in(browser, DORA, "wrong")
-    assert tenth.status_code == 429 and "Too many failed log-ins" in tenth.text
+    assert tenth.headers["location"] == "/login?error=locked"
     assert 899 <= int(tenth.headers["retry-after"]) <= 900
+    # /login does not know the address (it is not in the URL): no minutes to name.
+    page = await browser.follow(tenth)
+    assert page.status_code == 200 and "Too many failed log-ins" in page.text
+    assert "Please try again later" in page.text
     right = await log_in(browser, DORA, DORA_PASSWORD)
-    assert right.status_code == 429 and "sealgate_login" not in browser.cookies
+    assert right.headers["location"] == "/login?error=locked"
+    assert "sealgate_login" not in browser.cookies
     # Unknown addresses lock the same way: a lockout tells nothing about accounts.
     for _ in range(10):
         last = await log_in(browser, "nobody@clinic.example", "wrong")
-    assert last.status_code == 429
+    assert last.headers["location"] == "/login?error=locked"
 
 
 async def test_wrong_totp_codes_count_towards_the_lockout(runtime: Runtime, browser, client, dora):
@@ -134,10 +148,15 @@ async def test_wrong_totp_codes_count_towards_the_lockout(runtime: Runtime, brow
     guesser = GuestBrowser(client)
     await log_in(guesser, DORA, DORA_PASSWORD)
     for _ in range(9):
-        assert (await guesser.post("/login/totp", {"code": "123456"})).status_code == 400
-    locked = await guesser.post("/login/totp", {"code": "123456"})
-    assert locked.status_code == 429 and "Too many failed log-ins" in locked.text
-    assert (await log_in(guesser, DORA, DORA_PASSWORD)).status_code == 429
+        wrong = await guesser.post("/login/totp", {"code": "123456"})
+        assert wrong.headers["location"] == "/login/totp?error=wrong"
+    refused = await guesser.post("/login/totp", {"code": "123456"})
+    assert refused.headers["location"] == "/login/totp?error=locked"
+    # The form reads the wait from the account's row: the whole window, in minutes.
+    locked = await guesser.follow(refused)
+    assert "Please try again in 15 minutes" in locked.text
+    password = await log_in(guesser, DORA, DORA_PASSWORD)
+    assert password.headers["location"] == "/login?error=locked"
 
 
 async def test_second_step_needs_a_ticket(runtime: Runtime, browser, dora):
@@ -153,7 +172,7 @@ async def test_second_step_needs_a_ticket(runtime: Runtime, browser, dora):
 
 async def test_enrolment_ticket_cannot_skip_an_enabled_factor(runtime, browser, client, dora):
     """An `enrol` ticket from before the app was confirmed is useless afterwards."""
-    page = await log_in(browser, DORA, DORA_PASSWORD)
+    page = await browser.follow(await log_in(browser, DORA, DORA_PASSWORD))
     secret = enrolment_of(page).secret
     stale_ticket = browser.cookies["sealgate_login"]
     await browser.post("/login/enrol", {"code": totp_now(secret)})
@@ -174,7 +193,8 @@ async def test_login_from_the_message_link(runtime: Runtime, browser, client, se
     with runtime.db.begin() as session:
         add_account(session, "erik@clinic.example", "Clinic", "erik-pw")
     other = await log_in(browser, "erik@clinic.example", "erik-pw", guest.token)
-    assert other.status_code == 400 and FAILED in other.text
+    assert other.headers["location"] == f"/m/{guest.token}?error=failed"
+    assert FAILED in (await browser.follow(other)).text
     enrolled, done = await enrol(browser, token=guest.token)
     assert done.status_code == 303
     assert done.headers["location"] == f"/inbox/{guest.recipient_id}/read"

@@ -26,7 +26,7 @@ async def test_a_guest_flow_leaves_its_events_in_order(
     bob = stored.bob
     await browser.ask_for_code(bob.token)
     wrong = await browser.post(f"/m/{bob.token}/verify", {"code": "000000"})
-    assert wrong.status_code == 400
+    assert wrong.headers["location"] == f"/m/{bob.token}/verify?error=wrong"
     code = latest_code(runtime, bob.recipient_id)
     right = await browser.post(f"/m/{bob.token}/verify", {"code": code})
     assert right.status_code == 303

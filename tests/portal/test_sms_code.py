@@ -69,19 +69,23 @@ async def test_wrong_expired_and_exhausted_sms_codes(runtime: Runtime, browser, 
     await browser.post(f"/m/{guest.token}/code")
     code = latest_sms_code(runtime)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    first = await browser.post(f"/m/{guest.token}/verify", {"code": wrong})
-    assert first.status_code == 400 and "4 attempts left" in first.text
+    first = await browser.post_and_follow(f"/m/{guest.token}/verify", {"code": wrong})
+    assert first.status_code == 200 and "4 attempts left" in first.text
     for _ in range(4):
         last = await browser.post(f"/m/{guest.token}/verify", {"code": wrong})
-    assert last.status_code == 429 and "ask for a new code" in last.text
-    assert (await browser.post(f"/m/{guest.token}/verify", {"code": code})).status_code == 429
+    assert last.headers["location"] == f"/m/{guest.token}/verify?error=exhausted"
+    assert "ask for a new code" in (await browser.follow(last)).text
+    late = await browser.post(f"/m/{guest.token}/verify", {"code": code})
+    assert late.headers["location"] == f"/m/{guest.token}/verify?error=exhausted"
     # A new SMS after the resend interval; then let it expire.
     shift_code(runtime, guest.recipient_id, last_sent_at=timedelta(seconds=31))
-    assert (await browser.post(f"/m/{guest.token}/code")).status_code == 303
+    assert (await browser.post(f"/m/{guest.token}/code")).headers["location"] == (
+        f"/m/{guest.token}/verify"
+    )
     fresh = latest_sms_code(runtime)
     shift_code(runtime, guest.recipient_id, expires_at=timedelta(seconds=601))
-    expired = await browser.post(f"/m/{guest.token}/verify", {"code": fresh})
-    assert expired.status_code == 400 and "This code has expired" in expired.text
+    expired = await browser.post_and_follow(f"/m/{guest.token}/verify", {"code": fresh})
+    assert "This code has expired" in expired.text
     assert "sealgate_session" not in browser.cookies
     assert len(outbox(runtime)) == 2
 
@@ -89,15 +93,21 @@ async def test_wrong_expired_and_exhausted_sms_codes(runtime: Runtime, browser, 
 async def test_sms_resend_limits(runtime: Runtime, browser, sender):
     guest = store_for(runtime, sender, [Spec(BOB, "sms", phone=PHONE)])[BOB]
     await browser.get(f"/m/{guest.token}")
-    assert (await browser.post(f"/m/{guest.token}/code")).status_code == 303
+    assert (await browser.post(f"/m/{guest.token}/code")).headers["location"] == (
+        f"/m/{guest.token}/verify"
+    )
     too_soon = await browser.post(f"/m/{guest.token}/code")
-    assert too_soon.status_code == 429 and "Please wait" in too_soon.text
+    assert too_soon.headers["location"] == f"/m/{guest.token}/verify?error=wait"
+    assert "Please wait" in (await browser.follow(too_soon)).text
     for _ in range(2):
         shift_code(runtime, guest.recipient_id, last_sent_at=timedelta(seconds=31))
-        assert (await browser.post(f"/m/{guest.token}/code")).status_code == 303
+        assert (await browser.post(f"/m/{guest.token}/code")).headers["location"] == (
+            f"/m/{guest.token}/verify"
+        )
     shift_code(runtime, guest.recipient_id, last_sent_at=timedelta(seconds=31))
     too_many = await browser.post(f"/m/{guest.token}/code")
-    assert too_many.status_code == 429 and "most codes allowed" in too_many.text
+    assert too_many.headers["location"] == f"/m/{guest.token}/verify?error=too_many"
+    assert "most codes allowed" in (await browser.follow(too_many)).text
     assert len(outbox(runtime)) == 3 and sms_counted(runtime) == 3
 
 
@@ -109,8 +119,8 @@ async def test_an_emailed_code_does_not_open_an_sms_recipient(runtime: Runtime, 
     code = latest_sms_code(runtime)
     with runtime.db.begin() as session:
         session.execute(update(VerificationCode).values(channel="email"))
-    refused = await browser.post(f"/m/{guest.token}/verify", {"code": code})
-    assert refused.status_code == 400 and "Ask for a code first" in refused.text
+    refused = await browser.post_and_follow(f"/m/{guest.token}/verify", {"code": code})
+    assert refused.status_code == 200 and "Ask for a code first" in refused.text
 
 
 async def test_sms_recipient_without_phone_cannot_start(runtime: Runtime, browser, sender):
@@ -145,14 +155,19 @@ async def test_org_hourly_sms_limit(sender_factory):
         browser = GuestBrowser(client)
         for address in addresses[:2]:
             await browser.get(f"/m/{guests[address].token}")
-            assert (await browser.post(f"/m/{guests[address].token}/code")).status_code == 303
+            assert (await browser.post(f"/m/{guests[address].token}/code")).headers["location"] == (
+                f"/m/{guests[address].token}/verify"
+            )
         third = guests[addresses[2]]
         await browser.get(f"/m/{third.token}")
-        capped = await browser.post(f"/m/{third.token}/code")
-        assert capped.status_code == 429
+        refused = await browser.post(f"/m/{third.token}/code")
+        assert refused.headers["location"] == f"/m/{third.token}/verify?error=sms_cap"
+        assert 3540 <= int(refused.headers["retry-after"]) <= 3600
+        # The form reads the wait from the organisation's window: about an hour.
+        capped = await browser.follow(refused)
         assert "Too many text messages were sent for this sender" in capped.text
+        assert "Please try again in 60 minutes" in capped.text
         assert "We could not send a code" in capped.text
-        assert 3540 <= int(capped.headers["retry-after"]) <= 3600
         assert len(outbox(rt)) == 2
         with rt.db.begin() as session:
             assert (
@@ -167,7 +182,9 @@ async def test_org_hourly_sms_limit(sender_factory):
             # (Shifted in Python: date arithmetic in SQL is not portable to SQLite.)
             for quota in session.scalars(select(SmsQuota)):
                 quota.window_started_at -= timedelta(minutes=61)
-        assert (await browser.post(f"/m/{third.token}/code")).status_code == 303
+        assert (await browser.post(f"/m/{third.token}/code")).headers["location"] == (
+            f"/m/{third.token}/verify"
+        )
         assert len(outbox(rt)) == 3
 
 
@@ -195,7 +212,9 @@ async def test_sms_code_through_messagebird(bird_portal, messagebird: MessageBir
     rt, sender, browser = bird_portal
     guest = store_for(rt, sender, [Spec(BOB, "access_right_sms", phone=PHONE)])[BOB]
     await browser.get(f"/m/{guest.token}")
-    assert (await browser.post(f"/m/{guest.token}/code")).status_code == 303
+    assert (await browser.post(f"/m/{guest.token}/code")).headers["location"] == (
+        f"/m/{guest.token}/verify"
+    )
     [message] = messagebird.messages
     assert message["recipients"] == ["31612345678"] and message["originator"] == "Hospital"
     assert outbox(rt) == []
@@ -215,8 +234,9 @@ async def test_provider_failure_is_retryable(bird_portal, messagebird, failure, 
     else:
         messagebird.fail_next(failure)
     await browser.get(f"/m/{guest.token}")
-    failed = await browser.post(f"/m/{guest.token}/code")
-    assert failed.status_code == 503
+    refused = await browser.post(f"/m/{guest.token}/code")
+    assert refused.headers["location"] == f"/m/{guest.token}/verify?error=sms_failed"
+    failed = await browser.follow(refused)
     assert "could not be sent just now" in failed.text and "We could not send a code" in failed.text
     # The organisation's count is given back; nothing of the number or code was logged.
     assert sms_counted(rt) == 0
@@ -224,5 +244,7 @@ async def test_provider_failure_is_retryable(bird_portal, messagebird, failure, 
     assert "612345678" not in logged and "your code" not in logged
     messagebird.delay = 0
     shift_code(rt, guest.recipient_id, last_sent_at=timedelta(seconds=31))
-    assert (await browser.post(f"/m/{guest.token}/code")).status_code == 303
+    assert (await browser.post(f"/m/{guest.token}/code")).headers["location"] == (
+        f"/m/{guest.token}/verify"
+    )
     assert sms_counted(rt) == 1

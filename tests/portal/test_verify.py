@@ -93,17 +93,24 @@ async def test_used_code_cannot_be_used_again(runtime: Runtime, browser: GuestBr
     await browser.ask_for_code(stored.bob.token)
     code = latest_code(runtime, stored.bob.recipient_id)
     assert (await browser.post(f"/m/{stored.bob.token}/verify", {"code": code})).status_code == 303
-    again = await browser.post(f"/m/{stored.bob.token}/verify", {"code": code})
-    assert again.status_code == 400
+    refused = await browser.post(f"/m/{stored.bob.token}/verify", {"code": code})
+    assert refused.headers["location"] == f"/m/{stored.bob.token}/verify?error=no_code"
+    again = await browser.follow(refused)
+    assert again.status_code == 200
     assert "no code to check" in again.text
+    # The complaint: it never also says "We mailed a code".
+    assert "We mailed a code" not in again.text
 
 
 async def test_wrong_code_says_how_many_attempts_are_left(runtime, browser, stored):
     await browser.ask_for_code(stored.bob.token)
     code = latest_code(runtime, stored.bob.recipient_id)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    response = await browser.post(f"/m/{stored.bob.token}/verify", {"code": wrong})
-    assert response.status_code == 400
+    refused = await browser.post(f"/m/{stored.bob.token}/verify", {"code": wrong})
+    assert refused.status_code == 303
+    assert refused.headers["location"] == f"/m/{stored.bob.token}/verify?error=wrong"
+    response = await browser.follow(refused)
+    assert response.status_code == 200
     assert "That code is wrong. 4 attempts left." in response.text
     assert code_row(runtime, stored.bob.recipient_id).attempts == 1
     assert "sealgate_session" not in browser.cookies
@@ -115,15 +122,16 @@ async def test_exhausted_attempts_need_a_new_code(runtime: Runtime, browser, sto
     code = latest_code(runtime, recipient_id)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for left in (4, 3, 2, 1):
-        response = await browser.post(f"/m/{token}/verify", {"code": wrong})
-        assert response.status_code == 400
+        response = await browser.post_and_follow(f"/m/{token}/verify", {"code": wrong})
         assert f"{left} attempt{'s' if left > 1 else ''} left" in response.text
     fifth = await browser.post(f"/m/{token}/verify", {"code": wrong})
-    assert fifth.status_code == 429
-    assert "ask for a new code" in fifth.text
+    assert fifth.headers["location"] == f"/m/{token}/verify?error=exhausted"
+    assert "ask for a new code" in (await browser.follow(fifth)).text
+    # The earlier "wrong" page, reloaded (or reached with back), says how things are now.
+    assert "ask for a new code" in (await browser.get(f"/m/{token}/verify?error=wrong")).text
     # Even the right code is refused now.
     late = await browser.post(f"/m/{token}/verify", {"code": code})
-    assert late.status_code == 429
+    assert late.headers["location"] == f"/m/{token}/verify?error=exhausted"
     assert "sealgate_session" not in browser.cookies
     # A new code (after the resend interval) resets the attempts.
     shift_code(runtime, recipient_id, last_sent_at=timedelta(seconds=31))
@@ -136,34 +144,36 @@ async def test_expired_code_is_refused(runtime: Runtime, browser: GuestBrowser, 
     await browser.ask_for_code(stored.bob.token)
     code = latest_code(runtime, stored.bob.recipient_id)
     shift_code(runtime, stored.bob.recipient_id, expires_at=timedelta(seconds=601))
-    response = await browser.post(f"/m/{stored.bob.token}/verify", {"code": code})
-    assert response.status_code == 400
+    refused = await browser.post(f"/m/{stored.bob.token}/verify", {"code": code})
+    assert refused.headers["location"] == f"/m/{stored.bob.token}/verify?error=expired"
+    response = await browser.follow(refused)
     assert "This code has expired" in response.text
     assert "sealgate_session" not in browser.cookies
 
 
 async def test_code_before_asking_is_refused(browser: GuestBrowser, stored):
     await browser.get(f"/m/{stored.bob.token}")
-    response = await browser.post(f"/m/{stored.bob.token}/verify", {"code": "123456"})
-    assert response.status_code == 400
+    response = await browser.post_and_follow(f"/m/{stored.bob.token}/verify", {"code": "123456"})
+    assert response.status_code == 200
     assert "Ask for a code first" in response.text
 
 
 async def test_malformed_code_costs_no_attempt(runtime: Runtime, browser, stored):
     await browser.ask_for_code(stored.bob.token)
     for typed in ("12345", "abcdef", "1234567", "١٢٣٤٥٦"):
-        response = await browser.post(f"/m/{stored.bob.token}/verify", {"code": typed})
-        assert response.status_code == 400
-        assert "The code has 6 digits" in response.text
+        refused = await browser.post(f"/m/{stored.bob.token}/verify", {"code": typed})
+        assert refused.headers["location"] == f"/m/{stored.bob.token}/verify?error=digits"
+        assert "The code has 6 digits" in (await browser.follow(refused)).text
     assert code_row(runtime, stored.bob.recipient_id).attempts == 0
 
 
 async def test_resend_too_soon_is_refused(runtime: Runtime, browser: GuestBrowser, stored):
     await browser.ask_for_code(stored.bob.token)
-    again = await browser.post(f"/m/{stored.bob.token}/code")
-    assert again.status_code == 429
+    refused = await browser.post(f"/m/{stored.bob.token}/code")
+    assert refused.headers["location"] == f"/m/{stored.bob.token}/verify?error=wait"
+    assert 1 <= int(refused.headers["retry-after"]) <= 30
+    again = await browser.follow(refused)
     assert "Please wait" in again.text
-    assert 1 <= int(again.headers["retry-after"]) <= 30
     assert len(code_mails(runtime, stored.bob.recipient_id)) == 1
     # The page still lets the guest type the code they have.
     assert 'name="code"' in again.text
@@ -180,14 +190,14 @@ async def test_resend_replaces_the_code_up_to_the_limit(runtime: Runtime, browse
     assert len(code_mails(runtime, recipient_id)) == 3
     shift_code(runtime, recipient_id, last_sent_at=timedelta(seconds=31))
     refused = await browser.post(f"/m/{token}/code")
-    assert refused.status_code == 429
-    assert "most codes allowed" in refused.text
+    assert refused.headers["location"] == f"/m/{token}/verify?error=too_many"
+    assert "most codes allowed" in (await browser.follow(refused)).text
     assert len(code_mails(runtime, recipient_id)) == 3
     # Only the newest code works.
     latest = latest_code(runtime, recipient_id)
     if first != latest:
         stale = await browser.post(f"/m/{token}/verify", {"code": first})
-        assert stale.status_code == 400
+        assert stale.headers["location"] == f"/m/{token}/verify?error=wrong"
     # Once the last code has expired, a new window starts.
     shift_code(
         runtime,

@@ -37,7 +37,7 @@ from sealgate.portal.account_links import AccountLinkSent, send_account_link
 from sealgate.portal.app import create_app
 from sealgate.portal.cookies import read_cookie
 from sealgate.portal.csrf import CSRF_FIELD, CsrfGuard, guard_of
-from sealgate.portal.login import locked_out
+from sealgate.portal.form_errors import locked_out
 from sealgate.portal.methods import Proof, mask_phone, proof_for
 from sealgate.portal.second_factor import spend_second_factor
 from sealgate.portal.server import portal_config

@@ -5,8 +5,10 @@ POST /m/{token}/access-code  check the typed code against the recipient's argon2
 
 The start page (GET /m/{token}) shows the sender's hint and the form. After
 `ACCESS_CODE_ATTEMPTS` wrong codes (`Recipient.access_code_attempts`) the message is locked
-for good: 429 and a page that sends the guest back to the sender. An access code is not
-something we can send again, so unlike sent codes there is no way to reset this from here.
+for good: 303 to the start page, which says so (429) and sends the guest back to the sender.
+An access code is not something we can send again, so unlike sent codes there is no way to
+reset this from here. A wrong or empty code answers 303 to the start page with
+`?error=<key>` (`form_errors`), which counts the attempts left itself.
 Each attempt is counted by one conditional UPDATE and committed before argon2 judges it, so
 parallel guesses cannot share a count.
 """
@@ -22,7 +24,6 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
-from sealgate.locale import _, ngettext
 from sealgate.portal.access_log import log_admission
 from sealgate.portal.codes import (
     ACCESS_CODE_ATTEMPTS,
@@ -32,10 +33,11 @@ from sealgate.portal.codes import (
 )
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of
-from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link, start_page
+from sealgate.portal.form_errors import AccessCodeError
+from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_link
 from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest, count_verification
-from sealgate.portal.pages import access_code_locked, link_not_valid
+from sealgate.portal.pages import link_not_valid
 from sealgate.portal.proof import record_verified
 from sealgate.portal.remember_device import (
     device_request,
@@ -119,6 +121,11 @@ def _try_access_code(
         return Admission(target, verdict, secret, remembered)
 
 
+def _refused(target: LinkTarget, error: AccessCodeError) -> Response:
+    """303 to the start page, which words `error` with the attempts left it reads then."""
+    return RedirectResponse(f"{target.start}?error={error.value}", status_code=303)
+
+
 async def check_access_code(request: Request) -> Response:
     rt: Runtime = request.app.state.rt
     token = request.path_params["token"]
@@ -130,7 +137,7 @@ async def check_access_code(request: Request) -> Response:
             raise link_not_valid()
         if target.proof is not Proof.ACCESS_CODE:
             return RedirectResponse(target.start, status_code=303)
-        return start_page(request, target, status=400, error=_("Please type the access code."))
+        return _refused(target, AccessCodeError.EMPTY)
     previous = read_cookie(request, SESSION_COOKIE)
     device = device_request(request, form)
     tried = await run_in_threadpool(_try_access_code, rt, token, typed, previous, device)
@@ -142,14 +149,10 @@ async def check_access_code(request: Request) -> Response:
     await log_admission(request, tried)
     count_verification(tried.target, verdict.outcome)
     if verdict.outcome is AttemptOutcome.EXHAUSTED:
-        raise access_code_locked()
+        # The start page (a GET) answers a locked message with its own page.
+        return RedirectResponse(tried.target.start, status_code=303)
     if verdict.outcome is AttemptOutcome.WRONG:
-        error = ngettext(
-            "That access code is wrong. %(num)d attempt left.",
-            "That access code is wrong. %(num)d attempts left.",
-            verdict.left,
-        )
-        return start_page(request, tried.target, status=400, error=error)
+        return _refused(tried.target, AccessCodeError.WRONG)
     assert tried.session_secret is not None
     response = RedirectResponse(f"{tried.target.start}/read", status_code=303)
     set_session_cookie(response, tried.session_secret)

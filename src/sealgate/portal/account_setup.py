@@ -7,6 +7,7 @@ POST /account/{token}   a password that meets the rules (`directory.password_rul
                         when no app is enrolled yet, else /login/totp
 GET  /account/enrol     the enrolment page (QR code, key, recovery codes) for that ticket;
                         its form posts to /login/enrol, which logs in (`second_factor.py`)
+                        and sends a wrong code back here with `?error=<key>`
 
 A refused password answers 303 back to the form with `?error=<code>`, so the back button
 never re-posts it. A link is spent by one conditional UPDATE: two posts of one link set one
@@ -49,6 +50,7 @@ from sealgate.portal.login_ticket import (
     ticket_of,
 )
 from sealgate.portal.pages import link_not_valid
+from sealgate.portal.second_factor import form_error
 from sealgate.portal.setup_enrolment import begin_setup_enrolment, setup_enrolment
 from sealgate.store import Account, utcnow
 
@@ -151,4 +153,5 @@ async def enrol_form(request: Request) -> Response:
         response = RedirectResponse("/login", status_code=303)
         clear_ticket_cookie(response)
         return response
-    return enrolment_page(request, enrolment)
+    assert ticket is not None
+    return enrolment_page(request, enrolment, error=await form_error(request, ticket))

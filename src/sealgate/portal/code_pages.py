@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from sealgate.locale import ngettext
+from sealgate.portal.code_refusals import CodeError, refused_url
 from sealgate.portal.codes import CODE_DIGITS, SendRefusal, SendVerdict
 from sealgate.portal.csrf import render_form
 from sealgate.portal.link import LinkTarget, mask_address
@@ -45,24 +45,14 @@ def code_page(
     )
 
 
-def send_refused(request: Request, target: LinkTarget, verdict: SendVerdict) -> Response:
-    """429: the recipient asked too soon or too often; the form stays usable."""
-    if verdict.refusal is SendRefusal.WAIT:
-        error = ngettext(
-            "A code was sent a moment ago. Please wait %(num)d second before asking for "
-            "another one.",
-            "A code was sent a moment ago. Please wait %(num)d seconds before asking for "
-            "another one.",
-            verdict.retry_after,
-        )
-    else:
-        minutes = -(-verdict.retry_after // 60)
-        error = ngettext(
-            "You asked for the most codes allowed for now. Use the last code you received, "
-            "or ask for a new one in %(num)d minute.",
-            "You asked for the most codes allowed for now. Use the last code you received, "
-            "or ask for a new one in %(num)d minutes.",
-            minutes,
-        )
-    headers = {"Retry-After": str(verdict.retry_after)}
-    return code_page(request, target, status=429, error=error, headers=headers)
+def send_refused(target: LinkTarget, verdict: SendVerdict) -> Response:
+    """303 to the form: the recipient asked too soon or too often; the form stays usable.
+
+    Retry-After stays on the redirect for clients that read it; the form words the wait.
+    """
+    error = CodeError.WAIT if verdict.refusal is SendRefusal.WAIT else CodeError.TOO_MANY
+    return RedirectResponse(
+        refused_url(target, error),
+        status_code=303,
+        headers={"Retry-After": str(verdict.retry_after)},
+    )

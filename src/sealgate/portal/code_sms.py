@@ -23,9 +23,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.locale import _, ngettext
 from sealgate.notify import SmsError, SmsProvider, compose_code_sms
-from sealgate.portal.code_pages import code_page
+from sealgate.portal.code_refusals import CodeError, refused_url
 from sealgate.portal.code_rows import CodeIssue
 from sealgate.portal.codes import SMS_WINDOW, org_sms_wait
 from sealgate.portal.link import LinkTarget
@@ -94,24 +93,15 @@ def _give_back(rt: Runtime, org_id: int, window: datetime) -> None:
         )
 
 
-def _org_cap_page(request: Request, target: LinkTarget, wait: int) -> Response:
-    minutes = -(-wait // 60)
-    error = ngettext(
-        "Too many text messages were sent for this sender's organisation in the last hour. "
-        "Please try again in %(num)d minute.",
-        "Too many text messages were sent for this sender's organisation in the last hour. "
-        "Please try again in %(num)d minutes.",
-        minutes,
-    )
-    headers = {"Retry-After": str(wait)}
-    return code_page(request, target, status=429, error=error, headers=headers, sent=False)
+def _org_cap_page(target: LinkTarget, wait: int) -> Response:
+    """303 to the form, which words the organisation's wait from its SMS window."""
+    url = refused_url(target, CodeError.SMS_CAP)
+    return RedirectResponse(url, status_code=303, headers={"Retry-After": str(wait)})
 
 
-def _not_sent_page(request: Request, target: LinkTarget) -> Response:
-    error = _("The text message could not be sent just now. Please try again in a few minutes.")
-    return code_page(
-        request, target, status=503, error=error, headers={"Retry-After": "60"}, sent=False
-    )
+def _not_sent_page(target: LinkTarget) -> Response:
+    url = refused_url(target, CodeError.SMS_FAILED)
+    return RedirectResponse(url, status_code=303, headers={"Retry-After": "60"})
 
 
 async def text_code(request: Request, issue: CodeIssue) -> Response:
@@ -119,10 +109,10 @@ async def text_code(request: Request, issue: CodeIssue) -> Response:
     target = issue.target
     assert target is not None
     if issue.org_wait:
-        return _org_cap_page(request, target, issue.org_wait)
+        return _org_cap_page(target, issue.org_wait)
     assert issue.sms_window is not None
     if not await run_in_threadpool(_text_code, request.app.state.sms, issue):
         await run_in_threadpool(_give_back, request.app.state.rt, target.org_id, issue.sms_window)
-        return _not_sent_page(request, target)
+        return _not_sent_page(target)
     await run_in_threadpool(_record_texted, request.app.state.rt, target.recipient_id)
     return RedirectResponse(f"{target.start}/verify", status_code=303)

@@ -103,6 +103,14 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
+def send_allowed(state: CodeState, limits: CodeLimits, now: datetime) -> bool:
+    """The window rule of `code_rows.take_code_send`'s WHERE, for words shown after the fact:
+    the code expired, or the resend interval passed and the window has sends left."""
+    if now >= state.expires_at:
+        return True
+    return state.last_sent_at <= now - limits.resend_interval and state.sends < limits.sends
+
+
 def send_refusal(state: CodeState, limits: CodeLimits, now: datetime) -> SendVerdict:
     """Why a send was refused (the conditional UPDATE of `code_rows.take_code_send` matched no
     row): asked too soon, or `code_sends` used up until the latest code expires."""

@@ -5,7 +5,8 @@ way in that the recipient's method allows: "Send me a code" (by mail or by SMS t
 number), the access-code form with the sender's hint, or the account login. It changes
 nothing: mail scanners fetch links before people do, so no code is sent, nothing is marked
 opened and nothing is consumed until the guest POSTs. A browser remembered for the address
-(remembered.py) is sent on to the read page, which opens its session.
+(remembered.py) is sent on to the read page, which opens its session. A refused access code
+or login comes back here with `?error=<key>` (`form_errors`), worded from the database now.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import has_account, is_set_up, remember_device_days
-from sealgate.mail import Address, AddressError
+from sealgate.mail import Address, AddressError, address_key
 from sealgate.notify import hash_token
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS, LinkSends, link_cap
 from sealgate.portal.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
 from sealgate.portal.csrf import render_form
+from sealgate.portal.form_errors import LoginError, access_code_error, login_error
 from sealgate.portal.methods import DIRECT_METHODS, Proof, mask_phone, proof_for
 from sealgate.portal.pages import access_code_locked, link_capped, link_not_valid
 from sealgate.portal.remembered import live_device
 from sealgate.portal.sessions import Lifetime, session_reader
+from sealgate.portal.throttle import locked_for
 from sealgate.portal.withdrawn import refuse_closed
 from sealgate.store import LinkToken, Message, Recipient, utcnow
 
@@ -166,9 +169,12 @@ class _Landing:
     target: LinkTarget | None
     signed_in: bool = False
     remembered: bool = False  # no session, but a remembered browser (remembered.py)
+    lock_wait: int = 0  # seconds the recipient's address stays locked for logins (throttle.py)
 
 
-def _landing(rt: Runtime, token: str, cookie: str | None, device: str | None) -> _Landing:
+def _landing(
+    rt: Runtime, token: str, cookie: str | None, device: str | None, error: str
+) -> _Landing:
     now = utcnow()
     with rt.db.begin() as session:
         target = resolve_link(session, token, now)
@@ -177,7 +183,23 @@ def _landing(rt: Runtime, token: str, cookie: str | None, device: str | None) ->
         reader = session_reader(session, cookie, now, Lifetime.of(rt.settings.web))
         if reader is not None and reader.may_read(target.recipient_id, target.address):
             return _Landing(target, signed_in=True)
-        return _Landing(target, remembered=live_device(session, target, device, now) is not None)
+        remembered = live_device(session, target, device, now) is not None
+        wait = 0
+        if error == LoginError.LOCKED and target.proof is Proof.ACCOUNT:
+            wait = locked_for(session, address_key(target.address), now)
+        return _Landing(target, remembered=remembered, lock_wait=wait)
+
+
+def _start_error(landing: _Landing, key: str) -> str | None:
+    """The start page's words for the refusal `key` of its own form (none for others)."""
+    target = landing.target
+    if not key or target is None or landing.signed_in:
+        return None
+    if target.proof is Proof.ACCESS_CODE:
+        return access_code_error(key, target.access_code_attempts)
+    if target.proof is Proof.ACCOUNT and not target.account_pending:
+        return login_error(key, landing.lock_wait)
+    return None
 
 
 def start_page(
@@ -207,12 +229,14 @@ def start_page(
 async def landing_page(request: Request) -> Response:
     rt: Runtime = request.app.state.rt
     token = request.path_params["token"]
+    error = request.query_params.get("error", "")
     landing = await run_in_threadpool(
         _landing,
         rt,
         token,
         read_cookie(request, SESSION_COOKIE),
         read_cookie(request, DEVICE_COOKIE),
+        error,
     )
     target = landing.target
     if target is None:
@@ -222,7 +246,9 @@ async def landing_page(request: Request) -> Response:
         return RedirectResponse(f"{target.start}/read", status_code=303)
     if not landing.signed_in:
         refuse_spent_link(rt, target)
-    return start_page(request, target, signed_in=landing.signed_in)
+    return start_page(
+        request, target, signed_in=landing.signed_in, error=_start_error(landing, error)
+    )
 
 
 def refuse_spent_link(rt: Runtime, target: LinkTarget) -> None:

@@ -10,8 +10,10 @@ Every failure gets the same sentence and the same argon2 cost, whether the addre
 account, the password is wrong, the account is disabled or it is not the recipient's; the
 attempt counts against the address before it is judged (`throttle.take_login_attempt`).
 A right password never opens a session by itself: it sets a login ticket (`login_ticket`)
-for the second factor. An account without a second factor is enrolled right here
-(`enrolment.start_enrolment`), in the answer to this POST, since a GET must change nothing.
+for the second factor. An account without a second factor gets its new secret here
+(`setup_enrolment.begin_setup_enrolment`), since a GET must change nothing, and is sent on
+to /account/enrol, which shows it (POST-redirect-GET, as after setting a password).
+A refusal answers 303 back to the form with `?error=<key>` (`form_errors`), never a page.
 """
 
 from __future__ import annotations
@@ -26,12 +28,11 @@ from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
-from sealgate.locale import N_, _, ngettext
 from sealgate.mail import address_key
 from sealgate.portal.access_log import UNKNOWN_ACCOUNT, client_of, log_event, record_portal
 from sealgate.portal.cookies import SESSION_COOKIE, clear_session_cookie, read_cookie
 from sealgate.portal.csrf import guard_of, render_form
-from sealgate.portal.enrolment import Enrolment, enrolment_page, start_enrolment
+from sealgate.portal.form_errors import LOGIN_FAILED, LoginError, locked_out, login_error
 from sealgate.portal.link import LinkTarget, find_target, start_page
 from sealgate.portal.login_ticket import (
     TICKET_SECONDS,
@@ -43,10 +44,20 @@ from sealgate.portal.login_ticket import (
 from sealgate.portal.methods import Proof
 from sealgate.portal.pages import link_not_valid
 from sealgate.portal.sessions import Lifetime, close_session, session_reader
+from sealgate.portal.setup_enrolment import begin_setup_enrolment
 from sealgate.portal.throttle import give_back_login_attempt, locked_for, take_login_attempt
 from sealgate.store import Account, Message, Recipient, utcnow
 
-LOGIN_FAILED = N_("The email address or password is not right.")
+__all__ = [
+    "LOGIN_FAILED",
+    "check_password",
+    "locked_out",
+    "log_out",
+    "login",
+    "login_form",
+    "login_page",
+    "logout",
+]
 ADDRESS_MAX_LENGTH = 320
 PASSWORD_MAX_LENGTH = 1024
 
@@ -65,25 +76,17 @@ def login_page(
     return render_form(request, "login.html", status=status, headers=headers, error=error)
 
 
-def locked_out(wait: int) -> str:
-    """The sentence for an address locked (`throttle.py`) for `wait` seconds."""
-    minutes = -(-wait // 60)
-    return ngettext(
-        "Too many failed log-ins for this address. Please try again in %(num)d minute.",
-        "Too many failed log-ins for this address. Please try again in %(num)d minutes.",
-        minutes,
-    )
-
-
-def locked_page(request: Request, target: LinkTarget | None, wait: int) -> Response:
-    headers = {"Retry-After": str(wait)}
-    return login_page(request, target, status=429, error=locked_out(wait), headers=headers)
+def refused(target: LinkTarget | None, error: LoginError, wait: int = 0) -> Response:
+    """303 back to the login form, which words `error` itself (POST-redirect-GET)."""
+    form = target.start if target is not None else "/login"
+    headers = {"Retry-After": str(wait)} if wait else None
+    return RedirectResponse(f"{form}?error={error.value}", status_code=303, headers=headers)
 
 
 @dataclass(frozen=True)
 class PasswordChecked:
     account_id: int | None = None  # None: the login failed
-    enrolment: Enrolment | None = None  # set when the account has no second factor yet
+    enrolling: bool = False  # the account has no second factor yet: a new secret was sealed
     wait: int = 0  # > 0: the address is locked for this many seconds; nothing was checked
     known: bool = False  # the typed address is an account's (for the audit trail only)
 
@@ -109,7 +112,8 @@ def check_password(
         give_back_login_attempt(session, email)
         if account.totp_enabled:
             return PasswordChecked(account.id, known=True)
-        return PasswordChecked(account.id, start_enrolment(rt, account), known=True)
+        begin_setup_enrolment(rt, account)
+        return PasswordChecked(account.id, enrolling=True, known=True)
 
 
 def _is_recipient(account: Account, recipient_address: str | None) -> bool:
@@ -137,28 +141,25 @@ async def login(request: Request) -> Response:
     typed = str(form.get("email", "")).strip()
     password = str(form.get("password", ""))
     if not typed or not password:
-        error = _("Please type your email address and your password.")
-        return login_page(request, target, status=400, error=error)
+        return refused(target, LoginError.MISSING)
     email = address_key(typed)
     if len(typed) > ADDRESS_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
-        return login_page(request, target, status=400, error=_(LOGIN_FAILED))
+        return refused(target, LoginError.FAILED)
     address = target.address if target is not None else None
     checked = await run_in_threadpool(check_password, rt, email, password, address)
     await _log_password(request, email, checked)
     if checked.wait:
-        return locked_page(request, target, checked.wait)
+        return refused(target, LoginError.LOCKED, checked.wait)
     if checked.account_id is None:
-        return login_page(request, target, status=400, error=_(LOGIN_FAILED))
+        return refused(target, LoginError.FAILED)
     ticket = LoginTicket(
         checked.account_id,
-        Stage.ENROL if checked.enrolment is not None else Stage.TOTP,
+        Stage.ENROL if checked.enrolling else Stage.TOTP,
         int(time.time()) + TICKET_SECONDS,
         target.recipient_id if target is not None else None,
     )
-    if checked.enrolment is not None:
-        response = enrolment_page(request, checked.enrolment)
-    else:
-        response = RedirectResponse("/login/totp", status_code=303)
+    next_page = "/account/enrol" if checked.enrolling else "/login/totp"
+    response = RedirectResponse(next_page, status_code=303)
     set_ticket_cookie(response, format_ticket(request.app.state.login_key, ticket))
     return response
 
@@ -180,7 +181,8 @@ async def _log_password(request: Request, email: str, checked: PasswordChecked) 
 
 
 async def login_form(request: Request) -> Response:
-    return login_page(request, None)
+    # The address of a lockout is not in the URL (nor anywhere here): the wait is unknown.
+    return login_page(request, None, error=login_error(request.query_params.get("error", ""), None))
 
 
 def log_out(rt: Runtime, secret: str | None, client: str | None) -> None:

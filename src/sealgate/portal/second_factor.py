@@ -9,6 +9,8 @@ POST /login/enrol  the first code from a newly enrolled app switches `totp_enabl
 The account row is locked while its secret's last step or its recovery codes change, so one
 code cannot log in twice. Every code counts against the account's address in the same
 `login_attempts` row as passwords, before it is judged (`throttle.take_login_attempt`).
+A wrong code answers 303 back to its form with `?error=<key>` (`form_errors`): /login/totp,
+or /account/enrol (`account_setup.enrol_form`) while enrolling.
 """
 
 from __future__ import annotations
@@ -25,13 +27,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.locale import _
 from sealgate.mail import address_key
 from sealgate.portal.access_log import log_event
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import guard_of, render_form
-from sealgate.portal.enrolment import Enrolment, enrolment_page
-from sealgate.portal.login import locked_out
+from sealgate.portal.form_errors import FactorError, factor_error
 from sealgate.portal.login_ticket import LoginTicket, Stage, clear_ticket_cookie, ticket_of
 from sealgate.portal.opened import mark_opened
 from sealgate.portal.sessions import Lifetime, open_session
@@ -64,7 +64,6 @@ class FactorResult:
     outcome: FactorOutcome
     wait: int = 0
     session_secret: str | None = None
-    enrolment: Enrolment | None = None  # to show the enrolment page again after a wrong code
     email: str = ""  # the account's, for the audit trail
 
 
@@ -132,38 +131,51 @@ def _second_factor(
         if account is None or account.totp_enabled == enrolling:
             return FactorResult(FactorOutcome.RESTART)
         if enrolling:
-            accepted, again = _confirm_enrolment(rt, account, typed)
+            accepted = _confirm_enrolment(rt, account, typed)
         else:
-            accepted, again = spend_second_factor(rt, account, typed, time.time()), None
+            accepted = spend_second_factor(rt, account, typed, time.time())
         if not accepted:
-            return replace(_wrong(session, email, now, again), email=email)
+            return replace(_wrong(session, email, now), email=email)
         clear_login_attempts(session, email)
         secret = _open_account_session(session, rt, account, ticket, previous, now)
         return FactorResult(FactorOutcome.DONE, session_secret=secret, email=email)
 
 
-def _wrong(session: Session, email: str, now: datetime, again: Enrolment | None) -> FactorResult:
+def _wrong(session: Session, email: str, now: datetime) -> FactorResult:
     """A wrong code; the one whose attempt filled the window is already a lockout."""
     if wait := locked_for(session, email, now):
-        return FactorResult(FactorOutcome.LOCKED, wait, enrolment=again)
-    return FactorResult(FactorOutcome.WRONG, enrolment=again)
+        return FactorResult(FactorOutcome.LOCKED, wait)
+    return FactorResult(FactorOutcome.WRONG)
 
 
-def _confirm_enrolment(rt: Runtime, account: Account, typed: str) -> tuple[bool, Enrolment | None]:
+def _confirm_enrolment(rt: Runtime, account: Account, typed: str) -> bool:
     key = rt.subkey(TOTP_KEY_PURPOSE)
     secret = open_secret(key, account.id, account.totp_secret)
     if secret is None:
-        return False, None
+        return False
     step = accepted_step(secret, typed, time.time())
     if step is None:
-        return False, Enrolment(account.email, secret)
+        return False
     account.totp_secret = seal_secret(key, account.id, TotpSecret(secret.secret, step))
     account.totp_enabled = True
-    return True, None
+    return True
 
 
-def _totp_page(request: Request, *, status: int = 200, error: str | None = None) -> Response:
-    return render_form(request, "totp.html", status=status, error=error)
+def locked_wait(rt: Runtime, account_id: int) -> int:
+    """Seconds the account's address stays locked now (0: not locked, or no such account)."""
+    now = utcnow()
+    with rt.db.begin() as session:
+        email = session.scalar(select(Account.email).where(Account.id == account_id))
+        return locked_for(session, email, now) if email is not None else 0
+
+
+async def form_error(request: Request, ticket: LoginTicket) -> str | None:
+    """The code form's words for its `?error=` key, the lockout's wait read now."""
+    key = request.query_params.get("error", "")
+    if key != FactorError.LOCKED:
+        return factor_error(key, 0)
+    wait = await run_in_threadpool(locked_wait, request.app.state.rt, ticket.account_id)
+    return factor_error(key, wait)
 
 
 def _ticket(request: Request, stage: Stage) -> LoginTicket | None:
@@ -178,24 +190,20 @@ def _restart() -> Response:
 
 
 async def totp_form(request: Request) -> Response:
-    if _ticket(request, Stage.TOTP) is None:
+    ticket = _ticket(request, Stage.TOTP)
+    if ticket is None:
         return _restart()
-    return _totp_page(request)
+    error = await form_error(request, ticket)
+    return render_form(request, "totp.html", error=error)
 
 
-def _wrong_page(request: Request, result: FactorResult, stage: Stage) -> Response:
-    if result.outcome is FactorOutcome.LOCKED:
-        error = locked_out(result.wait)
-        status = 429
-    else:
-        error = _("That code is not right. Type the code your app shows now.")
-        status = 400
-    if stage is Stage.ENROL and result.enrolment is not None:
-        return enrolment_page(request, result.enrolment, status=status, error=error)
-    response = _totp_page(request, status=status, error=error)
-    if result.outcome is FactorOutcome.LOCKED:
-        response.headers["Retry-After"] = str(result.wait)
-    return response
+def _wrong_page(result: FactorResult, stage: Stage) -> Response:
+    """303 back to the code form (the enrolment page while enrolling), which words it."""
+    locked = result.outcome is FactorOutcome.LOCKED
+    error = FactorError.LOCKED if locked else FactorError.WRONG
+    form = "/account/enrol" if stage is Stage.ENROL else "/login/totp"
+    headers = {"Retry-After": str(result.wait)} if locked else None
+    return RedirectResponse(f"{form}?error={error.value}", status_code=303, headers=headers)
 
 
 async def _factor_step(request: Request, stage: Stage) -> Response:
@@ -213,7 +221,7 @@ async def _factor_step(request: Request, stage: Stage) -> Response:
         return _restart()
     await _log_factor(request, result, stage)
     if result.session_secret is None:
-        return _wrong_page(request, result, stage)
+        return _wrong_page(result, stage)
     response = RedirectResponse(ticket.next_page, status_code=303)
     set_session_cookie(response, result.session_secret)
     clear_ticket_cookie(response)

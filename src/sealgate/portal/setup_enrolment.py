@@ -1,13 +1,12 @@
-"""The enrolment of an account that was just set up from a link, shown by a GET.
+"""The enrolment of an account, shown by a GET (after a password set or a first login).
 
-The set-password form redirects (POST-redirect-GET), so the page with the QR code and the
-recovery codes must be one a GET can show again without changing anything. The POST seals
-a new secret (as `enrolment.start_enrolment` does) and stores the hashes of ten recovery
-codes that are derived from that secret: HMAC-SHA256 under `rt.subkey("recovery-display")`
-over the account id and the secret, 50 bits each as in `totp.new_recovery_codes`. The GET
-opens the secret and derives the same codes again. They are shown only while the derived
-codes are still the stored ones, so an enrolment started elsewhere (random codes) never
-shows codes that would not work.
+The set-password and login forms redirect (POST-redirect-GET), so the page with the QR code
+and the recovery codes must be one a GET can show again without changing anything. The POST
+seals a new secret and stores the hashes of ten recovery codes that are derived from that
+secret: HMAC-SHA256 under `rt.subkey("recovery-display")` over the account id and the
+secret, 50 bits each as in `totp.new_recovery_codes`. The GET opens the secret and derives
+the same codes again. They are shown only while the derived codes are still the stored
+ones, so codes replaced since are never shown as if they worked.
 """
 
 from __future__ import annotations

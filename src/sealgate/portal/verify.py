@@ -5,6 +5,9 @@ POST /m/{token}/code    make (or replace) the recipient's code and send it by ma
 GET  /m/{token}/verify  the form to type the code into (changes nothing)
 POST /m/{token}/verify  check the code; on success open a session → 303 to the message
 
+Every refusal of either POST answers 303 to the form with `?error=<key>` (`code_refusals`),
+which words it from the database as things stand then: the back button never re-posts.
+
 Recipients who verify otherwise (access code, account) are sent back to their start page.
 """
 
@@ -18,10 +21,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sealgate.bootstrap import Runtime
-from sealgate.locale import N_, _, ngettext
 from sealgate.portal.access_log import log_admission
 from sealgate.portal.code_mail import mail_language, queue_code_mail
 from sealgate.portal.code_pages import code_page, send_refused
+from sealgate.portal.code_refusals import (
+    CodeError,
+    ShownError,
+    code_facts,
+    refused_url,
+    shown_error,
+)
 from sealgate.portal.code_rows import (
     CHANNELS,
     CODE_KEY_PURPOSE,
@@ -50,7 +59,7 @@ from sealgate.portal.link import LinkTarget, can_start, find_target, resolve_lin
 from sealgate.portal.link_caps import link_sends, report_cap, take_link_send
 from sealgate.portal.methods import Proof
 from sealgate.portal.opened import Admission, admit_guest, count_verification
-from sealgate.portal.pages import link_capped, link_not_valid
+from sealgate.portal.pages import link_not_valid
 from sealgate.portal.proof import record_code_sent, record_verified
 from sealgate.portal.remember_device import (
     device_request,
@@ -124,27 +133,40 @@ async def send_code(request: Request) -> Response:
     if target is None:
         raise link_not_valid()
     if issue.link_cap is not None:
-        now = utcnow()
-        raise link_capped(target.sender_shown, issue.link_cap, target.sends.day_started_at, now)
+        # The start page (a GET) answers a link whose sends are used up with its own page.
+        return RedirectResponse(target.start, status_code=303)
     if issue.verdict is None:
         # Not (or no longer) a recipient we send codes to: its start page says what to do.
         return RedirectResponse(target.start, status_code=303)
     if not issue.verdict.allowed:
-        return send_refused(request, target, issue.verdict)
+        return send_refused(target, issue.verdict)
     if target.proof is Proof.SMS_CODE:
         return await text_code(request, issue)
     return RedirectResponse(f"{target.start}/verify", status_code=303)
 
 
+def _shown_error(rt: Runtime, target: LinkTarget, key: str) -> ShownError:
+    now = utcnow()
+    limits = CodeLimits.from_settings(rt.settings.web)
+    with rt.db.begin() as session:
+        facts = code_facts(session, target)
+    return shown_error(key, facts, limits, rt.settings.sms.org_hourly_limit, now)
+
+
 async def code_form(request: Request) -> Response:
-    target = await run_in_threadpool(
-        find_target, request.app.state.rt, request.path_params["token"]
-    )
+    rt: Runtime = request.app.state.rt
+    target = await run_in_threadpool(find_target, rt, request.path_params["token"])
     if target is None:
         raise link_not_valid()
     if target.proof not in CHANNELS:
         return RedirectResponse(target.start, status_code=303)
-    return code_page(request, target)
+    key = request.query_params.get("error")
+    if not key:
+        return code_page(request, target)
+    shown = await run_in_threadpool(_shown_error, rt, target, key)
+    return code_page(
+        request, target, error=shown.error, sent=shown.sent, code_waiting=shown.code_waiting
+    )
 
 
 def _check_code(
@@ -180,26 +202,9 @@ def _check_code(
         return Admission(target, verdict, secret, remembered)
 
 
-_ATTEMPT_PAGES: dict[AttemptOutcome, tuple[int, str]] = {
-    AttemptOutcome.NO_CODE: (400, N_("There is no code to check. Ask for a code first.")),
-    AttemptOutcome.EXPIRED: (400, N_("This code has expired. Ask for a new code.")),
-    AttemptOutcome.EXHAUSTED: (
-        429,
-        N_("Too many wrong codes. This code can no longer be used: ask for a new code."),
-    ),
-}
-
-
-def _attempt_refused(request: Request, target: LinkTarget, verdict: AttemptVerdict) -> Response:
-    if verdict.outcome is AttemptOutcome.WRONG:
-        error = ngettext(
-            "That code is wrong. %(num)d attempt left.",
-            "That code is wrong. %(num)d attempts left.",
-            verdict.left,
-        )
-        return code_page(request, target, status=400, error=error)
-    status, error = _ATTEMPT_PAGES[verdict.outcome]
-    return code_page(request, target, status=status, error=_(error), code_waiting=False)
+def _attempt_refused(target: LinkTarget, verdict: AttemptVerdict) -> Response:
+    """303 to the form, which words the refusal (and counts the attempts left) itself."""
+    return RedirectResponse(refused_url(target, CodeError(verdict.outcome.value)), status_code=303)
 
 
 async def check_code(request: Request) -> Response:
@@ -214,8 +219,7 @@ async def check_code(request: Request) -> Response:
             raise link_not_valid()
         if target.proof not in CHANNELS:
             return RedirectResponse(target.start, status_code=303)
-        error = _("The code has %(digits)d digits. Please type it again.", digits=CODE_DIGITS)
-        return code_page(request, target, status=400, error=error)
+        return RedirectResponse(refused_url(target, CodeError.DIGITS), status_code=303)
     previous = read_cookie(request, SESSION_COOKIE)
     device = device_request(request, form)
     checked = await run_in_threadpool(_check_code, rt, token, typed, previous, device)
@@ -226,7 +230,7 @@ async def check_code(request: Request) -> Response:
     await log_admission(request, checked)
     count_verification(checked.target, checked.verdict.outcome)
     if checked.session_secret is None:
-        return _attempt_refused(request, checked.target, checked.verdict)
+        return _attempt_refused(checked.target, checked.verdict)
     response = RedirectResponse(f"{checked.target.start}/read", status_code=303)
     set_session_cookie(response, checked.session_secret)
     if checked.remembered is not None:
