@@ -36,7 +36,7 @@ async def test_unlock_lets_the_right_code_open_the_message(world: ApiWorld) -> N
         assert (await browser.get(f"/m/{token}")).status_code == 200
         for _ in range(5):
             await browser.post(f"/m/{token}/access-code", {"access_code": "wrong"})
-        late = await browser.post(f"/m/{token}/access-code", {"access_code": CODE})
+        late = await browser.post_and_follow(f"/m/{token}/access-code", {"access_code": CODE})
         assert late.status_code == 429 and LOCKED in late.text
 
         with world.client(Role.HELPDESK, "Hospital") as api:
