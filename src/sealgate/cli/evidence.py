@@ -11,9 +11,6 @@ import argparse
 import os
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from sealgate.cli.common import CliError, common_options, emit, fail, unit_of_work
 from sealgate.cli.message_lookup import find_message
 from sealgate.evidence import (
@@ -22,13 +19,12 @@ from sealgate.evidence import (
     first_broken,
     head,
     load,
+    message_subject,
     to_json,
     to_pdf,
     to_text,
 )
-from sealgate.store import Message, Recipient, utcnow
-
-_ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
+from sealgate.store import utcnow
 
 
 def register(actions: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,17 +38,6 @@ def register(actions: argparse._SubParsersAction) -> None:  # type: ignore[type-
     )
     parser.add_argument("--pdf", metavar="FILE", help="also write the report as a PDF to FILE")
     parser.set_defaults(run=run_evidence)
-
-
-def _subject(session: Session, message: Message) -> Subject:
-    rows = session.scalars(select(Recipient).where(Recipient.message_id == message.id))
-    ordered = sorted(rows, key=lambda row: (_ROLE_ORDER.get(row.role, 3), row.address))
-    return Subject(
-        message_id=message.id,
-        submission_id=message.submission_id,
-        sender=message.sender_address,
-        recipients=tuple(dict.fromkeys(row.address for row in ordered)),
-    )
 
 
 def _verdict(args: argparse.Namespace, subject: Subject, events: list[Event]) -> int:
@@ -76,7 +61,10 @@ def _verdict(args: argparse.Namespace, subject: Subject, events: list[Event]) ->
 
 def run_evidence(args: argparse.Namespace) -> int:
     with unit_of_work(args) as session:
-        subject = _subject(session, find_message(session, args.id))
+        message = find_message(session, args.id)
+        subject = message_subject(
+            session, message.id, message.submission_id, message.sender_address
+        )
         events = load(session, subject.message_id)
     if args.verify:
         return _verdict(args, subject, events)

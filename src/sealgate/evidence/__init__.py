@@ -36,6 +36,7 @@ from sealgate.evidence.events import (
 )
 from sealgate.evidence.log import load, record, verify
 from sealgate.evidence.report import MESSAGE_SECTION, Subject, detail_lines, sections, to_text, when
+from sealgate.evidence.shown import EventLine, message_subject, shown_sections
 
 
 def to_pdf(subject: Subject, events: list[Event], now: datetime) -> bytes:
@@ -47,6 +48,9 @@ def to_pdf(subject: Subject, events: list[Event], now: datetime) -> bytes:
 
 
 __all__ = [
+    "EventLine",
+    "message_subject",
+    "shown_sections",
     "ACCEPTED",
     "CODE_SENT",
     "CONTENT_DELETED",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,29 +26,17 @@ from sealgate.admin.roles import Capability
 from sealgate.bootstrap import Runtime
 from sealgate.directory import DirectoryError, find_message
 from sealgate.evidence import (
-    MESSAGE_SECTION,
     Event,
+    EventLine,
     Subject,
-    detail_lines,
     first_broken,
     head,
     load,
-    sections,
+    message_subject,
+    shown_sections,
     to_pdf,
-    when,
 )
-from sealgate.store import Organisation, Recipient, utcnow
-
-_ROLE_ORDER = {"to": 0, "cc": 1, "bcc": 2}
-
-
-@dataclass(frozen=True)
-class EventLine:
-    seq: int
-    at: str
-    kind: str
-    details: tuple[str, ...]
-    entry_hash: str
+from sealgate.store import Organisation, utcnow
 
 
 @dataclass(frozen=True)
@@ -67,34 +54,15 @@ class Report:
         return self.broken is None
 
 
-def _subject(session: Session, message_id: str, submission_id: str, sender: str) -> Subject:
-    rows = session.scalars(select(Recipient).where(Recipient.message_id == message_id))
-    ordered = sorted(rows, key=lambda row: (_ROLE_ORDER.get(row.role, 3), row.address))
-    return Subject(
-        message_id=message_id,
-        submission_id=submission_id,
-        sender=sender,
-        recipients=tuple(dict.fromkeys(row.address for row in ordered)),
-    )
-
-
-def _line(event: Event) -> EventLine:
-    lines = tuple(line.strip() for line in detail_lines(event.details, ""))
-    return EventLine(event.seq, when(event), event.kind, lines, event.entry_hash)
-
-
 def _report(session: Session, admin: Admin, ident: str) -> Report:
     try:
         message = find_message(session, ident)
     except DirectoryError:
         raise NotFound(ident) from None
     require(admin, Capability.EVIDENCE_READ, message.org_id)
-    subject = _subject(session, message.id, message.submission_id, message.sender_address)
+    subject = message_subject(session, message.id, message.submission_id, message.sender_address)
     events = load(session, message.id)
-    shown = tuple(
-        (None if title == MESSAGE_SECTION else title, tuple(_line(e) for e in found))
-        for title, found in sections(subject, events)
-    )
+    shown = shown_sections(subject, events)
     return Report(
         subject,
         message.org_id,
