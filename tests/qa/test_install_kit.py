@@ -69,8 +69,15 @@ def test_the_compose_file_runs_each_role_with_a_command_sealgate_accepts() -> No
         assert service["read_only"] is True
         assert service["cap_drop"] == ["ALL"]
         assert service["environment"]["SEALGATE_CONFIG"] == "/var/lib/sealgate/sealgate.toml"
+        # The blobs go to the S3-compatible store, so a role can run on another host.
+        assert service["environment"]["SEALGATE_STORAGE__BLOB_URL"].startswith("s3://")
+        assert service["depends_on"]["bucket"] == {"condition": "service_completed_successfully"}
     assert roles == set(ROLES)
-    assert {"postgres", "proxy"} <= set(services)
+    assert {"postgres", "minio", "bucket", "proxy"} <= set(services)
+    published = [port for service in services.values() for port in service.get("ports", [])]
+    assert published and all(
+        p.startswith("${SEALGATE_PUBLISH_ADDRESS:-0.0.0.0}:") for p in published
+    )
 
 
 def test_the_dockerfile_runs_sealgate_as_a_non_root_user_from_a_build_stage() -> None:
