@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from sealgate.config import StorageSettings
-from sealgate.vault import FilesystemBlobStore, MasterKey, Vault
+from sealgate.vault import FilesystemBlobStore, ListedBlobStore, MasterKey, Vault
 from sealgate.vault.s3 import BlobStoreError, S3BlobStore, S3Location
 from sealgate.vault.stores import open_blob_store
 from tests.lab.s3_lab import S3Lab
@@ -184,3 +184,7 @@ def test_a_large_write_holds_about_one_part_in_memory(store) -> None:
     assert peak < 4 * PART, f"peak {peak / 2**20:.1f} MiB"
     with store.open(FIRST) as handle:
         assert sum(len(piece) for piece in iter(lambda: handle.read(1 << 20), b"")) == written
+
+
+def test_the_s3_store_is_a_listed_store(store) -> None:
+    assert isinstance(store, ListedBlobStore)

@@ -34,46 +34,38 @@ from sealgate.backup.manifest import (
     file_digest,
     read_chunks,
 )
-from sealgate.vault import HEADER, BlobStore, FilesystemBlobStore, key_id_of
+from sealgate.vault import HEADER, BlobStore, ListedBlobStore, key_id_of
 
 CLOCK_SLACK = timedelta(minutes=5)
 FILESYSTEM = "filesystem"
 
 
+def listable(store: BlobStore) -> ListedBlobStore:
+    """The store, if it can list what it holds (the filesystem and S3 stores can)."""
+    if not isinstance(store, ListedBlobStore):
+        raise BackupError(f"backup does not know the blob store {type(store).__name__}")
+    return store
+
+
 def describe_store(store: BlobStore) -> str:
     """`filesystem`, or `s3://bucket/prefix/` (never the endpoint or a credential)."""
-    if isinstance(store, FilesystemBlobStore):
-        return FILESYSTEM
-    from sealgate.vault.s3 import S3BlobStore  # boto3 only when blobs are on S3
-
-    if isinstance(store, S3BlobStore):
-        return store.describe()
-    raise BackupError(f"backup does not know the blob store {type(store).__name__}")
+    return listable(store).describe()
 
 
 def listing_bound(store: BlobStore, slack: timedelta = CLOCK_SLACK) -> datetime | None:
-    """For S3, asked once the snapshot is established: the latest `LastModified` a blob of
-    the snapshot can have (None: the store gave no time; every blob listed then counts)."""
-    if isinstance(store, FilesystemBlobStore):
-        return None
-    from sealgate.vault.s3 import S3BlobStore
-
-    assert isinstance(store, S3BlobStore)
-    now = store.server_time()
+    """Asked once the snapshot is established: the latest time a blob of the snapshot can
+    have been stored at, by the store's clock (None: every blob listed counts; so for the
+    filesystem store, and an S3 store that gives no time)."""
+    now = listable(store).server_time()
     return None if now is None else now + slack
 
 
 def listed_blobs(store: BlobStore, not_after: datetime | None, left_out: set[str]) -> list[str]:
-    """The ids of the blobs to back up: in the store now, not in `left_out`, and (S3 with a
-    bound) written no later than `not_after`; sorted."""
-    if isinstance(store, FilesystemBlobStore):
-        return [blob_id for blob_id in store.ids() if blob_id not in left_out]
-    from sealgate.vault.s3 import S3BlobStore
-
-    assert isinstance(store, S3BlobStore)
+    """The ids of the blobs to back up: in the store now, not in `left_out`, and (with a
+    bound) stored no later than `not_after`; sorted."""
     return [
         stored.id
-        for stored in store.listing()
+        for stored in listable(store).listing()
         if stored.id not in left_out and (not_after is None or stored.modified <= not_after)
     ]
 

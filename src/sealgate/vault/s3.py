@@ -29,7 +29,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sealgate.vault.blobs import BLOB_ID
+from sealgate.vault.blobs import BLOB_ID, StoredBlob
 
 log = logging.getLogger("sealgate.vault")
 
@@ -95,16 +95,6 @@ def s3_client(
         response_checksum_validation=checksums,
     )
     return session.client("s3", endpoint_url=endpoint_url or None, config=config)
-
-
-@dataclass(frozen=True)
-class StoredBlob:
-    """One blob as the store lists it: its id, size in bytes and `LastModified` (the
-    store's clock, timezone-aware)."""
-
-    id: str
-    size: int
-    modified: datetime
 
 
 class S3BlobStore:
