@@ -232,6 +232,23 @@ def test_blobs_written_after_the_snapshot_are_neither_listed_nor_missing(
     _reads_back(settings, stored)
 
 
+def test_a_blob_a_row_names_but_the_bucket_lost_is_reported_not_listed(
+    runtime: Runtime, sender: Sender, settings, cli, tmp_path, s3_lab, bucket
+):
+    store_message(runtime, sender)
+    with runtime.db.begin() as session:
+        lost = session.scalars(select(Message.content_blob_id)).one()
+    s3_lab.client().delete_object(Bucket=bucket, Key=f"{PREFIX}/{lost}")
+    result = cli("backup", str(tmp_path / "backup"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("warning: 1 blobs named by rows were not in the store\n")
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert manifest["missing_blobs"] == [lost] and len(manifest["blobs"]) == 3
+    wipe(runtime, settings)
+    # What the backup could not promise, the restore does not demand.
+    assert _json(cli("restore", str(tmp_path / "backup"), "--json"))["blobs_checked"] == 3
+
+
 def test_blobs_retention_is_deleting_are_left_out(
     runtime: Runtime, sender: Sender, settings, cli, tmp_path, s3_lab, bucket
 ):
