@@ -13,8 +13,9 @@ from tests.cli.conftest import write_config
 from tests.cli.test_admin import Result, sealgate
 from tests.conftest import PG_SCHEMA, TEST_DATABASE, _reset_postgres_schema
 from tests.e2e.conftest import sink
+from tests.lab.s3_lab import S3Lab
 
-__all__ = ["sink", "wipe"]
+__all__ = ["empty_bucket", "sink", "wipe"]
 
 
 def wipe(rt: Runtime, settings: Settings) -> None:
@@ -35,12 +36,27 @@ def wipe(rt: Runtime, settings: Settings) -> None:
             path.unlink()
 
 
+def empty_bucket(lab: S3Lab, bucket: str) -> None:
+    """Lose every object of the bucket (a lost or wiped S3 store)."""
+    client = lab.client()
+    for key in lab.keys(bucket):
+        client.delete_object(Bucket=bucket, Key=key)
+
+
 @pytest.fixture
-def cli(settings: Settings, runtime: Runtime, tmp_path: Path):
-    """Run `sealgate ARGS --config FILE` against the test runtime's data folder and database."""
+def cli_env() -> dict[str, str]:
+    """SEALGATE_* variables every `cli` call gets: none (the filesystem store) unless a test
+    module overrides this fixture (tests/backup/test_blobs.py: blobs on S3)."""
+    return {}
+
+
+@pytest.fixture
+def cli(settings: Settings, runtime: Runtime, tmp_path: Path, cli_env: dict[str, str]):
+    """Run `sealgate ARGS --config FILE` against the test runtime's data folder and database;
+    `env` (default: `cli_env`) is the SEALGATE_* environment of that one call."""
     config = write_config(settings, tmp_path / "sealgate.toml")
 
-    def run(*args: str) -> Result:
-        return sealgate(*args, "--config", str(config))
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return sealgate(*args, "--config", str(config), env=cli_env if env is None else env)
 
     return run

@@ -192,3 +192,37 @@ def test_restore_refuses_a_backup_made_under_another_key(runtime: Runtime, setti
     assert old.strip() not in result.stderr
     with runtime.db.engine.connect() as connection:
         assert database_revision(connection) is None
+
+
+def test_a_format_1_backup_still_restores(
+    runtime: Runtime, sender: Sender, settings: Settings, cli, tmp_path
+):
+    """Made before blobs on S3 could be backed up: no blob_store, no blobs_included."""
+    stored = store_message(runtime, sender)
+    _backup(cli, tmp_path / "backup")
+    path = tmp_path / "backup" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["blob_store"], manifest["blobs_included"]
+    path.write_text(json.dumps({**manifest, "format_version": 1}))
+    wipe(runtime, settings)
+    result = cli("restore", str(tmp_path / "backup"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["blobs_written"] == len(manifest["blobs"])
+    rt = open_runtime(settings, migrate=False)
+    try:
+        with rt.db.begin() as session:
+            blob = session.scalars(select(Message.content_blob_id)).one()
+        assert ReadableMessage.from_json(rt.vault.get_bytes(blob)) == stored.readable
+    finally:
+        rt.close()
+
+
+def test_a_format_from_the_future_is_refused(runtime: Runtime, settings, cli, tmp_path):
+    _backup(cli, tmp_path / "backup")
+    path = tmp_path / "backup" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format_version": 3}))
+    result = cli("restore", str(tmp_path / "backup"))
+    assert result.stderr == (
+        "sealgate: error: backup format version 3 is not supported (this sealgate reads"
+        " versions 1 to 2)\n"
+    )

@@ -1,5 +1,6 @@
 """Backup → wipe → restore over the whole path: a message submitted over SMTP before the
-backup is read, with byte-identical attachments, in the portal after the restore."""
+backup is read, with byte-identical attachments, in the portal after the restore; with blobs
+on the filesystem, and on S3 (the bucket kept and checked, or wiped and filled again)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import asyncio
 import re
 
 import httpx
+import pytest
 
 from sealgate.config import Settings, split_hostport
-from tests.backup.conftest import wipe
+from tests.backup.conftest import empty_bucket, wipe
 from tests.conftest import make_settings
 from tests.e2e.mailflow import Browser, link_in, running_gateway, submit, text_of, wait_for_mail
 from tests.e2e.test_whole_path import ATTACHMENT_PDF, ATTACHMENT_TXT, secure_message
+from tests.lab.s3_lab import S3Lab
 
 BOB = "bob@example.org"
 
@@ -60,6 +63,44 @@ async def test_backup_wipe_restore_then_read_in_the_portal(
     wipe(runtime, settings)
     restored = cli("restore", str(tmp_path / "backup"))
     assert restored.returncode == 0, restored.stderr
+
+    async with running_gateway(settings):
+        page, bodies = await _read_in_portal(sink, link)
+    assert "Lab results 2026-11" in page and "your lab results</b> are attached" in page
+    assert sorted(bodies) == sorted([ATTACHMENT_PDF, ATTACHMENT_TXT])
+
+
+@pytest.mark.parametrize("with_blobs", [False, True], ids=["manifest", "with-blobs"])
+async def test_on_s3_backup_wipe_restore_then_read_in_the_portal(
+    with_blobs, tmp_path, database_url, tls_files, sink, sender, runtime, cli, s3_lab: S3Lab
+):
+    bucket = s3_lab.new_bucket()
+    on_s3 = s3_lab.settings_env(bucket, "gw")
+    settings: Settings = make_settings(
+        tmp_path,
+        database_url,
+        tls_files,
+        SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}",
+        **on_s3,
+    )
+    async with running_gateway(settings) as gateway:
+        port = split_hostport(gateway.settings.submission.listen)[1]
+        mail = secure_message(
+            sender.address, zivver_minimum_recipient_verification="email-verification"
+        )
+        await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [BOB])
+        link = link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+    stored = s3_lab.keys(bucket)
+
+    flags = ["--with-blobs"] if with_blobs else []
+    backup = cli("backup", str(tmp_path / "backup"), *flags, env=on_s3)
+    assert backup.returncode == 0, backup.stderr
+    wipe(runtime, settings)
+    if with_blobs:
+        empty_bucket(s3_lab, bucket)
+    restored = cli("restore", str(tmp_path / "backup"), env=on_s3)
+    assert restored.returncode == 0, restored.stderr
+    assert s3_lab.keys(bucket) == stored
 
     async with running_gateway(settings):
         page, bodies = await _read_in_portal(sink, link)

@@ -30,7 +30,7 @@ def test_backup_writes_a_private_manifested_copy(runtime: Runtime, sender: Sende
     assert value["tables"]["recipients"] == 2 and value["tables"]["organisations"] == 1
 
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format"] == "sealgate-backup" and manifest["format_version"] == 1
+    assert manifest["format"] == "sealgate-backup" and manifest["format_version"] == 2
     assert manifest["revision"] == value["revision"]
     store = runtime.vault.store
     assert isinstance(store, FilesystemBlobStore)

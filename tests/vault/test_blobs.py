@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sealgate.vault import FilesystemBlobStore
+from sealgate.vault import FilesystemBlobStore, ListedBlobStore
 from sealgate.vault.blobs import STALE_PART_SECONDS
 
 BLOB_ID = "ab" + "0" * 30
@@ -43,3 +43,17 @@ def test_stale_part_files_are_swept_when_the_store_opens(tmp_path: Path) -> None
     store = FilesystemBlobStore(root)
     assert not stale.exists() and young.exists()
     assert store.write(BLOB_ID, [b"whole"]) == 5
+
+
+def test_the_listing_gives_each_blob_its_size_and_says_it_has_no_clock(tmp_path: Path) -> None:
+    """What a backup reads: ids, sizes and times; no store time, so every blob is listed."""
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    first, second = "ab" + "0" * 30, "cd" + "1" * 30
+    store.write(second, [b"four"])
+    store.write(first, [b"12", b"345"])
+    (tmp_path / "blobs" / "ab" / (first[:-1] + "x.part")).write_bytes(b"half")
+    listed = list(store.listing())
+    assert [(blob.id, blob.size) for blob in listed] == [(first, 5), (second, 4)]
+    assert all(blob.modified.tzinfo is not None for blob in listed)
+    assert store.server_time() is None and store.describe() == "filesystem"
+    assert isinstance(store, ListedBlobStore)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from sealgate.config import StorageSettings
-from sealgate.vault import FilesystemBlobStore, MasterKey, Vault
+from sealgate.vault import FilesystemBlobStore, ListedBlobStore, MasterKey, Vault
 from sealgate.vault.s3 import BlobStoreError, S3BlobStore, S3Location
 from sealgate.vault.stores import open_blob_store
 from tests.lab.s3_lab import S3Lab
@@ -60,6 +61,19 @@ def test_ids_lists_only_blobs_under_the_prefix(store, s3_lab, bucket) -> None:
     client.put_object(Bucket=bucket, Key="gw/not-a-blob", Body=b"x")
     store.write(SECOND, [b"y"])
     assert list(store.ids()) == [SECOND]
+
+
+def test_the_listing_gives_sizes_and_times_from_the_store_clock(store, s3_lab, bucket) -> None:
+    """What a backup compares: each blob's LastModified and the store's own time, both from
+    the store's clock, whole seconds, timezone-aware."""
+    before = store.server_time()
+    store.write(FIRST, [b"12345"])
+    after = store.server_time()
+    assert before is not None and after is not None and before.tzinfo is not None
+    [listed] = store.listing()
+    assert (listed.id, listed.size) == (FIRST, 5)
+    assert before - timedelta(seconds=1) <= listed.modified <= after + timedelta(seconds=1)
+    assert store.describe() == f"s3://{bucket}/gw/"
 
 
 def test_a_missing_blob_is_file_not_found_and_a_bad_id_a_value_error(store) -> None:
@@ -170,3 +184,7 @@ def test_a_large_write_holds_about_one_part_in_memory(store) -> None:
     assert peak < 4 * PART, f"peak {peak / 2**20:.1f} MiB"
     with store.open(FIRST) as handle:
         assert sum(len(piece) for piece in iter(lambda: handle.read(1 << 20), b"")) == written
+
+
+def test_the_s3_store_is_a_listed_store(store) -> None:
+    assert isinstance(store, ListedBlobStore)

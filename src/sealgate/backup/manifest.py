@@ -2,7 +2,11 @@
 
 `manifest.json` is written last: a folder without one is an unfinished backup, never
 restored. It lists every table file and every blob with its size and sha256, so a restore
-checks the whole backup before it writes anything.
+checks the whole backup before it writes anything: the blob files in the folder or, for a
+backup that left its blobs on S3 (`blobs_included` false), the objects in the bucket.
+
+Format version 2 added `blob_store` and `blobs_included`; a version 1 manifest is read as a
+filesystem backup with its blobs included, which is what every version 1 backup is.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 FORMAT = "sealgate-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 CHUNK = 1024 * 1024
 
@@ -50,6 +55,10 @@ class Manifest:
     tables: list[TableEntry]
     blobs: list[BlobEntry]
     missing_blobs: list[str] = field(default_factory=list)
+    # Where the blobs were: "filesystem", or "s3://bucket/prefix/" (no endpoint, no secret).
+    blob_store: str = "filesystem"
+    # Whether the blob files are in the backup folder (else: only listed, left in the store).
+    blobs_included: bool = True
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
     master_key_included: bool = False
@@ -63,11 +72,13 @@ class Manifest:
             value = json.loads(text)
             if value.get("format") != FORMAT:
                 raise BackupError("not a sealgate backup (manifest.json has another format)")
-            if value.get("format_version") != FORMAT_VERSION:
+            if value.get("format_version") not in READABLE_VERSIONS:
                 raise BackupError(
                     f"backup format version {value.get('format_version')} is not supported"
-                    f" (this sealgate reads version {FORMAT_VERSION})"
+                    f" (this sealgate reads versions {READABLE_VERSIONS[0]} to {FORMAT_VERSION})"
                 )
+            if not isinstance(value.get("blobs_included", True), bool):
+                raise ValueError("blobs_included is not true or false")
             value["tables"] = [TableEntry(**entry) for entry in value["tables"]]
             value["blobs"] = [BlobEntry(**entry) for entry in value["blobs"]]
             return cls(**value)
@@ -82,6 +93,8 @@ class Manifest:
             "rows": sum(entry.rows for entry in self.tables),
             "blobs": len(self.blobs),
             "blob_bytes": sum(entry.size for entry in self.blobs),
+            "blob_store": self.blob_store,
+            "blobs_included": self.blobs_included,
             "master_key_id": self.master_key_id,
             "master_key_included": False,
         }

@@ -1,11 +1,15 @@
-"""Restore a backup: check all of it, copy the blobs, then load every row in one transaction.
+"""Restore a backup: check all of it, put the blobs in place, then load every row at once.
 
 Order, so that a failure leaves nothing half-done that a gateway would serve:
 1. check: the manifest, its revision (known to this code), its master key (the one in
-   use), the sha256 and size of every table file and blob. Nothing is written before this.
+   use), the sha256 and size of every table file and blob file. Nothing is written before.
 2. the database must hold no rows, unless `force` (then its rows are replaced).
-3. the blobs go into the store (each written to a temporary name, fsynced, renamed, and
-   hashed again on the way: a file changed since step 1 stops the restore before any row).
+3. a backup that holds its blobs writes them into the configured store, whichever it is
+   (a file written to a temporary name, fsynced, renamed; an S3 object uploaded part by
+   part), hashed again on the way: a file changed since step 1 stops the restore before any
+   row. A backup that left its blobs on S3 instead has each listed blob read back from the
+   configured store and hashed: one missing or altered stops the restore, naming it, before
+   any row (and nothing is written to the store).
 4. the schema is built at the backup's revision (a forced restore over another revision
    drops the old tables first); every row is loaded in one transaction, parents first.
 5. the schema is migrated to this code's head.
@@ -14,16 +18,15 @@ A failure in 4 rolls the rows back: the database is empty, the blobs are orphans
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, delete
 
+from sealgate.backup.blobs import check_in_store, copy_into_store, describe_store
 from sealgate.backup.manifest import (
     MANIFEST,
     BackupError,
-    BlobEntry,
     Manifest,
     blob_file,
     file_digest,
@@ -40,7 +43,7 @@ from sealgate.store import (
     reset_sequences,
     upgrade,
 )
-from sealgate.vault import HEADER, FilesystemBlobStore, key_id_of
+from sealgate.vault import HEADER, key_id_of
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -76,32 +79,12 @@ def check_backup(folder: Path, manifest: Manifest, key_ids: set[str]) -> None:
         )
     for table in manifest.tables:
         _check_file(folder, table.file, None, table.sha256)
-    for blob in manifest.blobs:
+    for blob in manifest.blobs if manifest.blobs_included else ():
         relative = blob_file(Path(), blob.id).as_posix()
         _check_file(folder, relative, blob.size, blob.sha256)
         with open(folder / relative, "rb") as handle:
             if key_id_of(handle.read(HEADER)).hex() not in key_ids:
                 raise BackupError(f"backup blob {blob.id} is wrapped by another master key")
-
-
-def _verified_chunks(folder: Path, blob: BlobEntry) -> Iterator[bytes]:
-    """The blob's bytes from the backup; raises at the end if they changed since the check."""
-    digest = hashlib.sha256()
-    with open(blob_file(folder, blob.id), "rb") as handle:
-        for chunk in read_chunks(handle):
-            digest.update(chunk)
-            yield chunk
-    if digest.hexdigest() != blob.sha256:
-        raise BackupError(f"backup blob {blob.id} changed during the restore")
-
-
-def _copy_blobs(folder: Path, manifest: Manifest, store: FilesystemBlobStore) -> None:
-    for blob in manifest.blobs:
-        try:
-            store.write(blob.id, _verified_chunks(folder, blob))
-        except BackupError:
-            store.delete(blob.id)
-            raise
 
 
 def _rows_in_database(connection: Connection) -> int:
@@ -128,24 +111,37 @@ def _load(connection: Connection, folder: Path, manifest: Manifest) -> None:
     reset_sequences(connection, tables.values())
 
 
-def restore_backup(rt: Runtime, folder: Path, *, force: bool = False) -> tuple[Manifest, int]:
-    """Restore `folder` into `rt`'s database and blob store (see the module docstring);
-    the manifest, and how many rows the database held before (replaced, with `force`)."""
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did: the backup's manifest, the rows it replaced (`force`), where the
+    blobs are now, and how many it wrote there or, for a backup without blobs, checked."""
+
+    manifest: Manifest
+    replaced_rows: int
+    blob_store: str
+    blobs_written: int
+    blobs_checked: int
+
+
+def restore_backup(rt: Runtime, folder: Path, *, force: bool = False) -> Restored:
+    """Restore `folder` into `rt`'s database and blob store (see the module docstring)."""
     store = rt.vault.store
-    if not isinstance(store, FilesystemBlobStore):
-        raise BackupError(
-            "restore writes blobs to the filesystem blob store only; with blobs on S3"
-            " ([storage] blob_url), restore the bucket with the store's own tools"
-        )
+    where = describe_store(store)
     manifest = read_manifest(folder)
-    check_backup(folder, manifest, {key.key_id.hex() for key in rt.vault.key_ring()})
+    key_ids = {key.key_id.hex() for key in rt.vault.key_ring()}
+    check_backup(folder, manifest, key_ids)
     engine = rt.db.engine
     with engine.connect() as connection:
         current = database_revision(connection)
         rows = _rows_in_database(connection)
     if rows and not force:
         raise BackupError(f"the database holds {rows} rows; --force replaces them")
-    _copy_blobs(folder, manifest, store)
+    written = checked = 0
+    if manifest.blobs_included:
+        written = copy_into_store(folder, manifest, store)
+    else:
+        check_in_store(store, manifest, key_ids)
+        checked = len(manifest.blobs)
     if current is not None and current != manifest.revision:
         with engine.begin() as connection:
             drop_schema(connection)
@@ -155,4 +151,4 @@ def restore_backup(rt: Runtime, folder: Path, *, force: bool = False) -> tuple[M
         _load(connection, folder, manifest)
     with engine.begin() as connection:
         upgrade(connection, "head")
-    return manifest, rows
+    return Restored(manifest, rows, where, written, checked)

@@ -1,7 +1,9 @@
 """sealgate backup DIR / restore DIR / key rotate: keep the data safe, and the key apart.
 
 `backup` writes a consistent snapshot of the database and a copy of the vault's blobs
-(ciphertext) to a new or empty DIR; `restore` puts one back; `key rotate` re-wraps every
+(ciphertext) to a new or empty DIR — with blobs on S3, a manifest of them instead, unless
+`--with-blobs`; `restore` puts one back (checking that the blobs a manifest lists are in the
+bucket, unchanged, when the backup holds none); `key rotate` re-wraps every
 data key under a new master key. None of them migrates the schema of a running install
 (restore builds the schema of the database it fills). The master key is never written into
 a backup, nor taken on the command line.
@@ -28,6 +30,12 @@ KEY_NOTE = (
     " a restore needs it"
 )
 
+BUCKET_NOTE = (
+    "the blobs are NOT in this backup, only listed: it restores only while the bucket still"
+    " holds them unchanged; keep the bucket's object versions at least as long as the backup,"
+    " or back up with --with-blobs"
+)
+
 ROTATE_NOTE = (
     "put the new master key in escrow now; backups made before this rotation still need the"
     " old key: keep it in escrow as long as you keep them. Restart every sealgate process"
@@ -39,6 +47,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "backup", parents=[common_options()], help="snapshot the database and blobs into DIR"
     )
     backup.add_argument("dir", metavar="DIR", help="a new or empty folder")
+    backup.add_argument(
+        "--with-blobs",
+        action="store_true",
+        help="with blobs on S3, copy them into DIR too (the filesystem store's always are)",
+    )
     backup.set_defaults(run=run_backup)
     restore = commands.add_parser(
         "restore", parents=[common_options()], help="restore a backup made by 'sealgate backup'"
@@ -91,14 +104,19 @@ def _table_lines(value: dict[str, Any]) -> str:
 def run_backup(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     with _runtime(args) as rt:
-        manifest = take_backup(rt, folder)
+        manifest = take_backup(rt, folder, with_blobs=args.with_blobs)
     value = {"dir": str(folder), **manifest.summary(), "missing_blobs": manifest.missing_blobs}
     value["note"] = KEY_NOTE
+    blobs = f"{value['blobs']} blobs ({value['blob_bytes']} bytes)"
+    if not manifest.blobs_included:
+        value["bucket_note"] = BUCKET_NOTE
+        blobs += f" listed in the manifest, left in {manifest.blob_store}"
     text = (
         f"backup written to {folder} (schema revision {value['revision']}):"
-        f" {value['rows']} rows, {value['blobs']} blobs ({value['blob_bytes']} bytes)\n"
-        f"{_table_lines(value)}\n{KEY_NOTE}"
+        f" {value['rows']} rows, {blobs}\n{_table_lines(value)}\n{KEY_NOTE}"
     )
+    if not manifest.blobs_included:
+        text += f"\n{BUCKET_NOTE}"
     if manifest.missing_blobs:
         missing = len(manifest.missing_blobs)
         text += f"\nwarning: {missing} blobs named by rows were not in the store"
@@ -109,11 +127,22 @@ def run_backup(args: argparse.Namespace) -> int:
 def run_restore(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     with _runtime(args, make_data_dir=True) as rt:
-        manifest, replaced = restore_backup(rt, folder, force=args.force)
-    value = {"dir": str(folder), **manifest.summary(), "replaced_rows": replaced}
+        done = restore_backup(rt, folder, force=args.force)
+    value = {
+        "dir": str(folder),
+        **done.manifest.summary(),
+        "replaced_rows": done.replaced_rows,
+        "restored_blob_store": done.blob_store,
+        "blobs_written": done.blobs_written,
+        "blobs_checked": done.blobs_checked,
+    }
+    if done.blobs_written or not done.blobs_checked:
+        blobs = f"{done.blobs_written} blobs written to {done.blob_store}"
+    else:
+        blobs = f"{done.blobs_checked} blobs found unchanged in {done.blob_store}"
     text = (
         f"restored {folder} (schema revision {value['revision']}, now migrated to this"
-        f" sealgate's): {value['rows']} rows, {value['blobs']} blobs\n{_table_lines(value)}"
+        f" sealgate's): {value['rows']} rows, {blobs}\n{_table_lines(value)}"
     )
     emit(args, value, text)
     return 0

@@ -7,7 +7,7 @@ wrapped by the master key and kept in the blob's header; a truncated or altered 
 decrypt rather than returning partial content.
 """
 
-from sealgate.vault.blobs import BlobStore, FilesystemBlobStore
+from sealgate.vault.blobs import BlobStore, FilesystemBlobStore, ListedBlobStore, StoredBlob
 from sealgate.vault.envelope import HEADER, MasterKey, VaultCorrupt, key_id_of
 from sealgate.vault.recording import RecordingVault
 from sealgate.vault.rotation import KeyRotation, RotationError
@@ -23,9 +23,11 @@ __all__ = [
     "BlobWriterClosed",
     "FilesystemBlobStore",
     "KeyRotation",
+    "ListedBlobStore",
     "MasterKey",
     "RecordingVault",
     "RotationError",
+    "StoredBlob",
     "Vault",
     "VaultCorrupt",
     "key_id_of",

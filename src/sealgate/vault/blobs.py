@@ -7,8 +7,10 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
 # A `.part` file older than this was left by a write that died (a crash, a full disk): no
@@ -22,6 +24,25 @@ class BlobStore(Protocol):
     def write(self, blob_id: str, chunks: Iterable[bytes]) -> int: ...
     def open(self, blob_id: str) -> BinaryIO: ...
     def delete(self, blob_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """One blob as a store lists it: its id, size in bytes and when it was stored (the
+    store's clock, timezone-aware)."""
+
+    id: str
+    size: int
+    modified: datetime
+
+
+@runtime_checkable
+class ListedBlobStore(BlobStore, Protocol):
+    """A store that can say what it holds: what backup needs (both stores here are one)."""
+
+    def listing(self) -> Iterator[StoredBlob]: ...
+    def server_time(self) -> datetime | None: ...
+    def describe(self) -> str: ...
 
 
 class FilesystemBlobStore:
@@ -85,6 +106,23 @@ class FilesystemBlobStore:
                 for path in sorted(folder.iterdir()):
                     if BLOB_ID.match(path.name) and path.name.startswith(folder.name):
                         yield path.name
+
+    def listing(self) -> Iterator[StoredBlob]:
+        """The blobs in the store now, sorted by id, each with its size and file time."""
+        for blob_id in self.ids():
+            try:
+                facts = self._path(blob_id).stat()
+            except FileNotFoundError:
+                continue
+            yield StoredBlob(blob_id, facts.st_size, datetime.fromtimestamp(facts.st_mtime, UTC))
+
+    def server_time(self) -> datetime | None:
+        """None: a backup lists every blob of a folder, whatever its time (key rotation
+        rewrites headers in place, so a file's time is not when its blob was stored)."""
+        return None
+
+    def describe(self) -> str:
+        return "filesystem"
 
     def path_of(self, blob_id: str) -> Path:
         """Where a blob's file is: for backup, restore and key rotation, which work on files."""

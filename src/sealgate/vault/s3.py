@@ -20,6 +20,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
@@ -27,7 +29,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sealgate.vault.blobs import BLOB_ID
+from sealgate.vault.blobs import BLOB_ID, StoredBlob
 
 log = logging.getLogger("sealgate.vault")
 
@@ -200,6 +202,10 @@ class S3BlobStore:
 
     def ids(self) -> Iterator[str]:
         """The ids of the blobs in the store now, in sorted order (S3 lists keys sorted)."""
+        return (stored.id for stored in self.listing())
+
+    def listing(self) -> Iterator[StoredBlob]:
+        """The blobs in the store now, sorted by id, each with its size and S3 time."""
         paginator = self.client.get_paginator("list_objects_v2")
         prefix = self.location.prefix
         with _mapped("listing blobs"):
@@ -207,7 +213,25 @@ class S3BlobStore:
                 for item in page.get("Contents", ()):
                     name = str(item["Key"])[len(prefix) :]
                     if BLOB_ID.match(name):
-                        yield name
+                        yield StoredBlob(name, int(item["Size"]), item["LastModified"])
+
+    def server_time(self) -> datetime | None:
+        """The store's own clock now (the `Date` of a one-key listing), or None if it sends
+        none: what a blob's `LastModified` is compared with, since both come from that clock
+        and the gateway's may differ from it."""
+        with _mapped("reading the store's time"):
+            answer = self.client.list_objects_v2(
+                Bucket=self.location.bucket, Prefix=self.location.prefix, MaxKeys=1
+            )
+        date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        try:
+            return parsedate_to_datetime(date) if date else None
+        except (TypeError, ValueError):
+            return None
+
+    def describe(self) -> str:
+        """`s3://bucket/prefix/`: where the blobs are, without endpoint or credentials."""
+        return f"s3://{self.location.bucket}/{self.location.prefix}"
 
     def check(self) -> str:
         """ "ok", or one sentence (no URL, no credentials) on why the bucket cannot be used:
