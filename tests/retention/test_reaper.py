@@ -30,7 +30,7 @@ from sealgate.vault import FilesystemBlobStore
 from tests.conftest import Sender
 from tests.portal.conftest import SUBJECT, StoredMessage, store_message
 from tests.portal.guest import GuestBrowser
-from tests.portal.recipients import Spec, store_for
+from tests.portal.recipients import Spec, store_for, store_readable
 from tests.portal.served import served_portal
 
 GONE = "This message is no longer available"
@@ -270,3 +270,26 @@ def test_message_show_says_the_content_was_deleted(runtime, sender, settings, tm
     assert shown["content_deleted_at"].endswith("Z")
     text = sealgate("message", "show", message.id, "--config", config).stdout
     assert "content deleted " in text and "(retention)" in text
+
+
+def test_inline_pictures_go_with_the_content(runtime: Runtime, sender: Sender) -> None:
+    """A `cid:` picture is its own blob, named only in the readable form, like attachments."""
+    from dataclasses import replace
+
+    from sealgate.intake import InlineImage
+
+    stored = store_message(runtime, sender)
+    logo = b"\x89PNG\r\n\x1a\n logo"
+    picture = InlineImage(
+        "logo@x", "logo.png", "image/png", len(logo), runtime.vault.put_bytes(logo)
+    )
+    readable = replace(stored.readable, attachments=(), inline_images=(picture,))
+    guests = store_readable(runtime, sender, readable, [Spec("dave@example.org")])
+    store = runtime.vault.store
+    assert isinstance(store, FilesystemBlobStore)
+    path = store.path_of(picture.blob_id)
+    assert path.is_file()
+
+    reap(runtime, utcnow() + 121 * DAY)
+    assert _message(runtime, guests["dave@example.org"].recipient_id).content_deleted_at
+    assert not path.exists(), "the inline picture's blob outlived the message's content"

@@ -117,8 +117,9 @@ def is_due(session: Session, message: Message, retention_days: int, now: datetim
     return content_due(facts, message.created_at, retention_days, waiting, now)
 
 
-def _attachment_ids(vault: Vault, message: Message) -> list[str]:
-    """The attachments' blobs, named only inside the encrypted readable form."""
+def _part_blob_ids(vault: Vault, message: Message) -> list[str]:
+    """The attachments' and inline pictures' blobs, named only inside the encrypted readable
+    form."""
     try:
         readable = ReadableMessage.from_json(vault.get_bytes(message.content_blob_id))
     except (VaultCorrupt, FileNotFoundError, ValueError, KeyError, TypeError) as exc:
@@ -129,7 +130,8 @@ def _attachment_ids(vault: Vault, message: Message) -> list[str]:
             type(exc).__name__,
         )
         return []
-    return [attachment.blob_id for attachment in readable.attachments]
+    parts = (*readable.attachments, *readable.inline_images)
+    return [part.blob_id for part in parts]
 
 
 def _mark_deleted(session: Session, vault: Vault, message: Message, now: datetime) -> bool:
@@ -145,7 +147,7 @@ def _mark_deleted(session: Session, vault: Vault, message: Message, now: datetim
     if getattr(taken, "rowcount", 0) != 1:
         return False
     blobs = [message.content_blob_id] if message.content_blob_id else []
-    blobs += _attachment_ids(vault, message) if message.content_blob_id else []
+    blobs += _part_blob_ids(vault, message) if message.content_blob_id else []
     submission = session.get_one(Submission, message.submission_id)
     if submission.blob_id:
         blobs.append(submission.blob_id)
