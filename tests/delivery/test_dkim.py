@@ -332,6 +332,7 @@ STREAM_MESSAGES = {
         b"From:   a@hospital.example  \r\nSubject: one\r\n  two\r\n\tthree\r\n"
         b"To: x@example.net\r\nTo: y@example.net\r\n\r\nbody\r\n"
     ),
+    "a long line of WSP": b"From: a@hospital.example\r\n\r\nx" + b" \t" * 70_000 + b"\r\ny",
     "a line longer than the signer holds": (
         b"From: a@hospital.example\r\n\r\n" + b"ab \t" * 40_000 + b"  \r\nend \r\n" + b"x" * 70_000
     ),

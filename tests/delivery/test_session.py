@@ -23,8 +23,10 @@ from tests.delivery.test_signing import _published
 from tests.lab.smtp_sink import SmtpSink
 
 FROM, TO = "alice@hospital.example", "bob@example.org"
-# SMTP's line limit (RFC 5321 4.5.3.1.6) makes the sink refuse this one on either path.
-OVER_LONG = "a line longer than the signer holds"
+# SMTP's line limit (RFC 5321 4.5.3.1.6) makes the sink refuse these on either path.
+WITHIN_LINE_LIMIT = sorted(
+    name for name, message in STREAM_MESSAGES.items() if max(map(len, message.splitlines())) <= 998
+)
 # Changed on the wire after signing, on either path (so the receiver's check fails on both):
 # a lone CR becomes a line end (session._crlf), and the CRLF that DATA adds to a last line
 # without one makes its trailing WSP removable (RFC 6376 3.4.4).
@@ -50,7 +52,7 @@ async def _send(runtime: Runtime, message: bytes | StreamedMail) -> Outcome:
     return outcome
 
 
-@pytest.mark.parametrize("name", sorted(set(STREAM_MESSAGES) - {OVER_LONG}))
+@pytest.mark.parametrize("name", WITHIN_LINE_LIMIT)
 async def test_a_streamed_mail_arrives_as_the_same_bytes_and_verifies(
     runtime: Runtime, sender: Sender, sink: SmtpSink, name: str
 ) -> None:

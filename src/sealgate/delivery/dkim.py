@@ -18,6 +18,9 @@ parsed (and an RSA key checked) once, not per message.
 - The public `p=` value is the base64 of the raw 32-byte key for ed25519 (RFC 8463 section 4)
   and of the DER SubjectPublicKeyInfo for rsa (RFC 6376 section 3.6.1).
 
+`sign` takes the whole message; `StreamSigner` makes the same signatures from a message fed
+in pieces (a direct mail read from the vault), holding only its header section.
+
 Pure: no DNS, no files. The one impurity: `sign` reads the clock for the signature's `t=` tag
 when no `now` is passed. No `x=` expiry is set.
 """
@@ -233,7 +236,8 @@ class _BodyHash:
             stable = len(self._tail.rstrip(b" \t\r"))
             if stable:
                 self._put(_WSP.sub(b" ", self._tail[:stable]))
-                self._tail = self._tail[stable:]
+            # What is left is WSP and CR: a run of WSP canonicalises as one SP would.
+            self._tail = _WSP.sub(b" ", self._tail[stable:])
 
     def _lines(self, canonical: bytes) -> None:
         """Whole canonical lines (each ending CRLF): hash all but the trailing line ends."""
