@@ -71,7 +71,7 @@ def large_mail(size: int) -> EmailMessage:
 
 def queue_mail(
     rt: Runtime,
-    mail: EmailMessage,
+    mail: EmailMessage | bytes,
     *,
     kind: str = "notification",
     mail_from: str = "alice@hospital.example",

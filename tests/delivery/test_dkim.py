@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import random
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -12,6 +15,9 @@ import pytest
 from sealgate.delivery.dkim import (
     SIGNED_HEADERS,
     DkimKey,
+    StreamSigner,
+    _BodyHash,
+    _relaxed_body,
     dns_record,
     generate_key,
     key_from_pem,
@@ -301,3 +307,101 @@ def test_canonicalisation_agrees_with_dkimpy(
 def test_a_header_section_that_is_not_fields_is_refused(ed_key: DkimKey) -> None:
     with pytest.raises(ValueError):
         sign(b"not a header line\r\n\r\nbody\r\n", [ed_key], NOW)
+
+
+# The streamed signer (a direct mail read from the vault) against the whole-message signer.
+
+STREAM_MESSAGES = {
+    "notification": MESSAGE,
+    "line ending in dots": b"From: a@hospital.example\r\n\r\nwait for it...\r\n.\r\n..\r\n",
+    "lines starting with a dot": b"From: a@hospital.example\r\n\r\n.hidden\r\n..two\r\n. x\r\n",
+    "bare LF": b"From: a@hospital.example\nSubject: lf\n\nline one  \nline two\n\n\n",
+    "mixed line ends": b"From: a@hospital.example\r\nSubject: mixed\n\r\none\ntwo\r\n\nthree\r\n",
+    "no final CRLF": b"From: a@hospital.example\r\n\r\nfirst\r\nlast line",
+    "no final CRLF, trailing WSP": b"From: a@hospital.example\r\n\r\nlast line \t ",
+    "empty body": b"From: a@hospital.example\r\nSubject: x\r\n\r\n",
+    "no body at all": b"From: a@hospital.example\r\nSubject: x\r\n",
+    "only empty lines": b"From: a@hospital.example\r\n\r\n\r\n\r\n\r\n",
+    "empty lines then text": b"From: a@hospital.example\r\n\r\n\r\n\r\ntext\r\n\r\n",
+    "WSP runs and trailing WSP": (
+        b"From: a@hospital.example\r\n\r\n a  b \t\r\n\t\r\nc\t d  \r\n \r\n\t\t\r\n"
+    ),
+    "8-bit": "From: Zoë <a@hospital.example>\r\nSubject: Grüße\r\n\r\nÄrzte  €\r\n".encode(),
+    "lone CR": b"From: a@hospital.example\r\n\r\na\rb\r\r\n\r\r\nc \r\n\r",
+    "folded headers": (
+        b"From:   a@hospital.example  \r\nSubject: one\r\n  two\r\n\tthree\r\n"
+        b"To: x@example.net\r\nTo: y@example.net\r\n\r\nbody\r\n"
+    ),
+    "a long line of WSP": b"From: a@hospital.example\r\n\r\nx" + b" \t" * 70_000 + b"\r\ny",
+    "a line longer than the signer holds": (
+        b"From: a@hospital.example\r\n\r\n" + b"ab \t" * 40_000 + b"  \r\nend \r\n" + b"x" * 70_000
+    ),
+}
+
+
+def _cut(message: bytes, size: int) -> list[bytes]:
+    return [message[i : i + size] for i in range(0, len(message), size)] or [b""]
+
+
+def _streamed(pieces: list[bytes], keys: list[DkimKey]) -> tuple[bytes, bytes]:
+    signer = StreamSigner()
+    for piece in pieces:
+        signer.update(piece)
+    return signer.signatures(keys, NOW), signer.prefix
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_MESSAGES))
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 65536, 1 << 30])
+def test_the_streamed_signer_makes_the_same_signatures_as_the_whole_message_signer(
+    name: str, size: int, ed_key: DkimKey, rsa_key: DkimKey
+) -> None:
+    message = STREAM_MESSAGES[name]
+    signatures, prefix = _streamed(_cut(message, size), [ed_key, rsa_key])
+    assert signatures + message == sign(message, [ed_key, rsa_key], NOW)
+    assert message.startswith(prefix)
+    assert b"DKIM-Signature: " in signatures
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_MESSAGES))
+def test_streamed_signatures_verify_with_dkimpy(
+    name: str, ed_key: DkimKey, rsa_key: DkimKey
+) -> None:
+    message = STREAM_MESSAGES[name]
+    signatures, _ = _streamed(_cut(message, 5), [ed_key, rsa_key])
+    dns = published(ed_key, rsa_key)
+    assert verifies(signatures + message, dns, 0) and verifies(signatures + message, dns, 1)
+
+
+def test_the_streamed_body_hash_agrees_on_random_bodies_cut_anywhere() -> None:
+    rng = random.Random(13)
+    alphabet = [b"a", b"b", b" ", b"\t", b"\r", b"\n", b"\r\n", b".", b"\xe9"]
+    for _ in range(400):
+        body = b"".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        cuts = sorted(rng.sample(range(len(body) + 1), min(len(body) + 1, rng.randrange(0, 6))))
+        hasher = _BodyHash()
+        for start, end in itertools.pairwise([0, *cuts, len(body)]):
+            hasher.update(body[start:end])
+        assert hasher.digest() == hashlib.sha256(_relaxed_body(body)).digest(), body
+
+
+def test_the_streamed_signer_keeps_the_header_section_only(ed_key: DkimKey) -> None:
+    head = b"From: a@hospital.example\r\nSubject: big\r\n\r\n"
+    signer = StreamSigner()
+    signer.update(head[:-1])
+    signer.update(head[-1:] + b"x" * 100_000)
+    for _ in range(20):
+        signer.update(b"y" * 65536 + b"\r\n")
+    assert signer.prefix == head
+
+
+def test_no_keys_give_no_streamed_signatures() -> None:
+    signer = StreamSigner()
+    signer.update(MESSAGE)
+    assert signer.signatures([], NOW) == b""
+
+
+def test_a_streamed_header_section_that_is_not_fields_is_refused(ed_key: DkimKey) -> None:
+    signer = StreamSigner()
+    signer.update(b"not a header line\r\n\r\nbody\r\n")
+    with pytest.raises(ValueError):
+        signer.signatures([ed_key], NOW)

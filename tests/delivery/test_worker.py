@@ -14,14 +14,17 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, update
 from sqlalchemy.exc import OperationalError
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery import deliver_due, run_worker
+from sealgate.delivery import deliver_due, run_worker, signing, worker
 from sealgate.delivery.queue import SEALED_MAIL_LIMIT
+from sealgate.delivery.session import _crlf
+from sealgate.delivery.signing import sign_message
 from sealgate.store import OutboundJob, utcnow
-from tests.conftest import free_port
+from tests.conftest import Sender, free_port
 from tests.delivery.conftest import (
     SECRET_LINK,
     all_jobs,
@@ -31,6 +34,8 @@ from tests.delivery.conftest import (
     queue_mail,
     runtime_with,
 )
+from tests.delivery.test_dkim import verifies
+from tests.delivery.test_signing import _published
 from tests.lab.smtp_sink import ReceivedMail, SmtpSink
 
 SENDER = "alice@hospital.example"
@@ -205,6 +210,41 @@ async def test_an_unreadable_blob_is_parked_as_corrupt(runtime: Runtime, sink: S
     runtime.vault.delete(job_row(runtime, job_id).blob_id)
     assert await deliver_due(runtime) == 1
     assert job_row(runtime, job_id).state == "corrupt"
+
+
+async def test_a_queued_blob_is_streamed_signed_and_sent_as_the_whole_mail_would_be(
+    runtime: Runtime, sender: Sender, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(signing.time, "time", lambda: 1_796_000_000.0)
+    body = ".leading dot\nends in dots...\nZoë  \n" * 4000
+    message = f"From: {SENDER}\nTo: bob@example.org\nSubject: big\n\n{body}".encode()
+    job_id = queue_mail(runtime, message)
+    assert job_row(runtime, job_id).sealed_mail is None
+    # The worker never reads a blob whole: only through the stream.
+    monkeypatch.setattr(worker, "queued_mail", _refuse_whole_reads)
+    assert await deliver_due(runtime) == 1
+    [received] = sink.messages
+    assert received.content == _crlf(sign_message(runtime, message))
+    dns = _published(runtime, "hospital.example")
+    assert verifies(received.content, dns, 0) and verifies(received.content, dns, 1)
+    assert job_row(runtime, job_id).state == "done"
+
+
+def _refuse_whole_reads(*_: object) -> bytes:
+    raise AssertionError("a blob read whole")
+
+
+async def test_an_altered_blob_is_parked_as_corrupt_before_anything_is_sent(
+    runtime: Runtime, sink: SmtpSink
+) -> None:
+    job_id = queue_mail(runtime, large_mail(3 * SEALED_MAIL_LIMIT))
+    path = runtime.vault.store.path_of(job_row(runtime, job_id).blob_id)  # type: ignore[attr-defined]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1  # the last segment: the first ones would already have been sent
+    path.write_bytes(bytes(data))
+    assert await deliver_due(runtime) == 1
+    assert job_row(runtime, job_id).state == "corrupt"
+    assert not sink.messages
 
 
 async def test_an_altered_sealed_mail_is_parked_as_corrupt(

@@ -75,6 +75,7 @@ from sealgate.delivery.outcome import (
     TemporaryFailure,
 )
 from sealgate.delivery.session import Attempt, Envelope, Hop, Unreachable, attempt
+from sealgate.delivery.streamed import StreamedMail
 from sealgate.delivery.tls_policy import Refusal, host_mode, relay_mode
 from sealgate.mail import Address, AddressError
 from sealgate.policy import Requirement
@@ -100,7 +101,7 @@ async def deliver(
     requirement: Requirement,
     mail_from: str,
     rcpt_to: str,
-    message: bytes,
+    message: bytes | StreamedMail,
     *,
     pool: Executor | None = None,
 ) -> Outcome | BelowRequirement:

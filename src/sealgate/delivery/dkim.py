@@ -18,6 +18,9 @@ parsed (and an RSA key checked) once, not per message.
 - The public `p=` value is the base64 of the raw 32-byte key for ed25519 (RFC 8463 section 4)
   and of the DER SubjectPublicKeyInfo for rsa (RFC 6376 section 3.6.1).
 
+`sign` takes the whole message; `StreamSigner` makes the same signatures from a message fed
+in pieces (a direct mail read from the vault), holding only its header section.
+
 Pure: no DNS, no files. The one impurity: `sign` reads the clock for the signature's `t=` tag
 when no `now` is passed. No `x=` expiry is set.
 """
@@ -149,10 +152,127 @@ def sign(message: bytes, keys: Sequence[DkimKey], now: float) -> bytes:
     linesep = b"\r\n" if b"\r\n" in message else b"\n"
     headers, body = _split(message)
     body_hash = base64.b64encode(hashlib.sha256(_relaxed_body(body)).digest())
+    return _signatures(headers, body_hash, keys, int(now), linesep) + message
+
+
+class StreamSigner:
+    """`sign` for a message read in pieces: the same signature headers, in one pass.
+
+    Feed the message with `update` (any cut, down to single bytes), then `signatures`. Only
+    the header section is kept (`prefix`: the bytes up to and including the empty line that
+    ends it); the body goes through the relaxed canonicalisation into SHA-256 as it comes, so
+    a 50 MB direct mail costs no more memory than its header section.
+    """
+
+    def __init__(self) -> None:
+        self._head = bytearray()  # the message until the end of the header section is seen
+        self._body: _BodyHash | None = None  # from there on
+        self._crlf = False
+        self._last = b""  # the previous piece's last byte, for a CRLF cut in two
+
+    @property
+    def prefix(self) -> bytes:
+        """The header section and its empty line; the whole message when it has none."""
+        return bytes(self._head)
+
+    def update(self, piece: bytes | bytearray | memoryview) -> None:
+        data = bytes(piece)
+        if not data:
+            return
+        self._crlf = self._crlf or b"\r\n" in data or (self._last == b"\r" and data[:1] == b"\n")
+        self._last = data[-1:]
+        if self._body is not None:
+            self._body.update(data)
+            return
+        # Search from a little before the new piece: the empty line may straddle the cut.
+        start = max(len(self._head) - 3, 0)
+        self._head += data
+        match = _HEADER_END.search(self._head, start)
+        if match is not None:
+            body = bytes(self._head[match.end() :])
+            del self._head[match.end() :]
+            self._body = _BodyHash()
+            self._body.update(body)
+
+    def signatures(self, keys: Sequence[DkimKey], now: float) -> bytes:
+        """The DKIM-Signature headers `sign` puts in front of the message fed so far."""
+        if not keys:
+            return b""
+        linesep = b"\r\n" if self._crlf else b"\n"
+        match = _HEADER_END.search(self._head)
+        block = self._head if match is None else self._head[: match.start()]
+        body = self._body if self._body is not None else _BodyHash()
+        body_hash = base64.b64encode(body.digest())
+        return _signatures(_fields(bytes(block)), body_hash, keys, int(now), linesep)
+
+
+class _BodyHash:
+    """SHA-256 of `_relaxed_body(body)` for a body fed in pieces, byte for byte the same.
+
+    The relaxed rules work within a line, so each run of whole lines is canonicalised with
+    `_relaxed_body`'s own expressions; the line not yet ended waits for the next piece.
+    Empty lines are owed rather than hashed (`_owed` line ends), since they vanish when
+    nothing but empty lines follow them.
+    """
+
+    # A line that grows past this is hashed up to its last character that no later byte
+    # can change (not WSP, not CR), so a body without line breaks is not held whole.
+    _LONG = 64 * 1024
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._tail = b""  # the line not yet ended
+        self._owed = 0  # CRLFs to hash before the next non-empty content
+        self._content = False  # whether any content was hashed
+
+    def update(self, data: bytes) -> None:
+        text = self._tail + data
+        cut = text.rfind(b"\n") + 1
+        self._tail = text[cut:]
+        if cut:
+            lines = _TRAILING_WSP.sub(b"\r\n", _LINE_END.sub(b"\r\n", text[:cut]))
+            self._lines(_WSP.sub(b" ", lines))
+        if len(self._tail) > self._LONG:
+            stable = len(self._tail.rstrip(b" \t\r"))
+            if stable:
+                self._put(_WSP.sub(b" ", self._tail[:stable]))
+            # What is left is WSP and CR: a run of WSP canonicalises as one SP would.
+            self._tail = _WSP.sub(b" ", self._tail[stable:])
+
+    def _lines(self, canonical: bytes) -> None:
+        """Whole canonical lines (each ending CRLF): hash all but the trailing line ends."""
+        end = len(canonical)
+        while end >= 2 and canonical[end - 2 : end] == b"\r\n":
+            end -= 2
+        if end:
+            self._put(canonical[:end])
+            self._owed = 0
+        self._owed += (len(canonical) - end) // 2
+
+    def _put(self, content: bytes) -> None:
+        self._hash.update(b"\r\n" * self._owed + content)
+        self._owed, self._content = 0, True
+
+    def digest(self) -> bytes:
+        """The hash of the canonical body; the object is spent afterwards."""
+        if self._tail:
+            last = _WSP.sub(b" ", self._tail)
+            self._put(last)
+        if self._content:
+            self._hash.update(b"\r\n")
+        return self._hash.digest()
+
+
+def _signatures(
+    headers: list[tuple[bytes, bytes]],
+    body_hash: bytes,
+    keys: Sequence[DkimKey],
+    timestamp: int,
+    linesep: bytes,
+) -> bytes:
+    """The DKIM-Signature headers, first key's on top, over these fields and body hash."""
     signed = b"".join(_relaxed_header(n, v) for n, v in _select(headers, _SIGNED_NAMES))
-    timestamp = int(now)
-    signatures = [_signature_header(key, signed, body_hash, timestamp, linesep) for key in keys]
-    return b"".join(signatures) + message
+    return b"".join(_signature_header(key, signed, body_hash, timestamp, linesep) for key in keys)
 
 
 def _signature_header(
@@ -197,6 +317,11 @@ def _split(message: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
     block, body = (
         (message, b"") if match is None else (message[: match.start()], message[match.end() :])
     )
+    return _fields(block), body
+
+
+def _fields(block: bytes) -> list[tuple[bytes, bytes]]:
+    """The header fields (name, raw value with its continuation lines) of a header section."""
     fields: list[tuple[bytes, bytes]] = []
     for line in _LINE_END.split(block):
         if not line:
@@ -209,7 +334,7 @@ def _split(message: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
         if not colon or not _FIELD_NAME.fullmatch(name.rstrip(b" \t")):
             raise ValueError("the header section is not RFC 5322 fields")
         fields.append((name.rstrip(b" \t"), value))
-    return fields, body
+    return fields
 
 
 def _select(

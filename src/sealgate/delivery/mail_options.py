@@ -12,15 +12,23 @@ from collections.abc import Callable
 
 from sealgate.delivery.dsn import header_block
 from sealgate.delivery.outcome import S_NO_UTF8, PermanentFailure
+from sealgate.delivery.streamed import StreamedMail
 from sealgate.mail import needs_smtputf8
 
 
 def mail_options(
-    mail_from: str, rcpt_to: str, message: bytes, offers: Callable[[str], bool]
+    mail_from: str, rcpt_to: str, message: bytes | StreamedMail, offers: Callable[[str], bool]
 ) -> list[str] | PermanentFailure:
-    """The parameters, or why this next hop (`offers("smtputf8")` ...) cannot take the mail."""
+    """The parameters, or why this next hop (`offers("smtputf8")` ...) cannot take the mail.
+
+    A streamed mail brings what its first reading found (8-bit octets, its header section).
+    """
+    if isinstance(message, StreamedMail):
+        eight_bit, headers = message.eight_bit, message.headers
+    else:
+        eight_bit, headers = not message.isascii(), header_block(message)
     options = []
-    if not message.isascii() and offers("8bitmime"):
+    if eight_bit and offers("8bitmime"):
         options.append("BODY=8BITMIME")
     if needs_smtputf8(mail_from, rcpt_to):
         if not offers("smtputf8"):
@@ -32,6 +40,6 @@ def mail_options(
                 S_NO_UTF8,
             )
         options.append("SMTPUTF8")
-    elif not header_block(message).isascii() and offers("smtputf8"):
+    elif not headers.isascii() and offers("smtputf8"):
         options.append("SMTPUTF8")
     return options

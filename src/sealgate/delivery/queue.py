@@ -16,7 +16,7 @@ per row that repeats the "is due" test; rowcount 1 means this worker got the row
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from itertools import chain, zip_longest
@@ -101,6 +101,19 @@ def queued_mail(vault: Vault, job: OutboundJob) -> bytes:
     if job.sealed_mail is not None:
         return vault.unseal(job.sealed_mail, seal_context(job.id))
     return vault.get_bytes(job.blob_id)
+
+
+def queued_stream(vault: Vault, job: OutboundJob) -> Callable[[], Iterator[bytes]] | None:
+    """How to read a job's blob as a stream, afresh on each call; None for a mail sealed in
+    its row (or a row with neither: `queued_mail` says why it is unreadable).
+
+    Each call decrypts the blob anew, segment by segment, so a large mail is never held
+    whole; reading raises what `queued_mail` raises, at the first segment that fails.
+    """
+    if job.sealed_mail is not None or not job.blob_id:
+        return None
+    blob_id = job.blob_id
+    return lambda: vault.stream(blob_id)
 
 
 def _in_state(state: JobState) -> ColumnElement[bool]:

@@ -9,6 +9,9 @@ The steps, each a decision of `tls_policy.py`:
     AUTH (relay only: inside TLS, or to loopback)
     MAIL, RCPT, DATA ──────────────────────────────────────────────► Outcome
 
+A mail queued as a blob (a `StreamedMail`) is read from the vault during DATA and sent as it
+decrypts, never held whole (smtp_data.py makes its bytes those `smtp.data` would send).
+
 Runs in the client's bounded thread pool: stdlib smtplib over pyOpenSSL (transport/starttls.py)
 for every session, so the connection that is graded is the one that carries the mail. Logs
 nothing of the mail; the caller logs addresses and outcomes.
@@ -16,6 +19,7 @@ nothing of the mail; the caller logs addresses and outcomes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import ipaddress
@@ -32,9 +36,12 @@ from sealgate.delivery.outcome import (
     Delivered,
     Outcome,
     PermanentFailure,
+    TemporaryFailure,
     from_exception,
     from_reply,
 )
+from sealgate.delivery.smtp_data import data_pieces
+from sealgate.delivery.streamed import StreamedMail
 from sealgate.delivery.tls_policy import (
     Refusal,
     TlsMode,
@@ -61,7 +68,7 @@ _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
 class Envelope:
     mail_from: str
     rcpt_to: str
-    message: bytes
+    message: bytes | StreamedMail  # a StreamedMail is read afresh for each session
 
 
 @dataclass(frozen=True)
@@ -212,8 +219,14 @@ def _transfer(smtp: smtplib.SMTP, envelope: Envelope, proven: TransportLevel | N
         code, text = smtp.rcpt(envelope.rcpt_to)
         if code not in (250, 251):
             return from_reply(code, _text(text))
-        code, text = smtp.data(_crlf(envelope.message))
+        if isinstance(envelope.message, StreamedMail):
+            code, text = _data_streamed(smtp, envelope.message)
+        else:
+            code, text = smtp.data(_crlf(envelope.message))
         outcome = from_reply(code, _text(text))
+    except _UnreadableMail as error:
+        # The session was cut before the final dot, so the server discards what it got.
+        return TemporaryFailure(None, f"queued mail unreadable while sending: {error}")
     except smtplib.SMTPResponseException as error:
         return from_reply(error.smtp_code, _text(error.smtp_error))
     except (OSError, smtplib.SMTPException) as error:
@@ -221,6 +234,34 @@ def _transfer(smtp: smtplib.SMTP, envelope: Envelope, proven: TransportLevel | N
     if isinstance(outcome, Delivered):
         return Delivered(outcome.code, outcome.text, proven)
     return outcome
+
+
+class _UnreadableMail(Exception):
+    """Reading the mail failed in the middle of DATA (the blob changed since it was signed)."""
+
+
+def _data_streamed(smtp: smtplib.SMTP, mail: StreamedMail) -> tuple[int, bytes]:
+    """DATA as `smtp.data` sends it, the mail read piece by piece (smtp_data.py).
+
+    Should reading fail halfway, the connection is closed without the final dot (and
+    without QUIT, which would be read as mail text): the server then drops the mail.
+    """
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    pieces = data_pieces(mail.pieces())
+    with contextlib.closing(pieces):
+        while True:
+            try:
+                piece = next(pieces)
+            except StopIteration:
+                break
+            except Exception as error:
+                smtp.close()
+                raise _UnreadableMail(type(error).__name__) from error
+            smtp.send(piece)
+    return smtp.getreply()
 
 
 def _crlf(message: bytes) -> bytes:

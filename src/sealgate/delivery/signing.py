@@ -8,6 +8,9 @@ mail or DSN from `[delivery] system_from` is signed with that domain's keys, whi
 an organisation (e.g. the operator's) claimed it. Mail from a domain nobody claimed leaves
 unsigned. Keys are made on first use (delivery/dkim_keys.py).
 
+A mail queued as a vault blob (a direct delivery, any mail over 64 KB) is signed as it is
+read (`sign_streamed`), never held whole; the signatures are the same bytes.
+
 The queued blob stays unsigned: each attempt signs afresh, so a retry days later carries a
 fresh `t=` and the keys current at that moment.
 
@@ -24,15 +27,17 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
 from sqlalchemy.exc import IntegrityError
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.dkim import DkimKey, sign
+from sealgate.delivery.dkim import DkimKey, StreamSigner, sign
 from sealgate.delivery.dkim_keys import DKIM_KEY_PURPOSE, ensure_domain_keys
+from sealgate.delivery.dsn import header_block
+from sealgate.delivery.streamed import StreamedMail
 from sealgate.mail import Address, AddressError
 from sealgate.store import Database, utcnow
 
@@ -116,21 +121,54 @@ def sign_message(rt: Runtime, message: bytes) -> bytes:
     Blocking (database, key creation): the worker calls it through `sign_outbound`.
     Never raises: on any error the mail is returned unsigned and a warning logged.
     """
+    signed = _with_keys(rt, message, lambda keys, now: sign(message, keys, now))
+    return message if signed is None else signed
+
+
+def sign_streamed(rt: Runtime, read: Callable[[], Iterable[bytes]]) -> StreamedMail:
+    """The mail `read()` yields, read once to sign it: its signatures and what DATA needs.
+
+    The same signatures `sign_message` would put in front (dkim.StreamSigner), with only the
+    header section in memory. Blocking, like `sign_message`. What reading raises (the vault's
+    VaultCorrupt, FileNotFoundError) is raised, so a damaged blob is found before anything
+    is sent; a signing failure sends unsigned and warns, as `sign_message` does.
+    """
+    signer = StreamSigner()
+    eight_bit, size = False, 0
+    for piece in read():
+        signer.update(piece)
+        eight_bit = eight_bit or not piece.isascii()
+        size += len(piece)
+    signatures = _with_keys(rt, signer.prefix, signer.signatures) or b""
+    headers = header_block(signatures + signer.prefix)
+    return StreamedMail(signatures, read, headers, eight_bit, size)
+
+
+def _with_keys(
+    rt: Runtime, headers: bytes, make: Callable[[Sequence[DkimKey], float], bytes]
+) -> bytes | None:
+    """`make(keys, now)` with the keys of the From: domain of `headers` (a message or its
+    header section); None when the mail leaves unsigned. Never raises."""
     domain: str | None = None
     try:
-        domain = signing_domain(message)
+        domain = signing_domain(headers)
         if domain is None:
-            return message
+            return None
         keys = signing_keys(rt).get(domain, lambda name: _load_keys(rt, name))
-        return sign(message, keys, time.time()) if keys else message
+        return make(keys, time.time()) if keys else None
     except Exception as error:  # noqa: BLE001 - DKIM must never stop a delivery
         # The type only: a database error's text can carry row values.
         log.warning(
             "DKIM signing for %s failed (%s); sending unsigned", domain, type(error).__name__
         )
-        return message
+        return None
 
 
 async def sign_outbound(rt: Runtime, message: bytes) -> bytes:
     """`sign_message` in a worker thread, for the event loop of the delivery worker."""
     return await asyncio.to_thread(sign_message, rt, message)
+
+
+async def sign_outbound_streamed(rt: Runtime, read: Callable[[], Iterable[bytes]]) -> StreamedMail:
+    """`sign_streamed` in a worker thread, for the event loop of the delivery worker."""
+    return await asyncio.to_thread(sign_streamed, rt, read)

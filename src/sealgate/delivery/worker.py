@@ -64,9 +64,11 @@ from sealgate.delivery.queue import (
     mark_corrupt,
     mark_done,
     queued_mail,
+    queued_stream,
 )
 from sealgate.delivery.schedule import expired, next_attempt
-from sealgate.delivery.signing import sign_outbound
+from sealgate.delivery.signing import sign_outbound, sign_outbound_streamed
+from sealgate.delivery.streamed import StreamedMail
 from sealgate.observe import log_ids, metrics
 from sealgate.policy import Requirement
 from sealgate.store import OutboundJob, run_passes, utcnow
@@ -321,12 +323,12 @@ async def _deliver(
     outcomes: OutcomeWriter[_Result],
 ) -> None:
     async with slots:
+        message: bytes | StreamedMail
         try:
-            message = await asyncio.to_thread(queued_mail, rt.vault, job)
+            message = await _signed_mail(rt, job)
         except (VaultCorrupt, FileNotFoundError, ValueError) as error:
             await asyncio.to_thread(_park_corrupt, rt, job, error)
             return
-        message = await sign_outbound(rt, message)
         # One client for every job: direct deliveries at their level, all other mail under
         # RFC 7672 opportunistic DANE (required_level NULL).
         requirement = Requirement.from_column(job.required_level)
@@ -346,7 +348,19 @@ async def _deliver(
         if isinstance(outcome, BelowRequirement):
             await asyncio.to_thread(_fall_back, rt, job, outcome)
             return
-        await outcomes.record(_Result(job, outcome, header_block(message)))
+        headers = message.headers if isinstance(message, StreamedMail) else header_block(message)
+        await outcomes.record(_Result(job, outcome, headers))
+
+
+async def _signed_mail(rt: Runtime, job: OutboundJob) -> bytes | StreamedMail:
+    """The job's mail, DKIM-signed: bytes when sealed in its row (small), else streamed from
+    its blob (streamed.py), so a 50 MB direct mail is never in memory whole. Raises what
+    reading the queued mail raises."""
+    read = queued_stream(rt.vault, job)
+    if read is None:
+        message = await asyncio.to_thread(queued_mail, rt.vault, job)
+        return await sign_outbound(rt, message)
+    return await sign_outbound_streamed(rt, read)
 
 
 def _count(job: OutboundJob, outcome: Outcome | BelowRequirement) -> None:
