@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import split_hostport
@@ -20,11 +21,12 @@ from sealgate.portal import create_app, portal_config
 
 
 @contextmanager
-def served_portal(rt: Runtime) -> Iterator[str]:
-    """Serve `rt`'s portal on [web] listen until the block ends; yields its base URL."""
+def served_app(rt: Runtime, app: ASGIApp, name: str = "portal-uvicorn") -> Iterator[str]:
+    """Serve `app` with `sealgate serve`'s uvicorn settings on `rt`'s [web] listen until the
+    block ends; yields the base URL. The admin tests serve the whole web app this way."""
     host, port = split_hostport(rt.settings.web.listen)
-    server = uvicorn.Server(portal_config(create_app(rt), rt.settings.web, host=host, port=port))
-    thread = threading.Thread(target=server.run, name="portal-uvicorn", daemon=True)
+    server = uvicorn.Server(portal_config(app, rt.settings.web, host=host, port=port))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
@@ -36,3 +38,10 @@ def served_portal(rt: Runtime) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         assert not thread.is_alive()
+
+
+@contextmanager
+def served_portal(rt: Runtime) -> Iterator[str]:
+    """Serve `rt`'s portal on [web] listen until the block ends; yields its base URL."""
+    with served_app(rt, create_app(rt)) as url:
+        yield url

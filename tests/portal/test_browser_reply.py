@@ -1,19 +1,24 @@
 """Replying in a real browser: Debian chromium posts the multipart form under our CSP and
 CSRF checks (Sec-Fetch-Site, Origin: null); the sender logs in with password + TOTP, reads
-the reply and downloads its attachment byte-identical."""
+the reply and downloads its attachment byte-identical. A refused reply (empty, or a file
+over the limit, refused mid-upload) lands back on the read page with its error next to the
+form, and that page passes axe."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pyotp
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Message, Recipient, Submission
-from tests.portal.conftest import CAROL, SUBJECT, StoredMessage
+from tests.lab.axe import assert_accessible
+from tests.portal.conftest import CAROL, SUBJECT, StoredMessage, store_message
 from tests.portal.guest import latest_code
+from tests.portal.served import served_portal
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, portal_url, pytestmark
 from tests.route.pipeline import process_incoming
 
@@ -60,6 +65,10 @@ def test_guest_replies_to_all_and_the_sender_downloads_the_attachment(
             page.get_by_role("button", name="Open the message").click()
             page.wait_for_url(f"{portal_url}/m/{token}/read")
 
+            page.get_by_role("button", name="Send reply").click()
+            page.wait_for_url(f"{portal_url}/m/{token}/read?error=empty#reply")
+            assert page.get_by_role("alert").inner_text().startswith("Your reply is empty")
+            assert_accessible(page, "the read page after an empty reply")
             page.get_by_label("Your reply").fill(REPLY)
             page.get_by_label("Attach files").set_input_files(str(upload))
             page.get_by_label("Reply to all").check()
@@ -90,3 +99,45 @@ def test_guest_replies_to_all_and_the_sender_downloads_the_attachment(
             assert saved.read_bytes() == document
         finally:
             browser.close()
+
+
+def _open_as_bob(page: Any, rt: Runtime, base: str, stored: StoredMessage) -> None:
+    token = stored.bob.token
+    page.goto(f"{base}/m/{token}")
+    page.get_by_role("button", name="Send me a code").click()
+    page.wait_for_url(f"{base}/m/{token}/verify")
+    page.get_by_label("Code from the mail").fill(latest_code(rt, stored.bob.recipient_id))
+    page.get_by_role("button", name="Open the message").click()
+    page.wait_for_url(f"{base}/m/{token}/read")
+
+
+def test_a_file_over_the_limit_comes_back_to_the_form(sender_factory, tmp_path: Path):
+    """The portal as `sealgate serve` runs it refuses the upload from its Content-Length and
+    answers 303 before reading the body; chromium, still sending, follows the redirect."""
+    from playwright.sync_api import sync_playwright
+
+    rt, sender = sender_factory(SEALGATE_SUBMISSION__MAX_MESSAGE_SIZE="60000")
+    stored = store_message(rt, sender)
+    upload = tmp_path / "scan.bin"
+    upload.write_bytes(os.urandom(4 * 1024 * 1024))
+    with served_portal(rt) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            _open_as_bob(page, rt, base, stored)
+            page.get_by_label("Your reply", exact=True).fill(REPLY)
+            page.get_by_label("Attach files").set_input_files(str(upload))
+            page.get_by_role("button", name="Send reply").click()
+            page.wait_for_url(f"{base}/m/{stored.bob.token}/read?error=too_large#reply")
+            alert = page.get_by_role("alert").inner_text()
+            assert alert.startswith("Your reply was not sent") and "59 KB" in alert
+            described = page.get_by_label("Attach files").get_attribute("aria-describedby")
+            assert described == "reply-error reply-limit"
+            assert_accessible(page, "the read page after a reply over the limit")
+        finally:
+            browser.close()
+    with rt.db.begin() as session:
+        assert (
+            session.scalars(select(Submission).where(Submission.in_reply_to.is_not(None))).all()
+            == []
+        )

@@ -26,7 +26,7 @@ from sealgate.store import Message, OutboundJob, Recipient, Submission, utcnow
 from tests.cli.conftest import write_config
 from tests.cli.test_admin import sealgate
 from tests.portal.account import enrol
-from tests.portal.conftest import BOB, CAROL, SUBJECT, StoredMessage, store_message
+from tests.portal.conftest import BOB, CAROL, SUBJECT, StoredMessage
 from tests.portal.guest import GuestBrowser
 from tests.portal.recipients import Spec, store_readable
 from tests.portal.served import served_portal
@@ -117,7 +117,7 @@ async def test_the_read_page_has_the_reply_form(runtime, guest, stored):
     assert form and form.group(1) == f"/m/{stored.bob.token}/reply"
     assert 'enctype="multipart/form-data"' in form.group(0)
     assert '<textarea id="reply-body" name="body"' in form.group(2)
-    assert re.search(r'<input [^>]*type="file" name="attachments" multiple>', form.group(2))
+    assert re.search(r'<input [^>]*type="file" name="attachments" multiple', form.group(2))
     assert f'name="csrf_token" value="{guest.csrf}"' in form.group(2) and guest.csrf
     assert 'name="reply_all"' in form.group(2)  # carol is in the conversation
     assert f"also send it to {CAROL}" in form.group(2)
@@ -209,7 +209,8 @@ def stored_content(rt: Runtime, recipient_id: str) -> str:
 async def test_a_tampered_form_cannot_add_an_address(runtime, stored, guest, field):
     await signed_in_bob(runtime, guest, stored)
     sent = await post_reply(guest, f"/m/{stored.bob.token}", fields={field: "mallory@evil.example"})
-    assert sent.status_code == 400
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/m/{stored.bob.token}/read?error=not_sent#reply"
     assert submissions(runtime) == []
 
 
@@ -237,32 +238,6 @@ async def test_an_unverified_browser_cannot_reply(runtime, stored, guest):
     assert (await post_reply(guest, f"/m/{stored.carol.token}")).status_code == 403
     assert (await post_reply(guest, f"/inbox/{stored.bob.recipient_id}")).status_code == 403
     assert submissions(runtime) == []
-
-
-async def test_an_empty_reply_is_refused(runtime, stored, guest):
-    await signed_in_bob(runtime, guest, stored)
-    empty = await post_reply(guest, f"/m/{stored.bob.token}", fields={"body": " "})
-    assert empty.status_code == 400
-    assert submissions(runtime) == []
-
-
-async def test_a_reply_over_the_size_limit_is_refused(sender_factory):
-    rt, sender = sender_factory(SEALGATE_SUBMISSION__MAX_MESSAGE_SIZE="60000")
-    stored = store_message(rt, sender)
-    with served_portal(rt) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            guest = GuestBrowser(client)
-            await signed_in_bob(rt, guest, stored)
-            start = f"/m/{stored.bob.token}"
-            # Over the limit as uploaded, and over it once encoded (base64 grows it by 4/3).
-            for size in (70_000, 50_000):
-                big = [("attachments", ("big.bin", os.urandom(size), "application/octet-stream"))]
-                refused = await post_reply(guest, start, files=big)
-                assert refused.status_code == 413, size
-                assert "too large" in refused.text
-            small = [("attachments", ("ok.bin", os.urandom(1000), "application/octet-stream"))]
-            assert (await post_reply(guest, start, files=small)).status_code == 303
-    assert len(submissions(rt)) == 1
 
 
 async def test_an_account_replies_from_its_inbox(runtime, sender, stored, web):

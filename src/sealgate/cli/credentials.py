@@ -9,6 +9,7 @@ import argparse
 from dataclasses import asdict
 
 from sealgate.cli.common import common_options, emit, iso, runtime_work, unit_of_work
+from sealgate.cli.listing import Column, listing
 from sealgate.directory import (
     CREDENTIAL_KEY_PURPOSE,
     CredentialSummary,
@@ -65,16 +66,27 @@ def _credential(item: CredentialSummary) -> dict[str, object]:
     }
 
 
+_COLUMNS = (
+    Column("USERNAME", 20),
+    Column("ORG", 24),
+    Column("CREATED", 19),
+    Column("STATE", 8),
+    Column("LABEL"),
+)
+
+
 def _list_text(items: list[CredentialSummary]) -> str:
-    if not items:
-        return "no credentials"
-    lines = [f"{'USERNAME':<20}  {'ORG':<24}  {'CREATED':<19}  {'STATE':<8}  LABEL"]
-    lines.extend(
-        f"{item.username:<20}  {item.org:<24}  {item.created_at.isoformat()[:19]:<19}  "
-        f"{'active' if item.active else 'disabled':<8}  {item.label}"
+    rows = (
+        (
+            item.username,
+            item.org,
+            item.created_at.isoformat()[:19],
+            "active" if item.active else "disabled",
+            item.label,
+        )
         for item in items
     )
-    return "\n".join(lines)
+    return listing(_COLUMNS, rows, "no credentials")
 
 
 def run_list(args: argparse.Namespace) -> int:

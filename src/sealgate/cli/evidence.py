@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from sealgate.cli.common import CliError, common_options, emit, fail, unit_of_work
-from sealgate.cli.message_lookup import find_message
+from sealgate.directory import find_message
 from sealgate.evidence import (
     Event,
     Subject,

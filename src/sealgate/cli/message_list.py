@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from sealgate.cli.common import common_options, emit, iso, parse_limit, parse_time, unit_of_work
+from sealgate.cli.listing import Column, listing
 from sealgate.store import MESSAGE_STATES, MessageSummary, list_messages
 
 
@@ -53,16 +54,20 @@ def _summary(item: MessageSummary) -> dict[str, Any]:
     }
 
 
+_COLUMNS = (Column("RECEIVED", 19), Column("ID", 32), Column("FROM", 32), Column("RECIPIENTS"))
+
+
 def _list_text(items: list[dict[str, Any]]) -> str:
-    if not items:
-        return "no messages"
-    lines = [f"{'RECEIVED':<19}  {'ID':<32}  {'FROM':<32}  RECIPIENTS"]
-    lines.extend(
-        f"{(item['received_at'] or '')[:19]:<19}  {item['id']:<32}  {item['from']:<32}  "
-        + ", ".join(item["recipients"])
+    rows = (
+        (
+            (item["received_at"] or "")[:19],
+            item["id"],
+            item["from"],
+            ", ".join(item["recipients"]),
+        )
         for item in items
     )
-    return "\n".join(lines)
+    return listing(_COLUMNS, rows, "no messages")
 
 
 def run_list(args: argparse.Namespace) -> int:

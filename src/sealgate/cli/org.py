@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from sealgate.cli import org_brand
 from sealgate.cli.common import common_options, emit, iso, unit_of_work
+from sealgate.cli.listing import Column, listing
 from sealgate.directory import OrgSummary, create_org, list_orgs, set_org_language
 from sealgate.locale import LANGUAGES
 
@@ -53,15 +54,19 @@ def _org(item: OrgSummary) -> dict[str, object]:
     }
 
 
+_COLUMNS = (
+    Column("NAME", 24),
+    Column("ACCOUNTS", 8, ">"),
+    Column("ACTIVE", 6, ">"),
+    Column("DOMAINS"),
+)
+
+
 def _list_text(items: list[OrgSummary]) -> str:
-    if not items:
-        return "no organisations"
-    lines = [f"{'NAME':<24}  {'ACCOUNTS':>8}  {'ACTIVE':>6}  DOMAINS"]
-    lines.extend(
-        f"{item.name:<24}  {item.accounts:>8}  {item.active_accounts:>6}  {', '.join(item.domains)}"
-        for item in items
+    rows = (
+        (item.name, item.accounts, item.active_accounts, ", ".join(item.domains)) for item in items
     )
-    return "\n".join(lines)
+    return listing(_COLUMNS, rows, "no organisations")
 
 
 def run_list(args: argparse.Namespace) -> int:

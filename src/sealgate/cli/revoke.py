@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.cli.command_audit import cli_actor
 from sealgate.cli.common import CliError, common_options, emit, iso, unit_of_work
-from sealgate.cli.message_lookup import find_message
-from sealgate.directory import LinkChange, revoke_links, set_expiry, unrevoke_links
+from sealgate.directory import LinkChange, find_message, revoke_links, set_expiry, unrevoke_links
 from sealgate.intake import ExpiryError, parse_expiry_days, parse_expiry_time
 from sealgate.store import utcnow
 

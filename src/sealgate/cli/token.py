@@ -18,6 +18,7 @@ from sealgate.admin import (
 )
 from sealgate.cli.command_audit import cli_actor
 from sealgate.cli.common import common_options, emit, iso, unit_of_work
+from sealgate.cli.listing import Column, listing
 
 ROLES = [role.value for role in Role]
 
@@ -78,16 +79,29 @@ def run_create(args: argparse.Namespace) -> int:
     return 0
 
 
+_COLUMNS = (
+    Column("ID", 4, ">"),
+    Column("ROLE", 12),
+    Column("ORG", 20),
+    Column("EXPIRES", 20),
+    Column("STATE", 7),
+    Column("NAME"),
+)
+
+
 def _list_text(items: list[TokenListing]) -> str:
-    if not items:
-        return "no tokens"
-    lines = [f"{'ID':>4}  {'ROLE':<12}  {'ORG':<20}  {'EXPIRES':<20}  {'STATE':<7}  NAME"]
-    lines.extend(
-        f"{item.id:>4}  {item.role.value:<12}  {item.org or '(all)':<20}  "
-        f"{iso(item.expires_at):<20}  {'revoked' if item.revoked_at else 'active':<7}  {item.name}"
+    rows = (
+        (
+            item.id,
+            item.role.value,
+            item.org or "(all)",
+            iso(item.expires_at),
+            "revoked" if item.revoked_at else "active",
+            item.name,
+        )
         for item in items
     )
-    return "\n".join(lines)
+    return listing(_COLUMNS, rows, "no tokens")
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import argparse
 
 from sealgate.cli.common import common_options, emit, runtime_work
-from sealgate.cli.message_lookup import find_message
-from sealgate.directory import RecipientUnlock, unlock_recipient
+from sealgate.directory import RecipientUnlock, find_message, unlock_recipient
 
 
 def register(actions: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -27,6 +27,7 @@ from sealgate.directory.accounts import (
     parse_address,
     set_display_name,
 )
+from sealgate.directory.csv_plan import ImportPlan, RowVerdict
 from sealgate.directory.csv_table import CsvRow, RowProblem, read_csv
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import OrgInfo, find_org
@@ -37,7 +38,7 @@ ACCOUNT_OPTIONAL_COLUMNS = ("role",)
 
 
 @dataclass(frozen=True)
-class AccountRowPlan:
+class AccountRowPlan(RowVerdict):
     """One row as checked: accepted (`action` "add" or "update") or rejected (`problem`)."""
 
     line: int
@@ -47,10 +48,6 @@ class AccountRowPlan:
     action: str = ""
     problem: RowProblem | None = None
     reason: str = ""
-
-    @property
-    def accepted(self) -> bool:
-        return self.problem is None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,30 +62,8 @@ class AccountRowPlan:
         }
 
 
-@dataclass(frozen=True)
-class AccountsImportPlan:
-    org: str
-    rows: tuple[AccountRowPlan, ...]
-
-    @property
-    def accepted(self) -> tuple[AccountRowPlan, ...]:
-        return tuple(row for row in self.rows if row.accepted)
-
-    @property
-    def rejected(self) -> tuple[AccountRowPlan, ...]:
-        return tuple(row for row in self.rows if not row.accepted)
-
-    @property
-    def all_accepted(self) -> bool:
-        return not self.rejected
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "org": self.org,
-            "rows": [row.to_json() for row in self.rows],
-            "accepted": len(self.accepted),
-            "rejected": len(self.rejected),
-        }
+class AccountsImportPlan(ImportPlan[AccountRowPlan]):
+    """What an import would do to one organisation's accounts; nothing is written yet."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from sealgate.directory.accounts import normalise_address
 from sealgate.directory.contacts import _HINT_MAX, add_contact, normalise_phone
+from sealgate.directory.csv_plan import ImportPlan, RowVerdict
 from sealgate.directory.csv_table import CsvRow, RowProblem, read_csv, write_csv
 from sealgate.directory.errors import DirectoryError
 from sealgate.directory.orgs import find_org
@@ -40,7 +41,7 @@ _NAME_MAX = 200
 
 
 @dataclass(frozen=True)
-class ContactRowPlan:
+class ContactRowPlan(RowVerdict):
     """One row of the file as checked: accepted (`action` add/update) or rejected (`problem`).
 
     The access code is held only to be hashed on apply; it never appears in `to_json` or
@@ -57,10 +58,6 @@ class ContactRowPlan:
     problem: RowProblem | None = None
     reason: str = ""
 
-    @property
-    def accepted(self) -> bool:
-        return self.problem is None
-
     def to_json(self) -> dict[str, Any]:
         return {
             "line": self.line,
@@ -75,32 +72,8 @@ class ContactRowPlan:
         }
 
 
-@dataclass(frozen=True)
-class ContactsImportPlan:
+class ContactsImportPlan(ImportPlan[ContactRowPlan]):
     """What an import would do to one organisation's shared book; nothing is written yet."""
-
-    org: str
-    rows: tuple[ContactRowPlan, ...]
-
-    @property
-    def accepted(self) -> tuple[ContactRowPlan, ...]:
-        return tuple(row for row in self.rows if row.accepted)
-
-    @property
-    def rejected(self) -> tuple[ContactRowPlan, ...]:
-        return tuple(row for row in self.rows if not row.accepted)
-
-    @property
-    def all_accepted(self) -> bool:
-        return not self.rejected
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "org": self.org,
-            "rows": [row.to_json() for row in self.rows],
-            "accepted": len(self.accepted),
-            "rejected": len(self.rejected),
-        }
 
 
 class _Rejected(Exception):

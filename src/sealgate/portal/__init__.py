@@ -43,6 +43,7 @@ from sealgate.portal.second_factor import spend_second_factor
 from sealgate.portal.server import portal_config
 from sealgate.portal.sessions import Lifetime
 from sealgate.portal.throttle import (
+    LOGIN_LOCKOUT,
     clear_login_attempts,
     give_back_login_attempt,
     locked_for,
@@ -53,6 +54,7 @@ from sealgate.portal.throttle import (
 # guard, the login throttle, the second factor and the session lifetime.
 __all__ = [
     "CSRF_FIELD",
+    "LOGIN_LOCKOUT",
     "AccountLinkSent",
     "CsrfGuard",
     "Lifetime",

@@ -1,4 +1,4 @@
-"""The refusals of the access-code, login and second-factor forms as short query keys.
+"""The refusals of the access-code, login, second-factor and reply forms as short query keys.
 
 A refused POST answers 303 back to its form with `?error=<key>` (POST-redirect-GET), so the
 back button never offers to post it again. The key is never free text: the GET maps a known
@@ -6,24 +6,31 @@ key to a sentence in the page's language and recomputes its numbers from the dat
 (the attempts left at an access code, the seconds an address stays locked); an unknown key,
 or a key for another form, shows nothing. The sentences are the ones each form always had,
 so a key says no more than the POST said: "wrong" is the same for a missing account.
+A refused reply comes back to its read page (`reply.py`); its sentence says the reply was
+not sent, since the text typed into the form is not kept anywhere.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sealgate.locale import N_, _, ngettext
 from sealgate.portal.codes import ACCESS_CODE_ATTEMPTS
+from sealgate.portal.pages import format_size
 
 __all__ = [
     "LOGIN_FAILED",
     "AccessCodeError",
     "FactorError",
     "LoginError",
+    "ReplyError",
+    "ShownReplyError",
     "access_code_error",
     "factor_error",
     "locked_out",
     "login_error",
+    "reply_error",
 ]
 
 LOGIN_FAILED = N_("The email address or password is not right.")
@@ -43,6 +50,21 @@ class LoginError(StrEnum):
 class FactorError(StrEnum):
     WRONG = "wrong"
     LOCKED = "locked"
+
+
+class ReplyError(StrEnum):
+    EMPTY = "empty"  # no text and no file
+    TOO_LARGE = "too_large"  # the request, or the reply as built, over max_message_size
+    TOO_MANY_FILES = "too_many_files"
+    NOT_SENT = "not_sent"  # not the form we serve: another field, a broken multipart body
+
+
+@dataclass(frozen=True)
+class ShownReplyError:
+    """The reply form's sentence, and the field it concerns (for aria-describedby)."""
+
+    sentence: str
+    field: str  # "body" or "attachments"
 
 
 def locked_out(wait: int) -> str:
@@ -95,3 +117,30 @@ def factor_error(key: str, wait: int) -> str | None:
     if wait:
         return locked_out(wait)
     return _("That code is not right. Type the code your app shows now.")
+
+
+def reply_error(key: str, limit: int, max_files: int) -> ShownReplyError | None:
+    """The reply form's words for `key`; `limit`: `[submission] max_message_size` now."""
+    if key == ReplyError.EMPTY:
+        return ShownReplyError(
+            _("Your reply is empty and was not sent. Write a reply or add a file."), "body"
+        )
+    if key == ReplyError.TOO_LARGE:
+        sentence = _(
+            "Your reply was not sent: with its files it may be at most %(size)s. "
+            "Remove a file and send it again.",
+            size=format_size(limit),
+        )
+        return ShownReplyError(sentence, "attachments")
+    if key == ReplyError.TOO_MANY_FILES:
+        sentence = ngettext(
+            "Your reply was not sent: it may have at most %(num)d file.",
+            "Your reply was not sent: it may have at most %(num)d files.",
+            max_files,
+        )
+        return ShownReplyError(sentence, "attachments")
+    if key == ReplyError.NOT_SENT:
+        return ShownReplyError(
+            _("Your reply could not be sent. Reload the page and try again."), "body"
+        )
+    return None

@@ -5,6 +5,7 @@ GET /m/{token}/html  the sanitised HTML body as its own document, under a CSP th
                      nothing but the message's own pictures, and sandboxes the frame even if
                      the embedding page forgot to
 GET /inbox/{recipient_id}/read and /html: the same for a logged-in account (see inbox.py)
+The read page carries the reply form (reply.py); `?error=<key>` words a refused reply there.
 
 One body: the HTML in its frame when the mail has one, else the text (a mail program writes
 the text part as a stand-in for the same words). The frame is sandboxed without scripts,
@@ -33,13 +34,15 @@ from sealgate.intake import ReadableMessage
 from sealgate.portal.access_log import client_of, log_reading
 from sealgate.portal.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie, set_session_cookie
 from sealgate.portal.csrf import render_form
+from sealgate.portal.form_errors import reply_error
 from sealgate.portal.inbox import InboxEntry, account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import LinkTarget, resolve_link
 from sealgate.portal.message_facts import sender_line, sent_at
 from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
 from sealgate.portal.proof import record_opened
 from sealgate.portal.remember_device import admit_remembered
-from sealgate.portal.reply import reply_all_to
+from sealgate.portal.reply import REPLY_FORM_ID, reply_all_to
+from sealgate.portal.reply_form import MAX_ATTACHMENTS
 from sealgate.portal.sanitise import SanitisedHtml, html_document, sanitised
 from sealgate.portal.sessions import Lifetime, Reader, session_reader
 from sealgate.store import utcnow
@@ -186,6 +189,7 @@ async def read_page(request: Request) -> Response:
     others = await run_in_threadpool(reply_all_to, rt, reading.target.recipient_id)
     message, target = reading.message, reading.target
     sent = sent_at(message.date, reading.accepted_at)
+    limit = rt.settings.submission.max_message_size
     response = render_form(
         request,
         "read.html",
@@ -198,7 +202,9 @@ async def read_page(request: Request) -> Response:
         remote_blocked=reading.has_html and reading.sanitised_html().remote_blocked,
         in_inbox=reading.in_inbox,
         reply_all_to=others,
-        reply_limit=rt.settings.submission.max_message_size,
+        reply_limit=limit,
+        reply_form_id=REPLY_FORM_ID,
+        reply_error=reply_error(request.query_params.get("error", ""), limit, MAX_ATTACHMENTS),
     )
     if reading.opened_session is not None:
         set_session_cookie(response, reading.opened_session)

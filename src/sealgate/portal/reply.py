@@ -3,24 +3,27 @@
 POST /m/{token}/reply          a guest with a verified session of the link's recipient
 POST /inbox/{recipient_id}/reply  an account whose email the recipient row is addressed to
 GET  .../replied               "your reply was sent" (POST-redirect-GET)
+GET  .../read?error=<key>      where a refused reply comes back to (read.py shows the form)
 
-The form carries only `body`, `attachments`, `reply_all` and its CSRF token; any other field
-is refused, so nobody can add an address. The server decides everything else: From is the
-replier's verified address, To is the original sender, and with `reply_all` Cc is the rest
-of the recipient's conversation (a Bcc recipient's conversation has only them, so reply-all
-reaches only the sender). The reply is committed with `commit_submission`, the function
-SMTP's tests and the CLI use for one message: vault blob first, then an `incoming`
-submission row of the original's organisation, which intake, route and delivery then treat
-like any submitted message (notification, or IDD when the organisation enabled it). The row
-names the message it answers (`in_reply_to`), and the recipient's `replied_at` is set in the
-same transaction. The whole request body is bounded by `[submission] max_message_size`, and
-so is the reply as built; over it the answer is 413. Nothing of the content is logged.
+The form (`reply_form`) carries only the text, the files and the reply-all choice. The
+server decides everything else: From is the replier's verified address, To is the original
+sender, and with `reply_all` Cc is the rest of the recipient's conversation (a Bcc
+recipient's conversation has only them, so reply-all reaches only the sender). The reply is
+committed with `commit_submission`, the function SMTP's tests and the CLI use for one
+message: vault blob first, then an `incoming` submission row of the original's organisation,
+which intake, route and delivery then treat like any submitted message (notification, or IDD
+when the organisation enabled it). The row names the message it answers (`in_reply_to`),
+and the recipient's `replied_at` is set in the same transaction. The whole request body is
+bounded by `[submission] max_message_size`, and so is the reply as built. A refused reply
+(empty, too large, too many files, not our form) answers 303 to its read page with
+`?error=<key>` (`form_errors.ReplyError`), which words it next to the form
+(POST-redirect-GET, like every portal form); a missing or wrong CSRF token or a foreign
+origin is the 403 page every form gives. Nothing of the content is logged.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -28,8 +31,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -37,10 +38,12 @@ from sealgate.bootstrap import Runtime
 from sealgate.intake import ReadableMessage
 from sealgate.mail import address_key, parse_header_section
 from sealgate.portal.cookies import SESSION_COOKIE, read_cookie
-from sealgate.portal.csrf import CSRF_FIELD, guard_of, render_form
+from sealgate.portal.csrf import guard_of, render_form
+from sealgate.portal.form_errors import ReplyError
 from sealgate.portal.inbox import account_reader, inbox_entry, no_such_message
 from sealgate.portal.link import resolve_link
-from sealgate.portal.pages import Refusal, link_not_valid, needs_verification
+from sealgate.portal.pages import link_not_valid, needs_verification
+from sealgate.portal.reply_form import ReplyRefused, read_reply_form
 from sealgate.portal.reply_mail import ReplyFile, ReplyHeaders, build_reply, message_ids
 from sealgate.portal.sessions import Lifetime, session_reader
 from sealgate.store import Account, Message, Recipient, Submission, utcnow
@@ -48,8 +51,8 @@ from sealgate.submission import AcceptedMessage, commit_submission
 
 log = logging.getLogger("sealgate.portal")
 
-FIELDS = frozenset({CSRF_FIELD, "body", "attachments", "reply_all"})
-MAX_ATTACHMENTS = 20
+# The reply form's own id on the read page: a refused reply comes back scrolled to it.
+REPLY_FORM_ID = "reply"
 # Where the original's header section is looked for: its first bytes, not the whole blob.
 _HEADER_SCAN = 256 * 1024
 
@@ -75,23 +78,6 @@ class ReplyContext:
     content_blob_id: str
     raw_blob_id: str
     account_in_org: int | None  # the replier's account, when it belongs to the same org
-
-
-def _too_large(limit: int) -> Refusal:
-    return Refusal(
-        413,
-        "Your reply is too large",
-        f"A reply with its attachments may be at most {limit // (1024 * 1024)} MB. Go back, "
-        "remove an attachment and try again.",
-    )
-
-
-def _bad_form() -> Refusal:
-    return Refusal(400, "This reply could not be sent", "Go back, reload the page and try again.")
-
-
-def _empty() -> Refusal:
-    return Refusal(400, "Your reply is empty", "Go back, write a reply or add a file, and send it.")
 
 
 def _guest_replier(
@@ -182,60 +168,6 @@ def _authorise(rt: Runtime, request: Request) -> tuple[Replier, ReplyContext]:
         return replier, _context(session, replier)
 
 
-async def _capped_body(request: Request, limit: int) -> bytes:
-    """The request body, or a 413 as soon as it is larger than `limit` (chunked or not)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-class _InMemoryParser(MultiPartParser):
-    """Starlette's parser, with uploads kept in memory: plaintext never lands in /tmp."""
-
-    spool_max_size = 1 << 62
-
-
-async def _parse(request: Request, body: bytes, limit: int) -> FormData:
-    async def replay() -> AsyncGenerator[bytes, None]:
-        yield body
-
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise _bad_form()
-    parser = _InMemoryParser(
-        request.headers,
-        replay(),
-        max_files=MAX_ATTACHMENTS,
-        max_fields=len(FIELDS) + 1,
-        max_part_size=limit,
-    )
-    try:
-        return await parser.parse()
-    except MultiPartException as error:
-        raise _bad_form() from error
-
-
-async def _uploads(form: FormData) -> tuple[ReplyFile, ...]:
-    files: list[ReplyFile] = []
-    for item in form.getlist("attachments"):
-        if item == "":
-            # A file input left empty is sent as a part with filename="", which Starlette
-            # reads as an empty text field.
-            continue
-        if not isinstance(item, UploadFile):
-            raise _bad_form()
-        files.append(ReplyFile(item.filename or "", item.content_type or "", await item.read()))
-    return tuple(files)
-
-
 def _original_headers(rt: Runtime, raw_blob_id: str) -> tuple[str, tuple[str, ...]]:
     """The original's Message-ID and References, read from the start of its raw blob."""
     head = b""
@@ -282,7 +214,7 @@ def _commit(
     )
     raw = build_reply(headers, body, files, datetime.now(UTC))
     if len(raw) > limit:
-        raise _too_large(limit)
+        raise ReplyRefused(ReplyError.TOO_LARGE)
     accepted = AcceptedMessage(
         raw=raw,
         org_id=context.org_id,
@@ -319,19 +251,14 @@ async def send_reply(request: Request) -> Response:
     guard.check_origin(request)
     replier, context = await run_in_threadpool(_authorise, rt, request)
     limit = rt.settings.submission.max_message_size
-    body_bytes = await _capped_body(request, limit)
-    form = await _parse(request, body_bytes, limit)
-    guard.check_token(request, form, replier.start)
-    if set(form.keys()) - FIELDS:
-        raise _bad_form()
-    text = form.get("body", "")
-    if not isinstance(text, str):
-        raise _bad_form()
-    files = await _uploads(form)
-    if not text.strip() and not files:
-        raise _empty()
-    reply_all = form.get("reply_all") == "yes"
-    await run_in_threadpool(_commit, rt, request, replier, context, text, files, reply_all)
+    try:
+        posted = await read_reply_form(request, guard, limit, replier.start)
+        await run_in_threadpool(
+            _commit, rt, request, replier, context, posted.text, posted.files, posted.reply_all
+        )
+    except ReplyRefused as refused:
+        where = f"{replier.start}/read?error={refused.error.value}#{REPLY_FORM_ID}"
+        return RedirectResponse(where, status_code=303)
     return RedirectResponse(f"{replier.start}/replied", status_code=303)
 
 

@@ -4,26 +4,22 @@ uvicorn on a loopback port (the same app `sealgate serve` runs)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
-import uvicorn
 from sqlalchemy import select
 
-from sealgate.admin import Role, create_token, create_web_app
+from sealgate.admin import Role, create_token
 from sealgate.bootstrap import Runtime
-from sealgate.config import split_hostport
 from sealgate.delivery import enqueue
 from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_credential, create_org
 from sealgate.intake.readable import ReadableMessage
 from sealgate.notify import compose_notification
-from sealgate.portal import portal_config
 from sealgate.store import Message, Organisation, utcnow
+from tests.admin.served import served_web
 from tests.conftest import Sender
 from tests.portal.recipients import Spec, store_readable
 
@@ -136,18 +132,5 @@ def build_world(rt: Runtime, base: str) -> ApiWorld:
 @contextmanager
 def served(rt: Runtime) -> Iterator[str]:
     """The whole web app on [web] listen until the block ends; yields the API's base URL."""
-    host, port = split_hostport(rt.settings.web.listen)
-    config = portal_config(create_web_app(rt), rt.settings.web, host=host, port=port)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="api-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield rt.settings.web.base_url + "/api/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive()
+    with served_web(rt) as url:
+        yield url + "/api/v1"

@@ -4,29 +4,28 @@ web app served over a real socket, and a browser-like client that logs in with T
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 import pyotp
-import uvicorn
 from sqlalchemy import select
 
-from sealgate.admin import create_web_app, grant_role
+from sealgate.admin import grant_role
 from sealgate.bootstrap import Runtime
-from sealgate.config import split_hostport
 from sealgate.directory import add_account, create_org
-from sealgate.portal import portal_config
 from sealgate.portal.totp import TOTP_KEY_PURPOSE, TotpSecret, seal_secret
 from sealgate.store import Account, Recipient
+from tests.admin.served import served_web
 from tests.conftest import Sender
 from tests.portal.guest import GuestBrowser
 from tests.portal.recipients import Spec, store_for
 
 PASSWORD = "admin password, long enough"
+# `sealgate serve`'s web app (portal, console, API) on [web] listen; yields its base URL.
+served = served_web
 TRACE = [
     {"step": "nta7516", "outcome": "skipped", "reason": "the recipient domain is not listed"},
     {"step": "email_verification", "outcome": "applied", "reason": "the policy allows it"},
@@ -100,26 +99,6 @@ def _message(rt: Runtime, sender: Sender) -> str:
 
 def code_for(admin: AdminAccount, steps_ahead: int = 0) -> str:
     return pyotp.TOTP(admin.secret).at(time.time() + 30 * steps_ahead)
-
-
-@contextmanager
-def served(rt: Runtime) -> Iterator[str]:
-    """`sealgate serve`'s web app (portal, console, API) on [web] listen; its base URL."""
-    host, port = split_hostport(rt.settings.web.listen)
-    config = portal_config(create_web_app(rt), rt.settings.web, host=host, port=port)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield rt.settings.web.base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive()
 
 
 @asynccontextmanager

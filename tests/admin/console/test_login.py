@@ -1,15 +1,43 @@
-"""Console login over real HTTP: password + TOTP, refusals, the cookie, the throttle, logout."""
+"""Console login over real HTTP: password + TOTP, refusals, the cookie, the throttle, logout.
+
+Every refused attempt answers 303 to /admin/login?error=<key> (POST-redirect-GET), and the
+form's GET words it next to the fields; a lockout carries its end (`until`) for the wait.
+"""
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import timedelta
 
+import httpx
+import pytest
 from sqlalchemy import select, update
 
 from sealgate.audit import entries
 from sealgate.bootstrap import Runtime
 from sealgate.store import AdminSession, utcnow
 from tests.admin.console.console import World, console_browser, log_in
+from tests.lab.axe import assert_accessible
+from tests.portal.guest import GuestBrowser
+from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+WRONG = "The email address, password or code is not right."
+
+
+async def refused_to(browser: GuestBrowser, answer: httpx.Response, key: str) -> str:
+    """`answer` is the 303 to the form with `key`; returns the form's text, with its error."""
+    assert answer.status_code == 303, (answer.status_code, answer.text[:300])
+    location = answer.headers["location"]
+    assert location.split("&")[0] == f"/admin/login?error={key}"
+    assert "sealgate_admin" not in answer.headers.get("set-cookie", "")
+    page = await browser.get(location)
+    assert page.status_code == 200
+    alert = re.search(r'<p class="error" role="alert" id="login-error">([^<]*)</p>', page.text)
+    assert alert, page.text
+    assert 'aria-describedby="login-error"' in page.text
+    assert page.text.count('role="alert"') == 1  # not again in the console's base page
+    return alert.group(1)
 
 
 def _logins(rt: Runtime) -> list[tuple[str, str, str | None, str]]:
@@ -60,9 +88,13 @@ async def test_a_wrong_code_or_password_gets_one_sentence(world: World, base_url
             {"email": "who@hospital.example", "password": "x", "code": "123456"},
         )
         for answer in (wrong_code, wrong_password, unknown):
-            assert answer.status_code == 400
-            assert "The email address, password or code is not right." in answer.text
-            assert "sealgate_admin" not in answer.headers.get("set-cookie", "")
+            assert await refused_to(browser, answer, "failed") == WRONG
+        missing = await browser.post(
+            "/admin/login", {"email": world.operator.email, "password": "x", "code": ""}
+        )
+        assert await refused_to(browser, missing, "missing") == "Please fill in all three fields."
+        plain = await browser.get("/admin/login")
+        assert 'id="login-error"' not in plain.text and "aria-describedby" not in plain.text
         assert (await browser.get("/admin")).headers["location"] == "/admin/login"
 
 
@@ -84,8 +116,7 @@ async def test_an_account_without_a_second_factor_is_sent_to_set_one_up(
     unenrolled = add_admin(runtime, "una@hospital.example", "Hospital", "auditor", enrolled=False)
     async with console_browser(base_url) as browser:
         answer = await log_in(browser, unenrolled)
-        assert answer.status_code == 400
-        assert "no second step yet" in answer.text
+        assert "no second step yet" in await refused_to(browser, answer, "no_second_factor")
 
 
 async def test_a_portal_session_does_not_open_the_console(world: World, base_url: str):
@@ -98,15 +129,44 @@ async def test_a_portal_session_does_not_open_the_console(world: World, base_url
 
 async def test_failed_logins_lock_the_address(world: World, base_url: str):
     async with console_browser(base_url) as browser:
-        statuses = []
+        keys = []
         for _ in range(10):
             answer = await log_in(browser, world.auditor, password="wrong password")
-            statuses.append(answer.status_code)
-        assert statuses[:9] == [400] * 9 and statuses[9] == 429
+            assert answer.status_code == 303
+            keys.append(answer.headers["location"].split("&")[0].partition("error=")[2])
+        assert keys[:9] == ["failed"] * 9 and keys[9] == "locked"
         locked = await log_in(browser, world.auditor)
-        assert locked.status_code == 429
-        assert int(locked.headers["retry-after"]) > 0
-        assert "Too many failed log-ins" in locked.text
+        wait = int(locked.headers["retry-after"])
+        assert 0 < wait <= 15 * 60
+        until = int(locked.headers["location"].partition("&until=")[2])
+        assert abs(until - (time.time() + wait)) < 5
+        sentence = await refused_to(browser, locked, "locked")
+        assert (
+            sentence == "Too many failed log-ins for this address. Please try again in 15 minutes."
+        )
+        # Reloading words the wait now; the end is the throttle's, an edited URL cannot
+        # lengthen it, and once the end has passed the form says the attempt may be made.
+        later = await browser.get(f"/admin/login?error=locked&until={until - 14 * 60}")
+        assert "Please try again in 1 minute." in later.text
+        forged = await browser.get(f"/admin/login?error=locked&until={until + 10**6}")
+        assert "Please try again in 15 minutes." in forged.text
+        for over in (str(until - 16 * 60), "0", "soon", ""):
+            page = await browser.get(f"/admin/login?error=locked&until={over}")
+            assert WRONG in page.text
+        assert 'id="login-error"' not in (await browser.get("/admin/login?error=x")).text
+
+
+async def test_the_lockout_is_worded_in_dutch_and_german(world: World, base_url: str):
+    until = int(time.time()) + 120
+    async with console_browser(base_url) as browser:
+        dutch = await browser.get(
+            f"/admin/login?error=locked&until={until}", headers={"accept-language": "nl"}
+        )
+        german = await browser.get(
+            f"/admin/login?error=locked&until={until}", headers={"accept-language": "de"}
+        )
+    assert "2 minuten" in dutch.text and 'lang="nl"' in dutch.text
+    assert "2 Minuten" in german.text and 'lang="de"' in german.text
 
 
 async def test_logout_ends_the_session_and_idle_sessions_end(
@@ -130,3 +190,31 @@ async def test_logout_ends_the_session_and_idle_sessions_end(
         assert [e.actor_id for e in entries(session, action="admin.logout")] == [
             "opal@hospital.example"
         ]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
+def test_the_refused_form_in_a_browser_passes_axe(world: World, base_url: str):
+    """Chromium posts a wrong password, lands on the form with its error, and the form (and
+    its lockout wording) passes axe; reloading the page posts nothing."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            page.goto(f"{base_url}/admin/login")
+            page.get_by_label("Email address").fill(world.operator.email)
+            page.get_by_label("Password").fill("not the password")
+            page.get_by_label("Code from the app").fill("000000")
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base_url}/admin/login?error=failed")
+            assert page.get_by_role("alert").inner_text() == WRONG
+            assert_accessible(page, "the console's login after a wrong password")
+            page.reload()
+            assert page.url == f"{base_url}/admin/login?error=failed"
+            page.goto(f"{base_url}/admin/login?error=locked&until={int(time.time()) + 300}")
+            assert "5 minutes" in page.get_by_role("alert").inner_text()
+            assert_accessible(page, "the console's login while the address is locked")
+        finally:
+            browser.close()

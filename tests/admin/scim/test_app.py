@@ -13,7 +13,7 @@ from sealgate.admin import create_token, revoke_token
 from sealgate.audit import entries
 from sealgate.directory import add_account, create_org, find_account
 from tests.admin.scim import entra
-from tests.admin.scim.served import served_web
+from tests.admin.served import served_web
 from tests.portal.account_mail import account_mails
 
 

@@ -1,7 +1,7 @@
 """Console login and logout: an account with a role, its password and its second factor.
 
 GET  /admin/login    the form: email address, password, and a code from the app (or a
-                     recovery code)
+                     recovery code); `?error=<key>` words the last refused attempt
 POST /admin/login    one attempt against the address's `login_attempts` row (the portal's
                      throttle: one conditional UPDATE, counted before anything is judged),
                      argon2 outside any transaction, then the code (the portal's
@@ -12,6 +12,12 @@ A wrong address, password or code all get one sentence. Only when both factors a
 does the page say more: an account without a second factor is sent to set it up in the
 portal, and an account without a role is refused (403). Each outcome is in the audit
 trail as `admin.login` (ok or denied, with the reason) or `admin.logout`.
+
+A refused attempt answers 303 back to the form with `?error=<key>` (`LoginError`), like the
+portal's forms (POST-redirect-GET), so the back button never offers to post a password
+again. The GET cannot know the typed address, so a lockout also carries the moment it ends
+(`&until=<unix seconds>`, with `Retry-After` on the 303); the page words the wait from it
+now, capped at the throttle's own lockout, so an edited URL can only shorten what it says.
 """
 
 from __future__ import annotations
@@ -38,9 +44,10 @@ from sealgate.admin.grants import grants_of
 from sealgate.audit import record
 from sealgate.bootstrap import Runtime
 from sealgate.directory import verify_password
-from sealgate.locale import _
+from sealgate.locale import N_, _
 from sealgate.mail import address_key
 from sealgate.portal import (
+    LOGIN_LOCKOUT,
     Lifetime,
     clear_login_attempts,
     give_back_login_attempt,
@@ -54,6 +61,17 @@ from sealgate.store import Account, Organisation, utcnow
 
 UNKNOWN_ACCOUNT = "account:(no such account)"
 PASSWORD_MAX_LENGTH = 1024
+LOGIN_FORM = "/admin/login"
+WRONG = N_("The email address, password or code is not right.")
+
+
+class LoginError(StrEnum):
+    """Why the last POST of the form was refused (the `error` query key)."""
+
+    MISSING = "missing"  # a field left empty
+    FAILED = "failed"  # any wrong address, password or code
+    LOCKED = "locked"  # the address is locked (`until` says till when)
+    NO_SECOND_FACTOR = "no_second_factor"
 
 
 class Outcome(StrEnum):
@@ -149,8 +167,49 @@ def _record(rt: Runtime, email: str, known: bool, outcome: Outcome, client: str 
         )
 
 
-def _form(request: Request, *, status: int = 200, error: str | None = None) -> Response:
-    return render(request, "login.html", status=status, error=error, admin=None)
+def _until(value: str, now: float) -> int:
+    """The seconds a lockout ending at `value` (unix seconds) still lasts, capped at the
+    throttle's lockout; 0 for anything else."""
+    if not value.isdigit() or len(value) > 12:
+        return 0
+    wait = int(value) - int(now)
+    return min(wait, int(LOGIN_LOCKOUT.total_seconds())) if wait > 0 else 0
+
+
+def login_error(key: str, until: str, now: float) -> str | None:
+    """The form's words for `key`; None for no key, or one it does not know."""
+    if key == LoginError.MISSING:
+        return _("Please fill in all three fields.")
+    if key == LoginError.FAILED:
+        return _(WRONG)
+    if key == LoginError.NO_SECOND_FACTOR:
+        return _(
+            "This account has no second step yet. Log in to the portal once to set up "
+            "your authenticator app, then log in here."
+        )
+    if key != LoginError.LOCKED:
+        return None
+    # The lock is over: the attempt is worth trying again, which the failure sentence says.
+    wait = _until(until, now)
+    return locked_out(wait) if wait else _(WRONG)
+
+
+def _form(request: Request) -> Response:
+    query = request.query_params
+    error = login_error(query.get("error", ""), query.get("until", ""), time.time())
+    return render(request, "login.html", login_error=error, admin=None)
+
+
+def refused(error: LoginError, wait: int = 0) -> Response:
+    """303 back to the form, which words `error` itself (POST-redirect-GET)."""
+    if error is not LoginError.LOCKED:
+        return RedirectResponse(f"{LOGIN_FORM}?error={error.value}", status_code=303)
+    until = int(time.time()) + wait
+    return RedirectResponse(
+        f"{LOGIN_FORM}?error={error.value}&until={until}",
+        status_code=303,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 async def login_form(request: Request) -> Response:
@@ -163,11 +222,9 @@ async def login(request: Request) -> Response:
     password = form.get("password")
     code = field(form, "code", 40)
     if not typed or not isinstance(password, str) or not password or not code:
-        return _form(request, status=400, error=_("Please fill in all three fields."))
+        return refused(LoginError.MISSING)
     if len(password) > PASSWORD_MAX_LENGTH:
-        return _form(
-            request, status=400, error=_("The email address, password or code is not right.")
-        )
+        return refused(LoginError.FAILED)
     email = address_key(typed)
     previous = read_cookie(request, ADMIN_COOKIE)
     rt: Runtime = request.app.state.rt
@@ -179,18 +236,9 @@ async def login(request: Request) -> Response:
         set_admin_cookie(entered, result.secret)
         return entered
     if result.outcome is Outcome.LOCKED:
-        response = _form(request, status=429, error=locked_out(result.wait))
-        response.headers["Retry-After"] = str(result.wait)
-        return response
+        return refused(LoginError.LOCKED, result.wait)
     if result.outcome is Outcome.NO_SECOND_FACTOR:
-        return _form(
-            request,
-            status=400,
-            error=_(
-                "This account has no second step yet. Log in to the portal once to set up "
-                "your authenticator app, then log in here."
-            ),
-        )
+        return refused(LoginError.NO_SECOND_FACTOR)
     if result.outcome is Outcome.NO_ROLE:
         return notice(
             request,
@@ -199,7 +247,7 @@ async def login(request: Request) -> Response:
             _("This account holds no admin role. Ask an administrator to grant you one."),
             admin=None,
         )
-    return _form(request, status=400, error=_("The email address, password or code is not right."))
+    return refused(LoginError.FAILED)
 
 
 def _log_out(rt: Runtime, secret: str | None, client: str | None) -> None:
@@ -220,6 +268,6 @@ async def logout(request: Request) -> Response:
     await posted_form(request)
     secret = read_cookie(request, ADMIN_COOKIE)
     await run_in_threadpool(_log_out, request.app.state.rt, secret, client_of(request))
-    response = RedirectResponse("/admin/login", status_code=303)
+    response = RedirectResponse(LOGIN_FORM, status_code=303)
     clear_admin_cookie(response)
     return response
