@@ -10,10 +10,10 @@ Two ways in, one row format:
 - `commit_submission`: one message, one transaction (blocking; for the CLI and tests).
 - `GroupCommitter.commit`: what the SMTP server uses. Many sessions share the work, the way
   a database's group commit does: their blobs are written (and fsynced) in parallel in a
-  small thread pool, and one committer takes up to `MAX_BATCH` waiting rows after a short
-  linger (only when it was idle) and inserts them in one transaction, then wakes each
-  waiting session. Each session
-  still hears "250" only after its own row is committed. A batch that fails is retried row by
+  small thread pool, and the first of those threads to find no commit under way commits
+  every queued row, up to `MAX_BATCH` in one transaction, as soon as the previous commit
+  is done (no timer), then wakes the batch's sessions. Each session still hears "250"
+  only after its own row is committed. A batch that fails is retried row by
   row, so one bad row fails only its own session; a blob whose row failed is deleted.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -38,12 +39,12 @@ from sealgate.submission.write_turn import WriteTurn
 log = logging.getLogger("sealgate.submission")
 
 # One transaction takes at most this many rows; under load, a batch fills while the previous
-# one commits, so the linger is paid only when there is little to wait for.
+# one commits.
 MAX_BATCH = 64
-LINGER_SECONDS = 0.002
-# Blob writes wait on fsync, not on the CPU: a few threads let concurrent sessions share the
-# disk's flushes.
-BLOB_THREADS = 8
+# Blob writes wait on fsync, not on the CPU: a thread per busy session lets concurrent
+# sessions share the disk's flushes (the file system commits their fsyncs together), and
+# one of the threads commits the rows.
+BLOB_THREADS = 16
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,11 @@ def commit_submission(
 
 @dataclass
 class _Waiting:
-    """One session's row, waiting for the committer, and the future its session awaits."""
+    """One session's message on its way to a committed row, and the future it awaits."""
 
-    row: dict[str, Any]
     done: asyncio.Future[str] = field(repr=False)
+    loop: asyncio.AbstractEventLoop = field(repr=False)
+    row: dict[str, Any] = field(default_factory=dict)
 
 
 def write_rows(
@@ -155,73 +157,115 @@ def write_rows(
 class GroupCommitter:
     """Commits submissions of all sessions of one server in shared transactions.
 
-    The committer task runs only while rows wait and ends when none are left, so a server
-    needs no start or stop for it; `close()` waits for what is in flight.
+    The work runs in a small thread pool; no thread is ever parked waiting for rows. A
+    blob thread that has made its blob durable queues the row and, when no commit is under
+    way, becomes the committer itself (the "leader" of a database's group commit): it
+    commits every queued row, up to `max_batch` at a time, until none is left. Rows that
+    arrive while it commits form the next batch at once, so there is no timer to wait for
+    and a quiet server commits each row as it comes. Each batch's sessions are woken by one
+    call into their event loop. `close()` waits for what is in flight.
     """
 
     def __init__(
-        self, rt: Runtime, max_batch: int = MAX_BATCH, linger: float = LINGER_SECONDS
+        self, rt: Runtime, max_batch: int = MAX_BATCH, threads: int = BLOB_THREADS
     ) -> None:
         self.rt = rt
-        self.max_batch, self.linger = max_batch, linger
-        self._waiting: list[_Waiting] = []
-        self._committer: asyncio.Task[None] | None = None
-        self._blobs: ThreadPoolExecutor | None = None
+        self.max_batch, self.threads = max_batch, threads
+        self._lock = threading.Lock()
+        self._queued: list[_Waiting] = []
+        self._committing = False
+        self._pool: ThreadPoolExecutor | None = None
         self._turn = WriteTurn(rt.db.url)
 
     async def commit(self, message: AcceptedMessage) -> str:
         """The queue id of `message`, once its blob and its row are durable."""
-        loop = asyncio.get_running_loop()
-        if self._blobs is None:
-            self._blobs = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="sealgate-vault")
-        if message.stored is not None:
-            blob_id = message.stored.blob_id
+        waiting = _Waiting(asyncio.get_running_loop().create_future(), asyncio.get_running_loop())
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sealgate-commit")
+        if message.stored is None:
+            self._pool.submit(self._store_then_queue, message, waiting)
         else:
-            blob_id = await loop.run_in_executor(self._blobs, self.rt.vault.put_bytes, message.raw)
-        try:
-            row = _row(message, blob_id)
-        except BaseException:
-            self.rt.vault.delete(blob_id)
-            raise
-        waiting = _Waiting(row, loop.create_future())
-        self._waiting.append(waiting)
-        if self._committer is None or self._committer.done():
-            self._committer = loop.create_task(self._commit_waiting())
+            try:
+                waiting.row = _row(message, message.stored.blob_id)
+            except BaseException:
+                self.rt.vault.delete(message.stored.blob_id)
+                raise
+            if self._queue(waiting):
+                self._pool.submit(self._commit_queued)
         # The row is committed or refused whether or not this session is still there to hear
         # it: a session that goes away meanwhile does not take its row out of the batch.
         return await asyncio.shield(waiting.done)
 
-    async def _commit_waiting(self) -> None:
-        """Commit batches until no row waits.
+    def _store_then_queue(self, message: AcceptedMessage, waiting: _Waiting) -> None:
+        """In a pool thread: the blob (encrypted, fsynced), then the row in the queue; and
+        the commits, when this thread finds no committer at work."""
+        try:
+            blob_id = self.rt.vault.put_bytes(message.raw)
+        except BaseException as error:
+            _wake([waiting], [error])
+            return
+        try:
+            waiting.row = _row(message, blob_id)
+        except BaseException as error:
+            self.rt.vault.delete(blob_id)
+            _wake([waiting], [error])
+            return
+        if self._queue(waiting):
+            self._commit_queued()
 
-        Only the first batch of a burst lingers: rows that arrive while a batch commits
-        form the next batch by themselves, and waiting longer would only add latency.
-        """
-        if len(self._waiting) < self.max_batch:
-            await asyncio.sleep(self.linger)
-        while self._waiting:
-            batch = self._waiting[: self.max_batch]
-            del self._waiting[: self.max_batch]
+    def _queue(self, waiting: _Waiting) -> bool:
+        """Queue a row; True when the caller is to commit (no one else is at it)."""
+        with self._lock:
+            self._queued.append(waiting)
+            if self._committing:
+                return False
+            self._committing = True
+            return True
+
+    def _commit_queued(self) -> None:
+        """Commit batches until no row is queued, then step down as committer."""
+        while True:
+            with self._lock:
+                if not self._queued:
+                    self._committing = False
+                    return
+                batch = self._queued[: self.max_batch]
+                del self._queued[: self.max_batch]
+            results: list[BaseException | None]
             try:
-                rows = [w.row for w in batch]
-                results = await asyncio.to_thread(write_rows, self.rt, rows, self._turn)
-            except BaseException as error:
-                # Only a failure outside the rows (no thread, cancellation) gets here; the
-                # blobs stay as orphans, which no row points at, and each session hears a 4xx.
-                for waiting in batch:
-                    _settle(waiting, error)
-                raise
-            for waiting, result in zip(batch, results, strict=True):
-                _settle(waiting, result)
+                results = write_rows(self.rt, [w.row for w in batch], self._turn)
+            except BaseException as error:  # noqa: BLE001 - every session hears of it
+                # Only a failure outside the rows gets here (a blob that could not be
+                # deleted, say); blobs left behind are orphans, which no row points at.
+                log.error("commit of %d submissions failed: %s", len(batch), type(error).__name__)
+                results = [error] * len(batch)
+            _wake(batch, results)
 
     async def close(self) -> None:
-        """Wait for the rows in flight, then release the blob threads."""
-        if self._committer is not None:
-            await asyncio.gather(self._committer, return_exceptions=True)
-        if self._blobs is not None:
-            self._blobs.shutdown(wait=True)
-            self._blobs = None
+        """Wait for the blobs and rows in flight, then release the threads."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True)
         self._turn.close()
+
+
+def _wake(batch: list[_Waiting], results: list[BaseException | None]) -> None:
+    """Hand each session its verdict, in its event loop: one call per loop and batch."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, BaseException | None]]] = {}
+    for waiting, result in zip(batch, results, strict=True):
+        loops.setdefault(waiting.loop, []).append((waiting, result))
+    for loop, verdicts in loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, verdicts)
+        except RuntimeError:
+            # The loop is closed: no session is left to hear it (the row stands or not
+            # all the same; a client that heard nothing retries).
+            continue
+
+
+def _settle_all(verdicts: list[tuple[_Waiting, BaseException | None]]) -> None:
+    for waiting, result in verdicts:
+        _settle(waiting, result)
 
 
 def _settle(waiting: _Waiting, result: BaseException | None) -> None:
