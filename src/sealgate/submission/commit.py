@@ -12,7 +12,8 @@ Two ways in, one row format:
   a database's group commit does: their blobs are written (and fsynced) in parallel in a
   small thread pool, and the first of those threads to find no commit under way commits
   every queued row, up to `MAX_BATCH` in one transaction, as soon as the previous commit
-  is done (no timer), then wakes the batch's sessions. Each session still hears "250"
+  is done and the blobs then being written are (at most `LINGER_SECONDS`), then wakes the
+  batch's sessions. Each session still hears "250"
   only after its own row is committed. A batch that fails is retried row by
   row, so one bad row fails only its own session; a blob whose row failed is deleted.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -41,6 +43,8 @@ log = logging.getLogger("sealgate.submission")
 # One transaction takes at most this many rows; under load, a batch fills while the previous
 # one commits.
 MAX_BATCH = 64
+# How long a commit waits for rows whose blobs are still being written (never longer).
+LINGER_SECONDS = 0.002
 # Blob writes wait on fsync, not on the CPU: a thread per busy session lets concurrent
 # sessions share the disk's flushes (the file system commits their fsyncs together), and
 # one of the threads commits the rows.
@@ -157,22 +161,30 @@ def write_rows(
 class GroupCommitter:
     """Commits submissions of all sessions of one server in shared transactions.
 
-    The work runs in a small thread pool; no thread is ever parked waiting for rows. A
-    blob thread that has made its blob durable queues the row and, when no commit is under
-    way, becomes the committer itself (the "leader" of a database's group commit): it
-    commits every queued row, up to `max_batch` at a time, until none is left. Rows that
-    arrive while it commits form the next batch at once, so there is no timer to wait for
-    and a quiet server commits each row as it comes. Each batch's sessions are woken by one
-    call into their event loop. `close()` waits for what is in flight.
+    The work runs in a small thread pool; no thread is parked waiting for rows. A blob
+    thread that has made its blob durable queues the row and, when no commit is under way,
+    becomes the committer itself (the "leader" of a database's group commit): it commits
+    every queued row, up to `max_batch` at a time, until none is left, so the message
+    takes no hop back to the event loop and on to another thread between its blob and its
+    row. Rows that arrive while it commits form the next batch; before a batch it waits (at
+    most `linger`) only for blobs already being written, so a quiet server commits each row
+    as it comes. Each batch's sessions are woken by one call into their event loop.
+    `close()` waits for what is in flight.
     """
 
     def __init__(
-        self, rt: Runtime, max_batch: int = MAX_BATCH, threads: int = BLOB_THREADS
+        self,
+        rt: Runtime,
+        max_batch: int = MAX_BATCH,
+        threads: int = BLOB_THREADS,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self.rt = rt
-        self.max_batch, self.threads = max_batch, threads
+        self.max_batch, self.threads, self.linger = max_batch, threads, linger
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._queued: list[_Waiting] = []
+        self._writing = 0  # blobs being written, whose rows are still to come
         self._committing = False
         self._pool: ThreadPoolExecutor | None = None
         self._turn = WriteTurn(rt.db.url)
@@ -183,6 +195,8 @@ class GroupCommitter:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sealgate-commit")
         if message.stored is None:
+            with self._lock:
+                self._writing += 1
             self._pool.submit(self._store_then_queue, message, waiting)
         else:
             try:
@@ -201,22 +215,27 @@ class GroupCommitter:
         the commits, when this thread finds no committer at work."""
         try:
             blob_id = self.rt.vault.put_bytes(message.raw)
+            try:
+                waiting.row = _row(message, blob_id)
+            except BaseException:
+                self.rt.vault.delete(blob_id)
+                raise
         except BaseException as error:
+            with self._lock:
+                self._writing -= 1
+                self._arrived.notify_all()
             _wake([waiting], [error])
             return
-        try:
-            waiting.row = _row(message, blob_id)
-        except BaseException as error:
-            self.rt.vault.delete(blob_id)
-            _wake([waiting], [error])
-            return
-        if self._queue(waiting):
+        if self._queue(waiting, written=True):
             self._commit_queued()
 
-    def _queue(self, waiting: _Waiting) -> bool:
+    def _queue(self, waiting: _Waiting, written: bool = False) -> bool:
         """Queue a row; True when the caller is to commit (no one else is at it)."""
         with self._lock:
             self._queued.append(waiting)
+            if written:
+                self._writing -= 1
+            self._arrived.notify_all()
             if self._committing:
                 return False
             self._committing = True
@@ -226,6 +245,7 @@ class GroupCommitter:
         """Commit batches until no row is queued, then step down as committer."""
         while True:
             with self._lock:
+                self._gather()
                 if not self._queued:
                     self._committing = False
                     return
@@ -240,6 +260,20 @@ class GroupCommitter:
                 log.error("commit of %d submissions failed: %s", len(batch), type(error).__name__)
                 results = [error] * len(batch)
             _wake(batch, results)
+
+    def _gather(self) -> None:
+        """With the lock held: wait, up to `linger`, for the rows of blobs being written.
+
+        A blob takes a few fsyncs; its row then joins this transaction instead of paying
+        for one of its own. Without blobs under way nothing is waited for: a quiet server
+        commits each row as it comes.
+        """
+        deadline = time.monotonic() + self.linger
+        while self._queued and self._writing and len(self._queued) < self.max_batch:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._arrived.wait(left)
 
     async def close(self) -> None:
         """Wait for the blobs and rows in flight, then release the threads."""
