@@ -13,9 +13,9 @@ Two ways in, one row format:
   small thread pool, and the first of those threads to find no commit under way commits
   every queued row, up to `MAX_BATCH` in one transaction, as soon as the previous commit
   is done and the blobs then being written are (at most `LINGER_SECONDS`), then wakes the
-  batch's sessions. Each session still hears "250"
-  only after its own row is committed. A batch that fails is retried row by
-  row, so one bad row fails only its own session; a blob whose row failed is deleted.
+  batch's sessions. Each session still hears "250" only after its own row is committed.
+  A batch that fails is retried row by row, so one bad row fails only its own session; a
+  blob whose row failed is deleted.
 """
 
 from __future__ import annotations
