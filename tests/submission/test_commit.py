@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 
 import pytest
 from sqlalchemy import event, select, text
@@ -11,6 +12,7 @@ from sqlalchemy import event, select, text
 from sealgate.bootstrap import Runtime
 from sealgate.directory import add_account, create_org
 from sealgate.store import Submission
+from sealgate.submission import commit as commit_module
 from sealgate.submission.commit import AcceptedMessage, GroupCommitter, commit_submission
 
 
@@ -156,3 +158,48 @@ async def test_a_failed_commit_answers_every_waiting_session_with_the_error(
     await committer.close()
     assert all(isinstance(r, Exception) for r in results)
     assert _blob_files(runtime) == []
+
+
+async def test_rows_that_arrive_during_a_commit_form_the_next_batch(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No timer: an idle committer commits the first row at once, and the rows queued while
+    that commit runs go together in the very next transaction."""
+    accepted = _accepted(runtime, b"")
+    committer = GroupCommitter(runtime)
+    batches: list[int] = []
+    entered, release = threading.Event(), threading.Event()
+    real_write_rows = commit_module.write_rows
+
+    def slow_first(rt: Runtime, rows: list[dict[str, object]], turn: object = None) -> object:
+        batches.append(len(rows))
+        if len(batches) == 1:
+            entered.set()
+            assert release.wait(10)
+        return real_write_rows(rt, rows, turn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(commit_module, "write_rows", slow_first)
+    first = asyncio.ensure_future(committer.commit(_message(accepted, 0)))
+    assert await asyncio.to_thread(entered.wait, 10)
+    later = [asyncio.ensure_future(committer.commit(_message(accepted, i))) for i in range(1, 6)]
+    # Every later blob is durable and its row queued behind the commit in progress.
+    while len(_blob_files(runtime)) < 6 or len(committer._queued) < 5:
+        await asyncio.sleep(0.01)
+    release.set()
+    queue_ids = await asyncio.gather(first, *later)
+    await committer.close()
+    assert batches == [1, 5]
+    with runtime.db.begin() as session:
+        assert sorted(session.scalars(select(Submission.id))) == sorted(queue_ids)
+
+
+async def test_a_session_that_goes_away_does_not_take_its_row_out(runtime: Runtime) -> None:
+    accepted = _accepted(runtime, b"")
+    committer = GroupCommitter(runtime)
+    task = asyncio.ensure_future(committer.commit(_message(accepted, 0)))
+    await asyncio.sleep(0)
+    task.cancel()
+    await committer.close()
+    with runtime.db.begin() as session:
+        rows = session.scalars(select(Submission)).all()
+    assert len(rows) == 1 and _blob_files(runtime) == [rows[0].blob_id]

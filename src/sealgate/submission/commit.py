@@ -10,17 +10,20 @@ Two ways in, one row format:
 - `commit_submission`: one message, one transaction (blocking; for the CLI and tests).
 - `GroupCommitter.commit`: what the SMTP server uses. Many sessions share the work, the way
   a database's group commit does: their blobs are written (and fsynced) in parallel in a
-  small thread pool, and one committer takes up to `MAX_BATCH` waiting rows after a short
-  linger (only when it was idle) and inserts them in one transaction, then wakes each
-  waiting session. Each session
-  still hears "250" only after its own row is committed. A batch that fails is retried row by
-  row, so one bad row fails only its own session; a blob whose row failed is deleted.
+  small thread pool, and the first of those threads to find no commit under way commits
+  every queued row, up to `MAX_BATCH` in one transaction, as soon as the previous commit
+  is done and the blobs then being written are (at most `LINGER_SECONDS`), then wakes the
+  batch's sessions. Each session still hears "250" only after its own row is committed.
+  A batch that fails is retried row by row, so one bad row fails only its own session; a
+  blob whose row failed is deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -38,12 +41,14 @@ from sealgate.submission.write_turn import WriteTurn
 log = logging.getLogger("sealgate.submission")
 
 # One transaction takes at most this many rows; under load, a batch fills while the previous
-# one commits, so the linger is paid only when there is little to wait for.
+# one commits.
 MAX_BATCH = 64
+# How long a commit waits for rows whose blobs are still being written (never longer).
 LINGER_SECONDS = 0.002
-# Blob writes wait on fsync, not on the CPU: a few threads let concurrent sessions share the
-# disk's flushes.
-BLOB_THREADS = 8
+# Blob writes wait on fsync, not on the CPU: a thread per busy session lets concurrent
+# sessions share the disk's flushes (the file system commits their fsyncs together), and
+# one of the threads commits the rows.
+BLOB_THREADS = 16
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,11 @@ def commit_submission(
 
 @dataclass
 class _Waiting:
-    """One session's row, waiting for the committer, and the future its session awaits."""
+    """One session's message on its way to a committed row, and the future it awaits."""
 
-    row: dict[str, Any]
     done: asyncio.Future[str] = field(repr=False)
+    loop: asyncio.AbstractEventLoop = field(repr=False)
+    row: dict[str, Any] = field(default_factory=dict)
 
 
 def write_rows(
@@ -155,73 +161,145 @@ def write_rows(
 class GroupCommitter:
     """Commits submissions of all sessions of one server in shared transactions.
 
-    The committer task runs only while rows wait and ends when none are left, so a server
-    needs no start or stop for it; `close()` waits for what is in flight.
+    The work runs in a small thread pool; no thread is parked waiting for rows. A blob
+    thread that has made its blob durable queues the row and, when no commit is under way,
+    becomes the committer itself (the "leader" of a database's group commit): it commits
+    every queued row, up to `max_batch` at a time, until none is left, so the message
+    takes no hop back to the event loop and on to another thread between its blob and its
+    row. Rows that arrive while it commits form the next batch; before a batch it waits (at
+    most `linger`) only for blobs already being written, so a quiet server commits each row
+    as it comes. Each batch's sessions are woken by one call into their event loop.
+    `close()` waits for what is in flight.
     """
 
     def __init__(
-        self, rt: Runtime, max_batch: int = MAX_BATCH, linger: float = LINGER_SECONDS
+        self,
+        rt: Runtime,
+        max_batch: int = MAX_BATCH,
+        threads: int = BLOB_THREADS,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self.rt = rt
-        self.max_batch, self.linger = max_batch, linger
-        self._waiting: list[_Waiting] = []
-        self._committer: asyncio.Task[None] | None = None
-        self._blobs: ThreadPoolExecutor | None = None
+        self.max_batch, self.threads, self.linger = max_batch, threads, linger
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        self._queued: list[_Waiting] = []
+        self._writing = 0  # blobs being written, whose rows are still to come
+        self._committing = False
+        self._pool: ThreadPoolExecutor | None = None
         self._turn = WriteTurn(rt.db.url)
 
     async def commit(self, message: AcceptedMessage) -> str:
         """The queue id of `message`, once its blob and its row are durable."""
-        loop = asyncio.get_running_loop()
-        if self._blobs is None:
-            self._blobs = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="sealgate-vault")
-        if message.stored is not None:
-            blob_id = message.stored.blob_id
+        waiting = _Waiting(asyncio.get_running_loop().create_future(), asyncio.get_running_loop())
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sealgate-commit")
+        if message.stored is None:
+            with self._lock:
+                self._writing += 1
+            self._pool.submit(self._store_then_queue, message, waiting)
         else:
-            blob_id = await loop.run_in_executor(self._blobs, self.rt.vault.put_bytes, message.raw)
-        try:
-            row = _row(message, blob_id)
-        except BaseException:
-            self.rt.vault.delete(blob_id)
-            raise
-        waiting = _Waiting(row, loop.create_future())
-        self._waiting.append(waiting)
-        if self._committer is None or self._committer.done():
-            self._committer = loop.create_task(self._commit_waiting())
+            try:
+                waiting.row = _row(message, message.stored.blob_id)
+            except BaseException:
+                self.rt.vault.delete(message.stored.blob_id)
+                raise
+            if self._queue(waiting):
+                self._pool.submit(self._commit_queued)
         # The row is committed or refused whether or not this session is still there to hear
         # it: a session that goes away meanwhile does not take its row out of the batch.
         return await asyncio.shield(waiting.done)
 
-    async def _commit_waiting(self) -> None:
-        """Commit batches until no row waits.
-
-        Only the first batch of a burst lingers: rows that arrive while a batch commits
-        form the next batch by themselves, and waiting longer would only add latency.
-        """
-        if len(self._waiting) < self.max_batch:
-            await asyncio.sleep(self.linger)
-        while self._waiting:
-            batch = self._waiting[: self.max_batch]
-            del self._waiting[: self.max_batch]
+    def _store_then_queue(self, message: AcceptedMessage, waiting: _Waiting) -> None:
+        """In a pool thread: the blob (encrypted, fsynced), then the row in the queue; and
+        the commits, when this thread finds no committer at work."""
+        try:
+            blob_id = self.rt.vault.put_bytes(message.raw)
             try:
-                rows = [w.row for w in batch]
-                results = await asyncio.to_thread(write_rows, self.rt, rows, self._turn)
-            except BaseException as error:
-                # Only a failure outside the rows (no thread, cancellation) gets here; the
-                # blobs stay as orphans, which no row points at, and each session hears a 4xx.
-                for waiting in batch:
-                    _settle(waiting, error)
+                waiting.row = _row(message, blob_id)
+            except BaseException:
+                self.rt.vault.delete(blob_id)
                 raise
-            for waiting, result in zip(batch, results, strict=True):
-                _settle(waiting, result)
+        except BaseException as error:
+            with self._lock:
+                self._writing -= 1
+                self._arrived.notify_all()
+            _wake([waiting], [error])
+            return
+        if self._queue(waiting, written=True):
+            self._commit_queued()
+
+    def _queue(self, waiting: _Waiting, written: bool = False) -> bool:
+        """Queue a row; True when the caller is to commit (no one else is at it)."""
+        with self._lock:
+            self._queued.append(waiting)
+            if written:
+                self._writing -= 1
+            self._arrived.notify_all()
+            if self._committing:
+                return False
+            self._committing = True
+            return True
+
+    def _commit_queued(self) -> None:
+        """Commit batches until no row is queued, then step down as committer."""
+        while True:
+            with self._lock:
+                self._gather()
+                if not self._queued:
+                    self._committing = False
+                    return
+                batch = self._queued[: self.max_batch]
+                del self._queued[: self.max_batch]
+            results: list[BaseException | None]
+            try:
+                results = write_rows(self.rt, [w.row for w in batch], self._turn)
+            except BaseException as error:  # noqa: BLE001 - every session hears of it
+                # Only a failure outside the rows gets here (a blob that could not be
+                # deleted, say); blobs left behind are orphans, which no row points at.
+                log.error("commit of %d submissions failed: %s", len(batch), type(error).__name__)
+                results = [error] * len(batch)
+            _wake(batch, results)
+
+    def _gather(self) -> None:
+        """With the lock held: wait, up to `linger`, for the rows of blobs being written.
+
+        A blob takes a few fsyncs; its row then joins this transaction instead of paying
+        for one of its own. Without blobs under way nothing is waited for: a quiet server
+        commits each row as it comes.
+        """
+        deadline = time.monotonic() + self.linger
+        while self._queued and self._writing and len(self._queued) < self.max_batch:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._arrived.wait(left)
 
     async def close(self) -> None:
-        """Wait for the rows in flight, then release the blob threads."""
-        if self._committer is not None:
-            await asyncio.gather(self._committer, return_exceptions=True)
-        if self._blobs is not None:
-            self._blobs.shutdown(wait=True)
-            self._blobs = None
+        """Wait for the blobs and rows in flight, then release the threads."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True)
         self._turn.close()
+
+
+def _wake(batch: list[_Waiting], results: list[BaseException | None]) -> None:
+    """Hand each session its verdict, in its event loop: one call per loop and batch."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, BaseException | None]]] = {}
+    for waiting, result in zip(batch, results, strict=True):
+        loops.setdefault(waiting.loop, []).append((waiting, result))
+    for loop, verdicts in loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, verdicts)
+        except RuntimeError:
+            # The loop is closed: no session is left to hear it (the row stands or not
+            # all the same; a client that heard nothing retries).
+            continue
+
+
+def _settle_all(verdicts: list[tuple[_Waiting, BaseException | None]]) -> None:
+    for waiting, result in verdicts:
+        _settle(waiting, result)
 
 
 def _settle(waiting: _Waiting, result: BaseException | None) -> None:
