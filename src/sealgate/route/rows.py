@@ -30,7 +30,7 @@ from sealgate.directory import (
 from sealgate.evidence import DECIDED, record
 from sealgate.intake import RawUnreadable, read_readable_raw, stored_language
 from sealgate.mail import address_key
-from sealgate.notify import HowToOpen, MailBrand, compose_notification, new_token
+from sealgate.notify import HowToOpen, MailBrand, new_token, notification_bytes
 from sealgate.policy import Decision, Method
 from sealgate.portal import Proof, mask_phone, proof_for
 from sealgate.route.facts import MessagePolicy
@@ -104,6 +104,7 @@ class MessageContext:
     submission: Submission
     policy: MessagePolicy
     _language: str | None = field(default=None, init=False, repr=False)
+    _brand: tuple[str, MailBrand, bool] | None = field(default=None, init=False, repr=False)
 
     @property
     def envelope_sender(self) -> str:
@@ -144,6 +145,19 @@ class MessageContext:
     def organisation(self, session: Session) -> Organisation:
         """The sending organisation: its name and whether its notifications show subjects."""
         return session.get_one(Organisation, self.message.org_id)
+
+    def brand(self, session: Session) -> tuple[str, MailBrand, bool]:
+        """(the name its notifications show, its brand, whether they show the subject):
+        read once per message in a batch, not once per recipient."""
+        if self._brand is None:
+            org = self.organisation(session)
+            brand = brand_of(session, org.id)
+            self._brand = (
+                brand.name,
+                MailBrand(brand.support, brand.footer, brand.accent),
+                org.policy_show_subject,
+            )
+        return self._brand
 
     @cached_property
     def subject(self) -> str | None:
@@ -217,19 +231,18 @@ def _how_to_open(recipient: Recipient) -> HowToOpen:
 def _queue_notification(
     session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
 ) -> None:
-    org = ctx.organisation(session)
-    brand = brand_of(session, org.id)
-    mail = compose_notification(
+    org_name, brand, show_subject = ctx.brand(session)
+    mail = notification_bytes(
         sender_name=ctx.message.sender_name,
         sender_address=ctx.message.sender_address,
         recipient=recipient.address,
         link=_link(session, ctx, recipient, now),
         now=now.replace(tzinfo=UTC),
-        org_name=brand.name,
-        brand=MailBrand(brand.support, brand.footer, brand.accent),
+        org_name=org_name,
+        brand=brand,
         until=_until(ctx, recipient, now),
         how=_how_to_open(recipient),
-        subject=ctx.subject if org.policy_show_subject else None,
+        subject=ctx.subject if show_subject else None,
         language=ctx.language(session),
     )
     enqueue(
