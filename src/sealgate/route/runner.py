@@ -23,6 +23,7 @@ from sealgate.bootstrap import Runtime
 from sealgate.intake import SEAL_PURPOSE, ControlHeaders, controls_from_stored
 from sealgate.observe import log_ids, metrics
 from sealgate.policy import Decision, Step
+from sealgate.route.batch_facts import BatchDirectory
 from sealgate.route.facts import MessagePolicy, decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
 from sealgate.route.rows import MessageContext, apply_decision, write_rows
@@ -61,12 +62,27 @@ def _claim(session: Session, rt: Runtime, skipped: set[str], ids: Sequence[str])
     return list(session.scalars(query))
 
 
-def _load_messages(session: Session, message_ids: set[str]) -> None:
+def _load_messages(session: Session, recipients: Sequence[Recipient]) -> BatchDirectory:
     """Load a batch's messages and submissions with two queries, not two per message: the
-    `session.get` calls of `_context` then find them in the identity map."""
-    messages = list(session.scalars(select(Message).where(Message.id.in_(message_ids))))
-    submission_ids = {message.submission_id for message in messages}
+    `session.get` calls of `_context` then find them in the identity map. The directory's
+    facts about every recipient are read too, a few queries per sender."""
+    message_ids = {recipient.message_id for recipient in recipients}
+    messages = {
+        message.id: message
+        for message in session.scalars(select(Message).where(Message.id.in_(message_ids)))
+    }
+    submission_ids = {message.submission_id for message in messages.values()}
     list(session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
+    by_sender: dict[tuple[int, int | None], list[str]] = {}
+    for recipient in recipients:
+        message = messages.get(recipient.message_id)
+        if message is not None:
+            books = (message.org_id, message.sender_account_id)
+            by_sender.setdefault(books, []).append(recipient.address)
+    directory = BatchDirectory(session)
+    for books, addresses in by_sender.items():
+        directory.load(books, addresses)
+    return directory
 
 
 # Messages of one organisation with the same control headers share their policy in a batch.
@@ -164,6 +180,7 @@ def _route_recipient(
     recipient: Recipient,
     now: datetime,
     moves: _Moves,
+    directory: BatchDirectory,
 ) -> None:
     """Decide one recipient and write what its decision dispatches, or let it wait."""
     transport = transport_for(session, recipient, now)
@@ -174,6 +191,7 @@ def _route_recipient(
         transport=transport,
         org_id=ctx.message.org_id,
         account_id=ctx.message.sender_account_id,
+        directory=directory,
     )
     if isinstance(transport, CachedLevels) and transport.missing:
         domain = min(transport.missing)
@@ -209,7 +227,7 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> int
             recipients = _claim(session, rt, skipped, ids)
             if not recipients:
                 return None
-            _load_messages(session, {recipient.message_id for recipient in recipients})
+            directory = _load_messages(session, recipients)
             contexts: dict[str, MessageContext] = {}
             policies: dict[_PolicyKey, MessagePolicy] = {}
             moves = _Moves()
@@ -229,7 +247,7 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> int
                     if previous is not None and previous is not context:
                         previous.release_content()
                     previous = context
-                    _route_recipient(session, context, recipient, now, moves)
+                    _route_recipient(session, context, recipient, now, moves, directory)
             moves.write(session, rt, now)
     except BaseException as exc:
         vault.forget_written()
