@@ -12,7 +12,11 @@ every recipient gets a notification. For 1 and for 10 recipients per message:
 Goals (issue 9): >= 150 notifications/s; 250 -> delivery p99 < 1 s at 50 msg/s offered.
 The ratios printed are against those goals.
 
+`--worker-processes N` runs `serve --role smtp` alone and N `serve --role worker`
+processes beside it (intake, route and delivery then share the rows, not one interpreter).
+
     .venv/bin/python -m bench.pipeline [--quick] [--postgres URL] [--rate 50]
+        [--worker-processes N]
 """
 
 from __future__ import annotations
@@ -132,7 +136,7 @@ async def submit_all(
 
 @contextmanager
 def gateway_folder(
-    database_url: str | None, workers: int = 1
+    database_url: str | None, workers: int = 1, poll_interval: float = 1.0
 ) -> Iterator[tuple[Arrivals, Path, tuple[str, str]]]:
     """A sink and a prepared gateway folder relaying to it and resolving through the quiet
     lab (SQLite in the folder unless `database_url`): (arrivals, config, credentials)."""
@@ -144,6 +148,7 @@ def gateway_folder(
             folder = Path(temporary)
             sections = (
                 f'[delivery]\nrelay = "127.0.0.1:{sink.port}"\nworkers = {workers}\n'
+                f"poll_interval = {poll_interval}\n"
                 'system_from = "noreply@bench.example"\n'
                 f'[transport]\nresolver = "{quiet_resolver()}"\n'
             )
@@ -209,10 +214,27 @@ def _postgres_schema(url: str, schema: str, create: bool) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
+def start_gateways(config: Path, worker_processes: int) -> list[subprocess.Popen]:
+    """One `serve --role smtp --role worker`, or (`worker_processes` > 0) one SMTP process
+    and that many worker processes, each logging to a file of its own."""
+    if not worker_processes:
+        return [start_gateway(config)]
+    gateways = [start_gateway(config, ("smtp",))]
+    for number in range(worker_processes):
+        copy = config.with_name(f"worker{number}.toml")
+        copy.write_text(config.read_text())
+        gateways.append(start_gateway(copy, ("worker",)))
+    return gateways
+
+
 def bench_database(name: str, database_url: str | None, args: argparse.Namespace) -> list[tuple]:
     rows = []
-    with gateway_folder(database_url) as (arrivals, config, credentials):
-        gateway = start_gateway(config)
+    with gateway_folder(database_url, poll_interval=args.poll_interval) as (
+        arrivals,
+        config,
+        credentials,
+    ):
+        gateways = start_gateways(config, args.worker_processes)
         try:
             port = int(load(config, {}).submission.listen.rpartition(":")[2])
             for recipients in (1, 10):
@@ -223,8 +245,10 @@ def bench_database(name: str, database_url: str | None, args: argparse.Namespace
                     result = measure(arrivals, port, credentials, tag, plan)
                     rows.append((name, recipients, phase, plan, result))
         finally:
-            gateway.terminate()
-            gateway.wait()
+            for gateway in gateways:
+                gateway.terminate()
+            for gateway in gateways:
+                gateway.wait()
     return rows
 
 
@@ -268,6 +292,21 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="offered messages/s")
     parser.add_argument("--stage-only", action="store_true", help="the delivery stage only")
     parser.add_argument("--size", type=int, default=5 * 1024, help="message bytes")
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=0,
+        help="SMTP in a process of its own and this many `serve --role worker` processes",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=1.0,
+        help="[delivery] poll_interval (SQLite wakes no other process: the hand-off waits it)",
+    )
+    parser.add_argument(
+        "--skip-stage", action="store_true", help="leave out the delivery stage alone"
+    )
     args = parser.parse_args()
     args.offered = int(args.rate * (3 if args.quick else 10))
     args.burst = 300 if args.quick else 1500  # notifications per burst phase
@@ -283,7 +322,7 @@ def main() -> None:
             _postgres_schema(args.postgres, schema, False)
     stage = []
     for name, url in (("SQLite", None), ("PostgreSQL", args.postgres)):
-        if name == "PostgreSQL" and not url:
+        if (name == "PostgreSQL" and not url) or args.skip_stage:
             continue
         for workers in (1, 2):
             schema = f"bench_delivery_{os.getpid()}"
@@ -293,8 +332,10 @@ def main() -> None:
             finally:
                 if url:
                     _postgres_schema(url, schema, False)
+    processes = f", worker processes={args.worker_processes}" if args.worker_processes else ""
     print(
-        f"pipeline: {args.size} B messages, notifications to a local sink, cores={os.cpu_count()}"
+        f"pipeline: {args.size} B messages, notifications to a local sink, "
+        f"cores={os.cpu_count()}{processes}, load average {os.getloadavg()[0]:.1f}"
     )
     print(
         f"{'database':<12}{'rcpts':>6}{'phase':>9}{'msgs':>6}{'offered':>9}"
