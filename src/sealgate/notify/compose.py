@@ -154,6 +154,14 @@ def compose_notification(
     return mail
 
 
+@lru_cache(maxsize=256)
+def _long_when(language: str, moment: datetime) -> str:
+    """`long_when` in `language`, kept: a message's recipients mostly share their link's end,
+    and Babel's formatting costs more than the rest of a notification's words."""
+    with use_language(language):
+        return long_when(moment)
+
+
 def notification_bytes(
     *,
     sender_name: str,
@@ -190,7 +198,7 @@ def notification_bytes(
             "phone": how.phone,
             "hint": how.hint,
             "subject": subject or "",
-            "until": long_when(until),
+            "until": _long_when(words, until),
         }
         text = _TEMPLATES.get_template("notification.txt").render(language=words, **values)
         html = _TEMPLATES.get_template("notification.html").render(language=words, **values)
