@@ -15,10 +15,12 @@ processes spent per notification (user + system, /proc): on a shared machine it 
 less with the others' load than the rates do.
 
 `--worker-processes N` runs `serve --role smtp` alone and N `serve --role worker`
-processes beside it (intake, route and delivery then share the rows, not one interpreter).
+processes beside it (intake, route and delivery then share the rows, not one interpreter);
+`--submission-processes N` sets `[submission] processes` (SMTP listeners in processes of
+their own, waking the stages' process at each commit).
 
     .venv/bin/python -m bench.pipeline [--quick] [--postgres URL] [--rate 50]
-        [--worker-processes N]
+        [--worker-processes N] [--submission-processes N]
 """
 
 from __future__ import annotations
@@ -138,7 +140,10 @@ async def submit_all(
 
 @contextmanager
 def gateway_folder(
-    database_url: str | None, workers: int = 1, poll_interval: float = 1.0
+    database_url: str | None,
+    workers: int = 1,
+    poll_interval: float = 1.0,
+    submission_processes: int = 0,
 ) -> Iterator[tuple[Arrivals, Path, tuple[str, str]]]:
     """A sink and a prepared gateway folder relaying to it and resolving through the quiet
     lab (SQLite in the folder unless `database_url`): (arrivals, config, credentials)."""
@@ -155,6 +160,9 @@ def gateway_folder(
                 f'[transport]\nresolver = "{quiet_resolver()}"\n'
             )
             config, user, password = prepare_sealgate(folder, database_url, sections)
+            if submission_processes:
+                listeners = f"[submission]\nprocesses = {submission_processes}\n"
+                config.write_text(config.read_text().replace("[submission]\n", listeners, 1))
             yield arrivals, config, (user, password)
     finally:
         sink.stop()
@@ -262,7 +270,11 @@ def start_gateways(config: Path, worker_processes: int) -> list[subprocess.Popen
 
 def bench_database(name: str, database_url: str | None, args: argparse.Namespace) -> list[tuple]:
     rows = []
-    with gateway_folder(database_url, poll_interval=args.poll_interval) as (
+    with gateway_folder(
+        database_url,
+        poll_interval=args.poll_interval,
+        submission_processes=args.submission_processes,
+    ) as (
         arrivals,
         config,
         credentials,
@@ -333,6 +345,12 @@ def main() -> None:
         help="SMTP in a process of its own and this many `serve --role worker` processes",
     )
     parser.add_argument(
+        "--submission-processes",
+        type=int,
+        default=0,
+        help="[submission] processes: SMTP listener processes beside the stages (default 1)",
+    )
+    parser.add_argument(
         "--poll-interval",
         type=float,
         default=1.0,
@@ -367,6 +385,8 @@ def main() -> None:
                 if url:
                     _postgres_schema(url, schema, False)
     processes = f", worker processes={args.worker_processes}" if args.worker_processes else ""
+    if args.submission_processes:
+        processes += f", [submission] processes={args.submission_processes}"
     print(
         f"pipeline: {args.size} B messages, notifications to a local sink, "
         f"cores={os.cpu_count()}{processes}, load average {os.getloadavg()[0]:.1f}"

@@ -80,6 +80,21 @@ def _claim(
     return list(session.scalars(query))
 
 
+def _load_senders(session: Session, submissions: Sequence[Submission]) -> list[object]:
+    """The batch's organisations and sending accounts, two queries for the batch. The caller
+    holds the list until commit: the session's identity map keeps rows only while something
+    refers to them, and each look-up of a dropped row (the organisation's access-code
+    minimum, its default expiry, the sender's account) would be a query again."""
+    org_ids = {submission.org_id for submission in submissions}
+    account_ids = {s.account_id for s in submissions if s.account_id is not None}
+    rows: list[object] = list(
+        session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
+    )
+    if account_ids:
+        rows += session.scalars(select(Account).where(Account.id.in_(account_ids)))
+    return rows
+
+
 def _set_state(submission: Submission, state: SubmissionState, error: str) -> None:
     check(SubmissionState(submission.state), state)
     submission.state, submission.error = state, error
@@ -304,6 +319,7 @@ def _process_batch(rt: Runtime, skipped: set[str], ids: Sequence[str]) -> int | 
             submissions = _claim(session, rt, skipped, ids)
             if not submissions:
                 return None
+            _held = _load_senders(session, submissions)  # until commit: see _load_senders
             # Every blob (fsyncs) is written before the first row: on SQLite that takes the
             # database's one write lock, and submission's commits must not wait for our disk.
             with session.no_autoflush:

@@ -94,6 +94,28 @@ def verification_for(
     return Verification()
 
 
+@dataclass(frozen=True)
+class OrgLook:
+    """How an organisation's notifications look: the name they show, its brand, whether
+    they show the subject, and its default language. Read once per organisation a batch."""
+
+    name: str
+    brand: MailBrand
+    show_subject: bool
+    language: str
+
+
+def org_look(session: Session, org_id: int) -> OrgLook:
+    org = session.get_one(Organisation, org_id)
+    brand = brand_of(session, org.id)
+    return OrgLook(
+        brand.name,
+        MailBrand(brand.support, brand.footer, brand.accent),
+        org.policy_show_subject,
+        org_language(session, org.id),
+    )
+
+
 @dataclass
 class MessageContext:
     """What every recipient of one message is routed with, read once per batch."""
@@ -103,8 +125,8 @@ class MessageContext:
     message: Message
     submission: Submission
     policy: MessagePolicy
-    _language: str | None = field(default=None, init=False, repr=False)
-    _brand: tuple[str, MailBrand, bool] | None = field(default=None, init=False, repr=False)
+    # Shared by the contexts of one batch: each organisation's look read once.
+    looks: dict[int, OrgLook] = field(default_factory=dict)
 
     @property
     def envelope_sender(self) -> str:
@@ -133,31 +155,17 @@ class MessageContext:
         """What direct deliveries carry: planned once per message, and only if one is made."""
         return plan_direct_mail(self.readable_raw)
 
+    def look(self, session: Session) -> OrgLook:
+        """The sending organisation's look (its name, brand, subject setting, language)."""
+        org_id = self.message.org_id
+        if org_id not in self.looks:
+            self.looks[org_id] = org_look(session, org_id)
+        return self.looks[org_id]
+
     def language(self, session: Session) -> str:
         """The language of this message's notifications: its `sealgate-language` header, else
-        the organisation's default (read once per message)."""
-        if self._language is None:
-            self._language = stored_language(self.message.control_headers) or org_language(
-                session, self.message.org_id
-            )
-        return self._language
-
-    def organisation(self, session: Session) -> Organisation:
-        """The sending organisation: its name and whether its notifications show subjects."""
-        return session.get_one(Organisation, self.message.org_id)
-
-    def brand(self, session: Session) -> tuple[str, MailBrand, bool]:
-        """(the name its notifications show, its brand, whether they show the subject):
-        read once per message in a batch, not once per recipient."""
-        if self._brand is None:
-            org = self.organisation(session)
-            brand = brand_of(session, org.id)
-            self._brand = (
-                brand.name,
-                MailBrand(brand.support, brand.footer, brand.accent),
-                org.policy_show_subject,
-            )
-        return self._brand
+        the organisation's default."""
+        return stored_language(self.message.control_headers) or self.look(session).language
 
     @cached_property
     def subject(self) -> str | None:
@@ -231,18 +239,18 @@ def _how_to_open(recipient: Recipient) -> HowToOpen:
 def _queue_notification(
     session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
 ) -> None:
-    org_name, brand, show_subject = ctx.brand(session)
+    look = ctx.look(session)
     mail = notification_bytes(
         sender_name=ctx.message.sender_name,
         sender_address=ctx.message.sender_address,
         recipient=recipient.address,
         link=_link(session, ctx, recipient, now),
         now=now.replace(tzinfo=UTC),
-        org_name=org_name,
-        brand=brand,
+        org_name=look.name,
+        brand=look.brand,
         until=_until(ctx, recipient, now),
         how=_how_to_open(recipient),
-        subject=ctx.subject if show_subject else None,
+        subject=ctx.subject if look.show_subject else None,
         language=ctx.language(session),
     )
     enqueue(
