@@ -10,9 +10,17 @@ every recipient gets a notification. For 1 and for 10 recipients per message:
   MAIL FROM to the last notification.
 
 Goals (issue 9): >= 150 notifications/s; 250 -> delivery p99 < 1 s at 50 msg/s offered.
-The ratios printed are against those goals.
+The ratios printed are against those goals. "cpu ms/n" is the CPU time the gateway's
+processes spent per notification (user + system, /proc): on a shared machine it moves far
+less with the others' load than the rates do.
+
+`--worker-processes N` runs `serve --role smtp` alone and N `serve --role worker`
+processes beside it (intake, route and delivery then share the rows, not one interpreter);
+`--submission-processes N` sets `[submission] processes` (SMTP listeners in processes of
+their own, waking the stages' process at each commit).
 
     .venv/bin/python -m bench.pipeline [--quick] [--postgres URL] [--rate 50]
+        [--worker-processes N] [--submission-processes N]
 """
 
 from __future__ import annotations
@@ -132,7 +140,10 @@ async def submit_all(
 
 @contextmanager
 def gateway_folder(
-    database_url: str | None, workers: int = 1
+    database_url: str | None,
+    workers: int = 1,
+    poll_interval: float = 1.0,
+    submission_processes: int = 0,
 ) -> Iterator[tuple[Arrivals, Path, tuple[str, str]]]:
     """A sink and a prepared gateway folder relaying to it and resolving through the quiet
     lab (SQLite in the folder unless `database_url`): (arrivals, config, credentials)."""
@@ -144,10 +155,14 @@ def gateway_folder(
             folder = Path(temporary)
             sections = (
                 f'[delivery]\nrelay = "127.0.0.1:{sink.port}"\nworkers = {workers}\n'
+                f"poll_interval = {poll_interval}\n"
                 'system_from = "noreply@bench.example"\n'
                 f'[transport]\nresolver = "{quiet_resolver()}"\n'
             )
             config, user, password = prepare_sealgate(folder, database_url, sections)
+            if submission_processes:
+                listeners = f"[submission]\nprocesses = {submission_processes}\n"
+                config.write_text(config.read_text().replace("[submission]\n", listeners, 1))
             yield arrivals, config, (user, password)
     finally:
         sink.stop()
@@ -171,17 +186,47 @@ def start_gateway(config: Path, roles: tuple[str, ...] = ("smtp", "worker")) -> 
     raise RuntimeError(f"sealgate serve did not start:\n{output.read_text()[-2000:]}")
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        found = [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
+def cpu_seconds(pids: tuple[int, ...]) -> float:
+    """User + system CPU of these processes and all their children (Linux /proc): what the
+    gateway itself spent, whatever else the machine's other users run meanwhile."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in {p for root in pids for p in (root, *_children(root))}:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 def measure(
-    arrivals: Arrivals, port: int, credentials: tuple[str, str], tag: str, plan: tuple
+    arrivals: Arrivals,
+    port: int,
+    credentials: tuple[str, str],
+    tag: str,
+    plan: tuple,
+    gateways: tuple[int, ...] = (),
 ) -> dict[str, float]:
+    cpu = cpu_seconds(gateways)
     run = asyncio.run(submit_all(port, credentials, tag, plan))
     everyone = {rcpt for rcpts in run.recipients.values() for rcpt in rcpts}
     missing = arrivals.wait_for(everyone, timeout=120)
+    cpu = cpu_seconds(gateways) - cpu
     latencies = [
         arrivals.at[rcpt] - run.accepted[number]
         for number, rcpts in run.recipients.items()
@@ -195,6 +240,7 @@ def measure(
         "rate": len(latencies) / (last - run.started),
         "p50": statistics.median(latencies),
         "p99": _percentile(latencies, 0.99),
+        "cpu_ms": 1000 * cpu / max(1, len(latencies)),
     }
 
 
@@ -209,10 +255,31 @@ def _postgres_schema(url: str, schema: str, create: bool) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
+def start_gateways(config: Path, worker_processes: int) -> list[subprocess.Popen]:
+    """One `serve --role smtp --role worker`, or (`worker_processes` > 0) one SMTP process
+    and that many worker processes, each logging to a file of its own."""
+    if not worker_processes:
+        return [start_gateway(config)]
+    gateways = [start_gateway(config, ("smtp",))]
+    for number in range(worker_processes):
+        copy = config.with_name(f"worker{number}.toml")
+        copy.write_text(config.read_text())
+        gateways.append(start_gateway(copy, ("worker",)))
+    return gateways
+
+
 def bench_database(name: str, database_url: str | None, args: argparse.Namespace) -> list[tuple]:
     rows = []
-    with gateway_folder(database_url) as (arrivals, config, credentials):
-        gateway = start_gateway(config)
+    with gateway_folder(
+        database_url,
+        poll_interval=args.poll_interval,
+        submission_processes=args.submission_processes,
+    ) as (
+        arrivals,
+        config,
+        credentials,
+    ):
+        gateways = start_gateways(config, args.worker_processes)
         try:
             port = int(load(config, {}).submission.listen.rpartition(":")[2])
             for recipients in (1, 10):
@@ -220,11 +287,14 @@ def bench_database(name: str, database_url: str | None, args: argparse.Namespace
                 burst = (args.burst // recipients or 1, recipients, 0.0, 16, args.size)
                 for phase, plan in (("offered", offered), ("burst", burst)):
                     tag = f"{phase[0]}{recipients}"
-                    result = measure(arrivals, port, credentials, tag, plan)
+                    pids = tuple(gateway.pid for gateway in gateways)
+                    result = measure(arrivals, port, credentials, tag, plan, pids)
                     rows.append((name, recipients, phase, plan, result))
         finally:
-            gateway.terminate()
-            gateway.wait()
+            for gateway in gateways:
+                gateway.terminate()
+            for gateway in gateways:
+                gateway.wait()
     return rows
 
 
@@ -268,6 +338,27 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="offered messages/s")
     parser.add_argument("--stage-only", action="store_true", help="the delivery stage only")
     parser.add_argument("--size", type=int, default=5 * 1024, help="message bytes")
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=0,
+        help="SMTP in a process of its own and this many `serve --role worker` processes",
+    )
+    parser.add_argument(
+        "--submission-processes",
+        type=int,
+        default=0,
+        help="[submission] processes: SMTP listener processes beside the stages (default 1)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=1.0,
+        help="[delivery] poll_interval (SQLite wakes no other process: the hand-off waits it)",
+    )
+    parser.add_argument(
+        "--skip-stage", action="store_true", help="leave out the delivery stage alone"
+    )
     args = parser.parse_args()
     args.offered = int(args.rate * (3 if args.quick else 10))
     args.burst = 300 if args.quick else 1500  # notifications per burst phase
@@ -283,7 +374,7 @@ def main() -> None:
             _postgres_schema(args.postgres, schema, False)
     stage = []
     for name, url in (("SQLite", None), ("PostgreSQL", args.postgres)):
-        if name == "PostgreSQL" and not url:
+        if (name == "PostgreSQL" and not url) or args.skip_stage:
             continue
         for workers in (1, 2):
             schema = f"bench_delivery_{os.getpid()}"
@@ -293,18 +384,23 @@ def main() -> None:
             finally:
                 if url:
                     _postgres_schema(url, schema, False)
+    processes = f", worker processes={args.worker_processes}" if args.worker_processes else ""
+    if args.submission_processes:
+        processes += f", [submission] processes={args.submission_processes}"
     print(
-        f"pipeline: {args.size} B messages, notifications to a local sink, cores={os.cpu_count()}"
+        f"pipeline: {args.size} B messages, notifications to a local sink, "
+        f"cores={os.cpu_count()}{processes}, load average {os.getloadavg()[0]:.1f}"
     )
     print(
         f"{'database':<12}{'rcpts':>6}{'phase':>9}{'msgs':>6}{'offered':>9}"
-        f"{'notif/s':>9}{'p50 s':>8}{'p99 s':>8}{'missing':>8}"
+        f"{'notif/s':>9}{'p50 s':>8}{'p99 s':>8}{'missing':>8}{'cpu ms/n':>9}"
     )
     for name, recipients, phase, plan, r in rows:
         offered = f"{plan[2]:.0f}/s" if plan[2] else "max"
         print(
             f"{name:<12}{recipients:>6}{phase:>9}{plan[0]:>6}{offered:>9}"
             f"{r['rate']:>9.1f}{r['p50']:>8.3f}{r['p99']:>8.3f}{r['missing']:>8}"
+            f"{r['cpu_ms']:>9.2f}"
         )
     print(f"delivery stage alone ({args.jobs} queued notifications, serve --role worker):")
     for name, workers, rate in stage:

@@ -80,6 +80,21 @@ def _claim(
     return list(session.scalars(query))
 
 
+def _load_senders(session: Session, submissions: Sequence[Submission]) -> list[object]:
+    """The batch's organisations and sending accounts, two queries for the batch. The caller
+    holds the list until commit: the session's identity map keeps rows only while something
+    refers to them, and each look-up of a dropped row (the organisation's access-code
+    minimum, its default expiry, the sender's account) would be a query again."""
+    org_ids = {submission.org_id for submission in submissions}
+    account_ids = {s.account_id for s in submissions if s.account_id is not None}
+    rows: list[object] = list(
+        session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
+    )
+    if account_ids:
+        rows += session.scalars(select(Account).where(Account.id.in_(account_ids)))
+    return rows
+
+
 def _set_state(submission: Submission, state: SubmissionState, error: str) -> None:
     check(SubmissionState(submission.state), state)
     submission.state, submission.error = state, error
@@ -109,19 +124,15 @@ class _Rows:
     """The rows intake makes of one submission, in the order their foreign keys need.
 
     The ORM sorts inserts of unrelated mappers by class name, not by foreign key, so each
-    group is flushed in turn. All vault writes (fsyncs) happen while the rows are built,
-    before the first insert: on SQLite that insert takes the database's one write lock, and
-    submission's commit before its 250 should not wait for our disk.
+    group is flushed in turn (`_insert`, for the whole batch). All vault writes (fsyncs)
+    happen while the rows are built, before the first insert: on SQLite that insert takes
+    the database's one write lock, and submission's commit before its 250 should not wait
+    for our disk.
     """
 
     message: Message
     conversations: list[Conversation] = field(default_factory=list)
     recipients: list[Recipient] = field(default_factory=list)
-
-    def insert(self, session: Session) -> None:
-        for group in ([self.message], self.conversations, self.recipients):
-            session.add_all(group)
-            session.flush()
 
 
 def _addresses(section: HeaderSection, name: str) -> tuple[str, ...]:
@@ -229,24 +240,40 @@ def _organisation_name(session: Session, submission: Submission) -> str:
     return session.get_one(Organisation, submission.org_id).name
 
 
-def _finish(session: Session, submission: Submission) -> None:
-    """Mark the submission `done`, unless another runner did while we built our rows.
+def _finish(session: Session, submissions: Sequence[Submission]) -> None:
+    """Mark the submissions `done`, unless another runner did while we built our rows: one
+    conditional update for the batch, and TakenElsewhere (the batch rolls back) unless it
+    moved every one.
 
-    This conditional update is the first write of the transaction: on SQLite it takes the
-    write lock, so the check and our inserts are one atomic step; on PostgreSQL the row lock
-    of the claim already guarantees it.
+    This update is the first write of the transaction: on SQLite it takes the write lock,
+    so the check and our inserts are one atomic step; on PostgreSQL the row locks of the
+    claim already guarantee it.
     """
+    if not submissions:
+        return
     result = session.execute(
         update(Submission)
         .where(
-            Submission.id == submission.id,
+            Submission.id.in_([submission.id for submission in submissions]),
             Submission.state.in_(sources(SubmissionState.DONE)),
         )
         .values(state=SubmissionState.DONE)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != len(submissions):  # type: ignore[attr-defined]
         raise TakenElsewhere
+
+
+def _insert(session: Session, batch: Sequence[_Rows]) -> None:
+    """Every message of the batch, then every conversation, then every recipient: three
+    flushes a batch (each an executemany), in the order their foreign keys need."""
+    for group in (
+        [rows.message for rows in batch],
+        [conversation for rows in batch for conversation in rows.conversations],
+        [recipient for rows in batch for recipient in rows.recipients],
+    ):
+        session.add_all(group)
+        session.flush()
 
 
 def _record_accepted(session: Session, submission: Submission, message: Message) -> None:
@@ -292,15 +319,15 @@ def _process_batch(rt: Runtime, skipped: set[str], ids: Sequence[str]) -> int | 
             submissions = _claim(session, rt, skipped, ids)
             if not submissions:
                 return None
+            _held = _load_senders(session, submissions)  # until commit: see _load_senders
             # Every blob (fsyncs) is written before the first row: on SQLite that takes the
             # database's one write lock, and submission's commits must not wait for our disk.
             with session.no_autoflush:
                 prepared = [(s, _prepare(session, rt, vault, s)) for s in submissions]
-            for submission, rows in prepared:
-                if rows is None:
-                    continue
-                _finish(session, submission)
-                rows.insert(session)
+            ready = [(submission, rows) for submission, rows in prepared if rows is not None]
+            _finish(session, [submission for submission, _ in ready])
+            _insert(session, [rows for _, rows in ready])
+            for submission, rows in ready:
                 _record_accepted(session, submission, rows.message)
                 log.info(
                     "intake: submission %s -> message %s, %d conversations, %d recipients",

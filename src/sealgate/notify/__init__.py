@@ -8,7 +8,12 @@ exists in the clear only inside the (encrypted) queued mail.
 
 from sealgate.notify.account_mail import compose_account_mail
 from sealgate.notify.brand import MailBrand
-from sealgate.notify.compose import HowToOpen, compose_code_mail, compose_notification
+from sealgate.notify.compose import (
+    HowToOpen,
+    compose_code_mail,
+    compose_notification,
+    notification_bytes,
+)
 from sealgate.notify.device_mail import compose_device_mail
 from sealgate.notify.links import hash_token, new_token
 from sealgate.notify.sms import (
@@ -25,6 +30,7 @@ __all__ = [
     "compose_code_mail",
     "compose_device_mail",
     "compose_notification",
+    "notification_bytes",
     "HowToOpen",
     "hash_token",
     "new_token",

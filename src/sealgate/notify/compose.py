@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
+from email import message_from_bytes, policy
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sealgate.locale import _, current_language, install_into, long_when, use_language
 from sealgate.mail import Address
+from sealgate.notify import mime_bytes
 from sealgate.notify.brand import MailBrand
 
 _TEMPLATES = Environment(
@@ -29,6 +31,8 @@ _TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]),
     keep_trailing_newline=True,
     extensions=["jinja2.ext.i18n"],
+    # Templates ship with the package: compiled once, not checked for changes on each mail.
+    auto_reload=False,
 )
 # Templates mark their words with _(); they are read in the language the mail is composed in
 # (`use_language` around the composing).
@@ -37,8 +41,16 @@ install_into(_TEMPLATES)
 
 def _address(name: str, address: str) -> HeaderAddress:
     """A From or Sender field's address: parsed once, the domain as written."""
+    local, domain = _address_parts(address)
+    return HeaderAddress(display_name=name, username=local, domain=domain)
+
+
+@lru_cache(maxsize=1024)
+def _address_parts(address: str) -> tuple[str, str]:
+    """(local part, domain as written) of a sender's address; a message's notifications all
+    name the same sender, so each is parsed once."""
     parsed = Address.parse(address)
-    return HeaderAddress(display_name=name, username=parsed.local, domain=parsed.written_domain)
+    return parsed.local, parsed.written_domain
 
 
 def _base(
@@ -119,38 +131,87 @@ def compose_notification(
     message's `subject` only when the organisation allows it (None: not shown).
     `language` is one of `sealgate.locale.LANGUAGES` (English when None or not ours).
     `org_name` is the name the organisation shows (its display name); `brand` adds its
-    support line, footer and accent.
+    support line, footer and accent. The mail `notification_bytes` writes, parsed.
     """
+    raw = notification_bytes(
+        sender_name=sender_name,
+        sender_address=sender_address,
+        recipient=recipient,
+        link=link,
+        now=now,
+        org_name=org_name,
+        until=until,
+        how=how,
+        subject=subject,
+        language=language,
+        brand=brand,
+    )
+    utf8 = not (sender_address.isascii() and recipient.isascii())
+    mail = message_from_bytes(
+        raw, policy=policy.default.clone(utf8=True) if utf8 else policy.default
+    )
+    assert isinstance(mail, EmailMessage)
+    return mail
+
+
+@lru_cache(maxsize=256)
+def _long_when(language: str, moment: datetime) -> str:
+    """`long_when` in `language`, kept: a message's recipients mostly share their link's end,
+    and Babel's formatting costs more than the rest of a notification's words."""
+    with use_language(language):
+        return long_when(moment)
+
+
+def notification_bytes(
+    *,
+    sender_name: str,
+    sender_address: str,
+    recipient: str,
+    link: str,
+    now: datetime,
+    org_name: str,
+    until: datetime,
+    how: HowToOpen | None = None,
+    subject: str | None = None,
+    language: str | None = None,
+    brand: MailBrand | None = None,
+) -> bytes:
+    """`compose_notification`'s mail as the bytes route queues: written by `mime_bytes`
+    (no `EmailMessage` per recipient), the same templates and fields."""
     shown = sender_name or sender_address
     how = how or HowToOpen()
     proof = how.proof if how.proof in PROOFS else "email_code"
+    utf8 = not (sender_address.isascii() and recipient.isascii())
+    local, domain = _address_parts(sender_address)
     with use_language(language):
         title = _("Secure message from %(sender)s (%(org)s)", sender=shown, org=org_name)
         if subject:
             title = _("%(title)s: %(subject)s", title=title, subject=subject)
-        mail = _base(
-            from_=_address(sender_name, sender_address),
-            sender=None,
-            to=recipient,
-            subject=title,
-            now=now,
-        )
-        mail["Sealgate-Proof"] = proof
-        return _render(
-            mail,
-            "notification",
-            brand or MailBrand(),
-            org_name,
-            sender_name=sender_name,
-            sender_address=sender_address,
-            org=org_name,
-            link=link,
-            proof=proof,
-            phone=how.phone,
-            hint=how.hint,
-            subject=subject or "",
-            until=long_when(until),
-        )
+        words = current_language()
+        values = {
+            **(brand or MailBrand()).template_values(org_name),
+            "sender_name": sender_name,
+            "sender_address": sender_address,
+            "org": org_name,
+            "link": link,
+            "proof": proof,
+            "phone": how.phone,
+            "hint": how.hint,
+            "subject": subject or "",
+            "until": _long_when(words, until),
+        }
+        text = _TEMPLATES.get_template("notification.txt").render(language=words, **values)
+        html = _TEMPLATES.get_template("notification.html").render(language=words, **values)
+    headers = (
+        mime_bytes.named_address_field("From", sender_name, local, domain, utf8),
+        mime_bytes.address_field("To", recipient, utf8),
+        mime_bytes.folded("Subject", title, utf8),
+        mime_bytes.plain_field("Date", format_datetime(now)),
+        mime_bytes.plain_field("Message-ID", make_msgid(domain=domain), utf8),
+        b"Auto-Submitted: auto-generated\n",
+        mime_bytes.plain_field("Sealgate-Proof", proof),
+    )
+    return mime_bytes.alternative(headers, text, html, words)
 
 
 def compose_code_mail(

@@ -1,8 +1,9 @@
 """Route's facts: what policy is asked about one recipient, and its answer.
 
-facts (directory: accounts, contacts, NTA 7516, IDD; transport: the probe cache, or the level
-delivery proved) -> decide (policy, pure). `sealgate explain` calls `message_policy` and
-`decide_recipient` too, so what it prints is what routing does.
+facts (directory: accounts, contacts, NTA 7516, IDD, read for a whole batch by
+batch_facts.py; transport: the probe cache, or the level delivery proved) -> decide (policy,
+pure). `sealgate explain` calls `message_policy` and `decide_recipient` too, so what it
+prints is what routing does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sealgate.directory import access_code_minimum, message_facts, recipient_facts
+from sealgate.directory import access_code_minimum, message_facts
 from sealgate.intake import (
     ControlHeaders,
     parse_access_rights,
@@ -22,6 +23,7 @@ from sealgate.intake import (
 )
 from sealgate.mail import address_key, domain_key
 from sealgate.policy import AccessRight, Decision, MessageFacts, decide
+from sealgate.route.batch_facts import BatchDirectory
 from sealgate.store import Recipient
 from sealgate.transport import (
     AssumedLevels,
@@ -89,12 +91,16 @@ def decide_recipient(
     account_id: int | None,
     address: str,
     transport: TransportFacts,
+    directory: BatchDirectory | None = None,
 ) -> Decision:
-    """Policy's decision for one recipient of a message, from the directory's facts."""
-    facts = recipient_facts(
-        session,
-        sender_org_id=org_id,
-        sender_account_id=account_id,
+    """Policy's decision for one recipient of a message, from the directory's facts.
+
+    Route passes the `directory` it loaded for its whole batch; without one (`sealgate
+    explain`) the same class reads this one recipient's facts.
+    """
+    directory = directory or BatchDirectory(session)
+    facts = directory.recipient_facts(
+        (org_id, account_id),
         address=address,
         access_right=policy.access_rights.get(address_key(address)),
         transport=transport,

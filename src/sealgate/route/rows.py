@@ -30,7 +30,7 @@ from sealgate.directory import (
 from sealgate.evidence import DECIDED, record
 from sealgate.intake import RawUnreadable, read_readable_raw, stored_language
 from sealgate.mail import address_key
-from sealgate.notify import HowToOpen, MailBrand, compose_notification, new_token
+from sealgate.notify import HowToOpen, MailBrand, new_token, notification_bytes
 from sealgate.policy import Decision, Method
 from sealgate.portal import Proof, mask_phone, proof_for
 from sealgate.route.facts import MessagePolicy
@@ -94,6 +94,28 @@ def verification_for(
     return Verification()
 
 
+@dataclass(frozen=True)
+class OrgLook:
+    """How an organisation's notifications look: the name they show, its brand, whether
+    they show the subject, and its default language. Read once per organisation a batch."""
+
+    name: str
+    brand: MailBrand
+    show_subject: bool
+    language: str
+
+
+def org_look(session: Session, org_id: int) -> OrgLook:
+    org = session.get_one(Organisation, org_id)
+    brand = brand_of(session, org.id)
+    return OrgLook(
+        brand.name,
+        MailBrand(brand.support, brand.footer, brand.accent),
+        org.policy_show_subject,
+        org_language(session, org.id),
+    )
+
+
 @dataclass
 class MessageContext:
     """What every recipient of one message is routed with, read once per batch."""
@@ -103,7 +125,8 @@ class MessageContext:
     message: Message
     submission: Submission
     policy: MessagePolicy
-    _language: str | None = field(default=None, init=False, repr=False)
+    # Shared by the contexts of one batch: each organisation's look read once.
+    looks: dict[int, OrgLook] = field(default_factory=dict)
 
     @property
     def envelope_sender(self) -> str:
@@ -132,18 +155,17 @@ class MessageContext:
         """What direct deliveries carry: planned once per message, and only if one is made."""
         return plan_direct_mail(self.readable_raw)
 
+    def look(self, session: Session) -> OrgLook:
+        """The sending organisation's look (its name, brand, subject setting, language)."""
+        org_id = self.message.org_id
+        if org_id not in self.looks:
+            self.looks[org_id] = org_look(session, org_id)
+        return self.looks[org_id]
+
     def language(self, session: Session) -> str:
         """The language of this message's notifications: its `sealgate-language` header, else
-        the organisation's default (read once per message)."""
-        if self._language is None:
-            self._language = stored_language(self.message.control_headers) or org_language(
-                session, self.message.org_id
-            )
-        return self._language
-
-    def organisation(self, session: Session) -> Organisation:
-        """The sending organisation: its name and whether its notifications show subjects."""
-        return session.get_one(Organisation, self.message.org_id)
+        the organisation's default."""
+        return stored_language(self.message.control_headers) or self.look(session).language
 
     @cached_property
     def subject(self) -> str | None:
@@ -217,19 +239,18 @@ def _how_to_open(recipient: Recipient) -> HowToOpen:
 def _queue_notification(
     session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
 ) -> None:
-    org = ctx.organisation(session)
-    brand = brand_of(session, org.id)
-    mail = compose_notification(
+    look = ctx.look(session)
+    mail = notification_bytes(
         sender_name=ctx.message.sender_name,
         sender_address=ctx.message.sender_address,
         recipient=recipient.address,
         link=_link(session, ctx, recipient, now),
         now=now.replace(tzinfo=UTC),
-        org_name=brand.name,
-        brand=MailBrand(brand.support, brand.footer, brand.accent),
+        org_name=look.name,
+        brand=look.brand,
         until=_until(ctx, recipient, now),
         how=_how_to_open(recipient),
-        subject=ctx.subject if org.policy_show_subject else None,
+        subject=ctx.subject if look.show_subject else None,
         language=ctx.language(session),
     )
     enqueue(

@@ -23,9 +23,10 @@ from sealgate.bootstrap import Runtime
 from sealgate.intake import SEAL_PURPOSE, ControlHeaders, controls_from_stored
 from sealgate.observe import log_ids, metrics
 from sealgate.policy import Decision, Step
+from sealgate.route.batch_facts import BatchDirectory
 from sealgate.route.facts import MessagePolicy, decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
-from sealgate.route.rows import MessageContext, apply_decision, write_rows
+from sealgate.route.rows import MessageContext, OrgLook, apply_decision, write_rows
 from sealgate.store import (
     Message,
     ProbeRequest,
@@ -61,12 +62,39 @@ def _claim(session: Session, rt: Runtime, skipped: set[str], ids: Sequence[str])
     return list(session.scalars(query))
 
 
-def _load_messages(session: Session, message_ids: set[str]) -> None:
+@dataclass
+class _Loaded:
+    """A batch's messages and submissions, and the directory's facts about its recipients.
+
+    Held for the whole batch: the session's identity map keeps rows only while something
+    refers to them, so rows read and dropped would be read again, a query each."""
+
+    messages: dict[str, Message]
+    submissions: list[Submission]
+    directory: BatchDirectory
+
+
+def _load_messages(session: Session, recipients: Sequence[Recipient]) -> _Loaded:
     """Load a batch's messages and submissions with two queries, not two per message: the
-    `session.get` calls of `_context` then find them in the identity map."""
-    messages = list(session.scalars(select(Message).where(Message.id.in_(message_ids))))
-    submission_ids = {message.submission_id for message in messages}
-    list(session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
+    `session.get` calls of `_context` then find them in the identity map. The directory's
+    facts about every recipient are read too, a few queries per sender."""
+    message_ids = {recipient.message_id for recipient in recipients}
+    messages = {
+        message.id: message
+        for message in session.scalars(select(Message).where(Message.id.in_(message_ids)))
+    }
+    submission_ids = {message.submission_id for message in messages.values()}
+    submissions = list(session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
+    by_sender: dict[tuple[int, int | None], list[str]] = {}
+    for recipient in recipients:
+        message = messages.get(recipient.message_id)
+        if message is not None:
+            books = (message.org_id, message.sender_account_id)
+            by_sender.setdefault(books, []).append(recipient.address)
+    directory = BatchDirectory(session)
+    for books, addresses in by_sender.items():
+        directory.load(books, addresses)
+    return _Loaded(messages, submissions, directory)
 
 
 # Messages of one organisation with the same control headers share their policy in a batch.
@@ -79,6 +107,7 @@ def _context(
     vault: Vault,
     message_id: str,
     policies: dict[_PolicyKey, MessagePolicy],
+    looks: dict[int, OrgLook],
 ) -> MessageContext:
     """The message's policy, read again from its row; an accepted message's access codes
     pass a minimum of 1, so a minimum raised since cannot strand it."""
@@ -97,7 +126,7 @@ def _context(
             rt.settings.policy.default_phone_region,
             code_minimum=1,
         )
-    return MessageContext(rt, vault, message, submission, policies[key])
+    return MessageContext(rt, vault, message, submission, policies[key], looks)
 
 
 @dataclass
@@ -164,6 +193,7 @@ def _route_recipient(
     recipient: Recipient,
     now: datetime,
     moves: _Moves,
+    directory: BatchDirectory,
 ) -> None:
     """Decide one recipient and write what its decision dispatches, or let it wait."""
     transport = transport_for(session, recipient, now)
@@ -174,6 +204,7 @@ def _route_recipient(
         transport=transport,
         org_id=ctx.message.org_id,
         account_id=ctx.message.sender_account_id,
+        directory=directory,
     )
     if isinstance(transport, CachedLevels) and transport.missing:
         domain = min(transport.missing)
@@ -209,9 +240,10 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> int
             recipients = _claim(session, rt, skipped, ids)
             if not recipients:
                 return None
-            _load_messages(session, {recipient.message_id for recipient in recipients})
+            loaded = _load_messages(session, recipients)
             contexts: dict[str, MessageContext] = {}
             policies: dict[_PolicyKey, MessagePolicy] = {}
+            looks: dict[int, OrgLook] = {}
             moves = _Moves()
             now = utcnow()
             # Every blob (an fsync each) is written before the first row: on SQLite that
@@ -222,14 +254,16 @@ def _route_batch(rt: Runtime, skipped: set[str], ids: Sequence[str] = ()) -> int
                 for recipient in recipients:
                     message_id = recipient.message_id
                     if message_id not in contexts:
-                        contexts[message_id] = _context(session, rt, vault, message_id, policies)
+                        contexts[message_id] = _context(
+                            session, rt, vault, message_id, policies, looks
+                        )
                     context = contexts[message_id]
                     # Recipients come message by message: one message's content in memory
                     # at a time, however many large messages the batch holds.
                     if previous is not None and previous is not context:
                         previous.release_content()
                     previous = context
-                    _route_recipient(session, context, recipient, now, moves)
+                    _route_recipient(session, context, recipient, now, moves, loaded.directory)
             moves.write(session, rt, now)
     except BaseException as exc:
         vault.forget_written()
