@@ -35,7 +35,15 @@ from sealgate.policy import Decision, Method
 from sealgate.portal import Proof, mask_phone, proof_for
 from sealgate.route.facts import MessagePolicy
 from sealgate.route.plan import Dispatch, DispatchPlan
-from sealgate.store import JobKind, LinkToken, Message, Organisation, Recipient, Submission
+from sealgate.store import (
+    JobKind,
+    LinkToken,
+    Message,
+    Organisation,
+    OutboundJob,
+    Recipient,
+    Submission,
+)
 from sealgate.vault import Vault
 
 log = logging.getLogger("sealgate.route")
@@ -214,9 +222,10 @@ def _how_to_open(recipient: Recipient) -> HowToOpen:
     )
 
 
-def _queue_notification(
+def queue_notification(
     session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
-) -> None:
+) -> OutboundJob:
+    """The recipient's notification with a new link, queued (route, and resend.py)."""
     org = ctx.organisation(session)
     brand = brand_of(session, org.id)
     mail = compose_notification(
@@ -232,7 +241,7 @@ def _queue_notification(
         subject=ctx.subject if org.policy_show_subject else None,
         language=ctx.language(session),
     )
-    enqueue(
+    return enqueue(
         session,
         ctx.vault,
         kind=JobKind.NOTIFICATION,
@@ -319,7 +328,7 @@ def write_rows(
     """The decided recipient's rows, in the caller's transaction."""
     apply_decision(session, ctx, recipient, decision)
     if plan.dispatch == Dispatch.NOTIFICATION:
-        _queue_notification(session, ctx, recipient, now)
+        queue_notification(session, ctx, recipient, now)
     elif plan.dispatch == Dispatch.DIRECT:
         _queue_direct(session, ctx, recipient, plan, now)
     elif plan.dispatch == Dispatch.DSN:
