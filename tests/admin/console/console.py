@@ -3,6 +3,7 @@ web app served over a real socket, and a browser-like client that logs in with T
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -23,6 +24,7 @@ from sealgate.portal import portal_config
 from sealgate.portal.totp import TOTP_KEY_PURPOSE, TotpSecret, seal_secret
 from sealgate.store import Account, Recipient
 from tests.conftest import Sender
+from tests.delivery.dns_zone import DnsZone
 from tests.portal.guest import GuestBrowser
 from tests.portal.recipients import Spec, store_for
 
@@ -120,6 +122,24 @@ def served(rt: Runtime) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         assert not thread.is_alive()
+
+
+@contextmanager
+def threaded_zone() -> Iterator[DnsZone]:
+    """A DnsZone served from a thread's own event loop, so a sync test (the browser's) and
+    the server's worker threads can ask it while the test itself blocks."""
+    zone = DnsZone()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="console-dns", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(zone.start(), loop).result(timeout=10)
+    try:
+        yield zone
+    finally:
+        loop.call_soon_threadsafe(zone.stop)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
 
 
 @asynccontextmanager
