@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import DirectoryError, link_closure
-from sealgate.mail import address_key
+from sealgate.directory import DirectoryError, link_closure, recipient_by_address
 from sealgate.policy import Delivery
 from sealgate.route.rows import queue_notification
 from sealgate.route.runner import message_context
-from sealgate.store import Message, Recipient, RecipientState
+from sealgate.store import Message, RecipientState
 
 
 class ResendError(DirectoryError):
@@ -42,23 +40,15 @@ class Resent:
         return {"id": self.message_id, "recipient": self.address, "job_id": self.job_id}
 
 
-def _recipient(session: Session, message_id: str, address: str) -> Recipient:
-    key = address_key(address)
-    rows = session.scalars(
-        select(Recipient).where(Recipient.message_id == message_id).order_by(Recipient.id)
-    )
-    found = next((row for row in rows if address_key(row.address) == key), None)
-    if found is None:
-        raise ResendError(f"no recipient {address} on message {message_id}")
-    return found
-
-
 def resend_notification(
     session: Session, rt: Runtime, message_id: str, address: str, now: datetime
 ) -> Resent:
     """Queue a new notification, with a new link, for `address` of the message."""
     message = session.get_one(Message, message_id)
-    recipient = _recipient(session, message_id, address)
+    try:
+        recipient = recipient_by_address(session, message_id, address)
+    except DirectoryError as exc:
+        raise ResendError(str(exc)) from None
     if recipient.state != RecipientState.DECIDED:
         raise ResendError(f"{recipient.address} has no notification yet: it is not decided")
     if recipient.delivery != Delivery.NOTIFICATION:

@@ -10,20 +10,22 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pyotp
+import pytest
 import uvicorn
 from sqlalchemy import select
 
 from sealgate.admin import create_web_app, grant_role
 from sealgate.bootstrap import Runtime
-from sealgate.config import split_hostport
+from sealgate.config import Settings, split_hostport
 from sealgate.directory import add_account, create_org
 from sealgate.portal import portal_config
 from sealgate.portal.totp import TOTP_KEY_PURPOSE, TotpSecret, seal_secret
 from sealgate.store import Account, Recipient
-from tests.conftest import Sender
+from tests.conftest import Sender, make_settings
 from tests.delivery.dns_zone import DnsZone
 from tests.portal.guest import GuestBrowser
 from tests.portal.recipients import Spec, store_for
@@ -140,6 +142,23 @@ def threaded_zone() -> Iterator[DnsZone]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+@pytest.fixture
+def claim_zone() -> Iterator[DnsZone]:
+    """A threaded DnsZone for the domain claims a test verifies."""
+    with threaded_zone() as zone:
+        yield zone
+
+
+@pytest.fixture
+def zone_settings(
+    tmp_path: Path, database_url: str, tls_files: tuple[Path, Path], claim_zone: DnsZone
+) -> Settings:
+    """Settings whose resolver is `claim_zone`; a module takes it as its `settings` with
+    `from tests.admin.console.console import zone_settings as settings`."""
+    resolver = f"127.0.0.1:{claim_zone.port}"
+    return make_settings(tmp_path, database_url, tls_files, SEALGATE_TRANSPORT__RESOLVER=resolver)
 
 
 @asynccontextmanager

@@ -6,37 +6,19 @@ unlock and resend for one recipient of a message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
-from sealgate.config import Settings
 from sealgate.store import Account, Domain, Recipient
-from tests.admin.console.console import PASSWORD, World, code_for, threaded_zone
+from tests.admin.console.console import PASSWORD, World, claim_zone, code_for, zone_settings
 from tests.admin.console.test_accounts_import import ACCOUNTS_CSV
-from tests.conftest import make_settings
 from tests.delivery.dns_zone import DnsZone
 from tests.lab.axe import axe_violations, describe
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark
 
-__all__ = ["pytestmark"]
-
-
-@pytest.fixture
-def claim_zone() -> Iterator[DnsZone]:
-    with threaded_zone() as zone:
-        yield zone
-
-
-@pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str, tls_files: tuple[Path, Path], claim_zone: DnsZone
-) -> Settings:
-    resolver = f"127.0.0.1:{claim_zone.port}"
-    return make_settings(tmp_path, database_url, tls_files, SEALGATE_TRANSPORT__RESOLVER=resolver)
+# These tests resolve through claim_zone, a DNS server on loopback.
+settings = zone_settings
+__all__ = ["claim_zone", "pytestmark", "settings"]
 
 
 def _accounts(rt: Runtime) -> set[str]:

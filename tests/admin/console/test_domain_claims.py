@@ -5,35 +5,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from sealgate.audit import AuditEntry, entries
 from sealgate.bootstrap import Runtime
-from sealgate.config import Settings
 from sealgate.store import Domain
-from tests.admin.console.console import World, console_browser, log_in, threaded_zone
-from tests.conftest import make_settings
+from tests.admin.console.console import World, claim_zone, console_browser, log_in, zone_settings
 from tests.delivery.dns_zone import DnsZone
 
 _VALUE = re.compile(r'<code id="claim-record-value">([^<]+)</code>')
 
-
-@pytest.fixture
-def claim_zone() -> Iterator[DnsZone]:
-    with threaded_zone() as zone:
-        yield zone
-
-
-@pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str, tls_files: tuple[Path, Path], claim_zone: DnsZone
-) -> Settings:
-    resolver = f"127.0.0.1:{claim_zone.port}"
-    return make_settings(tmp_path, database_url, tls_files, SEALGATE_TRANSPORT__RESOLVER=resolver)
+# These tests resolve through claim_zone, a DNS server on loopback.
+settings = zone_settings
+__all__ = ["claim_zone", "settings"]
 
 
 def _audit(rt: Runtime, action: str) -> list[AuditEntry]:
