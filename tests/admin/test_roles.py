@@ -20,6 +20,7 @@ def test_every_role_has_a_row_and_only_the_operator_creates_organisations():
         (Role.AUDITOR, Capability.EVIDENCE_READ, Capability.POLICY_WRITE),
         (Role.HELPDESK, Capability.RECIPIENTS_UNLOCK, Capability.AUDIT_READ),
         (Role.HELPDESK, Capability.QUEUE_WRITE, Capability.TOKENS_WRITE),
+        (Role.HELPDESK, Capability.RECIPIENTS_RESEND, Capability.MESSAGES_REVOKE),
         (Role.POLICY_ADMIN, Capability.POLICY_WRITE, Capability.ACCOUNTS_WRITE),
         (Role.ORG_ADMIN, Capability.ROLES_WRITE, Capability.ORGS_CREATE),
     ],

@@ -9,6 +9,7 @@ token expires within a year; an organisation role reaches only its own organisat
 roles.py and principal.py are pure.
 """
 
+from sealgate.admin.account_imports import ORG_ROLES, write_accounts_import
 from sealgate.admin.errors import AdminError
 from sealgate.admin.grants import GrantListing, grant_role, grants_of, list_grants, revoke_role
 from sealgate.admin.principal import Grant, Principal
@@ -30,6 +31,7 @@ __all__ = [
     "ALLOWED",
     "DEFAULT_DAYS",
     "MAX_DAYS",
+    "ORG_ROLES",
     "TOKEN_PREFIX",
     "AdminError",
     "Capability",
@@ -50,4 +52,5 @@ __all__ = [
     "revoke_token",
     "role_named",
     "token_digest",
+    "write_accounts_import",
 ]

@@ -36,6 +36,7 @@ class Capability(StrEnum):
     QUEUE_READ = "queue.read"
     QUEUE_WRITE = "queue.write"  # retry (resend) and cancel
     RECIPIENTS_UNLOCK = "recipients.unlock"
+    RECIPIENTS_RESEND = "recipients.resend"  # a new notification for one recipient
     PROBES_READ = "probes.read"
     PROBES_RUN = "probes.run"
     AUDIT_READ = "audit.read"  # query, export, verify
@@ -79,6 +80,7 @@ ALLOWED: dict[Role, frozenset[Capability]] = {
         Capability.CONTACTS_READ,
         Capability.QUEUE_WRITE,
         Capability.RECIPIENTS_UNLOCK,
+        Capability.RECIPIENTS_RESEND,
     },
 }
 

@@ -17,16 +17,14 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from sealgate.admin import Role, grant_role, grants_of
+from sealgate.admin import ORG_ROLES, write_accounts_import
 from sealgate.cli.command_audit import cli_actor
 from sealgate.cli.common import CliError, common_options, emit, runtime_work, unit_of_work
 from sealgate.cli.csv_import import add_import_options, read_file, report
 from sealgate.directory import (
-    AccountInfo,
     LinkPurpose,
     active_account_id,
     add_account,
-    apply_accounts_import,
     disable_account,
     enable_account,
     list_accounts,
@@ -175,26 +173,11 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-# The roles a row of `account import` may give: an organisation's own, never the operator.
-ORG_ROLES = tuple(role.value for role in Role if role is not Role.OPERATOR)
-
-
 def run_import(args: argparse.Namespace) -> int:
     data = read_file(args.file)
     invited: list[str] = []
     with runtime_work(args) as (rt, session):
         plan = plan_accounts_import(session, args.org, data, roles=ORG_ROLES)
         if args.confirm:
-            now = utcnow()
-
-            def invite(account: AccountInfo) -> None:
-                send_account_link(session, rt, account.id, LinkPurpose.INVITE, now)
-                invited.append(account.email)
-
-            def grant(account: AccountInfo, role: str) -> None:
-                held = {grant.role.value for grant in grants_of(session, account.id)}
-                if role not in held:
-                    grant_role(session, account.email, role, granted_by=cli_actor())
-
-            apply_accounts_import(session, plan, invite=invite, grant=grant)
+            invited = write_accounts_import(session, rt, plan, granted_by=cli_actor())
     return report(args, plan, args.confirm, {"invited": invited})

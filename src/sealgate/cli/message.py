@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sealgate.cli import evidence, message_list, revoke, unlock
+from sealgate.cli import evidence, message_list, resend, revoke, unlock
 from sealgate.cli.common import common_options, emit, unit_of_work
 from sealgate.directory import describe_message
 
@@ -33,6 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     revoke.register(actions)
     evidence.register(actions)
     unlock.register(actions)
+    resend.register(actions)
 
 
 def _text(value: dict[str, Any]) -> str:

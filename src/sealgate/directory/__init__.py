@@ -102,7 +102,7 @@ from sealgate.directory.listings import (
     list_credentials,
     list_orgs,
 )
-from sealgate.directory.lockouts import RecipientUnlock, unlock_recipient
+from sealgate.directory.lockouts import RecipientUnlock, recipient_by_address, unlock_recipient
 from sealgate.directory.message_detail import (
     describe,
     describe_message,
@@ -164,6 +164,7 @@ __all__ = [
     "REVOKED",
     "RevocationError",
     "RecipientUnlock",
+    "recipient_by_address",
     "unlock_recipient",
     "link_closure",
     "list_credentials",

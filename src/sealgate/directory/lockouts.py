@@ -56,6 +56,19 @@ class RecipientUnlock:
         }
 
 
+def recipient_by_address(session: Session, message_id: str, address: str) -> Recipient:
+    """The message's recipient with this address (case-insensitive); DirectoryError
+    ("no recipient …") when there is none."""
+    key = address_key(address)
+    rows = session.scalars(
+        select(Recipient).where(Recipient.message_id == message_id).order_by(Recipient.id)
+    )
+    recipient = next((row for row in rows if address_key(row.address) == key), None)
+    if recipient is None:
+        raise DirectoryError(f"no recipient {address} on message {message_id}")
+    return recipient
+
+
 def unlock_recipient(
     session: Session, message_id: str, address: str, *, sends_per_link: int
 ) -> RecipientUnlock:
@@ -64,13 +77,7 @@ def unlock_recipient(
     `sends_per_link` is [web] code_sends_per_link (to say whether the lifetime cap still
     holds). DirectoryError ("no recipient …") when the address is not one of the message's.
     """
-    key = address_key(address)
-    rows = session.scalars(
-        select(Recipient).where(Recipient.message_id == message_id).order_by(Recipient.id)
-    )
-    recipient = next((row for row in rows if address_key(row.address) == key), None)
-    if recipient is None:
-        raise DirectoryError(f"no recipient {address} on message {message_id}")
+    recipient = recipient_by_address(session, message_id, address)
     code = session.scalars(
         select(VerificationCode).where(VerificationCode.recipient_id == recipient.id)
     ).one_or_none()

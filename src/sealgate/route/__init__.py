@@ -16,16 +16,20 @@ level delivery proved; a direct decision without a transport requirement is an e
 
 from sealgate.route.facts import MessagePolicy, decide_recipient, message_policy, transport_for
 from sealgate.route.plan import Dispatch, DispatchPlan, plan_dispatch, refusal_reason
+from sealgate.route.resend import ResendError, Resent, resend_notification
 from sealgate.route.runner import route_undecided, run_route
 
 __all__ = [
     "Dispatch",
     "DispatchPlan",
     "MessagePolicy",
+    "ResendError",
+    "Resent",
     "decide_recipient",
     "message_policy",
     "plan_dispatch",
     "refusal_reason",
+    "resend_notification",
     "route_undecided",
     "run_route",
     "transport_for",

@@ -35,7 +35,15 @@ from sealgate.policy import Decision, Method
 from sealgate.portal import Proof, mask_phone, proof_for
 from sealgate.route.facts import MessagePolicy
 from sealgate.route.plan import Dispatch, DispatchPlan
-from sealgate.store import JobKind, LinkToken, Message, Organisation, Recipient, Submission
+from sealgate.store import (
+    JobKind,
+    LinkToken,
+    Message,
+    Organisation,
+    OutboundJob,
+    Recipient,
+    Submission,
+)
 from sealgate.vault import Vault
 
 log = logging.getLogger("sealgate.route")
@@ -236,9 +244,10 @@ def _how_to_open(recipient: Recipient) -> HowToOpen:
     )
 
 
-def _queue_notification(
+def queue_notification(
     session: Session, ctx: MessageContext, recipient: Recipient, now: datetime
-) -> None:
+) -> OutboundJob:
+    """The recipient's notification with a new link, queued (route, and resend.py)."""
     look = ctx.look(session)
     mail = notification_bytes(
         sender_name=ctx.message.sender_name,
@@ -253,7 +262,7 @@ def _queue_notification(
         subject=ctx.subject if look.show_subject else None,
         language=ctx.language(session),
     )
-    enqueue(
+    return enqueue(
         session,
         ctx.vault,
         kind=JobKind.NOTIFICATION,
@@ -340,7 +349,7 @@ def write_rows(
     """The decided recipient's rows, in the caller's transaction."""
     apply_decision(session, ctx, recipient, decision)
     if plan.dispatch == Dispatch.NOTIFICATION:
-        _queue_notification(session, ctx, recipient, now)
+        queue_notification(session, ctx, recipient, now)
     elif plan.dispatch == Dispatch.DIRECT:
         _queue_direct(session, ctx, recipient, plan, now)
     elif plan.dispatch == Dispatch.DSN:

@@ -129,6 +129,11 @@ def _context(
     return MessageContext(rt, vault, message, submission, policies[key], looks)
 
 
+def message_context(session: Session, rt: Runtime, vault: Vault, message_id: str) -> MessageContext:
+    """One message's context outside a batch (resending a notification)."""
+    return _context(session, rt, vault, message_id, {})
+
+
 @dataclass
 class _Moves:
     """The state moves of one batch, written as one conditional UPDATE per target state at

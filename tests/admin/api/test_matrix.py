@@ -111,6 +111,9 @@ def requests(world: ApiWorld) -> dict[str, Callable[[], Request]]:
         "messages.unlock": lambda: Request(
             "POST", msg + "/unlock", {"recipient": "bob@example.org"}
         ),
+        "messages.resend": lambda: Request(
+            "POST", msg + "/resend", {"recipient": "bob@example.org"}
+        ),
         "messages.evidence": lambda: Request("GET", msg + "/evidence"),
         "messages.evidence_verify": lambda: Request("GET", msg + "/evidence/verify"),
         "queue.list": lambda: Request("GET", "/queue"),

@@ -3,23 +3,29 @@ web app served over a real socket, and a browser-like client that logs in with T
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from sealgate.admin import grant_role
 from sealgate.bootstrap import Runtime
+from sealgate.config import Settings
 from sealgate.directory import add_account, create_org
 from sealgate.portal.totp import TOTP_KEY_PURPOSE, TotpSecret, seal_secret
 from sealgate.store import Account, Recipient
 from tests.admin.served import served_web
-from tests.conftest import Sender
+from tests.conftest import Sender, make_settings
+from tests.delivery.dns_zone import DnsZone
 from tests.portal.guest import GuestBrowser
 from tests.portal.recipients import Spec, store_for
 
@@ -99,6 +105,41 @@ def _message(rt: Runtime, sender: Sender) -> str:
 
 def code_for(admin: AdminAccount, steps_ahead: int = 0) -> str:
     return pyotp.TOTP(admin.secret).at(time.time() + 30 * steps_ahead)
+
+
+@contextmanager
+def threaded_zone() -> Iterator[DnsZone]:
+    """A DnsZone served from a thread's own event loop, so a sync test (the browser's) and
+    the server's worker threads can ask it while the test itself blocks."""
+    zone = DnsZone()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="console-dns", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(zone.start(), loop).result(timeout=10)
+    try:
+        yield zone
+    finally:
+        loop.call_soon_threadsafe(zone.stop)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+@pytest.fixture
+def claim_zone() -> Iterator[DnsZone]:
+    """A threaded DnsZone for the domain claims a test verifies."""
+    with threaded_zone() as zone:
+        yield zone
+
+
+@pytest.fixture
+def zone_settings(
+    tmp_path: Path, database_url: str, tls_files: tuple[Path, Path], claim_zone: DnsZone
+) -> Settings:
+    """Settings whose resolver is `claim_zone`; a module takes it as its `settings` with
+    `from tests.admin.console.console import zone_settings as settings`."""
+    resolver = f"127.0.0.1:{claim_zone.port}"
+    return make_settings(tmp_path, database_url, tls_files, SEALGATE_TRANSPORT__RESOLVER=resolver)
 
 
 @asynccontextmanager

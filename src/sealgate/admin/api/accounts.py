@@ -12,17 +12,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from sealgate.admin.account_imports import ORG_ROLES, write_accounts_import
 from sealgate.admin.api.endpoint import Call, iso
 from sealgate.admin.api.errors import invalid, not_found
 from sealgate.admin.api.pagination import page
-from sealgate.admin.grants import grant_role, grants_of
-from sealgate.admin.roles import Capability, Role
+from sealgate.admin.roles import Capability
 from sealgate.directory import (
     CREDENTIAL_KEY_PURPOSE,
-    AccountInfo,
     LinkPurpose,
     add_account,
-    apply_accounts_import,
     create_credential,
     disable_account,
     disable_credential,
@@ -130,11 +128,6 @@ def disable_org_credential(call: Call) -> dict[str, Any]:
     return _credential_json(item)
 
 
-# The roles a row of an import may give: an organisation's own, never the operator; and
-# only by a token that may grant roles in the organisation.
-ORG_ROLES = tuple(role.value for role in Role if role is not Role.OPERATOR)
-
-
 def import_org_accounts(call: Call) -> dict[str, Any]:
     """The per-row report; with ?confirm=true the accepted rows written, new ones invited."""
     org = call.org()
@@ -143,18 +136,8 @@ def import_org_accounts(call: Call) -> dict[str, Any]:
     plan = plan_accounts_import(call.session, org.name, call.body.csv, roles=roles)
     invited: list[str] = []
     if confirm:
-        now = utcnow()
-
-        def invite(account: AccountInfo) -> None:
-            send_account_link(call.session, call.rt, account.id, LinkPurpose.INVITE, now)
-            invited.append(account.email)
-
-        def grant(account: AccountInfo, role: str) -> None:
-            held = {grant.role.value for grant in grants_of(call.session, account.id)}
-            if role not in held:
-                grant_role(call.session, account.email, role, granted_by=call.principal.actor)
-
-        apply_accounts_import(call.session, plan, invite=invite, grant=grant)
+        actor = call.principal.actor
+        invited = write_accounts_import(call.session, call.rt, plan, granted_by=actor)
     call.details = {
         "confirm": confirm,
         "accepted": len(plan.accepted),

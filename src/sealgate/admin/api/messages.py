@@ -1,6 +1,6 @@
 """Messages: search, show (metadata, per-recipient status and decision trace), revoke,
-unrevoke, expire, unlock a recipient (helpdesk), and the evidence chain; never a subject or
-a body.
+unrevoke, expire, unlock a recipient and resend its notification (helpdesk), and the
+evidence chain; never a subject or a body.
 
 A message is found by its id or its submission's id, as `sealgate message show` takes it;
 one of an organisation the token cannot reach is 404.
@@ -24,6 +24,7 @@ from sealgate.directory import (
     unrevoke_links,
 )
 from sealgate.evidence import first_broken, head, load, to_json
+from sealgate.route import resend_notification
 from sealgate.store import Message, Organisation, list_messages, utcnow
 
 
@@ -139,6 +140,14 @@ def unlock_message_recipient(call: Call) -> dict[str, Any]:
     value = result.to_json()
     call.details = {"before": value["before"], "lifetime_cap_reached": result.lifetime_cap_reached}
     return value
+
+
+def resend_message_notification(call: Call) -> dict[str, Any]:
+    """A new notification for one recipient (route/resend.py: only while its link is open)."""
+    message = _message(call)
+    resent = resend_notification(call.session, call.rt, message.id, call.body.recipient, utcnow())
+    call.details = {"job_id": resent.job_id}
+    return resent.to_json()
 
 
 def message_evidence(call: Call) -> dict[str, Any]:

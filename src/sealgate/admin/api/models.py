@@ -501,6 +501,18 @@ class RecipientUnlocked(BaseModel):
     )
 
 
+class ResendBody(Strict):
+    recipient: str = Field(
+        min_length=1, max_length=320, description="the address to send a new notification"
+    )
+
+
+class NotificationResent(BaseModel):
+    id: str = Field(description="the message id")
+    recipient: str
+    job_id: str = Field(description="the queued notification's job (see /queue)")
+
+
 class LinkState(BaseModel):
     address: str
     revoked_at: str | None

@@ -1,30 +1,22 @@
 """Organisations and their domains: list, show, create (operator), claim a domain by DNS.
 
-A domain claim is proven by a TXT record `_sealgate-challenge.<domain>` whose value is an
-HMAC of the organisation and domain under a master-key subkey: unguessable without the key,
-yet nothing to store; the same claim always asks for the same value, so an admin can
-publish it, come back later and verify. Verify asks the configured resolver
-([transport] resolver), the one delivery uses.
+A domain claim is proven by a TXT record (admin/domain_claims.py, which the console's
+forms call too); its refusals answer 409, 422 or 502.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from typing import Any
 
 from sqlalchemy import select
 
+from sealgate.admin import domain_claims
 from sealgate.admin.api.endpoint import Call, iso
 from sealgate.admin.api.errors import ApiError
 from sealgate.admin.api.pagination import page
-from sealgate.delivery import LookupFailed, resolver_txt_lookup
-from sealgate.directory import OrgSummary, claimable_domain, create_org, list_orgs, set_idd
+from sealgate.admin.domain_claims import ClaimError
+from sealgate.directory import OrgSummary, create_org, list_orgs, set_idd
 from sealgate.store import Domain, Organisation
-
-CHALLENGE_PURPOSE = "domain-claim"
-CHALLENGE_PREFIX = "_sealgate-challenge."
 
 
 def _org_json(org_id: int, item: OrgSummary) -> dict[str, Any]:
@@ -79,57 +71,33 @@ def list_domains(call: Call) -> dict[str, Any]:
     )
 
 
-def challenge_value(call: Call, org_id: int, domain: str) -> str:
-    mac = hmac.new(call.rt.subkey(CHALLENGE_PURPOSE), f"{org_id}:{domain}".encode(), hashlib.sha256)
-    return "sealgate-challenge=" + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+_CLAIM_STATUS = {"conflict": 409, "challenge_failed": 422, "dns_lookup_failed": 502}
 
 
-def _unclaimed(call: Call, org_id: int, domain: str) -> Domain | None:
-    """The domain's row if this organisation holds it; 409 if another one does."""
-    row = call.session.scalar(select(Domain).where(Domain.name == domain))
-    if row is not None and row.org_id != org_id:
-        raise ApiError(409, "conflict", f"domain {domain} is claimed by another organisation")
-    return row
+def _claim_refused(exc: ClaimError) -> ApiError:
+    return ApiError(_CLAIM_STATUS[exc.reason], exc.reason, str(exc))
 
 
 def claim_domain(call: Call) -> dict[str, Any]:
     org = call.org()
-    domain = claimable_domain(call.body.domain)
-    call.target = domain
-    if _unclaimed(call, org.id, domain) is not None:
-        raise ApiError(409, "conflict", f"domain {domain} is already claimed by this organisation")
-    return {
-        "domain": domain,
-        "status": "pending",
-        "record_name": CHALLENGE_PREFIX + domain,
-        "record_type": "TXT",
-        "record_value": challenge_value(call, org.id, domain),
-    }
+    call.target = call.body.domain
+    try:
+        challenge = domain_claims.claim_domain(call.session, call.rt, org.id, call.body.domain)
+    except ClaimError as exc:
+        raise _claim_refused(exc) from None
+    call.target = challenge.domain
+    return challenge.to_json()
 
 
 def verify_domain(call: Call) -> dict[str, Any]:
     org = call.org()
-    domain = claimable_domain(call.path["domain"])
-    call.target = domain
-    row = _unclaimed(call, org.id, domain)
-    if row is None:
-        transport = call.rt.settings.transport
-        lookup = resolver_txt_lookup(transport.resolver, timeout=transport.dns_timeout)
-        try:
-            found = lookup(CHALLENGE_PREFIX + domain)
-        except LookupFailed as exc:
-            raise ApiError(502, "dns_lookup_failed", str(exc)) from None
-        expected = challenge_value(call, org.id, domain).encode()
-        if not any(hmac.compare_digest(text.strip().encode(), expected) for text in found):
-            raise ApiError(
-                422,
-                "challenge_failed",
-                f"no TXT record {CHALLENGE_PREFIX}{domain} with the challenge value was found",
-            )
-        row = Domain(org_id=org.id, name=domain)
-        call.session.add(row)
-        call.session.flush()
-    return {"domain": domain, "status": "verified", "idd": row.idd}
+    call.target = call.path["domain"]
+    try:
+        row = domain_claims.verify_claim(call.session, call.rt, org.id, call.path["domain"])
+    except ClaimError as exc:
+        raise _claim_refused(exc) from None
+    call.target = row.name
+    return {"domain": row.name, "status": "verified", "idd": row.idd}
 
 
 def update_domain(call: Call) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sealgate.admin.api.endpoint import Call, iso
 from sealgate.admin.api.errors import invalid
 from sealgate.admin.api.pagination import page
+from sealgate.bootstrap import Runtime
 from sealgate.mail import AddressError, Domain
 from sealgate.store import TransportProbe
 from sealgate.transport import Prober, Resolver
@@ -22,25 +23,36 @@ from sealgate.transport import Prober, Resolver
 DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 
 
-def run_probe(call: Call) -> dict[str, Any]:
+def probe_domain(typed: str) -> str | None:
+    """The domain name to probe (its A-label), or None when `typed` is not one."""
     try:
-        domain = Domain.parse(call.body.domain).ascii
+        domain = Domain.parse(typed).ascii
     except AddressError:
-        domain = ""
-    if not DOMAIN_NAME.match(domain):
-        raise invalid(f"{call.body.domain!r} is not a domain name")
-    call.target = domain
-    settings = call.rt.settings
+        return None
+    return domain if DOMAIN_NAME.match(domain) else None
+
+
+def prober_for(rt: Runtime) -> Prober:
+    """A prober with the resolver, CA bundle, port and HELO name delivery uses (the API's and
+    the console's)."""
+    settings = rt.settings
     transport = settings.transport
-    prober = Prober(
+    return Prober(
         Resolver(transport.resolver, timeout=transport.dns_timeout),
         ca_file=transport.ca_file or None,
         port=transport.smtp_port,
         timeout=transport.connect_timeout,
         helo=settings.delivery.helo_name,
     )
+
+
+def run_probe(call: Call) -> dict[str, Any]:
+    domain = probe_domain(call.body.domain)
+    if domain is None:
+        raise invalid(f"{call.body.domain!r} is not a domain name")
+    call.target = domain
     # The handler runs in a worker thread, which has no event loop of its own.
-    result = asyncio.run(prober.probe(domain))
+    result = asyncio.run(prober_for(call.rt).probe(domain))
     return dict(result.to_json())
 
 

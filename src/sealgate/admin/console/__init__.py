@@ -17,21 +17,19 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sealgate.admin.console.access import console_page
+from sealgate.admin.console.access import Handler, console_page
 from sealgate.admin.console.accounts import (
     account_action,
     accounts_page,
     create_account,
     role_action,
 )
-from sealgate.admin.console.audit_trail import audit_page, verify_page
-from sealgate.admin.console.contacts import add_contact_entry, contacts_page, remove_contact_entry
-from sealgate.admin.console.contacts_import import (
-    cancel_import,
-    confirm_import,
-    import_form,
-    import_report,
-    upload_contacts,
+from sealgate.admin.console.audit_trail import audit_page, export_download, verify_page
+from sealgate.admin.console.contacts import (
+    add_contact_entry,
+    contacts_page,
+    export_contacts,
+    remove_contact_entry,
 )
 from sealgate.admin.console.credentials import (
     create_smtp_credential,
@@ -39,13 +37,22 @@ from sealgate.admin.console.credentials import (
     credentials_page,
     disable_smtp_credential,
 )
+from sealgate.admin.console.csv_import import ACCOUNT_IMPORT, CONTACT_IMPORT, ImportPages
 from sealgate.admin.console.dashboard import dashboard_page
 from sealgate.admin.console.dns import dns_page
 from sealgate.admin.console.evidence import evidence_page, evidence_pdf
 from sealgate.admin.console.login import login, login_form, logout
-from sealgate.admin.console.messages import message_page, revoke_message, search_page
+from sealgate.admin.console.message_actions import message_action
+from sealgate.admin.console.messages import message_page, search_page
 from sealgate.admin.console.nta7516 import add_nta7516, nta7516_page, remove_nta7516
-from sealgate.admin.console.orgs import create_organisation, orgs_page, switch_idd
+from sealgate.admin.console.orgs import (
+    claim_domain,
+    claim_page,
+    create_organisation,
+    orgs_page,
+    switch_idd,
+    verify_domain,
+)
 from sealgate.admin.console.policy import policy_page, save_policy
 from sealgate.admin.console.probes import probes_page, run_probe
 from sealgate.admin.console.queue import cancel_queued, queue_page, retry_queued
@@ -58,58 +65,69 @@ from sealgate.admin.console.tokens import (
 
 STATIC = Path(__file__).parent / "static"
 
+# A console page: its path, what GET shows and what POST does (None: not served there).
+Page = tuple[str, Handler | None, Handler | None]
 
-def _page(path: str, handler: object, method: str = "GET") -> Route:
-    return Route(path, console_page(handler), methods=[method])  # type: ignore[arg-type]
+
+def _imports(path: str, pages: ImportPages) -> list[Page]:
+    return [
+        (path, pages.form, pages.upload),
+        (path + "/report", pages.report, None),
+        (path + "/confirm", None, pages.confirm),
+        (path + "/cancel", None, pages.cancel),
+    ]
+
+
+# Every handler runs behind `console_page` (the admin session checked, refusals as pages).
+PAGES: list[Page] = [
+    ("/admin", dashboard_page, None),
+    ("/admin/messages", search_page, None),
+    ("/admin/messages/{message_id}", message_page, None),
+    ("/admin/messages/{message_id}/evidence", evidence_page, None),
+    ("/admin/messages/{message_id}/evidence.pdf", evidence_pdf, None),
+    ("/admin/messages/{message_id}/{action}", None, message_action),
+    ("/admin/queue", queue_page, None),
+    ("/admin/queue/{job_id}/retry", None, retry_queued),
+    ("/admin/queue/{job_id}/cancel", None, cancel_queued),
+    ("/admin/credentials", credentials_page, create_smtp_credential),
+    ("/admin/credentials/created", credential_created, None),
+    ("/admin/credentials/disable", None, disable_smtp_credential),
+    ("/admin/orgs", orgs_page, create_organisation),
+    ("/admin/orgs/idd", None, switch_idd),
+    ("/admin/orgs/claim", claim_page, claim_domain),
+    ("/admin/orgs/verify", None, verify_domain),
+    ("/admin/nta7516", nta7516_page, add_nta7516),
+    ("/admin/nta7516/remove", None, remove_nta7516),
+    ("/admin/dns", dns_page, None),
+    ("/admin/probes", probes_page, run_probe),
+    *_imports("/admin/accounts/import", ACCOUNT_IMPORT),
+    ("/admin/accounts", accounts_page, create_account),
+    ("/admin/accounts/{action}", None, account_action),
+    ("/admin/roles/{action}", None, role_action),
+    ("/admin/tokens", tokens_page, create_api_token),
+    ("/admin/tokens/created", token_created, None),
+    ("/admin/tokens/revoke", None, revoke_api_token),
+    ("/admin/policy", policy_page, save_policy),
+    ("/admin/contacts", contacts_page, add_contact_entry),
+    ("/admin/contacts/remove", None, remove_contact_entry),
+    ("/admin/contacts/export", export_contacts, None),
+    *_imports("/admin/contacts/import", CONTACT_IMPORT),
+    ("/admin/audit", audit_page, None),
+    ("/admin/audit/verify", verify_page, None),
+    ("/admin/audit/export", export_download, None),
+]
 
 
 def console_routes() -> list[BaseRoute]:
     """The console's routes, served by the portal's app (its CSRF guard, headers, language)."""
-    return [
+    routes: list[BaseRoute] = [
         Route("/admin/login", login_form, methods=["GET"]),
         Route("/admin/login", login, methods=["POST"]),
         Route("/admin/logout", logout, methods=["POST"]),
-        _page("/admin", dashboard_page),
-        _page("/admin/messages", search_page),
-        _page("/admin/messages/{message_id}", message_page),
-        _page("/admin/messages/{message_id}/revoke", revoke_message, "POST"),
-        _page("/admin/messages/{message_id}/evidence", evidence_page),
-        _page("/admin/messages/{message_id}/evidence.pdf", evidence_pdf),
-        _page("/admin/queue", queue_page),
-        _page("/admin/queue/{job_id}/retry", retry_queued, "POST"),
-        _page("/admin/queue/{job_id}/cancel", cancel_queued, "POST"),
-        _page("/admin/credentials", credentials_page),
-        _page("/admin/credentials", create_smtp_credential, "POST"),
-        _page("/admin/credentials/created", credential_created),
-        _page("/admin/credentials/disable", disable_smtp_credential, "POST"),
-        _page("/admin/orgs", orgs_page),
-        _page("/admin/orgs", create_organisation, "POST"),
-        _page("/admin/orgs/idd", switch_idd, "POST"),
-        _page("/admin/nta7516", nta7516_page),
-        _page("/admin/nta7516", add_nta7516, "POST"),
-        _page("/admin/nta7516/remove", remove_nta7516, "POST"),
-        _page("/admin/dns", dns_page),
-        _page("/admin/probes", probes_page),
-        _page("/admin/probes", run_probe, "POST"),
-        _page("/admin/accounts", accounts_page),
-        _page("/admin/accounts", create_account, "POST"),
-        _page("/admin/accounts/{action}", account_action, "POST"),
-        _page("/admin/roles/{action}", role_action, "POST"),
-        _page("/admin/tokens", tokens_page),
-        _page("/admin/tokens", create_api_token, "POST"),
-        _page("/admin/tokens/created", token_created),
-        _page("/admin/tokens/revoke", revoke_api_token, "POST"),
-        _page("/admin/policy", policy_page),
-        _page("/admin/policy", save_policy, "POST"),
-        _page("/admin/contacts", contacts_page),
-        _page("/admin/contacts", add_contact_entry, "POST"),
-        _page("/admin/contacts/remove", remove_contact_entry, "POST"),
-        _page("/admin/contacts/import", import_form),
-        _page("/admin/contacts/import", upload_contacts, "POST"),
-        _page("/admin/contacts/import/report", import_report),
-        _page("/admin/contacts/import/confirm", confirm_import, "POST"),
-        _page("/admin/contacts/import/cancel", cancel_import, "POST"),
-        _page("/admin/audit", audit_page),
-        _page("/admin/audit/verify", verify_page),
-        Mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static"),
     ]
+    for path, show, act in PAGES:
+        for method, handler in (("GET", show), ("POST", act)):
+            if handler is not None:
+                routes.append(Route(path, console_page(handler), methods=[method]))
+    routes.append(Mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static"))
+    return routes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,6 +73,23 @@ def chosen_org(session: Session, admin: Admin, capability: Capability, name: str
     if not reached:
         raise Forbidden(capability)
     return reached[0]
+
+
+def reached_org(rt: Runtime, admin: Admin, capability: Capability, name: str | None) -> Org:
+    """`chosen_org` in a transaction of its own, for a form's `org` field."""
+    with rt.db.begin() as session:
+        return chosen_org(session, admin, capability, name or None)
+
+
+def org_listing(
+    session: Session, admin: Admin, capability: Capability, name: str | None
+) -> dict[str, Any]:
+    """What every per-organisation page starts with: the organisation shown and the ones
+    its choice offers (org_choice.html)."""
+    return {
+        "org": chosen_org(session, admin, capability, name),
+        "orgs": orgs_within(session, admin, capability),
+    }
 
 
 def _admin_of(rt: Runtime, secret: str | None) -> Admin | None:

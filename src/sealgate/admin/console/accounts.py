@@ -5,6 +5,7 @@ POST /admin/accounts                     create one (email, name) and mail its i
                                          as `account add` does; audit `account.add`
 POST /admin/accounts/disable|enable|reset-2fa   (email) as `account disable|enable|reset-2fa`;
                                          reset-2fa also ends the account's console sessions
+GET|POST /admin/accounts/import…        a CSV of accounts: see csv_import.py
 POST /admin/roles/grant|revoke           (email, role) as `role grant|revoke`: an org admin
                                          within its own organisation, the operator role only
                                          by an operator
@@ -23,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sealgate.admin.console.access import Forbidden, Org, chosen_org, orgs_within, require
+from sealgate.admin.console.access import Forbidden, Org, org_listing, reached_org, require
 from sealgate.admin.console.mutations import Change, Rollback, apply
 from sealgate.admin.console.pages import field, posted_form, render
 from sealgate.admin.console.sessions import Admin, end_admin_sessions
@@ -52,17 +53,12 @@ ACCOUNT_ACTIONS = {
 
 def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, Any]:
     with rt.db.begin() as session:
-        org = chosen_org(session, admin, Capability.ACCOUNTS_READ, org_name)
-        accounts = list_accounts(session, org.name)
+        listing = org_listing(session, admin, Capability.ACCOUNTS_READ, org_name)
+        name = listing["org"].name
         roles: dict[str, list[str]] = {}
-        for grant in list_grants(session, org.name):
+        for grant in list_grants(session, name):
             roles.setdefault(grant.email, []).append(grant.role.value)
-        return {
-            "org": org,
-            "orgs": orgs_within(session, admin, Capability.ACCOUNTS_READ),
-            "accounts": accounts,
-            "roles": roles,
-        }
+        return {**listing, "accounts": list_accounts(session, name), "roles": roles}
 
 
 def _done_sentence(done: str) -> str | None:
@@ -71,6 +67,7 @@ def _done_sentence(done: str) -> str | None:
         "disable": _("The account was disabled."),
         "enable": _("The account was enabled."),
         "reset-2fa": _("The second step was reset; the next login sets up a new app."),
+        "imported": _("The accepted rows were imported and the new accounts invited."),
         "grant": _("The role was granted."),
         "revoke": _("The role was revoked."),
     }
@@ -128,7 +125,7 @@ async def create_account(request: Request, admin: Admin) -> Response:
     form = await posted_form(request)
     rt: Runtime = request.app.state.rt
     org_name, email, name = field(form, "org", 200), field(form, "email"), field(form, "name", 200)
-    org = await run_in_threadpool(_reached, rt, admin, Capability.ACCOUNTS_WRITE, org_name)
+    org = await run_in_threadpool(reached_org, rt, admin, Capability.ACCOUNTS_WRITE, org_name)
     if not email:
         return await accounts_page(
             request, admin, error=_("Type the new account's email address."), org_name=org.name
@@ -155,11 +152,6 @@ async def create_account(request: Request, admin: Admin) -> Response:
     if refused is not None:
         return await accounts_page(request, admin, error=refused, org_name=org.name)
     return _back(org.name, "added")
-
-
-def _reached(rt: Runtime, admin: Admin, capability: Capability, org_name: str) -> Org:
-    with rt.db.begin() as session:
-        return chosen_org(session, admin, capability, org_name or None)
 
 
 async def account_action(request: Request, admin: Admin) -> Response:

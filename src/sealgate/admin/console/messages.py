@@ -1,13 +1,12 @@
-"""Message tracking: search, one message's recipients and decision traces, and revoking it.
+"""Message tracking: search, and one message's recipients, decision traces and actions.
 
 GET  /admin/messages                  search by sender, recipient, received since (a date)
                                       and state (a recipient's or a queue job's), newest first
 GET  /admin/messages/{id}             per recipient: method, delivery, state, opened, revoked,
                                       the jobs of its mail, and the decision trace as
                                       `sealgate explain` prints it (policy.explain_text)
-POST /admin/messages/{id}/revoke      withdraw every link (one recipient's with `recipient`),
-                                      as `message revoke` does; audit `message.revoke`;
-                                      303 back to the message page
+POST /admin/messages/{id}/ACTION      revoke, unrevoke, expire, unlock, resend: see
+                                      message_actions.py
 
 Only metadata: the subject and body are in the encrypted content and never read here.
 A message of an organisation the admin's roles do not reach is a 403, as is every search
@@ -23,15 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from sealgate.admin.console.access import Forbidden, NotFound, require
-from sealgate.admin.console.pages import client_of, field, posted_form, render
+from sealgate.admin.console.pages import render
 from sealgate.admin.console.sessions import Admin
 from sealgate.admin.roles import Capability
-from sealgate.audit import record
 from sealgate.bootstrap import Runtime
-from sealgate.directory import DirectoryError, link_closure, revoke_links
+from sealgate.directory import link_closure
 from sealgate.locale import _
 from sealgate.policy import Decision, Step, explain_text
 from sealgate.store import (
@@ -130,7 +128,8 @@ async def search_page(request: Request, admin: Admin) -> Response:
     )
 
 
-def _message(session: Session, admin: Admin, ident: str, capability: Capability) -> Message:
+def find_message(session: Session, admin: Admin, ident: str, capability: Capability) -> Message:
+    """The message by its id or its submission's; NotFound, or Forbidden without `capability`."""
     message = session.get(Message, ident) or session.scalar(
         select(Message).where(Message.submission_id == ident)
     )
@@ -205,67 +204,34 @@ def _view(session: Session, message: Message) -> MessageView:
 
 def _read(rt: Runtime, admin: Admin, ident: str) -> MessageView:
     with rt.db.begin() as session:
-        return _view(session, _message(session, admin, ident, Capability.MESSAGES_READ))
+        return _view(session, find_message(session, admin, ident, Capability.MESSAGES_READ))
 
 
-async def message_page(request: Request, admin: Admin) -> Response:
+def _done(key: str) -> str | None:
+    sentences = {
+        "revoked": _("The message's links were revoked."),
+        "unrevoked": _("The links were reopened."),
+        "expiry": _("The links' expiry was set."),
+        "unlocked": _("The recipient was unlocked."),
+        "resent": _("A new notification was queued for the recipient."),
+    }
+    return sentences.get(key)
+
+
+async def message_page(request: Request, admin: Admin, *, error: str | None = None) -> Response:
     ident = str(request.path_params["message_id"])[:64]
     view = await run_in_threadpool(_read, request.app.state.rt, admin, ident)
-    done = request.query_params.get("done") == "revoked"
-    may_revoke = admin.principal.may(Capability.MESSAGES_REVOKE, view.org_id)
-    may_evidence = admin.principal.may(Capability.EVIDENCE_READ, view.org_id)
+    may = admin.principal.may
     return render(
         request,
         "message.html",
+        status=400 if error else 200,
         admin=admin,
         message=view,
-        done=done,
-        may_revoke=may_revoke,
-        may_evidence=may_evidence,
+        error=error,
+        done=None if error else _done(request.query_params.get("done", "")),
+        may_revoke=may(Capability.MESSAGES_REVOKE, view.org_id),
+        may_unlock=may(Capability.RECIPIENTS_UNLOCK, view.org_id),
+        may_resend=may(Capability.RECIPIENTS_RESEND, view.org_id),
+        may_evidence=may(Capability.EVIDENCE_READ, view.org_id),
     )
-
-
-def _revoke(
-    rt: Runtime, admin: Admin, ident: str, address: str | None, client: str | None
-) -> str | None:
-    """Revoke; the error sentence when directory refuses (a direct delivery, say)."""
-    with rt.db.begin() as session:
-        message = _message(session, admin, ident, Capability.MESSAGES_REVOKE)
-        try:
-            change = revoke_links(session, message.id, utcnow(), address=address)
-        except DirectoryError as exc:
-            return str(exc)
-        record(
-            session,
-            "message.revoke",
-            admin.principal.actor,
-            organisation=session.get_one(Organisation, message.org_id).name,
-            target=message.id,
-            client=client,
-            details={
-                "recipient": address,
-                "revoked": [state.address for state in change.changed],
-                "skipped": [skipped for skipped, _why in change.skipped],
-            },
-        )
-        return None
-
-
-async def revoke_message(request: Request, admin: Admin) -> Response:
-    ident = str(request.path_params["message_id"])[:64]
-    form = await posted_form(request)
-    address = field(form, "recipient") or None
-    rt: Runtime = request.app.state.rt
-    refused = await run_in_threadpool(_revoke, rt, admin, ident, address, client_of(request))
-    if refused is not None:
-        view = await run_in_threadpool(_read, rt, admin, ident)
-        return render(
-            request,
-            "message.html",
-            status=400,
-            admin=admin,
-            message=view,
-            error=refused,
-            may_revoke=True,
-        )
-    return RedirectResponse(f"/admin/messages/{ident}?done=revoked", status_code=303)

@@ -7,6 +7,14 @@ POST /admin/orgs            (name, domains: one per line or comma-separated) as 
                             (`directory.create_org`); the operator only; audit `org.create`
 POST /admin/orgs/idd        (org, domain, idd on|off) as `idd on|off` (`directory.set_idd`);
                             audit `idd.set`
+POST /admin/orgs/claim      (org, domain) start a domain claim (`domain_claims.claim_domain`,
+                            as the API's POST …/domains); audit `domain.claim`; 303 to
+GET  /admin/orgs/claim?org=NAME&domain=D   the TXT record to publish, and the verify button
+POST /admin/orgs/verify     (org, domain) look the record up (`domain_claims.verify_claim`)
+                            and add the domain; audit `domain.verify`; 303 to /admin/orgs
+
+Claiming and verifying need `domains.write` for the organisation. The challenge is the same
+every time it is asked for, so the GET page computes it again and writes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,15 +30,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sealgate.admin.console.access import Forbidden, chosen_org
+from sealgate.admin import domain_claims
+from sealgate.admin.console.access import Forbidden, NotFound, Org, chosen_org, reached_org
 from sealgate.admin.console.mutations import Change, apply
 from sealgate.admin.console.pages import field, posted_form, render
 from sealgate.admin.console.sessions import Admin
+from sealgate.admin.domain_claims import Challenge, ClaimError
 from sealgate.admin.roles import Capability
 from sealgate.bootstrap import Runtime
-from sealgate.directory import OrgSummary, create_org, list_orgs, set_idd
+from sealgate.directory import DirectoryError, OrgSummary, create_org, list_orgs, set_idd
 from sealgate.locale import _
 from sealgate.store import Domain, Organisation
+
+DOMAINS = Capability.DOMAINS_WRITE
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class OrgView:
     summary: OrgSummary
     domains: list[tuple[str, bool]]  # name, IDD on
     may_idd: bool
+    may_claim: bool
 
 
 def _listing(rt: Runtime, admin: Admin) -> dict[str, Any]:
@@ -58,6 +72,7 @@ def _listing(rt: Runtime, admin: Admin) -> dict[str, Any]:
                 item,
                 idd.get(ids[item.name], []),
                 admin.principal.may(Capability.POLICY_WRITE, ids[item.name]),
+                admin.principal.may(DOMAINS, ids[item.name]),
             )
             for item in list_orgs(session)
             if scope is None or ids[item.name] in scope
@@ -70,6 +85,8 @@ def _done(key: str) -> str | None:
         return _("The organisation was created.")
     if key == "idd":
         return _("Inbound Direct Delivery was switched.")
+    if key == "verified":
+        return _("The domain was verified and added to the organisation.")
     return None
 
 
@@ -130,3 +147,77 @@ async def switch_idd(request: Request, admin: Admin) -> Response:
     if refused is not None:
         return await orgs_page(request, admin, error=refused)
     return RedirectResponse("/admin/orgs?done=idd", status_code=303)
+
+
+def _claim_back(org: str, domain: str) -> Response:
+    query = urlencode({"org": org, "domain": domain})
+    return RedirectResponse(f"/admin/orgs/claim?{query}", status_code=303)
+
+
+async def claim_domain(request: Request, admin: Admin) -> Response:
+    form = await posted_form(request)
+    rt: Runtime = request.app.state.rt
+    typed = field(form, "domain", 253)
+    org = await run_in_threadpool(reached_org, rt, admin, DOMAINS, field(form, "org", 200))
+    found: list[Challenge] = []
+
+    def change(session: Session) -> Change:
+        found.append(domain_claims.claim_domain(session, rt, org.id, typed))
+        return Change(found[0].domain, {"record_name": found[0].record_name})
+
+    refused = await run_in_threadpool(
+        apply, rt, admin, request, "domain.claim", DOMAINS, (org.id, org.name), change
+    )
+    if refused is not None:
+        return await orgs_page(request, admin, error=refused, form={"claim": typed})
+    return _claim_back(org.name, found[0].domain)
+
+
+def _challenge(rt: Runtime, admin: Admin, org_name: str, typed: str) -> tuple[Org, Challenge]:
+    with rt.db.begin() as session:
+        org = chosen_org(session, admin, DOMAINS, org_name or None)
+        try:
+            return org, domain_claims.claim_domain(session, rt, org.id, typed)
+        except (DirectoryError, ClaimError):
+            raise NotFound(typed) from None
+
+
+async def _claim_view(
+    request: Request, admin: Admin, org_name: str, typed: str, error: str | None = None
+) -> Response:
+    rt: Runtime = request.app.state.rt
+    org, challenge = await run_in_threadpool(_challenge, rt, admin, org_name, typed)
+    return render(
+        request,
+        "domain_claim.html",
+        status=400 if error else 200,
+        admin=admin,
+        error=error,
+        org=org,
+        challenge=challenge,
+    )
+
+
+async def claim_page(request: Request, admin: Admin) -> Response:
+    query = request.query_params
+    return await _claim_view(
+        request, admin, query.get("org", "")[:200], query.get("domain", "")[:253]
+    )
+
+
+async def verify_domain(request: Request, admin: Admin) -> Response:
+    form = await posted_form(request)
+    rt: Runtime = request.app.state.rt
+    typed = field(form, "domain", 253)
+    org = await run_in_threadpool(reached_org, rt, admin, DOMAINS, field(form, "org", 200))
+
+    def change(session: Session) -> Change:
+        row = domain_claims.verify_claim(session, rt, org.id, typed)
+        return Change(row.name, {"idd": row.idd})
+
+    refused = await run_in_threadpool(
+        apply, rt, admin, request, "domain.verify", DOMAINS, (org.id, org.name), change
+    )
+    if refused is not None:
+        return await _claim_view(request, admin, org.name, typed, refused)
+    return RedirectResponse("/admin/orgs?done=verified", status_code=303)

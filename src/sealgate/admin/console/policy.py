@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sealgate.admin.console.access import Org, chosen_org, orgs_within
+from sealgate.admin.console.access import Org, org_listing, reached_org
 from sealgate.admin.console.mutations import Change, Rollback, apply
 from sealgate.admin.console.pages import field, posted_form, render
 from sealgate.admin.console.sessions import Admin
@@ -33,12 +33,8 @@ SWITCHES = ("sms", "access_code", "email_verification", "nta7516", "show_subject
 
 def _listing(rt: Runtime, admin: Admin, org_name: str | None) -> dict[str, Any]:
     with rt.db.begin() as session:
-        org = chosen_org(session, admin, Capability.POLICY_READ, org_name)
-        return {
-            "org": org,
-            "orgs": orgs_within(session, admin, Capability.POLICY_READ),
-            "policy": get_policy(session, org.name),
-        }
+        listing = org_listing(session, admin, Capability.POLICY_READ, org_name)
+        return {**listing, "policy": get_policy(session, listing["org"].name)}
 
 
 async def policy_page(
@@ -84,7 +80,9 @@ def _settings(form: FormData) -> dict[str, Any]:
 async def save_policy(request: Request, admin: Admin) -> Response:
     form = await posted_form(request)
     rt: Runtime = request.app.state.rt
-    org: Org = await run_in_threadpool(_reached, rt, admin, field(form, "org", 200))
+    org: Org = await run_in_threadpool(
+        reached_org, rt, admin, Capability.POLICY_WRITE, field(form, "org", 200)
+    )
 
     def change(session: Session) -> Change:
         before = asdict(get_policy(session, org.name))
@@ -99,8 +97,3 @@ async def save_policy(request: Request, admin: Admin) -> Response:
         return await policy_page(request, admin, error=refused, org_name=org.name)
     query = urlencode({"org": org.name, "done": "saved"})
     return RedirectResponse(f"/admin/policy?{query}", status_code=303)
-
-
-def _reached(rt: Runtime, admin: Admin, org_name: str) -> Org:
-    with rt.db.begin() as session:
-        return chosen_org(session, admin, Capability.POLICY_WRITE, org_name or None)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sealgate.admin.api.probes import DOMAIN_NAME
+from sealgate.admin.api.probes import probe_domain, prober_for
 from sealgate.admin.console.access import Org, chosen_org
 from sealgate.admin.console.mutations import Change, apply
 from sealgate.admin.console.pages import field, posted_form, render
@@ -31,9 +31,7 @@ from sealgate.admin.console.sessions import FLASH_KEY_PURPOSE, Admin, set_flash,
 from sealgate.admin.roles import Capability
 from sealgate.bootstrap import Runtime
 from sealgate.locale import _
-from sealgate.mail import AddressError, Domain
 from sealgate.store import TransportProbe
-from sealgate.transport import Prober, Resolver
 
 # The flash of a probe's result: this line, then the result as JSON (tokens.py and
 # credentials.py show only their own).
@@ -67,14 +65,6 @@ async def probes_page(
     )
 
 
-def _domain(typed: str) -> str | None:
-    try:
-        domain = Domain.parse(typed).ascii
-    except AddressError:
-        return None
-    return domain if DOMAIN_NAME.match(domain) else None
-
-
 def _reached(rt: Runtime, admin: Admin) -> Org:
     with rt.db.begin() as session:
         return chosen_org(session, admin, Capability.PROBES_RUN, None)
@@ -85,19 +75,10 @@ async def run_probe(request: Request, admin: Admin) -> Response:
     rt: Runtime = request.app.state.rt
     org = await run_in_threadpool(_reached, rt, admin)
     typed = field(form, "domain", 253)
-    domain = _domain(typed)
+    domain = probe_domain(typed)
     if domain is None:
         return await probes_page(request, admin, error=_("That is not a domain name."), typed=typed)
-    settings = rt.settings
-    transport = settings.transport
-    prober = Prober(
-        Resolver(transport.resolver, timeout=transport.dns_timeout),
-        ca_file=transport.ca_file or None,
-        port=transport.smtp_port,
-        timeout=transport.connect_timeout,
-        helo=settings.delivery.helo_name,
-    )
-    result = (await prober.probe(domain)).to_json()
+    result = (await prober_for(rt).probe(domain)).to_json()
 
     def change(session: Session) -> Change:
         flash = FLASH_PREFIX + json.dumps(result, separators=(",", ":"))
