@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from sealgate.cli.common import common_options, emit, runtime_work
-from sealgate.cli.message_lookup import find_message
+from sealgate.directory import find_message
 from sealgate.route import resend_notification
 from sealgate.store import utcnow
 

@@ -60,6 +60,7 @@ from sealgate.directory.brands import (
     set_brand,
     stored_logo,
 )
+from sealgate.directory.contacts import KINDS as CONTACT_KINDS
 from sealgate.directory.contacts import (
     ContactInfo,
     add_contact,
@@ -67,6 +68,7 @@ from sealgate.directory.contacts import (
     mark_contact_opened,
     normalise_phone,
     remove_contact,
+    stored_forms,
 )
 from sealgate.directory.contacts_csv import (
     CONTACT_COLUMNS,
@@ -148,6 +150,8 @@ from sealgate.directory.revocation import (
 )
 
 __all__ = [
+    "CONTACT_KINDS",
+    "stored_forms",
     "describe",
     "describe_message",
     "find_message",

@@ -130,8 +130,7 @@ def _part_blob_ids(vault: Vault, message: Message) -> list[str]:
             type(exc).__name__,
         )
         return []
-    parts = (*readable.attachments, *readable.inline_images)
-    return [part.blob_id for part in parts]
+    return [a.blob_id for a in readable.attachments] + [i.blob_id for i in readable.inline_images]
 
 
 def _mark_deleted(session: Session, vault: Vault, message: Message, now: datetime) -> bool:

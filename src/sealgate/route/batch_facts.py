@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sealgate.directory.contacts import KINDS, stored_forms
+from sealgate.directory import CONTACT_KINDS, stored_forms
 from sealgate.mail import address_key, domain_key
 from sealgate.policy import AccessRight, ContactMethod, RecipientFacts
 from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation
@@ -85,7 +85,7 @@ class BatchDirectory:
             .where(
                 Contact.org_id == org_id,
                 Contact.address.in_(forms),
-                Contact.kind.in_(KINDS),
+                Contact.kind.in_(CONTACT_KINDS),
                 owners,
             )
             .order_by(Contact.id)
@@ -101,13 +101,13 @@ class BatchDirectory:
         entries = self._entries.get(books, {})
         found: dict[str, Contact] = {}
         for form in stored_forms(address):
-            for kind in KINDS:
+            for kind in CONTACT_KINDS:
                 for row in entries.get((form, kind), ()):
                     if kind not in found or row.owner_account_id is not None:
                         found[kind] = row
         return tuple(
             ContactMethod(kind, found[kind].opened_at is not None)
-            for kind in KINDS
+            for kind in CONTACT_KINDS
             if kind in found
         )
 

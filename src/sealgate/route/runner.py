@@ -131,7 +131,7 @@ def _context(
 
 def message_context(session: Session, rt: Runtime, vault: Vault, message_id: str) -> MessageContext:
     """One message's context outside a batch (resending a notification)."""
-    return _context(session, rt, vault, message_id, {})
+    return _context(session, rt, vault, message_id, {}, {})
 
 
 @dataclass
