@@ -8,6 +8,7 @@ import hashlib
 import json
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -306,6 +307,17 @@ def test_an_s3_backup_with_blobs_restores_into_the_filesystem(
     _reads_back(on_disk, stored)
 
 
+def _peak(work: Callable[..., object], *args: object, **kwargs: object) -> int:
+    """The most memory Python held while `work(*args, **kwargs)` ran (tracemalloc), in
+    bytes."""
+    tracemalloc.start()
+    try:
+        work(*args, **kwargs)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_memory_stays_about_one_part_however_large_the_blob(
     runtime: Runtime, sender: Sender, settings, tmp_path, s3_lab, bucket
 ):
@@ -316,21 +328,15 @@ def test_memory_stays_about_one_part_however_large_the_blob(
     runtime.vault.put(piece for _ in range(size >> 20))
     peaks = {}
     for name, with_blobs in (("manifest", False), ("copy", True)):
-        tracemalloc.start()
-        try:
-            take_backup(runtime, tmp_path / name, with_blobs=with_blobs)
-            peaks[f"backup {name}"] = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        peaks[f"backup {name}"] = _peak(
+            take_backup, runtime, tmp_path / name, with_blobs=with_blobs
+        )
     wipe(runtime, settings)
     for name in ("manifest", "copy"):
         rt = open_runtime(settings, migrate=False)
-        tracemalloc.start()
         try:
-            restore_backup(rt, tmp_path / name, force=True)
-            peaks[f"restore {name}"] = tracemalloc.get_traced_memory()[1]
+            peaks[f"restore {name}"] = _peak(restore_backup, rt, tmp_path / name, force=True)
         finally:
-            tracemalloc.stop()
             rt.close()
     print({name: f"{peak / 2**20:.1f} MiB" for name, peak in peaks.items()})
     # Hashing streams in 1 MiB chunks; an upload holds one 8 MiB part (and its copy).

@@ -44,19 +44,25 @@ async def _read_in_portal(sink, link: str) -> tuple[str, list[bytes]]:
     return page.text + frame.text, bodies
 
 
-async def test_backup_wipe_restore_then_read_in_the_portal(
-    tmp_path, database_url, tls_files, sink, sender, runtime, cli
-):
-    settings: Settings = make_settings(
-        tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}"
-    )
+async def _submit_and_get_link(settings: Settings, sink, sender) -> str:  # type: ignore[no-untyped-def]
+    """Submit the lab message to BOB through a running gateway; the link its notification
+    carries."""
     async with running_gateway(settings) as gateway:
         port = split_hostport(gateway.settings.submission.listen)[1]
         mail = secure_message(
             sender.address, zivver_minimum_recipient_verification="email-verification"
         )
         await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [BOB])
-        link = link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+        return link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+
+
+async def test_backup_wipe_restore_then_read_in_the_portal(
+    tmp_path, database_url, tls_files, sink, sender, runtime, cli
+):
+    settings: Settings = make_settings(
+        tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}"
+    )
+    link = await _submit_and_get_link(settings, sink, sender)
 
     backup = cli("backup", str(tmp_path / "backup"))
     assert backup.returncode == 0, backup.stderr
@@ -83,13 +89,7 @@ async def test_on_s3_backup_wipe_restore_then_read_in_the_portal(
         SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}",
         **on_s3,
     )
-    async with running_gateway(settings) as gateway:
-        port = split_hostport(gateway.settings.submission.listen)[1]
-        mail = secure_message(
-            sender.address, zivver_minimum_recipient_verification="email-verification"
-        )
-        await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [BOB])
-        link = link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+    link = await _submit_and_get_link(settings, sink, sender)
     stored = s3_lab.keys(bucket)
 
     flags = ["--with-blobs"] if with_blobs else []
@@ -114,13 +114,7 @@ async def test_key_rotate_then_read_in_the_portal(
     settings: Settings = make_settings(
         tmp_path, database_url, tls_files, SEALGATE_DELIVERY__RELAY=f"127.0.0.1:{sink.port}"
     )
-    async with running_gateway(settings) as gateway:
-        port = split_hostport(gateway.settings.submission.listen)[1]
-        mail = secure_message(
-            sender.address, zivver_minimum_recipient_verification="email-verification"
-        )
-        await asyncio.to_thread(submit, port, sender.username, sender.password, mail, [BOB])
-        link = link_in(await wait_for_mail(sink, BOB, "Secure message from"))
+    link = await _submit_and_get_link(settings, sink, sender)
 
     old_key = (settings.data_dir / "master.key").read_text()
     rotated = cli("key", "rotate")

@@ -191,7 +191,8 @@ class GroupCommitter:
 
     async def commit(self, message: AcceptedMessage) -> str:
         """The queue id of `message`, once its blob and its row are durable."""
-        waiting = _Waiting(asyncio.get_running_loop().create_future(), asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(loop.create_future(), loop)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sealgate-commit")
         if message.stored is None:

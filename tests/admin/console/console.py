@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
@@ -140,6 +141,16 @@ def zone_settings(
     `from tests.admin.console.console import zone_settings as settings`."""
     resolver = f"127.0.0.1:{claim_zone.port}"
     return make_settings(tmp_path, database_url, tls_files, SEALGATE_TRANSPORT__RESOLVER=resolver)
+
+
+def log_in_page(page: Any, base_url: str, admin: AdminAccount) -> None:
+    """Fill and send the console's log-in form shown in a Playwright `page`, then wait for
+    the dashboard."""
+    page.get_by_label("Email address").fill(admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Code from the app").fill(code_for(admin))
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/admin")
 
 
 @asynccontextmanager

@@ -25,7 +25,7 @@ ACCOUNTS_CSV = (
 )
 
 
-def _accounts(rt: Runtime) -> list[str]:
+def account_emails(rt: Runtime) -> list[str]:
     with rt.db.begin() as session:
         return sorted(session.scalars(select(Account.email)))
 
@@ -33,7 +33,7 @@ def _accounts(rt: Runtime) -> list[str]:
 async def test_an_import_is_reported_before_anything_is_written(
     runtime: Runtime, world: World, base_url: str
 ):
-    before = _accounts(runtime)
+    before = account_emails(runtime)
     async with console_browser(base_url) as browser:
         await log_in(browser, world.hospital_admin)
         listing = await browser.get("/admin/accounts")
@@ -51,7 +51,7 @@ async def test_an_import_is_reported_before_anything_is_written(
         assert report.status_code == 200
         assert "2 rows can be imported, 1 are rejected" in report.text
         assert report.text.count('class="rejected"') == 1 and "helpdesk" in report.text
-        assert _accounts(runtime) == before  # the report wrote nothing
+        assert account_emails(runtime) == before  # the report wrote nothing
         # A contacts report does not see the accounts file.
         other = await browser.get("/admin/contacts/import/report")
         assert other.status_code == 303
@@ -62,7 +62,9 @@ async def test_an_import_is_reported_before_anything_is_written(
         assert "new accounts invited" in done.text and "pia@hospital.example" in done.text
         gone = await browser.get("/admin/accounts/import/report")
         assert gone.status_code == 303
-    assert _accounts(runtime) == sorted([*before, "pia@hospital.example", "sam@hospital.example"])
+    assert account_emails(runtime) == sorted(
+        [*before, "pia@hospital.example", "sam@hospital.example"]
+    )
     with runtime.db.begin() as session:
         roles = {(g.email, g.role.value) for g in list_grants(session, "Hospital")}
         [entry] = list(entries(session, action="accounts.import"))
@@ -76,7 +78,7 @@ async def test_an_import_is_reported_before_anything_is_written(
 async def test_a_cancelled_or_foreign_file_writes_nothing(
     runtime: Runtime, world: World, base_url: str
 ):
-    before = _accounts(runtime)
+    before = account_emails(runtime)
     async with console_browser(base_url) as browser:
         await log_in(browser, world.hospital_admin)
         await browser.post(
@@ -108,6 +110,6 @@ async def test_a_cancelled_or_foreign_file_writes_nothing(
         await log_in(browser, world.clinic_admin)
         answer = await browser.get("/admin/accounts/import", params={"org": "Hospital"})
         assert answer.status_code == 403
-    assert _accounts(runtime) == before
+    assert account_emails(runtime) == before
     with runtime.db.begin() as session:
         assert list(entries(session, action="accounts.import")) == []

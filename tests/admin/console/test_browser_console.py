@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
 from sealgate.store import Account, Recipient
-from tests.admin.console.console import PASSWORD, World, code_for
+from tests.admin.console.console import World, log_in_page
 from tests.admin.console.test_contacts_import import CSV
 from tests.admin.console.test_evidence import record_events
 from tests.admin.console.test_queue import queued_job
@@ -41,11 +41,7 @@ def test_an_admin_logs_in_creates_an_account_and_revokes_a_message(
             )
             page.goto(f"{base_url}/admin")
             page.wait_for_url(f"{base_url}/admin/login")
-            page.get_by_label("Email address").fill(admin.email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_label("Code from the app").fill(code_for(admin))
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base_url}/admin")
+            log_in_page(page, base_url, admin)
             assert page.get_by_role("heading", name="Messages per day and method").is_visible()
 
             page.get_by_role("link", name="Accounts").click()
@@ -130,11 +126,7 @@ def test_the_operator_pages_pass_axe(runtime: Runtime, world: World, base_url: s
                     found.append(f"{page.url}:\n{describe(problems)}")
 
             page.goto(f"{base_url}/admin/login")
-            page.get_by_label("Email address").fill(admin.email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_label("Code from the app").fill(code_for(admin))
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base_url}/admin")
+            log_in_page(page, base_url, admin)
             for path in NEW_PAGES:
                 page.goto(base_url + path)
                 check()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
-from sealgate.store import Account, Domain, Recipient
-from tests.admin.console.console import PASSWORD, World, claim_zone, code_for, zone_settings
-from tests.admin.console.test_accounts_import import ACCOUNTS_CSV
+from sealgate.store import Domain, Recipient
+from tests.admin.console.console import World, claim_zone, log_in_page, zone_settings
+from tests.admin.console.test_accounts_import import ACCOUNTS_CSV, account_emails
 from tests.delivery.dns_zone import DnsZone
 from tests.lab.axe import axe_violations, describe
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark
@@ -19,11 +19,6 @@ from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark
 # These tests resolve through claim_zone, a DNS server on loopback.
 settings = zone_settings
 __all__ = ["claim_zone", "pytestmark", "settings"]
-
-
-def _accounts(rt: Runtime) -> set[str]:
-    with rt.db.begin() as session:
-        return set(session.scalars(select(Account.email)))
 
 
 def test_an_admin_claims_a_domain_imports_accounts_and_unlocks_a_recipient(
@@ -39,7 +34,7 @@ def test_an_admin_claims_a_domain_imports_accounts_and_unlocks_a_recipient(
         ).one()
         bob.access_code_attempts = 5
     admin = world.hospital_admin
-    before = _accounts(runtime)
+    before = set(account_emails(runtime))
     found: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -56,11 +51,7 @@ def test_an_admin_claims_a_domain_imports_accounts_and_unlocks_a_recipient(
                     found.append(f"{page.url}:\n{describe(problems)}")
 
             page.goto(f"{base_url}/admin/login")
-            page.get_by_label("Email address").fill(admin.email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_label("Code from the app").fill(code_for(admin))
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base_url}/admin")
+            log_in_page(page, base_url, admin)
 
             # Claim a domain: the TXT record, published, then verified.
             page.goto(f"{base_url}/admin/orgs")
@@ -92,7 +83,7 @@ def test_an_admin_claims_a_domain_imports_accounts_and_unlocks_a_recipient(
             page.get_by_text("2 rows can be imported, 1 are rejected").wait_for()
             assert page.locator("tr.rejected").count() == 1
             check()
-            assert _accounts(runtime) == before
+            assert set(account_emails(runtime)) == before
             page.get_by_role("button", name="Import the accepted rows").click()
             page.get_by_text(
                 "The accepted rows were imported and the new accounts invited."
@@ -120,7 +111,7 @@ def test_an_admin_claims_a_domain_imports_accounts_and_unlocks_a_recipient(
         finally:
             browser.close()
     assert not found, "axe: WCAG violations:\n" + "\n".join(found)
-    assert _accounts(runtime) == before | {"pia@hospital.example", "sam@hospital.example"}
+    assert set(account_emails(runtime)) == before | {"pia@hospital.example", "sam@hospital.example"}
     with runtime.db.begin() as session:
         assert session.scalar(select(Domain.org_id).where(Domain.name == "zorg.example"))
         bob = session.get_one(Recipient, bob.id)
