@@ -43,6 +43,7 @@ from sealgate.directory.accounts_csv import (
     apply_accounts_import,
     plan_accounts_import,
 )
+from sealgate.directory.batch_facts import BatchDirectory
 from sealgate.directory.brand_colours import check_accent, contrast_ratio
 from sealgate.directory.brand_logo import (
     MAX_LOGO_BYTES,
@@ -60,7 +61,6 @@ from sealgate.directory.brands import (
     set_brand,
     stored_logo,
 )
-from sealgate.directory.contacts import KINDS as CONTACT_KINDS
 from sealgate.directory.contacts import (
     ContactInfo,
     add_contact,
@@ -68,7 +68,6 @@ from sealgate.directory.contacts import (
     mark_contact_opened,
     normalise_phone,
     remove_contact,
-    stored_forms,
 )
 from sealgate.directory.contacts_csv import (
     CONTACT_COLUMNS,
@@ -150,8 +149,7 @@ from sealgate.directory.revocation import (
 )
 
 __all__ = [
-    "CONTACT_KINDS",
-    "stored_forms",
+    "BatchDirectory",
     "describe",
     "describe_message",
     "find_message",

@@ -12,17 +12,17 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from sealgate.directory.contacts import KINDS, stored_forms
-from sealgate.mail import address_key, domain_key
+from sealgate.directory.batch_facts import BatchDirectory
+from sealgate.directory.contacts import stored_forms
+from sealgate.mail import address_key
 from sealgate.policy import (
     AccessRight,
-    ContactMethod,
     DirectDeliveryHeader,
     MessageFacts,
     OrgPolicy,
     RecipientFacts,
 )
-from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation
+from sealgate.store import Account, Contact, Organisation
 from sealgate.transport import TransportFacts, TransportLevel
 
 
@@ -125,19 +125,6 @@ def has_account(session: Session, address: str) -> bool:
     )
 
 
-def _idd(session: Session, domain: str) -> bool:
-    return bool(session.scalar(select(exists().where(Domain.name == domain, Domain.idd.is_(True)))))
-
-
-def _nta7516(session: Session, domain: str) -> bool:
-    """The domain is claimed by a compliant organisation here, or listed as compliant."""
-    on_system = exists().where(
-        Domain.name == domain, Domain.org_id == Organisation.id, Organisation.nta7516.is_(True)
-    )
-    listed = exists().where(Nta7516Domain.name == domain)
-    return bool(session.scalar(select(on_system | listed)))
-
-
 def recipient_facts(
     session: Session,
     *,
@@ -148,27 +135,12 @@ def recipient_facts(
     transport: TransportFacts,
     transport_matters: bool = True,
 ) -> RecipientFacts:
-    """Everything policy needs to know about one recipient of a message from this sender.
-
-    The transport level costs a probe (cached, but network on a miss): it is asked only when
-    a rule could use it, i.e. `transport_matters` (the org's transport security compliance or a
-    direct-delivery header) or the recipient is reachable by IDD or NTA 7516.
-    """
-    # Accounts and contacts are stored by `mail.Address.key`, domains by their A-label;
-    # a malformed address keys to something no row holds.
-    domain = domain_key(address)
-    idd, nta7516 = _idd(session, domain), _nta7516(session, domain)
-    asks = transport_matters or idd or nta7516
-    entries = _contacts(session, sender_org_id, sender_account_id, address, KINDS)
-    contacts = tuple(
-        ContactMethod(entry.kind, entry.opened) for kind in KINDS if (entry := entries.get(kind))
-    )
-    return RecipientFacts(
+    """Everything policy needs to know about one recipient of a message from this sender:
+    `BatchDirectory`'s answer for a batch of one (see there)."""
+    return BatchDirectory(session).recipient_facts(
+        (sender_org_id, sender_account_id),
         address=address,
-        has_account=has_account(session, address),
-        idd=idd,
-        nta7516=nta7516,
         access_right=access_right,
-        contacts=contacts,
-        transport_level=transport.level(domain) if asks else None,
+        transport=transport,
+        transport_matters=transport_matters,
     )

@@ -1,9 +1,9 @@
 """Route's facts: what policy is asked about one recipient, and its answer.
 
 facts (directory: accounts, contacts, NTA 7516, IDD, read for a whole batch by
-batch_facts.py; transport: the probe cache, or the level delivery proved) -> decide (policy,
-pure). `sealgate explain` calls `message_policy` and `decide_recipient` too, so what it
-prints is what routing does.
+`directory.BatchDirectory`; transport: the probe cache, or the level delivery proved) ->
+decide (policy, pure). `sealgate explain` calls `message_policy` and `decide_recipient`
+too, so what it prints is what routing does.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sealgate.directory import access_code_minimum, message_facts
+from sealgate.directory import BatchDirectory, access_code_minimum, message_facts
 from sealgate.intake import (
     ControlHeaders,
     parse_access_rights,
@@ -23,7 +23,6 @@ from sealgate.intake import (
 )
 from sealgate.mail import address_key, domain_key
 from sealgate.policy import AccessRight, Decision, MessageFacts, decide
-from sealgate.route.batch_facts import BatchDirectory
 from sealgate.store import Recipient
 from sealgate.transport import (
     AssumedLevels,

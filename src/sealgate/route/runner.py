@@ -20,10 +20,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
+from sealgate.directory import BatchDirectory
 from sealgate.intake import SEAL_PURPOSE, ControlHeaders, controls_from_stored
 from sealgate.observe import log_ids, metrics
 from sealgate.policy import Decision, Step
-from sealgate.route.batch_facts import BatchDirectory
 from sealgate.route.facts import MessagePolicy, decide_recipient, message_policy, transport_for
 from sealgate.route.plan import plan_dispatch
 from sealgate.route.rows import MessageContext, OrgLook, apply_decision, write_rows

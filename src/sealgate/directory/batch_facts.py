@@ -1,13 +1,12 @@
-"""The directory's facts about a batch of recipients, read in four queries, not four each.
+"""The directory's facts about recipients, for a whole batch in four queries, not four each.
 
-Route decides up to a batch of recipients in one transaction; asking the directory about
-each (IDD domain? NTA 7516 domain? active account? contact-book entries?) cost four queries
-and about 1 ms of CPU a recipient. `BatchDirectory` asks once for every recipient of a
-batch and then answers from memory, with the directory's own rules (directory/facts.py:
-accounts and contacts by `mail.Address.key` and their stored forms, domains by A-label, a
-personal entry before a shared one). `sealgate explain` asks through the same class for its
-one recipient at a time (facts.py `decide_recipient`), and tests/route/test_batch_facts.py
-holds it to `directory.recipient_facts` for every kind of recipient.
+Route decides up to a batch of recipients in one transaction; asking about each (IDD
+domain? NTA 7516 domain? active account? contact-book entries?) cost four queries and about
+1 ms of CPU a recipient. `BatchDirectory` asks once for every recipient `load` is given and
+then answers from memory: accounts and contacts by `mail.Address.key` and their stored
+forms, domains by A-label, a personal entry before a shared one. These are the directory's
+only copy of those rules: `recipient_facts` (facts.py, for `sealgate explain` and one
+recipient at a time) is a batch of one.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sealgate.directory import CONTACT_KINDS, stored_forms
+from sealgate.directory.contacts import KINDS as CONTACT_KINDS
+from sealgate.directory.contacts import stored_forms
 from sealgate.mail import address_key, domain_key
 from sealgate.policy import AccessRight, ContactMethod, RecipientFacts
 from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation
@@ -95,8 +95,8 @@ class BatchDirectory:
             entries.setdefault((row.address, row.kind), []).append(row)
 
     def contacts(self, books: _Books, address: str) -> tuple[ContactMethod, ...]:
-        """The recipient's contact methods, as directory/facts.py `_contacts` picks them:
-        per kind the sender's personal entry, else the shared one."""
+        """The recipient's contact methods, as `find_contact` picks an entry: per kind the
+        sender's personal entry, else the shared one."""
         self.load(books, [address])
         entries = self._entries.get(books, {})
         found: dict[str, Contact] = {}
@@ -120,8 +120,12 @@ class BatchDirectory:
         transport: TransportFacts,
         transport_matters: bool,
     ) -> RecipientFacts:
-        """As `directory.recipient_facts`: the transport level only asked when a rule could
-        use it (`transport_matters`, or the domain is an IDD or NTA 7516 one)."""
+        """Everything policy needs to know about one recipient of a sender with `books`.
+
+        The transport level costs a probe (cached, but network on a miss): it is asked only
+        when a rule could use it, i.e. `transport_matters` (the org's transport security
+        compliance or a direct-delivery header) or the recipient is reachable by IDD or
+        NTA 7516. A malformed address keys to something no row holds."""
         self.load(books, [address])
         domain = domain_key(address)
         idd, nta7516 = domain in self._idd, domain in self._nta7516

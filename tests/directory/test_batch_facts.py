@@ -1,14 +1,14 @@
-"""Route's batch of directory facts says what `directory.recipient_facts` says, recipient by
-recipient: IDD and NTA 7516 domains (claimed or listed), accounts (active or not), shared
-and personal contact entries under every stored form, malformed and non-ASCII addresses."""
+"""A batch loaded with many addresses says for each what a lookup of that one recipient
+(`recipient_facts`, a batch of one) says: IDD and NTA 7516 domains (claimed or listed),
+accounts (active or not), shared and personal contact entries under every stored form,
+malformed and non-ASCII addresses; and once loaded it asks the database nothing more."""
 
 from __future__ import annotations
 
 from sqlalchemy import event, update
 
 from sealgate.bootstrap import Runtime
-from sealgate.directory import add_account, create_org, recipient_facts
-from sealgate.route.batch_facts import BatchDirectory
+from sealgate.directory import BatchDirectory, add_account, create_org, recipient_facts
 from sealgate.store import Account, Contact, Domain, Nta7516Domain, Organisation, utcnow
 from sealgate.transport import AssumedLevels, TransportLevel, UnknownTransport
 from tests.conftest import Sender
@@ -74,7 +74,9 @@ def _world(runtime: Runtime, sender: Sender) -> tuple[int, int]:
         return alice.org_id, alice.id
 
 
-def test_batch_facts_are_the_directory_facts(runtime: Runtime, sender: Sender) -> None:
+def test_a_loaded_batch_says_what_one_recipients_lookup_says(
+    runtime: Runtime, sender: Sender
+) -> None:
     org_id, account_id = _world(runtime, sender)
     transport = AssumedLevels({"example.org": TransportLevel.from_text("tls")}, UnknownTransport())
     for books in ((org_id, account_id), (org_id, None)):
