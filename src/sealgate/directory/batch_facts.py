@@ -94,9 +94,10 @@ class BatchDirectory:
         for row in rows:
             entries.setdefault((row.address, row.kind), []).append(row)
 
-    def contacts(self, books: _Books, address: str) -> tuple[ContactMethod, ...]:
-        """The recipient's contact methods, as `find_contact` picks an entry: per kind the
-        sender's personal entry, else the shared one."""
+    def entries(self, books: _Books, address: str) -> dict[str, Contact]:
+        """The recipient's contact-book entry per kind: the sender's personal one, else the
+        shared one. A personal entry wins even when it was never opened: the sender chose
+        it for this person."""
         self.load(books, [address])
         entries = self._entries.get(books, {})
         found: dict[str, Contact] = {}
@@ -105,6 +106,11 @@ class BatchDirectory:
                 for row in entries.get((form, kind), ()):
                     if kind not in found or row.owner_account_id is not None:
                         found[kind] = row
+        return found
+
+    def contacts(self, books: _Books, address: str) -> tuple[ContactMethod, ...]:
+        """The recipient's contact methods (see `entries`), as policy weighs them."""
+        found = self.entries(books, address)
         return tuple(
             ContactMethod(kind, found[kind].opened_at is not None)
             for kind in CONTACT_KINDS

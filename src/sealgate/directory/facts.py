@@ -13,7 +13,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from sealgate.directory.batch_facts import BatchDirectory
-from sealgate.directory.contacts import stored_forms
 from sealgate.mail import address_key
 from sealgate.policy import (
     AccessRight,
@@ -22,7 +21,7 @@ from sealgate.policy import (
     OrgPolicy,
     RecipientFacts,
 )
-from sealgate.store import Account, Contact, Organisation
+from sealgate.store import Account, Organisation
 from sealgate.transport import TransportFacts, TransportLevel
 
 
@@ -71,49 +70,25 @@ def message_facts(
     )
 
 
-def _contacts(
-    session: Session,
-    sender_org_id: int,
-    sender_account_id: int | None,
-    address: str,
-    kinds: tuple[str, ...],
-) -> dict[str, ContactEntry]:
-    """The entry per kind for `address`, in one query: the sender's personal one, else the
-    shared one. A personal entry wins even when it was never opened: the sender chose it for
-    this person.
-    """
-    books = Contact.owner_account_id.is_(None)
-    if sender_account_id is not None:
-        books = books | (Contact.owner_account_id == sender_account_id)
-    rows = session.scalars(
-        select(Contact).where(
-            Contact.org_id == sender_org_id,
-            Contact.address.in_(stored_forms(address)),
-            Contact.kind.in_(kinds),
-            books,
-        )
-    )
-    found: dict[str, ContactEntry] = {}
-    for row in rows:
-        if row.kind not in found or row.owner_account_id is not None:
-            found[row.kind] = ContactEntry(
-                row.id,
-                row.owner_account_id,
-                row.address,
-                row.kind,
-                row.phone,
-                row.code_hash,
-                row.hint,
-                row.opened_at,
-            )
-    return found
-
-
 def find_contact(
     session: Session, sender_org_id: int, sender_account_id: int | None, address: str, kind: str
 ) -> ContactEntry | None:
-    """The entry of one kind for `address`: the sender's personal one first, then the shared one."""
-    return _contacts(session, sender_org_id, sender_account_id, address, (kind,)).get(kind)
+    """The entry of one kind for `address`: the sender's personal one first, then the shared
+    one (`BatchDirectory.entries`, for one recipient)."""
+    books = (sender_org_id, sender_account_id)
+    row = BatchDirectory(session).entries(books, address).get(kind)
+    if row is None:
+        return None
+    return ContactEntry(
+        row.id,
+        row.owner_account_id,
+        row.address,
+        row.kind,
+        row.phone,
+        row.code_hash,
+        row.hint,
+        row.opened_at,
+    )
 
 
 def has_account(session: Session, address: str) -> bool:
