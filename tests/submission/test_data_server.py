@@ -14,7 +14,14 @@ from sealgate.store import Submission
 from sealgate.submission import SubmissionServer
 from sealgate.submission import replies as r
 from tests.conftest import Sender
-from tests.submission.smtp_client import RawSession, connect_auth, connect_tls, message, reply
+from tests.submission.smtp_client import (
+    RawSession,
+    client_context,
+    connect_auth,
+    connect_tls,
+    message,
+    reply,
+)
 
 
 def _rows(rt: Runtime) -> list[Submission]:
@@ -192,3 +199,31 @@ async def test_a_second_starttls_inside_tls_gets_503(
             session.close()
 
     assert await asyncio.to_thread(twice) == (r.S503_TLS_ACTIVE, r.S250_OK)
+
+
+async def test_plaintext_pipelined_after_starttls_is_dropped(
+    server: SubmissionServer, runtime: Runtime
+) -> None:
+    """A command sent in plaintext after STARTTLS never runs inside TLS (CVE-2011-0411 kind)."""
+
+    def inject() -> tuple[str, str, str]:
+        session = RawSession(runtime.settings)
+        try:
+            assert session.command("EHLO client.example").startswith("250 ")
+            session.send_bytes(b"STARTTLS\r\nRSET\r\n")
+            ready = session.read_reply()
+            assert session.buffer == b""
+            context = client_context(runtime.settings)
+            session.sock = context.wrap_socket(session.sock, server_hostname="localhost")
+            session.send_bytes(b"EHLO client.example\r\n")
+            first = session.read_line().decode()
+            session.read_reply()
+            return ready, first, session.command("NOOP")
+        finally:
+            session.close()
+
+    ready, first, noop = await asyncio.to_thread(inject)
+    assert ready == r.S220_READY_FOR_TLS
+    # The EHLO's reply comes first: no 250 for an RSET that arrived before the handshake.
+    assert first.startswith("250-"), first
+    assert noop == r.S250_OK
