@@ -9,7 +9,6 @@ import os
 import socket
 from pathlib import Path
 
-from sealgate import event_loop
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.common import CliError, common_options
 from sealgate.cli.init import initialise
@@ -121,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(_instructions(rt, _credentials(rt, data_dir), args.mailbox_web), flush=True)
         if not args.setup_only:
-            event_loop.run(_serve_with_mailbox(rt, args.mailbox_smtp, args.mailbox_web))
+            asyncio.run(_serve_with_mailbox(rt, args.mailbox_smtp, args.mailbox_web))
     except OSError as exc:
         raise CliError(f"cannot start: {exc}") from None
     finally:

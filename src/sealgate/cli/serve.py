@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
-from sealgate import event_loop, observe
+from sealgate import observe
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.cli.common import CliError, common_options, load_settings
 from sealgate.cli.start_warnings import base_url_warning, resolver_warning
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, SQLAlchemyError) as exc:
         raise CliError(f"cannot start: {str(exc).splitlines()[0]}") from None
     try:
-        event_loop.run(serve(rt, tuple(args.role or ROLES)))
+        asyncio.run(serve(rt, tuple(args.role or ROLES)))
     except (OSError, SubmissionError) as exc:
         raise CliError(f"cannot start: {exc}") from None
     finally:

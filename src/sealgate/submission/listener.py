@@ -22,7 +22,7 @@ import pickle
 import signal
 import sys
 
-from sealgate import event_loop, observe
+from sealgate import observe
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings
 from sealgate.submission.processes import COMMITTED, READY
@@ -98,7 +98,7 @@ def main(argv: list[str]) -> int:
         print(f"sealgate: {exc}", file=sys.stderr)
         return 1
     try:
-        event_loop.run(listen(rt))
+        asyncio.run(listen(rt))
     except (OSError, SubmissionError) as exc:
         print(f"sealgate: submission listener cannot start: {exc}", file=sys.stderr)
         return 1

@@ -384,9 +384,8 @@ class SubmissionSMTP(SMTP):
     async def smtp_STARTTLS(self, arg: str) -> None:
         """The handshake through `loop.start_tls`, then RFC 3207 4.2's fresh session.
 
-        aiosmtpd builds asyncio's pure-Python `SSLProtocol` by hand; `start_tls` uses the
-        event loop's own TLS layer, which under uvloop is compiled (event_loop.py): about a
-        third of the listener's CPU under load was that layer. Plaintext the client sent
+        aiosmtpd builds asyncio's private `SSLProtocol` by hand and swaps it in; `start_tls`
+        is the event loop's public way to the same TLS layer. Plaintext the client sent
         after the command is dropped before the handshake (a STARTTLS injection must not
         become a command inside TLS); what the loop delivers after it is TLS.
         """
