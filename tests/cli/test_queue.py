@@ -42,6 +42,7 @@ def add_job(
     mail_from: str = "alice@hospital.example",
     dsn: dict | None = None,
     age: int = 0,
+    attachment: bytes = b"",
 ) -> str:
     now = utcnow() - timedelta(minutes=age)
     mail = compose_notification(
@@ -53,6 +54,8 @@ def add_job(
         org_name="Hospital",
         until=datetime(2027, 3, 3),
     )
+    if attachment:  # past SEALED_MAIL_LIMIT the mail is a vault blob, not sealed in the row
+        mail.add_attachment(attachment, maintype="application", subtype="pdf", filename="a.pdf")
     with runtime.db.begin() as session:
         job = enqueue(
             session,
@@ -148,6 +151,15 @@ def test_cancel_bounces_and_tells_the_sender(cli, runtime):
     assert "administrator of the mail system stopped" in raw
     assert "the-secret-link-token" not in raw  # headers only, never the body
     assert "is bounced" in refused(cli, "queue", "cancel", job_id)
+
+
+def test_cancel_of_a_mail_kept_as_a_blob_returns_its_headers(cli, runtime):
+    job_id = add_job(runtime, kind="direct", attachment=b"%PDF" * 200_000)
+    with runtime.db.begin() as session:
+        assert session.get_one(OutboundJob, job_id).blob_id
+    report = _dsn_of(runtime, ok(cli, "queue", "cancel", job_id)["dsn_job_id"])
+    returned = report.as_string()
+    assert "To: bob@example.org" in returned and "%PDF" not in returned
 
 
 def test_cancel_sends_no_dsn_when_none_is_wanted(cli, runtime):

@@ -7,7 +7,12 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-from sealgate.delivery.dsn import DeliveryFailure, compose_dsn, header_block
+from sealgate.delivery.dsn import (
+    DeliveryFailure,
+    compose_dsn,
+    header_block,
+    streamed_header_block,
+)
 from sealgate.notify import compose_notification
 
 NOW = datetime(2026, 3, 1, 10, 0, 0)
@@ -105,3 +110,18 @@ def test_only_headers_of_the_failed_mail_no_content() -> None:
 def test_header_block_stops_at_the_first_empty_line() -> None:
     assert header_block(b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore") == b"A: 1\nB: 2\n"
     assert header_block(b"A: 1\n") == b"A: 1\n"
+
+
+def test_streamed_header_block_reads_only_up_to_the_empty_line() -> None:
+    """Cancelling a queued 50 MB mail reads its head for the DSN, not the whole blob."""
+    read: list[bytes] = []
+
+    def pieces():
+        for piece in (b"A: 1\r\nB:", b" 2\r\n", b"\r\nbody", b"never read"):
+            read.append(piece)
+            yield piece
+
+    assert streamed_header_block(pieces()) == b"A: 1\nB: 2\n"
+    assert read == [b"A: 1\r\nB:", b" 2\r\n", b"\r\nbody"]
+    endless = (b"X: " + b"y" * 1000 + b"\r\n" for _ in range(10**6))
+    assert len(streamed_header_block(endless, limit=10_000)) <= 10_001

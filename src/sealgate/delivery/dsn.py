@@ -19,6 +19,7 @@ itself produces no further DSN (RFC 5321 section 4.5.5).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -38,6 +39,8 @@ KIND_PHRASES = {
     "direct": "your secure message",
 }
 DEFAULT_PHRASE = "a mail"
+# How much of a mail without an empty line is read for the header block a DSN returns.
+HEADER_READ_LIMIT = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,17 @@ def header_block(raw_mail: bytes) -> bytes:
     normalised = raw_mail.replace(b"\r\n", b"\n")
     head, _, _ = normalised.partition(b"\n\n")
     return head.rstrip(b"\n") + b"\n"
+
+
+def streamed_header_block(pieces: Iterable[bytes], limit: int = HEADER_READ_LIMIT) -> bytes:
+    """`header_block` of a mail read piece by piece: reading stops at the first empty line,
+    or after `limit` bytes of a mail that has none, so a large blob is never held whole."""
+    start = bytearray()
+    for piece in pieces:
+        start += piece
+        if b"\n\n" in start or b"\n\r\n" in start or len(start) >= limit:
+            break
+    return header_block(bytes(start[:limit]))
 
 
 def _system_address(system_from: str) -> HeaderAddress:

@@ -27,8 +27,13 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from sealgate.bootstrap import Runtime
-from sealgate.delivery.dsn import DeliveryFailure, header_block, wants_failure_report
-from sealgate.delivery.queue import queued_mail
+from sealgate.delivery.dsn import (
+    DeliveryFailure,
+    header_block,
+    streamed_header_block,
+    wants_failure_report,
+)
+from sealgate.delivery.queue import queued_mail, queued_stream
 from sealgate.delivery.worker import queue_dsn
 from sealgate.store import JobState, OutboundJob, Submission, check
 from sealgate.vault import VaultCorrupt
@@ -138,8 +143,9 @@ def retry_job(session: Session, job_id: str, now: datetime) -> OutboundJob:
 
 def _original_headers(rt: Runtime, job: OutboundJob) -> bytes:
     """The header block the DSN returns; an unreadable mail leaves the DSN without one."""
+    read = queued_stream(rt.vault, job)
     try:
-        return header_block(queued_mail(rt.vault, job))
+        return streamed_header_block(read()) if read else header_block(queued_mail(rt.vault, job))
     except (VaultCorrupt, FileNotFoundError, ValueError):
         return b""
 
