@@ -19,7 +19,7 @@ from sealgate.notify import HowToOpen, compose_notification
 from sealgate.notify.sms import OutboxSmsProvider
 from tests.conftest import free_port
 from tests.lab.axe import assert_accessible
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark
+from tests.lab.browser import chromium, pytestmark
 
 __all__ = ["pytestmark"]
 
@@ -79,31 +79,25 @@ def _served(folder: Path, data_dir: Path) -> Iterator[str]:
 
 
 def test_the_demo_mailbox_passes_axe(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     folder, data_dir = tmp_path / "mailbox", tmp_path / "data"
     folder.mkdir()
     data_dir.mkdir()
-    with _served(folder, data_dir) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            for size, (width, height) in SIZES.items():
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(url)
-                assert_accessible(page, f"the empty demo mailbox ({size})")
-                page.close()
-            # Playwright's sync API holds this thread's event loop: catch in another thread.
-            catcher = threading.Thread(target=_catch, args=(folder,))
-            catcher.start()
-            catcher.join(timeout=30)
-            assert len(list(folder.glob("*.eml"))) == 1
-            OutboxSmsProvider(data_dir).send("+31612345678", "123456 is your code")
-            for size, (width, height) in SIZES.items():
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(url)
-                assert page.get_by_role("heading", name="SMS to +31612345678").is_visible()
-                page.screenshot(path=str(tmp_path / f"mailbox-{size}.png"), full_page=True)
-                assert_accessible(page, f"the demo mailbox ({size})")
-                page.close()
-        finally:
-            browser.close()
+    with _served(folder, data_dir) as url, chromium() as browser:
+        for size, (width, height) in SIZES.items():
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(url)
+            assert_accessible(page, f"the empty demo mailbox ({size})")
+            page.close()
+        # Playwright's sync API holds this thread's event loop: catch in another thread.
+        catcher = threading.Thread(target=_catch, args=(folder,))
+        catcher.start()
+        catcher.join(timeout=30)
+        assert len(list(folder.glob("*.eml"))) == 1
+        OutboxSmsProvider(data_dir).send("+31612345678", "123456 is your code")
+        for size, (width, height) in SIZES.items():
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(url)
+            assert page.get_by_role("heading", name="SMS to +31612345678").is_visible()
+            page.screenshot(path=str(tmp_path / f"mailbox-{size}.png"), full_page=True)
+            assert_accessible(page, f"the demo mailbox ({size})")
+            page.close()

@@ -22,11 +22,12 @@ from sealgate.directory import add_account, create_org
 from sealgate.store import Recipient, utcnow
 from tests.conftest import Sender
 from tests.lab.axe import axe_violations, describe
+from tests.lab.browser import chromium, pytestmark
 from tests.portal.account_mail import latest_link
 from tests.portal.conftest import store_message
 from tests.portal.guest import latest_code
 from tests.portal.recipients import PHONE, Spec, add_reader, store_for
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, portal_url, pytestmark
+from tests.portal.test_browser import portal_url
 
 __all__ = ["portal_url", "pytestmark"]
 
@@ -220,30 +221,24 @@ def _account_pages(walk: Walk, rt: Runtime, world: dict[str, Any]) -> None:
 def test_every_page_passes_axe(
     runtime: Runtime, sender: Sender, portal_url: str, tmp_path: Path, language: str
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     found: list[str] = []
     walks: list[Walk] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            for n, (size, (width, height)) in enumerate(SIZES.items()):
-                world = _world(runtime, sender, n)
-                context = browser.new_context(
-                    locale=LANGUAGES[language], viewport={"width": width, "height": height}
-                )
-                walk = Walk(context.new_page(), portal_url, tmp_path, f"{language}-{size}")
-                steps: list[Callable[[Walk, Runtime, dict[str, Any]], None]] = [
-                    _guest_pages,
-                    _account_pages,
-                ]
-                for step in steps:
-                    step(walk, runtime, world)
-                found += walk.found
-                walks.append(walk)
-                context.close()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        for n, (size, (width, height)) in enumerate(SIZES.items()):
+            world = _world(runtime, sender, n)
+            context = browser.new_context(
+                locale=LANGUAGES[language], viewport={"width": width, "height": height}
+            )
+            walk = Walk(context.new_page(), portal_url, tmp_path, f"{language}-{size}")
+            steps: list[Callable[[Walk, Runtime, dict[str, Any]], None]] = [
+                _guest_pages,
+                _account_pages,
+            ]
+            for step in steps:
+                step(walk, runtime, world)
+            found += walk.found
+            walks.append(walk)
+            context.close()
     assert walks[0].checked == walks[1].checked
     assert len(walks[0].checked) == 34
     assert not found, "axe found WCAG 2.2 AA violations:\n" + "\n".join(found)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from sealgate.bootstrap import Runtime
+from tests.lab.browser import chromium, pytestmark
 from tests.portal.conftest import SUBJECT, StoredMessage
 from tests.portal.guest import latest_code
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, portal_url, pytestmark
+from tests.portal.test_browser import portal_url
 
 __all__ = ["portal_url", "pytestmark"]
 
@@ -64,57 +65,51 @@ def _tab_stops(page: Any, count: int) -> list[str]:
 def test_a_guest_opens_the_message_with_the_keyboard_only(
     runtime: Runtime, stored: StoredMessage, portal_url: str
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     token = stored.bob.token
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(locale="en-GB").new_page()
-            page.goto(f"{portal_url}/m/{token}")
-            assert _tab_stops(page, 5) == [
-                "a:Skip to the content",
-                "a:Nederlands",
-                "a:Deutsch",
-                "button:Send me a code",
-                "a:Enter it here",
-            ]
-            # Back to the button (Shift+Tab), and Enter sends the code.
-            page.keyboard.press("Shift+Tab")
-            with page.expect_navigation():
-                page.keyboard.press("Enter")
-            assert page.url == f"{portal_url}/m/{token}/verify"
+    with chromium() as browser:
+        page = browser.new_context(locale="en-GB").new_page()
+        page.goto(f"{portal_url}/m/{token}")
+        assert _tab_stops(page, 5) == [
+            "a:Skip to the content",
+            "a:Nederlands",
+            "a:Deutsch",
+            "button:Send me a code",
+            "a:Enter it here",
+        ]
+        # Back to the button (Shift+Tab), and Enter sends the code.
+        page.keyboard.press("Shift+Tab")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url == f"{portal_url}/m/{token}/verify"
 
-            # The skip link jumps past the banner: the next Tab lands in the form.
-            page.keyboard.press("Tab")
-            with page.expect_navigation(url=f"{portal_url}/m/{token}/verify#content"):
-                page.keyboard.press("Enter")
-            assert _tab_stops(page, 3) == [
-                "input#code:code",
-                "button:Open the message",
-                "button:Send me a new code",
-            ]
-            page.keyboard.press("Shift+Tab")
-            page.keyboard.press("Shift+Tab")
-            page.keyboard.type(latest_code(runtime, stored.bob.recipient_id))
-            with page.expect_navigation():
-                page.keyboard.press("Enter")
-            assert page.url == f"{portal_url}/m/{token}/read"
-            assert page.get_by_role("heading", name=SUBJECT).is_visible()
+        # The skip link jumps past the banner: the next Tab lands in the form.
+        page.keyboard.press("Tab")
+        with page.expect_navigation(url=f"{portal_url}/m/{token}/verify#content"):
+            page.keyboard.press("Enter")
+        assert _tab_stops(page, 3) == [
+            "input#code:code",
+            "button:Open the message",
+            "button:Send me a new code",
+        ]
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.type(latest_code(runtime, stored.bob.recipient_id))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url == f"{portal_url}/m/{token}/read"
+        assert page.get_by_role("heading", name=SUBJECT).is_visible()
 
-            # On the read page every stop shows its focus ring too, in reading order: Close
-            # first after the banner, the attachments, then the reply form. (The frame of
-            # the formatted body takes no stop: Chromium shows no focus ring on a frame.)
-            assert _tab_stops(page, 10) == [
-                "a:Skip to the content",
-                "a:Nederlands",
-                "a:Deutsch",
-                "button:Close",
-                *(f"a:{attachment.filename}" for attachment in stored.readable.attachments),
-                "input:yes",
-                "textarea#reply-body:reply-body",
-                "input#reply-attachments:reply-attachments",
-                "button:Send reply",
-            ]
-        finally:
-            browser.close()
+        # On the read page every stop shows its focus ring too, in reading order: Close
+        # first after the banner, the attachments, then the reply form. (The frame of
+        # the formatted body takes no stop: Chromium shows no focus ring on a frame.)
+        assert _tab_stops(page, 10) == [
+            "a:Skip to the content",
+            "a:Nederlands",
+            "a:Deutsch",
+            "button:Close",
+            *(f"a:{attachment.filename}" for attachment in stored.readable.attachments),
+            "input:yes",
+            "textarea#reply-body:reply-body",
+            "input#reply-attachments:reply-attachments",
+            "button:Send reply",
+        ]

@@ -19,7 +19,7 @@ from tests.admin.console.test_contacts_import import CSV
 from tests.admin.console.test_evidence import record_events
 from tests.admin.console.test_queue import queued_job
 from tests.lab.axe import axe_violations, describe
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark
+from tests.lab.browser import chromium, csp_violations, pytestmark
 
 __all__ = ["pytestmark"]
 
@@ -27,50 +27,40 @@ __all__ = ["pytestmark"]
 def test_an_admin_logs_in_creates_an_account_and_revokes_a_message(
     runtime: Runtime, world: World, base_url: str
 ):
-    from playwright.sync_api import sync_playwright
-
     admin = world.hospital_admin
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context().new_page()
-            violations: list[str] = []
-            page.on(
-                "console",
-                lambda m: violations.append(m.text) if "Content Security" in m.text else None,
-            )
-            page.goto(f"{base_url}/admin")
-            page.wait_for_url(f"{base_url}/admin/login")
-            log_in_page(page, base_url, admin)
-            assert page.get_by_role("heading", name="Messages per day and method").is_visible()
+    with chromium() as browser:
+        page = browser.new_context().new_page()
+        violations = csp_violations(page)
+        page.goto(f"{base_url}/admin")
+        page.wait_for_url(f"{base_url}/admin/login")
+        log_in_page(page, base_url, admin)
+        assert page.get_by_role("heading", name="Messages per day and method").is_visible()
 
-            page.get_by_role("link", name="Accounts").click()
-            new_account = page.locator("form[action='/admin/accounts']")
-            new_account.get_by_label("Email address").fill("nina@hospital.example")
-            new_account.get_by_label("Name").fill("Nina Nieuw")
-            page.get_by_role("button", name="Add and send invitation").click()
-            page.get_by_text("The account was added and its invitation mailed.").wait_for()
-            assert page.get_by_role("cell", name="nina@hospital.example", exact=True).is_visible()
+        page.get_by_role("link", name="Accounts").click()
+        new_account = page.locator("form[action='/admin/accounts']")
+        new_account.get_by_label("Email address").fill("nina@hospital.example")
+        new_account.get_by_label("Name").fill("Nina Nieuw")
+        page.get_by_role("button", name="Add and send invitation").click()
+        page.get_by_text("The account was added and its invitation mailed.").wait_for()
+        assert page.get_by_role("cell", name="nina@hospital.example", exact=True).is_visible()
 
-            _import_contacts(page)
+        _import_contacts(page)
 
-            page.get_by_role("link", name="Messages").click()
-            page.get_by_label("Recipient", exact=True).fill("carol@example.net")
-            page.get_by_role("button", name="Search").click()
-            page.locator(f"a[href='/admin/messages/{world.message_id}']").click()
-            page.wait_for_url(f"{base_url}/admin/messages/{world.message_id}")
-            trace = page.locator("pre.trace").inner_text()
-            assert "email_verification" in trace and "the policy allows it" in trace
-            page.get_by_role("button", name="Revoke for all recipients").click()
-            page.get_by_text("The message's links were revoked.").wait_for()
+        page.get_by_role("link", name="Messages").click()
+        page.get_by_label("Recipient", exact=True).fill("carol@example.net")
+        page.get_by_role("button", name="Search").click()
+        page.locator(f"a[href='/admin/messages/{world.message_id}']").click()
+        page.wait_for_url(f"{base_url}/admin/messages/{world.message_id}")
+        trace = page.locator("pre.trace").inner_text()
+        assert "email_verification" in trace and "the policy allows it" in trace
+        page.get_by_role("button", name="Revoke for all recipients").click()
+        page.get_by_text("The message's links were revoked.").wait_for()
 
-            page.get_by_role("link", name="Audit trail").click()
-            assert page.get_by_role("cell", name="message.revoke", exact=True).is_visible()
-            page.get_by_role("button", name="Log out").click()
-            page.wait_for_url(f"{base_url}/admin/login")
-            assert violations == []
-        finally:
-            browser.close()
+        page.get_by_role("link", name="Audit trail").click()
+        assert page.get_by_role("cell", name="message.revoke", exact=True).is_visible()
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(f"{base_url}/admin/login")
+        assert violations == []
     with runtime.db.begin() as session:
         assert session.scalar(select(Account.id).where(Account.email == "nina@hospital.example"))
         rows = session.scalars(select(Recipient).where(Recipient.message_id == world.message_id))
@@ -105,49 +95,40 @@ NEW_PAGES = (
 def test_the_operator_pages_pass_axe(runtime: Runtime, world: World, base_url: str):
     """axe (WCAG 2.2 A/AA) on the queue, credential, evidence, organisation, NTA 7516, DNS
     and probe pages, each with its forms and a table filled, and no CSP violation."""
-    from playwright.sync_api import sync_playwright
 
     record_events(runtime, world.message_id)
     queued_job(runtime, world, "queued@example.org")
     admin = world.operator
     found: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context().new_page()
-            violations: list[str] = []
-            page.on(
-                "console",
-                lambda m: violations.append(m.text) if "Content Security" in m.text else None,
-            )
+    with chromium() as browser:
+        page = browser.new_context().new_page()
+        violations = csp_violations(page)
 
-            def check() -> None:
-                if problems := axe_violations(page):
-                    found.append(f"{page.url}:\n{describe(problems)}")
+        def check() -> None:
+            if problems := axe_violations(page):
+                found.append(f"{page.url}:\n{describe(problems)}")
 
-            page.goto(f"{base_url}/admin/login")
-            log_in_page(page, base_url, admin)
-            for path in NEW_PAGES:
-                page.goto(base_url + path)
-                check()
-            page.goto(f"{base_url}/admin/credentials")
-            page.get_by_label("Label").fill("EHR")
-            page.get_by_role("button", name="Create credential").click()
-            page.wait_for_url(f"{base_url}/admin/credentials/created?org=Hospital")
-            assert page.locator("#credential-password").inner_text()
+        page.goto(f"{base_url}/admin/login")
+        log_in_page(page, base_url, admin)
+        for path in NEW_PAGES:
+            page.goto(base_url + path)
             check()
-            page.goto(f"{base_url}/admin/nta7516")
-            page.get_by_label("Domain").fill("zorg.example")
-            page.get_by_role("button", name="Add to the list").click()
-            page.get_by_text("The domain was added to the list.").wait_for()
-            check()
-            page.goto(f"{base_url}/admin/messages/{world.message_id}")
-            page.get_by_role("link", name="Proof of delivery").click()
-            page.get_by_text("The chain verifies").wait_for()
-            check()
-            page.goto(f"{base_url}/admin/dns?org=Hospital&check=1")
-            check()
-            assert violations == []
-        finally:
-            browser.close()
+        page.goto(f"{base_url}/admin/credentials")
+        page.get_by_label("Label").fill("EHR")
+        page.get_by_role("button", name="Create credential").click()
+        page.wait_for_url(f"{base_url}/admin/credentials/created?org=Hospital")
+        assert page.locator("#credential-password").inner_text()
+        check()
+        page.goto(f"{base_url}/admin/nta7516")
+        page.get_by_label("Domain").fill("zorg.example")
+        page.get_by_role("button", name="Add to the list").click()
+        page.get_by_text("The domain was added to the list.").wait_for()
+        check()
+        page.goto(f"{base_url}/admin/messages/{world.message_id}")
+        page.get_by_role("link", name="Proof of delivery").click()
+        page.get_by_text("The chain verifies").wait_for()
+        check()
+        page.goto(f"{base_url}/admin/dns?org=Hospital&check=1")
+        check()
+        assert violations == []
     assert not found, "axe: WCAG violations:\n" + "\n".join(found)

@@ -19,8 +19,8 @@ from sealgate.bootstrap import Runtime
 from sealgate.store import AdminSession, utcnow
 from tests.admin.console.console import World, console_browser, log_in
 from tests.lab.axe import assert_accessible
+from tests.lab.browser import CHROMIUM, chromium
 from tests.portal.guest import GuestBrowser
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 WRONG = "The email address, password or code is not right."
 
@@ -197,24 +197,19 @@ async def test_logout_ends_the_session_and_idle_sessions_end(
 def test_the_refused_form_in_a_browser_passes_axe(world: World, base_url: str):
     """Chromium posts a wrong password, lands on the form with its error, and the form (and
     its lockout wording) passes axe; reloading the page posts nothing."""
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context().new_page()
-            page.goto(f"{base_url}/admin/login")
-            page.get_by_label("Email address").fill(world.operator.email)
-            page.get_by_label("Password").fill("not the password")
-            page.get_by_label("Code from the app").fill("000000")
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base_url}/admin/login?error=failed")
-            assert page.get_by_role("alert").inner_text() == WRONG
-            assert_accessible(page, "the console's login after a wrong password")
-            page.reload()
-            assert page.url == f"{base_url}/admin/login?error=failed"
-            page.goto(f"{base_url}/admin/login?error=locked&until={int(time.time()) + 300}")
-            assert "5 minutes" in page.get_by_role("alert").inner_text()
-            assert_accessible(page, "the console's login while the address is locked")
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_context().new_page()
+        page.goto(f"{base_url}/admin/login")
+        page.get_by_label("Email address").fill(world.operator.email)
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_label("Code from the app").fill("000000")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{base_url}/admin/login?error=failed")
+        assert page.get_by_role("alert").inner_text() == WRONG
+        assert_accessible(page, "the console's login after a wrong password")
+        page.reload()
+        assert page.url == f"{base_url}/admin/login?error=failed"
+        page.goto(f"{base_url}/admin/login?error=locked&until={int(time.time()) + 300}")
+        assert "5 minutes" in page.get_by_role("alert").inner_text()
+        assert_accessible(page, "the console's login while the address is locked")
