@@ -7,17 +7,19 @@ suite on PostgreSQL; the default is SQLite in each test's temporary folder.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings, load
 from sealgate.directory import CREDENTIAL_KEY_PURPOSE, add_account, create_credential, create_org
+from sealgate.store.session import Database
 from sealgate.submission.tls import write_self_signed
 from tests.delivery.dns_zone import DnsZone
 from tests.lab.dns_lab import missing_tools
@@ -38,6 +40,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 # Each test run gets a schema of its own in the PostgreSQL database, so that two runs on one
 # machine (a developer's and CI's) never drop each other's tables.
 PG_SCHEMA = f"sealgate_test_{os.getpid()}"
+# `database_url` gives each test a database of its own in the same PostgreSQL server, copied
+# from one migrated once per run (a template database).
+PG_DATABASE = f"sealgate_test_{os.getpid()}"
+PG_TEMPLATE = f"{PG_DATABASE}_template"
 
 
 def _reset_postgres_schema(url: str, schema: str, create: bool = True) -> None:
@@ -49,20 +55,81 @@ def _reset_postgres_schema(url: str, schema: str, create: bool = True) -> None:
     engine.dispose()
 
 
+def _postgres_admin(statements: list[str]) -> None:
+    """Run CREATE/DROP DATABASE statements (outside a transaction) on the test server."""
+    engine = create_engine(TEST_DATABASE, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _postgres_database(name: str) -> str:
+    return make_url(TEST_DATABASE).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_postgres_schema_at_end() -> Iterator[None]:
     yield
     if TEST_DATABASE != "sqlite":
         _reset_postgres_schema(TEST_DATABASE, PG_SCHEMA, create=False)
+        _postgres_admin(
+            [f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (PG_DATABASE, PG_TEMPLATE)]
+        )
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at the newest schema revision, made once per run: every test's database
+    is a copy of it, because migrating costs 0.2 s (SQLite) to 0.5 s (PostgreSQL) a test."""
+    if TEST_DATABASE == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'sealgate.db'}"
+    else:
+        drop = f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)"
+        _postgres_admin([drop, f"CREATE DATABASE {PG_TEMPLATE}"])
+        url = _postgres_database(PG_TEMPLATE)
+    template = Database(url)
+    template.migrate()
+    template.dispose()  # SQLite folds its write-ahead log back into the file
+    return url
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def empty_database_url(tmp_path: Path) -> str:
+    """A database without any schema."""
     if TEST_DATABASE == "sqlite":
         return f"sqlite:///{tmp_path / 'sealgate.db'}"
     _reset_postgres_schema(TEST_DATABASE, PG_SCHEMA)
     separator = "&" if "?" in TEST_DATABASE else "?"
     return f"{TEST_DATABASE}{separator}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, _migrated_template: str) -> str:
+    """A database of the test's own, already at the newest schema revision."""
+    if TEST_DATABASE == "sqlite":
+        database = tmp_path / "sealgate.db"
+        shutil.copy(make_url(_migrated_template).database or "", database)  # its mode too
+        return f"sqlite:///{database}"
+    _postgres_admin(
+        [
+            f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)",
+            f"CREATE DATABASE {PG_DATABASE} TEMPLATE {PG_TEMPLATE}",
+        ]
+    )
+    return _postgres_database(PG_DATABASE)
+
+
+def wipe_database(url: str) -> None:
+    """Lose every table of the test's database (a crash that took the disk, say)."""
+    if TEST_DATABASE == "sqlite":
+        database = Path(make_url(url).database or "")
+        for path in database.parent.glob(database.name + "*"):
+            path.unlink()
+    else:
+        _reset_postgres_schema(url, "public")
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url
 
 from sealgate.bootstrap import Runtime
 from sealgate.config import Settings
 from tests.cli.conftest import write_config
 from tests.cli.test_admin import Result, sealgate
-from tests.conftest import PG_SCHEMA, TEST_DATABASE, _reset_postgres_schema
+from tests.conftest import wipe_database
 from tests.e2e.conftest import sink
 from tests.lab.s3_lab import S3Lab
 
@@ -21,12 +20,7 @@ __all__ = ["empty_bucket", "sink", "wipe"]
 def wipe(rt: Runtime, settings: Settings) -> None:
     """Lose the database and every file of the data folder but the master key."""
     rt.db.dispose()
-    if TEST_DATABASE == "sqlite":
-        database = Path(make_url(settings.database_url).database or "")
-        for path in database.parent.glob(database.name + "*"):
-            path.unlink()
-    else:
-        _reset_postgres_schema(TEST_DATABASE, PG_SCHEMA)
+    wipe_database(settings.database_url)
     for path in sorted(settings.data_dir.rglob("*"), reverse=True):
         if path.name == "master.key":
             continue

@@ -14,6 +14,12 @@ from sealgate.store import head_revision
 from sealgate.store.session import _alembic_config
 from tests.cli.conftest import write_config
 from tests.cli.test_admin import sealgate
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, empty_database_url: str, tls_files: tuple[Path, Path]) -> Settings:
+    return make_settings(tmp_path, empty_database_url, tls_files)
 
 
 @pytest.fixture
