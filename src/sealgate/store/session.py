@@ -181,9 +181,15 @@ class Database:
         logging.getLogger("alembic").setLevel(logging.WARNING)
         before = self.revision()
         config = _alembic_config()
-        with self.engine.begin() as connection:
+        with self.engine.connect() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            with connection.begin():
+                command.upgrade(config, "head")
+            if self.is_sqlite:
+                # The migration ran with foreign keys off (env.py); SQLite ignores the pragma
+                # inside a transaction, so only now, committed, can this pooled connection
+                # enforce them again.
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
         return before, self.revision() or head_revision()
 
     def dispose(self) -> None:

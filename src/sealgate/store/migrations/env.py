@@ -3,7 +3,8 @@
 On SQLite, batch mode rebuilds a table to change a column (copy, drop, rename); with foreign
 keys enforced, dropping a table that other rows reference fails, so an upgrade of a database
 that holds mail would stop half-way. SQLite ignores the pragma inside a transaction, so it
-is switched off before the migration's transaction begins and on again after it.
+is switched off before the migration's transaction begins; `Database.migrate` switches it
+on again once that transaction has committed (here, still inside it, it would be ignored).
 """
 
 from alembic import context
@@ -15,9 +16,5 @@ sqlite = connection.dialect.name == "sqlite"
 if sqlite:
     connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-try:
-    with context.begin_transaction():
-        context.run_migrations()
-finally:
-    if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+with context.begin_transaction():
+    context.run_migrations()
