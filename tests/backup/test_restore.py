@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sealgate.bootstrap import Runtime, open_runtime
 from sealgate.config import Settings
 from sealgate.intake.readable import ReadableMessage
-from sealgate.store import Account, Message, Organisation, Recipient, upgrade
+from sealgate.store import Account, Message, Organisation, Recipient, upgrade_schema
 from sealgate.store.session import MIGRATIONS
 from sealgate.store.snapshot import code_revisions, database_revision
 from tests.backup.conftest import wipe
@@ -155,8 +155,7 @@ def test_a_backup_of_an_older_schema_is_restored_then_migrated(
         command.downgrade(config, downgrade_to)
     taken = _backup(cli, tmp_path / "backup")
     assert taken["revision"] == downgrade_to
-    with runtime.db.engine.begin() as connection:
-        upgrade(connection, "head")
+    upgrade_schema(runtime.db.engine, "head")
 
     # Over a database at another revision with rows: --force drops it and rebuilds.
     forced = cli("restore", str(tmp_path / "backup"), "--force")

@@ -41,7 +41,7 @@ from sealgate.store import (
     load_rows,
     reflect,
     reset_sequences,
-    upgrade,
+    upgrade_schema,
 )
 from sealgate.vault import HEADER, key_id_of
 
@@ -145,10 +145,8 @@ def restore_backup(rt: Runtime, folder: Path, *, force: bool = False) -> Restore
     if current is not None and current != manifest.revision:
         with engine.begin() as connection:
             drop_schema(connection)
-    with engine.begin() as connection:
-        upgrade(connection, manifest.revision)
+    upgrade_schema(engine, manifest.revision)
     with engine.begin() as connection:
         _load(connection, folder, manifest)
-    with engine.begin() as connection:
-        upgrade(connection, "head")
+    upgrade_schema(engine, "head")
     return Restored(manifest, rows, where, written, checked)

@@ -44,7 +44,14 @@ from sealgate.store.schema import (
     VerificationCode,
 )
 from sealgate.store.sealed_rows import rewrap_sealed_rows, sealed_mails
-from sealgate.store.session import Database, SchemaOutdated, head_revision, new_id, utcnow
+from sealgate.store.session import (
+    Database,
+    SchemaOutdated,
+    head_revision,
+    new_id,
+    upgrade_schema,
+    utcnow,
+)
 from sealgate.store.snapshot import (
     SnapshotError,
     code_revisions,
@@ -57,7 +64,6 @@ from sealgate.store.snapshot import (
     reflect,
     reset_sequences,
     table_kinds,
-    upgrade,
 )
 from sealgate.store.states import (
     IllegalTransition,
@@ -140,5 +146,5 @@ __all__ = [
     "rewrap_sealed_rows",
     "sealed_mails",
     "table_kinds",
-    "upgrade",
+    "upgrade_schema",
 ]

@@ -85,6 +85,21 @@ def _alembic_config() -> Config:
     return config
 
 
+def upgrade_schema(engine: Engine, revision: str) -> None:
+    """Upgrade the schema to `revision` in one transaction on a connection of its own.
+
+    The migration runs with SQLite's foreign keys off (env.py); SQLite ignores the pragma
+    inside a transaction, so only once it has committed can the connection, back in the pool
+    for the rest of the process, enforce them again."""
+    config = _alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        with connection.begin():
+            command.upgrade(config, revision)
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
 def head_revision() -> str:
     """The newest revision this code knows (several heads, after a bad merge, are joined)."""
     return ",".join(sorted(ScriptDirectory.from_config(_alembic_config()).get_heads()))
@@ -180,16 +195,7 @@ class Database:
         """Bring the schema to the newest Alembic revision; (revision before, after)."""
         logging.getLogger("alembic").setLevel(logging.WARNING)
         before = self.revision()
-        config = _alembic_config()
-        with self.engine.connect() as connection:
-            config.attributes["connection"] = connection
-            with connection.begin():
-                command.upgrade(config, "head")
-            if self.is_sqlite:
-                # The migration ran with foreign keys off (env.py); SQLite ignores the pragma
-                # inside a transaction, so only now, committed, can this pooled connection
-                # enforce them again.
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        upgrade_schema(self.engine, "head")
         return before, self.revision() or head_revision()
 
     def dispose(self) -> None:

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -164,11 +163,6 @@ def count_rows(connection: Connection, tables: Iterable[Table]) -> int:
             continue
         total += int(connection.execute(select(func.count()).select_from(table)).scalar_one())
     return total
-
-
-def upgrade(connection: Connection, revision: str) -> None:
-    """Bring the schema on `connection` to `revision` (its own transaction steps)."""
-    command.upgrade(_alembic_config(connection), revision)
 
 
 def drop_schema(connection: Connection) -> None:

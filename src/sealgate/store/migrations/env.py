@@ -3,7 +3,7 @@
 On SQLite, batch mode rebuilds a table to change a column (copy, drop, rename); with foreign
 keys enforced, dropping a table that other rows reference fails, so an upgrade of a database
 that holds mail would stop half-way. SQLite ignores the pragma inside a transaction, so it
-is switched off before the migration's transaction begins; `Database.migrate` switches it
+is switched off before the migration's transaction begins; `upgrade_schema` switches it
 on again once that transaction has committed (here, still inside it, it would be ignored).
 """
 
