@@ -50,6 +50,13 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     return list(page.evaluate(_RUN, list(WCAG_TAGS)))
 
 
+def note_axe_violations(page: Any, found: list[str]) -> None:
+    """Run axe on the page as it is now; its violations, if any, become one entry of `found`
+    (so that one run of a test reports every page's)."""
+    if violations := axe_violations(page):
+        found.append(f"{page.url}:\n{describe(violations)}")
+
+
 def describe(violations: list[dict[str, Any]]) -> str:
     """One line per violation and node: id, impact, target, help (and axe's summary)."""
     lines = []

@@ -10,6 +10,8 @@ pass the CSRF guard, and the pages load under the page CSP with no violation.
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
@@ -18,7 +20,7 @@ from tests.admin.console.console import World, log_in_page
 from tests.admin.console.test_contacts_import import CSV
 from tests.admin.console.test_evidence import record_events
 from tests.admin.console.test_queue import queued_job
-from tests.lab.axe import axe_violations, describe
+from tests.lab.axe import note_axe_violations
 from tests.lab.browser import chromium, csp_violations, pytestmark
 
 __all__ = ["pytestmark"]
@@ -104,9 +106,7 @@ def test_the_operator_pages_pass_axe(runtime: Runtime, world: World, base_url: s
         page = browser.new_context().new_page()
         violations = csp_violations(page)
 
-        def check() -> None:
-            if problems := axe_violations(page):
-                found.append(f"{page.url}:\n{describe(problems)}")
+        check = partial(note_axe_violations, page, found)
 
         page.goto(f"{base_url}/admin/login")
         log_in_page(page, base_url, admin)

@@ -6,6 +6,8 @@ unlock and resend for one recipient of a message.
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import select
 
 from sealgate.bootstrap import Runtime
@@ -13,7 +15,7 @@ from sealgate.store import Domain, Recipient
 from tests.admin.console.console import World, claim_zone, log_in_page, zone_settings
 from tests.admin.console.test_accounts_import import ACCOUNTS_CSV, account_emails
 from tests.delivery.dns_zone import DnsZone
-from tests.lab.axe import axe_violations, describe
+from tests.lab.axe import note_axe_violations
 from tests.lab.browser import chromium, csp_violations, pytestmark
 
 # These tests resolve through claim_zone, a DNS server on loopback.
@@ -38,9 +40,7 @@ def test_an_admin_claims_a_domain_imports_accounts_and_unlocks_a_recipient(
         page = browser.new_context().new_page()
         violations = csp_violations(page)
 
-        def check() -> None:
-            if problems := axe_violations(page):
-                found.append(f"{page.url}:\n{describe(problems)}")
+        check = partial(note_axe_violations, page, found)
 
         page.goto(f"{base_url}/admin/login")
         log_in_page(page, base_url, admin)
